@@ -1,0 +1,607 @@
+import Foundation
+import GRDB
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+#if canImport(Glibc)
+private let closeDescriptor = Glibc.close
+#elseif canImport(Darwin)
+private let closeDescriptor = Darwin.close
+#endif
+
+/// The durable SQLite ledger of every run, batch, row, attempt and break.
+///
+/// One file (plus its `-wal` and `-shm` companions) opened through a GRDB
+/// `DatabasePool` in WAL mode: many concurrent readers, one writer at a time.
+/// Every public method that writes is ONE transaction, committed before it
+/// returns, so a caller that records an intent before an API call and the
+/// outcome after it loses nothing when the process dies at any instant.
+///
+/// The ledger is `Sendable`: share one instance among all workers of a run.
+/// Its methods are synchronous and may block briefly on the single writer;
+/// call them from a thread that may block (not from a tight event loop).
+///
+/// The file is created with mode 0600 (it holds customer ids); an existing
+/// ledger with group/other permission bits is tightened to 0600 on open.
+public final class Ledger: Sendable {
+    /// How hard each commit is pushed to disk (`PRAGMA synchronous`).
+    public enum Durability: Sendable {
+        /// `synchronous = FULL`: a commit survives power loss. Default.
+        case full
+        /// `synchronous = NORMAL`: a commit survives a process crash (kill -9)
+        /// but the last commits may be lost on power loss. Faster per commit.
+        case normal
+    }
+
+    /// The ledger file path.
+    public let path: String
+    private let pool: DatabasePool
+    private let now: @Sendable () -> Date
+
+    /// Opens the ledger at `path`, creating it (mode 0600, parent directories
+    /// 0700) if needed, and applies any pending migrations.
+    ///
+    /// - Parameters:
+    ///   - path: The SQLite file. Its `-wal`/`-shm` companions live beside it.
+    ///   - durability: See ``Durability``; `.full` unless you know better.
+    ///   - busyTimeout: How long a write waits for another connection's lock (seconds).
+    ///   - clock: The source of timestamps (tests inject a fixed clock).
+    /// - Throws: ``LedgerError/fileSetup(path:errno:)``, ``LedgerError/newerSchema``,
+    ///   or a GRDB `DatabaseError`.
+    public init(
+        path: String,
+        durability: Durability = .full,
+        busyTimeout: TimeInterval = 10,
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
+        self.path = path
+        self.now = clock
+        try Self.prepareFile(at: path)
+
+        var config = Configuration()
+        config.label = "ledger"
+        config.foreignKeysEnabled = true
+        config.journalMode = .wal
+        config.busyMode = .timeout(busyTimeout)
+        let synchronous = durability == .full ? "FULL" : "NORMAL"
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+        }
+        pool = try DatabasePool(path: path, configuration: config)
+
+        let migrator = LedgerSchema.migrator
+        if try pool.read({ try migrator.hasBeenSuperseded($0) }) {
+            throw LedgerError.newerSchema
+        }
+        try migrator.migrate(pool)
+        Self.protectCompanions(of: path)
+    }
+
+    /// Closes the database connections. Further calls throw.
+    public func close() throws {
+        try pool.close()
+    }
+
+    /// The row key used for `rows.row_key`: websiteId, customerId and currency
+    /// joined by U+001F (unit separator), which cannot appear in a valid id.
+    public static func rowKey(websiteID: String, customerID: String, currency: String) -> String {
+        "\(websiteID)\u{1F}\(customerID)\u{1F}\(currency)"
+    }
+
+    /// The names of the migrations applied to this ledger, oldest first.
+    public func appliedMigrations() throws -> [String] {
+        try pool.read { try LedgerSchema.migrator.appliedMigrations($0) }
+    }
+
+    // MARK: - Runs
+
+    /// Records the start of a run (status `running`, this process's pid and host name).
+    ///
+    /// - Parameter optionsJSON: The effective options as a JSON object. It must
+    ///   never hold a secret: keys such as `apiKey`, `secret`, `password`,
+    ///   `token` are refused, and so is the value of `REBILLY_API_KEY` anywhere
+    ///   in the text. (`apiKeyFile`, a path, is fine.)
+    /// - Returns: The new run id.
+    public func beginRun(command: String, optionsJSON: String = "{}") throws -> Int64 {
+        try Self.checkNoSecrets(optionsJSON)
+        let started = now()
+        let pid = Int64(getpid())
+        let host = Self.hostname()
+        return try pool.write { db in
+            try db.cachedStatement(sql: LedgerSQL.insertRun)
+                .execute(arguments: [command, started, optionsJSON, pid, host])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// Closes a run with its final status and exit code.
+    public func finishRun(id: Int64, status: RunStatus, exitCode: Int32) throws {
+        let finished = now()
+        try pool.write { db in
+            try db.cachedStatement(sql: LedgerSQL.finishRun)
+                .execute(arguments: [status.rawValue, Int64(exitCode), finished, id])
+            if db.changesCount == 0 { throw LedgerError.noSuchRun(id) }
+        }
+    }
+
+    /// One run, or nil.
+    public func run(id: Int64) throws -> RunRecord? {
+        try pool.read { db in
+            try RunRecord.fetchOne(db.cachedStatement(sql: LedgerSQL.runByID), arguments: [id])
+        }
+    }
+
+    /// The most recent runs, newest first.
+    public func runs(limit: Int = 50) throws -> [RunRecord] {
+        try pool.read { db in
+            try RunRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.recentRuns), arguments: [limit])
+        }
+    }
+
+    /// Repairs what a dead process left behind. Call it right after taking the
+    /// run lock (so no other live process owns a `running` run):
+    ///
+    /// - every other run still `running` becomes `crashed`;
+    /// - rows with a `create_deposit_request` in flight in those runs become
+    ///   `in_doubt` (the request may have been created);
+    /// - their in-flight attempts become `lost`.
+    ///
+    /// A `create_cashier` in flight leaves its row as it was: repeating a
+    /// cashier create is safe (the API answers 200 with the existing cashier).
+    public func recoverCrashedRuns(currentRunID: Int64) throws -> CrashRecovery {
+        let at = now()
+        return try pool.write { db in
+            let stale = try Int64.fetchAll(db.cachedStatement(sql: LedgerSQL.staleRunIDs), arguments: [currentRunID])
+            guard !stale.isEmpty else { return CrashRecovery(crashedRunIDs: [], lostAttempts: 0, rowsMarkedInDoubt: 0) }
+            try db.cachedStatement(sql: LedgerSQL.markRowsInDoubtForStaleRuns).execute(arguments: [at, currentRunID])
+            let inDoubt = db.changesCount
+            try db.cachedStatement(sql: LedgerSQL.markAttemptsLostForStaleRuns).execute(arguments: [currentRunID])
+            let lost = db.changesCount
+            try db.cachedStatement(sql: LedgerSQL.markStaleRunsCrashed).execute(arguments: [at, currentRunID])
+            return CrashRecovery(crashedRunIDs: stale, lostAttempts: lost, rowsMarkedInDoubt: inDoubt)
+        }
+    }
+
+    // MARK: - Batches
+
+    /// Returns the batch with this SHA-256 if the ledger knows it (the same file
+    /// loaded twice reuses its batch and rows), else inserts it. Either way the
+    /// batch is linked to `runID` in `run_batches`.
+    public func upsertBatch(_ batch: NewBatch, runID: Int64) throws -> (batch: BatchRecord, existed: Bool) {
+        let created = now()
+        let sha = batch.sha256.lowercased()
+        return try pool.write { db in
+            var existed = true
+            var record = try BatchRecord.fetchOne(db.cachedStatement(sql: LedgerSQL.batchBySHA), arguments: [sha])
+            if record == nil {
+                existed = false
+                try db.cachedStatement(sql: LedgerSQL.insertBatch)
+                    .execute(arguments: [sha, batch.path, batch.format.rawValue, batch.gzip, created, runID])
+                record = try BatchRecord.fetchOne(
+                    db.cachedStatement(sql: LedgerSQL.batchByID), arguments: [db.lastInsertedRowID])
+            }
+            guard let record else { throw LedgerError.noSuchBatch(db.lastInsertedRowID) }
+            try db.cachedStatement(sql: LedgerSQL.linkRunBatch).execute(arguments: [runID, record.id])
+            return (record, existed)
+        }
+    }
+
+    /// One batch, or nil.
+    public func batch(id: Int64) throws -> BatchRecord? {
+        try pool.read { db in
+            try BatchRecord.fetchOne(db.cachedStatement(sql: LedgerSQL.batchByID), arguments: [id])
+        }
+    }
+
+    /// The batch with this SHA-256 (lower-case hex), or nil.
+    public func batch(sha256: String) throws -> BatchRecord? {
+        try pool.read { db in
+            try BatchRecord.fetchOne(db.cachedStatement(sql: LedgerSQL.batchBySHA), arguments: [sha256.lowercased()])
+        }
+    }
+
+    /// The batches a run processed, in id order.
+    public func batches(runID: Int64) throws -> [BatchRecord] {
+        try pool.read { db in
+            try BatchRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.batchesOfRun), arguments: [runID])
+        }
+    }
+
+    /// Stages rows of a batch: one cached prepared INSERT, one transaction per
+    /// `chunkSize` rows. Idempotent per (batch, line): a row already staged is
+    /// left exactly as it is (its state included), so re-staging a file after a
+    /// crash or a re-run duplicates and resets nothing.
+    ///
+    /// - Returns: How many rows were newly inserted.
+    @discardableResult
+    public func stageRows(batchID: Int64, rows: [StagedRow], chunkSize: Int = 50_000) throws -> Int {
+        guard !rows.isEmpty else { return 0 }
+        let stamp = now().databaseValue
+        var inserted = 0
+        var start = rows.startIndex
+        let step = max(1, chunkSize)
+        while start < rows.endIndex {
+            let end = min(start + step, rows.endIndex)
+            inserted += try pool.write { db -> Int in
+                let statement = try db.cachedStatement(sql: LedgerSQL.stageRow)
+                var count = 0
+                for row in rows[start..<end] {
+                    statement.setUncheckedArguments([
+                        batchID, row.line, row.rowKey, row.websiteID, row.customerID, row.currency,
+                        row.payloadJSON, row.sourceJSON, row.state.rawValue, row.reasonsJSON ?? "[]", stamp,
+                    ])
+                    try statement.execute()
+                    count += db.changesCount
+                }
+                return count
+            }
+            start = end
+        }
+        return inserted
+    }
+
+    /// Records the end of staging: the counts and the control-manifest verdict,
+    /// and `staged_at` (a batch without it was interrupted mid-staging).
+    public func finishStaging(
+        batchID: Int64, rowCount: Int, valid: Int, rejected: Int,
+        controlVerdict: ControlVerdict, controlDetail: String?
+    ) throws {
+        let at = now()
+        try pool.write { db in
+            try db.cachedStatement(sql: LedgerSQL.finishStaging).execute(arguments: [
+                rowCount, valid, rejected, controlVerdict.rawValue, controlDetail, at, batchID,
+            ])
+            if db.changesCount == 0 { throw LedgerError.noSuchBatch(batchID) }
+        }
+    }
+
+    // MARK: - Rows
+
+    /// One row, or nil.
+    public func row(id: Int64) throws -> RowRecord? {
+        try pool.read { db in
+            try RowRecord.fetchOne(db.cachedStatement(sql: LedgerSQL.rowByID), arguments: [id])
+        }
+    }
+
+    /// All rows of a batch (in the given states, or all when `states` is nil), in id order.
+    /// For big batches prefer ``rows(batchID:states:afterID:limit:)``.
+    public func rows(batchID: Int64, states: Set<RowState>? = nil) throws -> [RowRecord] {
+        try pool.read { db in
+            if let states {
+                return try RowRecord.fetchAll(
+                    db.cachedStatement(sql: LedgerSQL.rowsOfBatchInStates),
+                    arguments: [batchID, Self.jsonArray(states)])
+            }
+            return try RowRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.rowsOfBatch), arguments: [batchID])
+        }
+    }
+
+    /// One page of rows with `id > afterID`, in id order (keyset paging: pass
+    /// the last id of a page to get the next; start with 0). Each page is its
+    /// own read, so the caller may write to the ledger between pages.
+    public func rows(batchID: Int64, states: Set<RowState>?, afterID: Int64, limit: Int) throws -> [RowRecord] {
+        let filter: String? = states.map(Self.jsonArray)
+        return try pool.read { db in
+            try RowRecord.fetchAll(
+                db.cachedStatement(sql: LedgerSQL.rowPage),
+                arguments: [batchID, afterID, filter, filter, limit])
+        }
+    }
+
+    /// Streams the rows of a batch through `body` inside one read transaction
+    /// (a consistent snapshot, constant memory). `body` must not write to the
+    /// ledger; use the paged ``rows(batchID:states:afterID:limit:)`` for that.
+    public func forEachRow(batchID: Int64, states: Set<RowState>? = nil, _ body: (RowRecord) throws -> Void) throws {
+        let filter: String? = states.map(Self.jsonArray)
+        try pool.read { db in
+            let cursor = try RowRecord.fetchCursor(
+                db.cachedStatement(sql: LedgerSQL.rowPage),
+                arguments: [batchID, 0, filter, filter, Int64.max])
+            while let row = try cursor.next() { try body(row) }
+        }
+    }
+
+    /// Every row (all batches) with this row key, oldest first.
+    public func rows(rowKey: String) throws -> [RowRecord] {
+        try pool.read { db in
+            try RowRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.rowsByKey), arguments: [rowKey])
+        }
+    }
+
+    /// Row counts per state for a batch; every state is present (0 when none).
+    public func countsByState(batchID: Int64) throws -> [RowState: Int] {
+        try pool.read { db in
+            var counts = Dictionary(uniqueKeysWithValues: RowState.allCases.map { ($0, 0) })
+            let cursor = try Row.fetchCursor(db.cachedStatement(sql: LedgerSQL.countsByState), arguments: [batchID])
+            while let row = try cursor.next() {
+                let state: RowState = try decodeEnum(row[0])
+                counts[state] = row[1]
+            }
+            return counts
+        }
+    }
+
+    /// The row accounting of one batch as seen by one run (see ``RowAccounting``).
+    /// Rows done by this run or a later one count as `done`; rows done before it as `skippedDone`.
+    public func accounting(runID: Int64, batchID: Int64) throws -> RowAccounting {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(
+                db.cachedStatement(sql: LedgerSQL.accounting), arguments: [runID, runID, batchID])
+            else { throw LedgerError.noSuchBatch(batchID) }
+            return RowAccounting(
+                batchID: batchID, read: row["read"], done: row["done"], skippedDone: row["skipped"],
+                rejected: row["rejected"], failed: row["failed"], inDoubt: row["in_doubt"],
+                unfinished: row["unfinished"])
+        }
+    }
+
+    /// Moves a row to `state`, checking ``RowState/allowedNext``. Non-nil
+    /// `cashierID`/`depositRequestID`/`reasonsJSON` replace the stored values;
+    /// nil keeps them. Moving to `done` clears the reasons. One transaction.
+    ///
+    /// - Throws: ``LedgerError/illegalTransition(rowID:from:to:)``, ``LedgerError/noSuchRow(_:)``.
+    public func transition(
+        rowID: Int64, to state: RowState,
+        cashierID: String? = nil, depositRequestID: String? = nil, reasonsJSON: String? = nil
+    ) throws {
+        let at = now()
+        try pool.write { db in
+            try Self.transition(db, rowID: rowID, to: state, cashierID: cashierID,
+                                depositRequestID: depositRequestID, reasonsJSON: reasonsJSON, at: at)
+        }
+    }
+
+    /// `pending`/`failed`/`in_doubt` → `cashier_created`, storing the cashier id.
+    public func markCashierCreated(rowID: Int64, cashierID: String) throws {
+        try transition(rowID: rowID, to: .cashierCreated, cashierID: cashierID)
+    }
+
+    /// → `done`, storing the deposit request id (nil with `--no-deposits`).
+    public func markDone(rowID: Int64, depositRequestID: String?) throws {
+        try transition(rowID: rowID, to: .done, depositRequestID: depositRequestID)
+    }
+
+    /// → `failed` with the reasons (a JSON array of `{field, message}`).
+    public func markFailed(rowID: Int64, reasonsJSON: String) throws {
+        try transition(rowID: rowID, to: .failed, reasonsJSON: reasonsJSON)
+    }
+
+    /// → `rejected` by the API (422/4xx) with its `invalidFields` as reasons.
+    public func markRejected(rowID: Int64, reasonsJSON: String) throws {
+        try transition(rowID: rowID, to: .rejected, reasonsJSON: reasonsJSON)
+    }
+
+    /// → `in_doubt`: a deposit request was sent and no answer came.
+    public func markInDoubt(rowID: Int64) throws {
+        try transition(rowID: rowID, to: .inDoubt)
+    }
+
+    // MARK: - Attempts
+
+    /// Records the intent to call the API for a row, BEFORE the call: a new
+    /// attempt with outcome `in_flight` and `http_status` NULL. Also bumps the
+    /// row's `attempt_count` and sets its `last_run_id`. Its own transaction.
+    ///
+    /// - Returns: The attempt id to pass to ``recordOutcome(attemptID:httpStatus:latencyMs:error:returnedID:outcome:then:)``.
+    public func recordIntent(rowID: Int64, runID: Int64, operation: AttemptOperation) throws -> Int64 {
+        let at = now()
+        return try pool.write { db in
+            try db.cachedStatement(sql: LedgerSQL.touchRowForAttempt).execute(arguments: [runID, at, rowID])
+            if db.changesCount == 0 { throw LedgerError.noSuchRow(rowID) }
+            try db.cachedStatement(sql: LedgerSQL.insertAttempt)
+                .execute(arguments: [rowID, runID, operation.rawValue, at])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// Records how an attempt ended, AFTER the call, and optionally moves its
+    /// row to a new state in the SAME transaction (so the answer and the row's
+    /// fate are never recorded half).
+    ///
+    /// - Parameters:
+    ///   - httpStatus: nil when no HTTP answer came (timeout, connection error).
+    ///   - returnedID: The id the API returned (cashier or deposit request).
+    ///   - then: The row transition to apply with it, if any.
+    public func recordOutcome(
+        attemptID: Int64, httpStatus: Int?, latencyMs: Int?, error: String?,
+        returnedID: String?, outcome: AttemptOutcome, then transition: RowTransition? = nil
+    ) throws {
+        let at = now()
+        try pool.write { db in
+            try db.cachedStatement(sql: LedgerSQL.recordOutcome).execute(arguments: [
+                at, httpStatus, latencyMs, error, returnedID, outcome.rawValue, attemptID,
+            ])
+            if db.changesCount == 0 { throw LedgerError.noSuchAttempt(attemptID) }
+            guard let transition else { return }
+            guard let rowID = try Int64.fetchOne(
+                db.cachedStatement(sql: LedgerSQL.rowIDOfAttempt), arguments: [attemptID])
+            else { throw LedgerError.noSuchAttempt(attemptID) }
+            let (state, cashier, deposit, reasons) = transition.parts
+            try Self.transition(db, rowID: rowID, to: state, cashierID: cashier,
+                                depositRequestID: deposit, reasonsJSON: reasons, at: at)
+        }
+    }
+
+    /// One attempt, or nil.
+    public func attempt(id: Int64) throws -> AttemptRecord? {
+        try pool.read { db in
+            try AttemptRecord.fetchOne(db.cachedStatement(sql: LedgerSQL.attemptByID), arguments: [id])
+        }
+    }
+
+    /// Every attempt made for a row, oldest first.
+    public func attempts(rowID: Int64) throws -> [AttemptRecord] {
+        try pool.read { db in
+            try AttemptRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.attemptsOfRow), arguments: [rowID])
+        }
+    }
+
+    /// Every attempt made during a run, oldest first.
+    public func attempts(runID: Int64) throws -> [AttemptRecord] {
+        try pool.read { db in
+            try AttemptRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.attemptsOfRun), arguments: [runID])
+        }
+    }
+
+    /// Attempts whose outcome was never recorded, oldest first.
+    public func inFlightAttempts() throws -> [AttemptRecord] {
+        try pool.read { db in
+            try AttemptRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.inFlightAttempts))
+        }
+    }
+
+    // MARK: - Breaks
+
+    /// Records the reconciliation breaks found by a run, all in one transaction.
+    public func recordBreaks(runID: Int64, _ breaks: [NewBreak]) throws {
+        guard !breaks.isEmpty else { return }
+        let created = now()
+        try pool.write { db in
+            let statement = try db.cachedStatement(sql: LedgerSQL.insertBreak)
+            for b in breaks {
+                try statement.execute(arguments: [
+                    runID, b.websiteID, b.customerID, b.currency, b.field, b.expectedMinor, b.actualMinor,
+                    b.exponent, b.lifecycle.rawValue, b.firstSeenRunID, b.firstSeenAt, created, b.rowID, b.detail,
+                ])
+            }
+        }
+    }
+
+    /// The breaks recorded by a run.
+    public func breaks(runID: Int64) throws -> [BreakRecord] {
+        try pool.read { db in
+            try BreakRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.breaksOfRun), arguments: [runID])
+        }
+    }
+
+    /// The breaks of the most recent run before `runID` that recorded any
+    /// (the baseline for new / persisting / resolved).
+    public func previousBreaks(beforeRunID runID: Int64) throws -> [BreakRecord] {
+        try pool.read { db in
+            try BreakRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.previousBreaks), arguments: [runID])
+        }
+    }
+}
+
+/// A row state change applied together with an attempt's outcome.
+public enum RowTransition: Sendable, Equatable {
+    case pending
+    case cashierCreated(cashierID: String)
+    /// `depositRequestID` is nil when deposits are turned off.
+    case done(depositRequestID: String?)
+    case failed(reasonsJSON: String)
+    case rejected(reasonsJSON: String)
+    case inDoubt
+
+    var parts: (RowState, String?, String?, String?) {
+        switch self {
+        case .pending: (.pending, nil, nil, nil)
+        case .cashierCreated(let id): (.cashierCreated, id, nil, nil)
+        case .done(let id): (.done, nil, id, nil)
+        case .failed(let reasons): (.failed, nil, nil, reasons)
+        case .rejected(let reasons): (.rejected, nil, nil, reasons)
+        case .inDoubt: (.inDoubt, nil, nil, nil)
+        }
+    }
+}
+
+// MARK: - Internals
+
+extension Ledger {
+    static func transition(
+        _ db: Database, rowID: Int64, to state: RowState,
+        cashierID: String?, depositRequestID: String?, reasonsJSON: String?, at: Date
+    ) throws {
+        guard let raw = try String.fetchOne(db.cachedStatement(sql: LedgerSQL.rowStateByID), arguments: [rowID])
+        else { throw LedgerError.noSuchRow(rowID) }
+        let current: RowState = try decodeEnum(raw)
+        guard current.allowedNext.contains(state) else {
+            throw LedgerError.illegalTransition(rowID: rowID, from: current, to: state)
+        }
+        let reasons = state == .done ? "[]" : reasonsJSON
+        try db.cachedStatement(sql: LedgerSQL.transitionRow)
+            .execute(arguments: [state.rawValue, cashierID, depositRequestID, reasons, at, rowID])
+    }
+
+    static func jsonArray(_ states: Set<RowState>) -> String {
+        // Raw values are fixed identifiers (no quotes/backslashes): safe to join.
+        "[" + states.map { "\"\($0.rawValue)\"" }.sorted().joined(separator: ",") + "]"
+    }
+
+    static func hostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Creates the file 0600 (parents 0700) before SQLite opens it, or tightens
+    /// an existing one. SQLite gives `-wal`/`-shm` the main file's mode.
+    static func prepareFile(at path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        if !FileManager.default.fileExists(atPath: dir) {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw LedgerError.fileSetup(path: dir, errno: errno)
+            }
+        }
+        let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            _ = closeDescriptor(fd)
+            return
+        }
+        guard errno == EEXIST else { throw LedgerError.fileSetup(path: path, errno: errno) }
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & 0o077 != 0, info.st_uid == getuid() {
+            if chmod(path, 0o600) != 0 { throw LedgerError.fileSetup(path: path, errno: errno) }
+        }
+    }
+
+    /// Belt and braces: make sure the WAL companions are owner-only too.
+    static func protectCompanions(of path: String) {
+        for suffix in ["-wal", "-shm"] {
+            let companion = path + suffix
+            var info = stat()
+            if stat(companion, &info) == 0, info.st_mode & 0o077 != 0, info.st_uid == getuid() {
+                _ = chmod(companion, 0o600)
+            }
+        }
+    }
+
+    /// Refuses options that carry a secret (see ``beginRun(command:optionsJSON:)``).
+    static func checkNoSecrets(_ optionsJSON: String) throws {
+        guard let data = optionsJSON.data(using: .utf8),
+              let object = try? JSONSerialization.jsonObject(with: data),
+              object is [String: Any]
+        else { throw LedgerError.invalidOptionsJSON }
+        let forbidden: Set<String> = [
+            "apikey", "rebillyapikey", "rebapikey", "secret", "clientsecret", "password", "passwd",
+            "token", "accesstoken", "bearertoken", "authorization", "privatekey",
+        ]
+        func walk(_ value: Any) throws {
+            if let dict = value as? [String: Any] {
+                for (key, inner) in dict {
+                    let normalized = key.lowercased().filter { $0.isLetter || $0.isNumber }
+                    if forbidden.contains(normalized) || normalized.hasSuffix("secret")
+                        || normalized.hasSuffix("password") || normalized.hasSuffix("token") {
+                        throw LedgerError.secretInOptions(key: key)
+                    }
+                    try walk(inner)
+                }
+            } else if let array = value as? [Any] {
+                for inner in array { try walk(inner) }
+            }
+        }
+        try walk(object)
+        if let key = ProcessInfo.processInfo.environment["REBILLY_API_KEY"], key.count >= 8,
+           optionsJSON.contains(key) {
+            throw LedgerError.secretInOptions(key: "(value of REBILLY_API_KEY)")
+        }
+    }
+}

@@ -1,0 +1,339 @@
+import Foundation
+import GRDB
+
+// Plain value types read from and written to the ledger. They carry no database
+// connection; all SQL lives in `LedgerSQL`.
+
+/// One invocation of the job (`runs` table).
+public struct RunRecord: Sendable, Equatable, Hashable {
+    public var id: Int64
+    /// The subcommand, e.g. `run`, `retry`, `reconcile`.
+    public var command: String
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var status: RunStatus
+    public var exitCode: Int32?
+    /// The effective options as a JSON object, without secrets.
+    public var optionsJSON: String
+    public var pid: Int32
+    public var hostname: String
+}
+
+/// What the reader knows about a batch file before staging its rows.
+public struct NewBatch: Sendable, Equatable {
+    /// Lower-case hex SHA-256 of the file's bytes (as stored on disk, compressed or not).
+    public var sha256: String
+    /// The path the file was read from (the first time it was seen).
+    public var path: String
+    public var format: BatchFormat
+    public var gzip: Bool
+
+    public init(sha256: String, path: String, format: BatchFormat, gzip: Bool) {
+        self.sha256 = sha256
+        self.path = path
+        self.format = format
+        self.gzip = gzip
+    }
+}
+
+/// A batch file known to the ledger (`batches` table).
+public struct BatchRecord: Sendable, Equatable, Hashable {
+    public var id: Int64
+    public var sha256: String
+    public var path: String
+    public var format: BatchFormat
+    public var gzip: Bool
+    /// Records read (valid + rejected); 0 until ``Ledger/finishStaging(batchID:rowCount:valid:rejected:controlVerdict:controlDetail:)``.
+    public var rowCount: Int
+    public var validCount: Int
+    public var rejectedCount: Int
+    public var controlVerdict: ControlVerdict
+    public var controlDetail: String?
+    public var createdAt: Date
+    /// When staging finished; `nil` means a staging was interrupted and must be redone
+    /// (staging is idempotent, so just stage again).
+    public var stagedAt: Date?
+    public var firstRunID: Int64
+
+    /// `true` once every row of the file is in the ledger.
+    public var isStaged: Bool { stagedAt != nil }
+}
+
+/// One row as the reader/validator hands it to the ledger.
+public struct StagedRow: Sendable, Equatable {
+    /// The physical line (1-based) where the record starts in the file.
+    public var line: Int
+    /// `websiteId␟customerId␟currency` (see ``Ledger/rowKey(websiteID:customerID:currency:)``); nil when unparseable.
+    public var rowKey: String?
+    public var websiteID: String?
+    public var customerID: String?
+    public var currency: String?
+    /// Canonical parsed payload (money as exact decimal strings); nil for rejected rows.
+    public var payloadJSON: String?
+    /// The original cells/object as read, for rejects.csv re-import.
+    public var sourceJSON: String?
+    /// `.pending` for valid rows, `.rejected` for rows that failed validation.
+    public var state: RowState
+    /// JSON array of `{"field":…, "message":…}`; nil or `[]` when valid.
+    public var reasonsJSON: String?
+
+    public init(
+        line: Int, rowKey: String?, websiteID: String?, customerID: String?, currency: String?,
+        payloadJSON: String?, sourceJSON: String?, state: RowState, reasonsJSON: String?
+    ) {
+        self.line = line
+        self.rowKey = rowKey
+        self.websiteID = websiteID
+        self.customerID = customerID
+        self.currency = currency
+        self.payloadJSON = payloadJSON
+        self.sourceJSON = sourceJSON
+        self.state = state
+        self.reasonsJSON = reasonsJSON
+    }
+}
+
+/// One row of a batch with its current fate (`rows` table).
+public struct RowRecord: Sendable, Equatable, Hashable {
+    public var id: Int64
+    public var batchID: Int64
+    public var line: Int
+    public var rowKey: String?
+    public var websiteID: String?
+    public var customerID: String?
+    public var currency: String?
+    public var payloadJSON: String?
+    public var sourceJSON: String?
+    public var state: RowState
+    /// JSON array of `{"field":…, "message":…}`; `[]` when none.
+    public var reasonsJSON: String
+    public var cashierID: String?
+    public var depositRequestID: String?
+    /// Attempts recorded for this row, all operations and runs together.
+    public var attemptCount: Int
+    /// The last run that staged or touched this row.
+    public var lastRunID: Int64?
+    public var updatedAt: Date
+}
+
+/// One API call made for a row (`attempts` table).
+public struct AttemptRecord: Sendable, Equatable, Hashable {
+    public var id: Int64
+    public var rowID: Int64
+    public var runID: Int64
+    public var operation: AttemptOperation
+    public var requestedAt: Date
+    public var finishedAt: Date?
+    /// nil while in flight (the recorded intent) or when no HTTP answer came.
+    public var httpStatus: Int?
+    public var latencyMs: Int?
+    public var error: String?
+    /// The id the API returned (cashier id, deposit request id), if any.
+    public var returnedID: String?
+    public var outcome: AttemptOutcome
+}
+
+/// A reconciliation difference to record (see issue 5).
+public struct NewBreak: Sendable, Equatable {
+    public var websiteID: String
+    public var customerID: String
+    public var currency: String
+    /// `balance`, `bonusBalance`, `pendingPayoutTotal`, or for deposit requests
+    /// `depositRequestMissing` / `depositRequestDuplicate`.
+    public var field: String
+    /// The operator's figure in minor units (nil when not applicable).
+    public var expectedMinor: Int64?
+    /// Rebilly's figure in minor units (nil when not applicable / not found).
+    public var actualMinor: Int64?
+    /// ISO 4217 minor-unit exponent of `currency` (USD 2, JPY 0, BHD 3).
+    public var exponent: Int
+    public var lifecycle: BreakLifecycle
+    public var firstSeenRunID: Int64
+    public var firstSeenAt: Date
+    /// The ledger row this break is about, if known.
+    public var rowID: Int64?
+    /// Free text (e.g. the duplicated deposit request ids).
+    public var detail: String?
+
+    public init(
+        websiteID: String, customerID: String, currency: String, field: String,
+        expectedMinor: Int64?, actualMinor: Int64?, exponent: Int, lifecycle: BreakLifecycle,
+        firstSeenRunID: Int64, firstSeenAt: Date, rowID: Int64? = nil, detail: String? = nil
+    ) {
+        self.websiteID = websiteID
+        self.customerID = customerID
+        self.currency = currency
+        self.field = field
+        self.expectedMinor = expectedMinor
+        self.actualMinor = actualMinor
+        self.exponent = exponent
+        self.lifecycle = lifecycle
+        self.firstSeenRunID = firstSeenRunID
+        self.firstSeenAt = firstSeenAt
+        self.rowID = rowID
+        self.detail = detail
+    }
+}
+
+/// A recorded reconciliation break (`breaks` table).
+public struct BreakRecord: Sendable, Equatable, Hashable {
+    public var id: Int64
+    public var runID: Int64
+    public var websiteID: String
+    public var customerID: String
+    public var currency: String
+    public var field: String
+    public var expectedMinor: Int64?
+    public var actualMinor: Int64?
+    public var exponent: Int
+    public var lifecycle: BreakLifecycle
+    public var firstSeenRunID: Int64
+    public var firstSeenAt: Date
+    public var createdAt: Date
+    public var rowID: Int64?
+    public var detail: String?
+
+    /// actual − expected in minor units, when both are known.
+    public var differenceMinor: Int64? {
+        guard let e = expectedMinor, let a = actualMinor else { return nil }
+        return a - e
+    }
+}
+
+/// Per-run row accounting for one batch: `read == done + skippedDone + rejected + failed + inDoubt + open`.
+///
+/// `skippedDone` counts rows that were already `done` before this run touched
+/// them: the run did not send them again. That is what PRODUCT.md calls
+/// "skipped-as-done"; it is derived, not stored, which is why `skipped` is not a ``RowState``.
+public struct RowAccounting: Sendable, Equatable {
+    public var batchID: Int64
+    /// Rows staged for the batch (valid + rejected).
+    public var read: Int
+    /// Rows that became `done` in this run.
+    public var done: Int
+    /// Rows that were already `done` from an earlier run.
+    public var skippedDone: Int
+    public var rejected: Int
+    public var failed: Int
+    public var inDoubt: Int
+    /// `pending` + `cashier_created`: work not finished (an interrupted run).
+    public var unfinished: Int
+
+    /// Does `read` equal the sum of the parts?
+    public var closes: Bool { read == done + skippedDone + rejected + failed + inDoubt + unfinished }
+}
+
+/// What ``Ledger/recoverCrashedRuns(currentRunID:)`` found and repaired.
+public struct CrashRecovery: Sendable, Equatable {
+    /// Runs left `running` by a dead process, now `crashed`.
+    public var crashedRunIDs: [Int64]
+    /// In-flight attempts of those runs, now `lost`.
+    public var lostAttempts: Int
+    /// Rows whose deposit-request create was in flight, now `in_doubt`.
+    public var rowsMarkedInDoubt: Int
+}
+
+// MARK: - Decoding from SQLite rows
+
+extension RunRecord: FetchableRecord {
+    public init(row: Row) throws {
+        id = row["id"]
+        command = row["command"]
+        startedAt = row["started_at"]
+        finishedAt = row["finished_at"]
+        status = try decodeEnum(row["status"])
+        exitCode = row["exit_code"]
+        optionsJSON = row["options_json"]
+        pid = row["pid"]
+        hostname = row["hostname"]
+    }
+}
+
+extension BatchRecord: FetchableRecord {
+    public init(row: Row) throws {
+        id = row["id"]
+        sha256 = row["sha256"]
+        path = row["path"]
+        format = try decodeEnum(row["format"])
+        gzip = row["gzip"]
+        rowCount = row["row_count"]
+        validCount = row["valid_count"]
+        rejectedCount = row["rejected_count"]
+        controlVerdict = try decodeEnum(row["control_verdict"])
+        controlDetail = row["control_detail"]
+        createdAt = row["created_at"]
+        stagedAt = row["staged_at"]
+        firstRunID = row["first_run_id"]
+    }
+}
+
+extension RowRecord: FetchableRecord {
+    public init(row: Row) throws {
+        id = row["id"]
+        batchID = row["batch_id"]
+        line = row["line"]
+        rowKey = row["row_key"]
+        websiteID = row["website_id"]
+        customerID = row["customer_id"]
+        currency = row["currency"]
+        payloadJSON = row["payload_json"]
+        sourceJSON = row["source_json"]
+        state = try decodeEnum(row["state"])
+        reasonsJSON = row["reasons_json"]
+        cashierID = row["cashier_id"]
+        depositRequestID = row["deposit_request_id"]
+        attemptCount = row["attempt_count"]
+        lastRunID = row["last_run_id"]
+        updatedAt = row["updated_at"]
+    }
+}
+
+extension AttemptRecord: FetchableRecord {
+    public init(row: Row) throws {
+        id = row["id"]
+        rowID = row["row_id"]
+        runID = row["run_id"]
+        operation = try decodeEnum(row["operation"])
+        requestedAt = row["requested_at"]
+        finishedAt = row["finished_at"]
+        httpStatus = row["http_status"]
+        latencyMs = row["latency_ms"]
+        error = row["error"]
+        returnedID = row["returned_id"]
+        outcome = try decodeEnum(row["outcome"])
+    }
+}
+
+extension BreakRecord: FetchableRecord {
+    public init(row: Row) throws {
+        id = row["id"]
+        runID = row["run_id"]
+        websiteID = row["website_id"]
+        customerID = row["customer_id"]
+        currency = row["currency"]
+        field = row["field"]
+        expectedMinor = row["expected_minor"]
+        actualMinor = row["actual_minor"]
+        exponent = row["exponent"]
+        lifecycle = try decodeEnum(row["lifecycle"])
+        firstSeenRunID = row["first_seen_run_id"]
+        firstSeenAt = row["first_seen_at"]
+        createdAt = row["created_at"]
+        rowID = row["row_id"]
+        detail = row["detail"]
+    }
+}
+
+/// A stored enum value that Swift does not know (a newer ledger, or hand edits).
+struct UnknownStoredValue: Error, CustomStringConvertible {
+    var type: String
+    var value: String
+    var description: String { "ledger: unknown \(type) value '\(value)' in the database" }
+}
+
+func decodeEnum<E: RawRepresentable>(_ raw: String) throws -> E where E.RawValue == String {
+    guard let value = E(rawValue: raw) else {
+        throw UnknownStoredValue(type: String(describing: E.self), value: raw)
+    }
+    return value
+}

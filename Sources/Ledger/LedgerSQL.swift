@@ -1,0 +1,142 @@
+/// Every SQL statement the ledger runs (besides the DDL in `LedgerSchema`).
+///
+/// Rules: static text only, values always as bound `?` arguments, never
+/// interpolated. A set of states is passed as ONE bound JSON array and
+/// expanded with `json_each`, so even "rows in these states" stays a static,
+/// cacheable statement.
+enum LedgerSQL {
+    // MARK: runs
+
+    static let insertRun = """
+        INSERT INTO runs (command, started_at, status, options_json, pid, hostname)
+        VALUES (?, ?, 'running', ?, ?, ?)
+        """
+    static let finishRun = """
+        UPDATE runs SET status = ?, exit_code = ?, finished_at = ? WHERE id = ?
+        """
+    static let runByID = "SELECT * FROM runs WHERE id = ?"
+    static let recentRuns = "SELECT * FROM runs ORDER BY id DESC LIMIT ?"
+
+    // MARK: crash recovery (caller holds the run lock)
+
+    /// Runs left `running` by a process that is gone (any run but the caller's).
+    static let staleRunIDs = "SELECT id FROM runs WHERE status = 'running' AND id <> ? ORDER BY id"
+    /// A deposit-request create in flight when the process died may have happened.
+    static let markRowsInDoubtForStaleRuns = """
+        UPDATE rows SET state = 'in_doubt', updated_at = ?
+        WHERE state IN ('pending', 'cashier_created', 'failed')
+          AND id IN (SELECT row_id FROM attempts
+                     WHERE outcome = 'in_flight' AND operation = 'create_deposit_request'
+                       AND run_id IN (SELECT id FROM runs WHERE status = 'running' AND id <> ?))
+        """
+    static let markAttemptsLostForStaleRuns = """
+        UPDATE attempts SET outcome = 'lost', error = COALESCE(error, 'process ended while the call was in flight')
+        WHERE outcome = 'in_flight'
+          AND run_id IN (SELECT id FROM runs WHERE status = 'running' AND id <> ?)
+        """
+    static let markStaleRunsCrashed = """
+        UPDATE runs SET status = 'crashed', finished_at = COALESCE(finished_at, ?)
+        WHERE status = 'running' AND id <> ?
+        """
+
+    // MARK: batches
+
+    static let batchBySHA = "SELECT * FROM batches WHERE sha256 = ?"
+    static let batchByID = "SELECT * FROM batches WHERE id = ?"
+    static let insertBatch = """
+        INSERT INTO batches (sha256, path, format, gzip, created_at, first_run_id)
+        VALUES (?, ?, ?, ?, ?, ?)
+        """
+    static let linkRunBatch = "INSERT INTO run_batches (run_id, batch_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
+    static let batchesOfRun = """
+        SELECT b.* FROM batches b JOIN run_batches rb ON rb.batch_id = b.id
+        WHERE rb.run_id = ? ORDER BY b.id
+        """
+    static let finishStaging = """
+        UPDATE batches SET row_count = ?, valid_count = ?, rejected_count = ?,
+                           control_verdict = ?, control_detail = ?, staged_at = ?
+        WHERE id = ?
+        """
+
+    // MARK: rows
+
+    /// Idempotent per (batch_id, line): staging the same batch again changes nothing.
+    static let stageRow = """
+        INSERT INTO rows (batch_id, line, row_key, website_id, customer_id, currency,
+                          payload_json, source_json, state, reasons_json, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (batch_id, line) DO NOTHING
+        """
+    static let rowByID = "SELECT * FROM rows WHERE id = ?"
+    static let rowStateByID = "SELECT state FROM rows WHERE id = ?"
+    static let rowsOfBatch = "SELECT * FROM rows WHERE batch_id = ? ORDER BY id"
+    static let rowsOfBatchInStates = """
+        SELECT * FROM rows
+        WHERE batch_id = ? AND state IN (SELECT value FROM json_each(?))
+        ORDER BY id
+        """
+    /// Keyset page: rows with id > afterID.
+    static let rowPage = """
+        SELECT * FROM rows
+        WHERE batch_id = ? AND id > ? AND (? IS NULL OR state IN (SELECT value FROM json_each(?)))
+        ORDER BY id LIMIT ?
+        """
+    static let rowsByKey = "SELECT * FROM rows WHERE row_key = ? ORDER BY id"
+    static let countsByState = "SELECT state, count(*) FROM rows WHERE batch_id = ? GROUP BY state"
+    static let rowCountOfBatch = "SELECT count(*) FROM rows WHERE batch_id = ?"
+    /// Moves a row to a new state; NULL arguments keep the current value.
+    static let transitionRow = """
+        UPDATE rows SET state = ?,
+                        cashier_id = COALESCE(?, cashier_id),
+                        deposit_request_id = COALESCE(?, deposit_request_id),
+                        reasons_json = COALESCE(?, reasons_json),
+                        updated_at = ?
+        WHERE id = ?
+        """
+    static let accounting = """
+        SELECT count(*)                                                            AS read,
+               coalesce(sum(state = 'done' AND last_run_id >= ?), 0)               AS done,
+               coalesce(sum(state = 'done' AND (last_run_id IS NULL OR last_run_id < ?)), 0) AS skipped,
+               coalesce(sum(state = 'rejected'), 0)                                AS rejected,
+               coalesce(sum(state = 'failed'), 0)                                  AS failed,
+               coalesce(sum(state = 'in_doubt'), 0)                                AS in_doubt,
+               coalesce(sum(state IN ('pending', 'cashier_created')), 0)           AS unfinished
+        FROM rows WHERE batch_id = ?
+        """
+
+    // MARK: attempts
+
+    static let insertAttempt = """
+        INSERT INTO attempts (row_id, run_id, operation, requested_at, outcome)
+        VALUES (?, ?, ?, ?, 'in_flight')
+        """
+    static let touchRowForAttempt = """
+        UPDATE rows SET attempt_count = attempt_count + 1, last_run_id = ?, updated_at = ? WHERE id = ?
+        """
+    static let recordOutcome = """
+        UPDATE attempts SET finished_at = ?, http_status = ?, latency_ms = ?, error = ?,
+                            returned_id = ?, outcome = ?
+        WHERE id = ?
+        """
+    static let rowIDOfAttempt = "SELECT row_id FROM attempts WHERE id = ?"
+    static let attemptByID = "SELECT * FROM attempts WHERE id = ?"
+    static let attemptsOfRow = "SELECT * FROM attempts WHERE row_id = ? ORDER BY id"
+    static let attemptsOfRun = "SELECT * FROM attempts WHERE run_id = ? ORDER BY id"
+    static let inFlightAttempts = "SELECT * FROM attempts WHERE outcome = 'in_flight' ORDER BY id"
+
+    // MARK: breaks
+
+    static let insertBreak = """
+        INSERT INTO breaks (run_id, website_id, customer_id, currency, field, expected_minor,
+                            actual_minor, exponent, lifecycle, first_seen_run_id, first_seen_at,
+                            created_at, row_id, detail)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    static let breaksOfRun = "SELECT * FROM breaks WHERE run_id = ? ORDER BY id"
+    /// The breaks of the most recent earlier run that recorded any.
+    static let previousBreaks = """
+        SELECT * FROM breaks
+        WHERE run_id = (SELECT max(run_id) FROM breaks WHERE run_id < ?)
+        ORDER BY id
+        """
+}

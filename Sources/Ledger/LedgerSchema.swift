@@ -1,0 +1,131 @@
+import GRDB
+
+/// The ledger schema: one `DatabaseMigrator`, one registered migration per
+/// version. A migration, once shipped, is never edited: add "v2", "v3", … .
+///
+/// Timestamps are TEXT `YYYY-MM-DD HH:MM:SS.SSS` in UTC (GRDB's `Date` storage,
+/// directly usable with SQLite's date functions). Money is INTEGER minor units
+/// plus an exponent, never REAL. Enumerated TEXT columns carry CHECK
+/// constraints listing exactly the Swift enum raw values; extending one needs a
+/// new migration that rebuilds the table.
+enum LedgerSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            for sql in v1 { try db.execute(sql: sql) }
+        }
+        return migrator
+    }
+
+    /// The v1 DDL. The enum lists are frozen here as literal text on purpose: a
+    /// shipped migration must not change when a Swift enum gains a case.
+    static let v1: [String] = [
+        """
+        CREATE TABLE runs (
+            id            INTEGER PRIMARY KEY AUTOINCREMENT,
+            command       TEXT    NOT NULL,
+            started_at    TEXT    NOT NULL,
+            finished_at   TEXT,
+            status        TEXT    NOT NULL DEFAULT 'running'
+                          CHECK (status IN ('running', 'finished', 'interrupted', 'crashed')),
+            exit_code     INTEGER,
+            options_json  TEXT    NOT NULL DEFAULT '{}',
+            pid           INTEGER NOT NULL,
+            hostname      TEXT    NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE batches (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            sha256          TEXT    NOT NULL UNIQUE CHECK (length(sha256) = 64),
+            path            TEXT    NOT NULL,
+            format          TEXT    NOT NULL CHECK (format IN ('csv', 'jsonl')),
+            gzip            INTEGER NOT NULL DEFAULT 0 CHECK (gzip IN (0, 1)),
+            row_count       INTEGER NOT NULL DEFAULT 0,
+            valid_count     INTEGER NOT NULL DEFAULT 0,
+            rejected_count  INTEGER NOT NULL DEFAULT 0,
+            control_verdict TEXT    NOT NULL DEFAULT 'absent'
+                            CHECK (control_verdict IN ('absent', 'matched', 'mismatch')),
+            control_detail  TEXT,
+            created_at      TEXT    NOT NULL,
+            staged_at       TEXT,
+            first_run_id    INTEGER NOT NULL REFERENCES runs(id)
+        )
+        """,
+        """
+        CREATE TABLE run_batches (
+            run_id   INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            batch_id INTEGER NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+            PRIMARY KEY (run_id, batch_id)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX run_batches_batch ON run_batches(batch_id)",
+        """
+        CREATE TABLE rows (
+            id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+            batch_id           INTEGER NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+            line               INTEGER NOT NULL CHECK (line >= 1),
+            row_key            TEXT,
+            website_id         TEXT,
+            customer_id        TEXT,
+            currency           TEXT,
+            payload_json       TEXT,
+            source_json        TEXT,
+            state              TEXT    NOT NULL DEFAULT 'pending'
+                               CHECK (state IN ('pending', 'rejected', 'cashier_created', 'done', 'failed', 'in_doubt')),
+            reasons_json       TEXT    NOT NULL DEFAULT '[]',
+            cashier_id         TEXT,
+            deposit_request_id TEXT,
+            attempt_count      INTEGER NOT NULL DEFAULT 0,
+            last_run_id        INTEGER REFERENCES runs(id),
+            updated_at         TEXT    NOT NULL,
+            UNIQUE (batch_id, line)
+        )
+        """,
+        "CREATE INDEX rows_batch_state ON rows(batch_id, state)",
+        "CREATE INDEX rows_row_key ON rows(row_key)",
+        "CREATE INDEX rows_customer ON rows(customer_id, website_id)",
+        """
+        CREATE TABLE attempts (
+            id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            row_id       INTEGER NOT NULL REFERENCES rows(id) ON DELETE CASCADE,
+            run_id       INTEGER NOT NULL REFERENCES runs(id),
+            operation    TEXT    NOT NULL
+                         CHECK (operation IN ('create_cashier', 'create_deposit_request',
+                                              'list_deposit_requests', 'get_cashier', 'get_deposit_request')),
+            requested_at TEXT    NOT NULL,
+            finished_at  TEXT,
+            http_status  INTEGER,
+            latency_ms   INTEGER,
+            error        TEXT,
+            returned_id  TEXT,
+            outcome      TEXT    NOT NULL DEFAULT 'in_flight'
+                         CHECK (outcome IN ('in_flight', 'succeeded', 'retryable', 'rejected', 'fatal', 'lost'))
+        )
+        """,
+        "CREATE INDEX attempts_row ON attempts(row_id)",
+        "CREATE INDEX attempts_run ON attempts(run_id, operation)",
+        "CREATE INDEX attempts_in_flight ON attempts(outcome) WHERE outcome = 'in_flight'",
+        """
+        CREATE TABLE breaks (
+            id                INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id            INTEGER NOT NULL REFERENCES runs(id),
+            website_id        TEXT    NOT NULL,
+            customer_id       TEXT    NOT NULL,
+            currency          TEXT    NOT NULL,
+            field             TEXT    NOT NULL,
+            expected_minor    INTEGER,
+            actual_minor      INTEGER,
+            exponent          INTEGER NOT NULL CHECK (exponent BETWEEN 0 AND 4),
+            lifecycle         TEXT    NOT NULL CHECK (lifecycle IN ('new', 'persisting', 'resolved')),
+            first_seen_run_id INTEGER NOT NULL REFERENCES runs(id),
+            first_seen_at     TEXT    NOT NULL,
+            created_at        TEXT    NOT NULL,
+            row_id            INTEGER REFERENCES rows(id) ON DELETE SET NULL,
+            detail            TEXT
+        )
+        """,
+        "CREATE INDEX breaks_run ON breaks(run_id)",
+        "CREATE INDEX breaks_key ON breaks(website_id, customer_id, currency, field)",
+    ]
+}
