@@ -1,0 +1,70 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Module map (arrows point down only; see README "Architecture"):
+//   CashierBatch (executable: commands, wiring)
+//     ├─ Sandbox       the local Rebilly twin (Hummingbird) — judges requests on its own, never imports CashierModel
+//     ├─ Ledger        GRDB schema, migrations, row states
+//     ├─ BatchInput    CSV, JSON Lines, zlib streams, control manifest
+//     └─ CashierModel  money in minor units, ISO 4217, rows, validation, exact JSON text
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "cashier-batch",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cashier-batch", targets: ["CashierBatch"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
+        .target(name: "CashierModel", swiftSettings: strict),
+        .target(name: "BatchInput", dependencies: ["CashierModel", "CZlib"], swiftSettings: strict),
+        .target(
+            name: "Ledger",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Sandbox",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "CashierBatch",
+            dependencies: [
+                "CashierModel", "BatchInput", "Ledger", "Sandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "CashierModelTests", dependencies: ["CashierModel"]),
+        .testTarget(name: "BatchInputTests", dependencies: ["BatchInput", "CashierModel"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "SandboxTests",
+            dependencies: [
+                "Sandbox",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            resources: []
+        ),
+        .testTarget(name: "CashierBatchTests", dependencies: ["CashierBatch", "CashierModel"]),
+    ]
+)

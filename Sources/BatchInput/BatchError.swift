@@ -1,0 +1,27 @@
+/// A problem with a batch file as a whole: it cannot be read, or reading it cannot be
+/// trusted (corrupt or truncated gzip, unknown column, control totals that differ).
+/// Every such error makes the batch unusable (exit 65); rows already read are not sent.
+public struct BatchError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case unreadable, corruptCompression, truncatedCompression, badHeader, malformed, controlManifest
+    }
+
+    public var kind: Kind
+    public var path: String
+    /// The last line read completely before the problem (0 when none).
+    public var lastCompleteLine: Int?
+    public var detail: String
+
+    public init(_ kind: Kind, path: String, lastCompleteLine: Int? = nil, detail: String) {
+        self.kind = kind
+        self.path = path
+        self.lastCompleteLine = lastCompleteLine
+        self.detail = detail
+    }
+
+    public var description: String {
+        var text = "\(path): \(detail)"
+        if let lastCompleteLine { text += " (last complete line: \(lastCompleteLine))" }
+        return text
+    }
+}

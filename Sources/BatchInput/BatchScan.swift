@@ -1,0 +1,58 @@
+import CashierModel
+
+/// What one pass over a batch found: counts, exact per-currency totals, and the
+/// control manifest's verdict when there is one.
+public struct BatchSummary: Sendable {
+    public var path: String
+    public var format: BatchFormat
+    public var rowsRead = 0
+    public var valid = 0
+    public var rejected = 0
+    /// Totals of the valid rows (what would be sent).
+    public var validTotals = CurrencyTotals()
+    /// Totals of every record whose currency and figures could be read (what the control manifest states).
+    public var fileTotals = CurrencyTotals()
+    public var control: ControlCheck?
+}
+
+/// Reads and validates a batch in one streaming pass: each record is judged (with
+/// the batch-wide duplicate rule) and handed to `body` with its verdict.
+public enum BatchScan {
+    /// Throws `BatchError` when the file is unusable; a control-manifest mismatch is
+    /// not thrown but returned in `summary.control` (the caller decides to refuse the batch).
+    public static func scan(path: String, body: (RawRecord, RowVerdict) throws -> Void) throws -> BatchSummary {
+        let manifest = try ControlManifest.load(forBatchAt: path)  // a malformed manifest fails first
+        let reader = try BatchReader(path: path)
+        var summary = BatchSummary(path: path, format: reader.format)
+        var validator = BatchValidator()
+        try reader.forEachRecord { record in
+            summary.rowsRead += 1
+            let verdict = validator.judge(record)
+            switch verdict {
+            case let .valid(row):
+                summary.valid += 1
+                summary.validTotals.add(row)
+                summary.fileTotals.add(row)
+            case .rejected:
+                summary.rejected += 1
+                if manifest != nil { addReadableFigures(record, to: &summary.fileTotals) }
+            }
+            try body(record, verdict)
+        }
+        if let manifest {
+            summary.control = manifest.check(rowsRead: summary.rowsRead, totals: summary.fileTotals)
+        }
+        return summary
+    }
+
+    /// A rejected row still counts toward the control totals when its currency and figures read cleanly.
+    static func addReadableFigures(_ record: RawRecord, to totals: inout CurrencyTotals) {
+        guard case let .text(code)? = record[.currency], let currency = Currency(code: code) else { return }
+        func figure(_ field: Field) -> Amount? {
+            guard let text = record[field]?.scalarText else { return nil }
+            return try? Amount.parse(text[...], exponent: currency.exponent).get()
+        }
+        totals.add(currency: currency, balance: figure(.balance), bonusBalance: figure(.bonusBalance),
+                   pendingPayoutTotal: figure(.pendingPayoutTotal))
+    }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `cashier-batch` root command: a nightly batch job that pushes customer
+/// batches into Rebilly's cashier API and keeps a ledger of every row.
+@main
+struct CashierBatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cashier-batch",
+        abstract: "Create Rebilly cashiers and deposit requests from customer batches, with a ledger and reports.",
+        subcommands: [ValidateCommand.self, SandboxCommand.self]
+    )
+}

@@ -1,0 +1,119 @@
+import ArgumentParser
+import BatchInput
+import CashierModel
+
+/// `cashier-batch validate FILE…`: parse and validate only; send nothing, write nothing
+/// unless `--db` is given. Exit 0 when every row is valid, 3 when rows are rejected,
+/// 65 when a file is unusable (unreadable, corrupt gzip, bad header, control totals).
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Parse and validate batch files; send nothing.",
+        discussion: """
+            Prints each rejection as FILE:LINE: FIELD: REASON and a summary per file \
+            (rows read, valid, rejected, exact per-currency totals, control manifest verdict). \
+            Exit 0: every row valid; 3: some rows rejected; 65: a file is unusable; 64: usage.
+            """
+    )
+
+    @Argument(help: "Batch files: CSV or JSON Lines, plain or gzip-compressed.")
+    var files: [String]
+
+    @Flag(help: "Print one JSON object per row ({line, valid, errors, cashier, depositRequest}) instead of text; the summary goes to stderr.")
+    var json = false
+
+    @Option(help: "Also stage the batches into this SQLite ledger (created if absent).")
+    var db: String?
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("give at least one batch file") }
+    }
+
+    func run() throws {
+        var out = OutputStream.standardOutput()
+        var err = OutputStream.standardError()
+        var worst = ExitStatus.clean
+        let stager = try db.map { try LedgerStager(path: $0, command: "validate") }
+
+        for path in files {
+            do {
+                let staging = try stager?.beginBatch(path: path)
+                let summary = try BatchScan.scan(path: path) { record, verdict in
+                    try staging?.add(record, verdict)
+                    if json {
+                        out.line(ValidateOutput.json(path: path, verdict: verdict))
+                    } else if case let .rejected(line, issues) = verdict {
+                        for issue in issues { out.line("\(path):\(line): \(issue.field): \(issue.message)") }
+                    }
+                }
+                try staging?.finish(summary)
+                let lines = ValidateOutput.summary(summary)
+                for line in lines {
+                    if json { err.line(line) } else { out.line(line) }
+                }
+                if let control = summary.control, !control.matched {
+                    worst = max(worst, .badBatch)
+                } else if summary.rejected > 0 {
+                    worst = max(worst, .rowsRejectedOrFailed)
+                }
+            } catch let error as BatchError {
+                out.flush()
+                err.line("error: \(error)")
+                err.flush()
+                worst = max(worst, .badBatch)
+            }
+        }
+        try stager?.finish(exitStatus: worst)
+        out.flush()
+        err.flush()
+        if worst != .clean { throw worst.exitCode }
+    }
+}
+
+extension ExitStatus: Comparable {
+    /// Severity order for combining per-file outcomes: a worse code wins.
+    static func < (lhs: ExitStatus, rhs: ExitStatus) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// Text and JSON renderings of validation results.
+enum ValidateOutput {
+    static func json(path: String, verdict: RowVerdict) -> String {
+        var w = JSONWriter()
+        w.beginObject()
+        switch verdict {
+        case let .valid(row):
+            w.int("line", row.line)
+            w.bool("valid", true)
+            w.beginArray("errors"); w.endArray()
+            w.beginObject("cashier"); w.cashierMembers(row.cashier, money: .string); w.endObject()
+            w.beginObject("depositRequest"); w.depositMembers(row.deposit, for: row.cashier, money: .string); w.endObject()
+        case let .rejected(line, issues):
+            w.int("line", line)
+            w.bool("valid", false)
+            w.beginArray("errors")
+            for issue in issues {
+                w.beginObject(); w.string("field", issue.field); w.string("message", issue.message); w.endObject()
+            }
+            w.endArray()
+        }
+        w.endObject()
+        return w.text
+    }
+
+    static func summary(_ s: BatchSummary) -> [String] {
+        var lines = ["\(s.path) (\(s.format)): \(s.rowsRead) rows read, \(s.valid) valid, \(s.rejected) rejected"]
+        for code in s.validTotals.byCurrency.keys.sorted() {
+            let t = s.validTotals.byCurrency[code]!
+            lines.append("  \(code): \(t.rows) valid rows, balance \(t.text(.balance)), bonusBalance \(t.text(.bonusBalance)), pendingPayoutTotal \(t.text(.pendingPayoutTotal))")
+        }
+        if let control = s.control {
+            if control.matched {
+                lines.append("  control manifest \(control.manifestPath): matched")
+            } else {
+                lines.append("  control manifest \(control.manifestPath): MISMATCH — the batch is refused")
+                for difference in control.differences { lines.append("    \(difference)") }
+            }
+        }
+        return lines
+    }
+}
