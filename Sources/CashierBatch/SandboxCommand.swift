@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Sandbox
+
+/// `cashier-batch sandbox`: serve the local Rebilly-compatible API on loopback until SIGINT/SIGTERM,
+/// with its own rate limit and optional fault injection (see docs/sandbox.md).
+struct SandboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sandbox",
+        abstract: "Serve the local Rebilly-compatible API on loopback.",
+        discussion: """
+        Serves POST/GET /cashiers, POST/GET /deposit-requests (with or without the
+        /organizations/{id} prefix) and the inspection endpoints /_sandbox/stats and
+        /_sandbox/cashiers. The API key comes from --api-key, else SANDBOX_API_KEY, else the
+        documented development key "\(SandboxConfiguration.defaultAPIKey)".
+        """
+    )
+
+    @Option(help: "Address to listen on (loopback unless you mean otherwise).")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "Port to listen on; 0 picks a free port.")
+    var port: Int = 8089
+
+    @Option(help: "API key the REB-APIKEY header must carry (default: $SANDBOX_API_KEY, else the development key).")
+    var apiKey: String?
+
+    @Option(help: ArgumentHelp("Rate limit per organization for non-GET requests, e.g. 3000/10m, 50/s, 100/m (default: unlimited).", valueName: "N/period"))
+    var rate: String?
+
+    @Option(help: "Probability (0...1) that a request answers 500/502/503 without committing anything.")
+    var failRate: Double = 0
+
+    @Option(help: "Probability (0...1) that a request is committed, then its connection closed with no response.")
+    var dropRate: Double = 0
+
+    @Option(help: ArgumentHelp("Extra delay per request, drawn uniformly from a range such as 5ms..50ms (or one fixed value).", valueName: "min..max"))
+    var latency: String?
+
+    @Option(help: "Seed for the fault generator, so the same requests meet the same faults.")
+    var seed: UInt64?
+
+    @Option(help: ArgumentHelp("JSON Lines file of cashiers that exist from the start (customerId, websiteId, currency, balances...).", valueName: "file"))
+    var preload: String?
+
+    @Option(help: "Organization id (repeatable) that /organizations/{id} paths may use; others answer 403. Default: any.")
+    var organization: [String] = []
+
+    @Option(help: ArgumentHelp("Log level: trace, debug (one line per request), info, notice, warning, error, critical.", valueName: "level"))
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
+        if let rate, SandboxRate(parsing: rate) == nil {
+            throw ValidationError("--rate '\(rate)' is not N/period, e.g. 3000/10m, 50/s or 100/m.")
+        }
+        guard (0...1).contains(failRate) else { throw ValidationError("--fail-rate must be between 0 and 1.") }
+        guard (0...1).contains(dropRate) else { throw ValidationError("--drop-rate must be between 0 and 1.") }
+        guard failRate + dropRate <= 1 else { throw ValidationError("--fail-rate plus --drop-rate must not exceed 1.") }
+        if let latency, SandboxDurations.parseRange(latency) == nil {
+            throw ValidationError("--latency '\(latency)' is not a range such as 5ms..50ms.")
+        }
+        if let preload, !FileManager.default.isReadableFile(atPath: preload) {
+            throw ValidationError("--preload file '\(preload)' cannot be read.")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical.")
+        }
+        if let apiKey, apiKey.isEmpty { throw ValidationError("--api-key must not be empty.") }
+    }
+
+    func run() async throws {
+        var config = SandboxConfiguration(host: host, port: port)
+        config.apiKey = apiKey ?? ProcessInfo.processInfo.environment["SANDBOX_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? SandboxConfiguration.defaultAPIKey
+        config.rate = rate.flatMap(SandboxRate.init(parsing:))
+        config.failRate = failRate
+        config.dropRate = dropRate
+        config.latency = latency.flatMap(SandboxDurations.parseRange)
+        config.seed = seed
+        config.allowedOrganizations = organization.isEmpty ? nil : Set(organization)
+        config.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        if let preload {
+            do {
+                config.preload = try PreloadedCashier.load(contentsOf: preload)
+            } catch {
+                throw ValidationError("--preload \(preload): \(error)")
+            }
+        }
+        let keySource = apiKey != nil ? "--api-key" : ProcessInfo.processInfo.environment["SANDBOX_API_KEY"]?.isEmpty == false
+            ? "SANDBOX_API_KEY" : "development key \"\(SandboxConfiguration.defaultAPIKey)\""
+        let summary = [
+            "rate \(config.rate.map(String.init(describing:)) ?? "unlimited")",
+            "fail-rate \(failRate)", "drop-rate \(dropRate)",
+            "latency \(latency ?? "none")", "seed \(seed.map(String.init) ?? "random")",
+            "\(config.preload.count) preloaded cashier(s)",
+        ].joined(separator: ", ")
+        try await SandboxServer.serve(config) { _, baseURL in
+            // Unbuffered, so a script waiting for this line sees it at once.
+            let line = "Sandbox listening on \(baseURL) (API key: \(keySource); \(summary)). Ctrl-C stops it.\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Hummingbird
+
+/// The five contract operations and the inspection documents, on top of `SandboxStore`.
+/// Inputs are validated here, against the contract as the sandbox reads it.
+struct SandboxAPI: Sendable {
+    let store: SandboxStore
+    /// `http://HOST:PORT`, known once the server has bound its port.
+    let baseURL: Locked<String>
+    let maxBodySize: Int
+
+    func handle(_ route: Route, _ request: inout Request) async -> JSONResponse {
+        let links = ResourceLinks(baseURL: baseURL.withLock { $0 }, pathPrefix: route.pathPrefix)
+        switch route.operation {
+        case .postCashier:
+            return await withBody(&request) { (body: JSONValue) throws(ValidationFailure) -> JSONResponse in
+                let input = try CashierInput.validate(body)
+                let (cashier, created) = store.findOrCreateCashier(input)
+                var headers: [(String, String)] = []
+                if created { headers.append(("Location", links.url("/cashiers/\(cashier.id)"))) }
+                return JSONResponse(status: created ? 201 : 200, body: cashier.resource(links: links), headers: headers)
+            }
+        case .getCashier:
+            guard let id = route.resourceId, let cashier = store.cashier(id: id) else {
+                return JSONResponse(status: 404, body: Problem.notFound("Cashier not found"))
+            }
+            return JSONResponse(status: 200, body: cashier.resource(links: links))
+        case .postDepositRequest:
+            return await withBody(&request) { (body: JSONValue) throws(ValidationFailure) -> JSONResponse in
+                let input = try DepositRequestInput.validate(body)
+                let record = store.createDepositRequest(input)
+                return JSONResponse(
+                    status: 201, body: record.resource(links: links),
+                    headers: [("Location", links.url("/deposit-requests/\(record.id)"))]
+                )
+            }
+        case .getDepositRequest:
+            guard let id = route.resourceId, let record = store.depositRequest(id: id) else {
+                return JSONResponse(status: 404, body: Problem.notFound("Deposit request not found"))
+            }
+            return JSONResponse(status: 200, body: record.resource(links: links))
+        case .getDepositRequestCollection:
+            let parameters = request.uri.queryParameters
+            let query: CollectionQuery
+            do {
+                query = try CollectionQuery.parse(
+                    filter: parameters["filter"].map(String.init), sort: parameters["sort"].map(String.init),
+                    limit: parameters["limit"].map(String.init), offset: parameters["offset"].map(String.init)
+                )
+            } catch {
+                return JSONResponse(status: 422, body: Problem.validation(error.fields))
+            }
+            let (page, total) = store.depositRequests(query)
+            return JSONResponse(status: 200, body: .array(page.map { $0.resource(links: links) }), headers: [
+                ("Pagination-Total", String(total)), ("Pagination-Limit", String(query.limit)),
+                ("Pagination-Offset", String(query.offset)),
+            ])
+        case .methodNotAllowed:
+            return JSONResponse(
+                status: 405,
+                body: Problem.body(status: 405, title: "Method Not Allowed", detail: "\(request.method.rawValue) is not allowed on \(request.uri.path)"),
+                headers: [("Allow", route.allowedMethods.joined(separator: ", "))]
+            )
+        case .notFound, .sandboxStats, .sandboxCashiers, .sandboxHealth:
+            return JSONResponse(status: 404, body: Problem.notFound("No resource at \(request.uri.path)"))
+        }
+    }
+
+    /// Reads and parses the JSON body, then runs `operation`; 400 for unreadable JSON,
+    /// 413 for an oversized body, 422 for contract violations.
+    private func withBody(
+        _ request: inout Request,
+        _ operation: (JSONValue) throws(ValidationFailure) -> JSONResponse
+    ) async -> JSONResponse {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: maxBodySize)
+        } catch {
+            return JSONResponse(status: 413, body: Problem.body(status: 413, title: "Content Too Large", detail: "The request body exceeds \(maxBodySize) bytes"))
+        }
+        let body: JSONValue
+        do {
+            body = try JSONParser.parse(Array(buffer.readableBytesView))
+        } catch {
+            return JSONResponse(status: 400, body: Problem.body(status: 400, title: "Bad Request", detail: "Malformed JSON: \(error.description)"))
+        }
+        do {
+            return try operation(body)
+        } catch {
+            return JSONResponse(status: 422, body: Problem.validation(error.fields))
+        }
+    }
+
+    /// `GET /_sandbox/stats`: counters plus what the store holds, including deposit requests per
+    /// (customerId, websiteId, currency) so duplicates stand out.
+    func statsDocument(_ stats: SandboxStats) -> JSONValue {
+        let (cashiers, deposits) = store.snapshot()
+        var perKey: [CashierKey: Int] = [:]
+        for d in deposits { perKey[d.key, default: 0] += 1 }
+        let rows: [JSONValue] = perKey.keys.sorted().map { key in
+            .object([
+                ("customerId", .string(key.customerId)), ("websiteId", .string(key.websiteId)),
+                ("currency", .string(key.currency)), ("count", .int(perKey[key]!)),
+            ])
+        }
+        return .object(stats.json() + [
+            ("cashiers", .int(cashiers.count)),
+            ("preloadedCashiers", .int(cashiers.filter(\.preloaded).count)),
+            ("depositRequests", .int(deposits.count)),
+            ("depositRequestsPerCashier", .array(rows)),
+            ("duplicateDepositRequests", .int(perKey.values.filter { $0 > 1 }.count)),
+        ])
+    }
+
+    /// `GET /_sandbox/cashiers`: every cashier (with write-only fields) and every deposit request.
+    func stateDocument() -> JSONValue {
+        let (cashiers, deposits) = store.snapshot()
+        let links = ResourceLinks(baseURL: baseURL.withLock { $0 }, pathPrefix: "")
+        return .object([
+            ("cashiers", .array(cashiers.map { $0.inspection() })),
+            ("depositRequests", .array(deposits.map { $0.resource(links: links) })),
+        ])
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// Answers every request: routing (with or without the organization prefix), auth, the rate
+/// limit, fault injection and one debug log line. The operations themselves live in
+/// `SandboxAPI`; this type only decides whether and how they run.
+struct SandboxResponder: HTTPResponder {
+    typealias Context = SandboxRequestContext
+
+    let configuration: SandboxConfiguration
+    let api: SandboxAPI
+    let limiter: RateLimiter?
+    let faults: FaultInjector
+    let stats: SandboxStats
+    let logger: Logger
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let started = ContinuousClock.now
+        let method = request.method.rawValue
+        let route = Route(method: method, path: request.uri.path)
+        var plan = FaultInjector.Plan.none
+        var result: JSONResponse
+        var request = request
+
+        if route.operation.isInspection {
+            result = inspect(route, request)
+        } else {
+            plan = faults.nextPlan()
+            if let delay = plan.delay { try? await Task.sleep(for: delay) }
+            result = await handleAPI(route, &request, plan: &plan)
+            let outcome = plan.drop ? "dropped:\(result.status)" : String(result.status)
+            stats.record(operation: route.operation.rawValue, outcome: outcome, plan: plan)
+        }
+
+        let elapsed = ContinuousClock.now - started
+        logger.debug(
+            "\(method) \(request.uri.path) -> \(plan.drop ? "dropped (\(result.status))" : String(result.status))",
+            metadata: [
+                "operation": .string(route.operation.rawValue),
+                "organization": .string(route.organizationId ?? configuration.defaultOrganizationId),
+                "ms": .string(String(format: "%.2f", Double(elapsed.nanoseconds) / 1e6)),
+                "fault": .string(plan.drop ? "drop" : plan.failStatus != nil ? "fail" : "none"),
+            ]
+        )
+
+        if plan.drop {
+            // The operation is committed; the client must not learn its outcome.
+            await context.dropConnection()
+        }
+        return result.response()
+    }
+
+    private func authorized(_ request: Request) -> Bool {
+        guard let name = HeaderField.Name("REB-APIKEY") else { return false }
+        return request.headers[name] == configuration.apiKey
+    }
+
+    private func inspect(_ route: Route, _ request: Request) -> JSONResponse {
+        if route.operation == .sandboxHealth { return JSONResponse(status: 200, body: .object([("status", .string("ok"))])) }
+        guard authorized(request) else { return JSONResponse(status: 401, body: Problem.unauthorized) }
+        switch route.operation {
+        case .sandboxStats: return JSONResponse(status: 200, body: api.statsDocument(stats))
+        default: return JSONResponse(status: 200, body: api.stateDocument())
+        }
+    }
+
+    private func handleAPI(_ route: Route, _ request: inout Request, plan: inout FaultInjector.Plan) async -> JSONResponse {
+        // Requests refused before they reach an operation (401, 403, 429) are never failed or dropped.
+        guard authorized(request) else {
+            plan.cancelFaults()
+            return JSONResponse(status: 401, body: Problem.unauthorized)
+        }
+        let organization = route.organizationId ?? configuration.defaultOrganizationId
+        if let allowed = configuration.allowedOrganizations, let org = route.organizationId, !allowed.contains(org) {
+            plan.cancelFaults()
+            return JSONResponse(status: 403, body: Problem.forbidden(organization: org))
+        }
+
+        var rateHeaders: [(String, String)] = []
+        if let limiter {
+            if request.method != .get && route.operation != .notFound && route.operation != .methodNotAllowed {
+                switch limiter.acquire(organization: organization) {
+                case .allowed(let limit, let remaining):
+                    rateHeaders = [("X-RateLimit-Limit", String(limit)), ("X-RateLimit-Remaining", String(remaining))]
+                case .limited(let limit, let retryAt):
+                    plan.cancelFaults()
+                    return JSONResponse(status: 429, body: Problem.tooManyRequests, headers: [
+                        ("X-RateLimit-Limit", String(limit)), ("X-RateLimit-Remaining", "0"),
+                        ("X-RateLimit-Retry-After", String(retryAt)),
+                    ])
+                }
+            } else {
+                rateHeaders = [
+                    ("X-RateLimit-Limit", String(limiter.rate.limit)),
+                    ("X-RateLimit-Remaining", String(limiter.remaining(organization: organization))),
+                ]
+            }
+        }
+
+        if let failStatus = plan.failStatus {
+            stats.recordInjectedFailure()
+            return JSONResponse(status: failStatus, body: Problem.injected(status: failStatus))
+        }
+
+        var result = await api.handle(route, &request)
+        result.headers += rateHeaders
+        return result
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// The sandbox's in-memory data: cashiers (one per customer/website/currency) and deposit
+/// requests. Every operation runs under one lock, so "find or create" is atomic.
+final class SandboxStore: Sendable {
+    private struct State {
+        var cashiers: [String: CashierRecord] = [:]
+        var cashierIdsByKey: [CashierKey: String] = [:]
+        var cashierOrder: [String] = []
+        var depositRequests: [DepositRequestRecord] = []
+        var depositIndex: [String: Int] = [:]
+        var ids = ULIDGenerator()
+        var tokens = SystemRandomNumberGenerator()
+    }
+
+    private let state = Locked(State())
+
+    init(preload: [PreloadedCashier], now: Date = Date()) {
+        state.withLock { s in
+            for cashier in preload {
+                let id = cashier.id ?? "cashier_" + s.ids.next(now: now)
+                let amounts = cashier.exactAmounts
+                let created = cashier.createdTime ?? now
+                let record = CashierRecord(
+                    id: id, customerId: cashier.customerId, websiteId: cashier.websiteId, currency: cashier.currency,
+                    balance: amounts.balance, bonusBalance: amounts.bonusBalance, pendingPayoutTotal: amounts.pendingPayoutTotal,
+                    depositLimits: nil, redirectUrl: cashier.redirectUrl, notificationUrl: cashier.notificationUrl,
+                    expirationTime: created.addingTimeInterval(3600), createdTime: created, updatedTime: created, preloaded: true
+                )
+                Self.insert(record, into: &s)
+            }
+        }
+    }
+
+    private static func insert(_ record: CashierRecord, into s: inout State) {
+        s.cashiers[record.id] = record
+        s.cashierIdsByKey[record.key] = record.id
+        s.cashierOrder.append(record.id)
+    }
+
+    /// Returns the existing cashier for the input's (customerId, websiteId, currency) unchanged,
+    /// or creates one. `created` tells which.
+    func findOrCreateCashier(_ input: CashierInput, now: Date = Date()) -> (cashier: CashierRecord, created: Bool) {
+        state.withLock { s in
+            let key = CashierKey(customerId: input.customerId, websiteId: input.websiteId, currency: input.currency)
+            if let id = s.cashierIdsByKey[key], let existing = s.cashiers[id] {
+                return (existing, false)
+            }
+            let record = CashierRecord(
+                id: "cashier_" + s.ids.next(now: now),
+                customerId: input.customerId, websiteId: input.websiteId, currency: input.currency,
+                balance: input.balance ?? .zero, bonusBalance: input.bonusBalance ?? .zero,
+                pendingPayoutTotal: input.pendingPayoutTotal ?? .zero, depositLimits: input.depositLimits,
+                redirectUrl: input.redirectUrl, notificationUrl: input.notificationUrl,
+                expirationTime: now.addingTimeInterval(3600), createdTime: now, updatedTime: now, preloaded: false
+            )
+            Self.insert(record, into: &s)
+            return (record, true)
+        }
+    }
+
+    func cashier(id: String) -> CashierRecord? {
+        state.withLock { $0.cashiers[id] }
+    }
+
+    /// Always creates a new deposit request: the API has no idempotency key.
+    func createDepositRequest(_ input: DepositRequestInput, now: Date = Date()) -> DepositRequestRecord {
+        state.withLock { s in
+            var tokenBytes = ""
+            for _ in 0..<2 { tokenBytes += String(s.tokens.next(), radix: 16) }
+            let record = DepositRequestRecord(
+                id: "dep_req_" + s.ids.next(now: now), input: input, cashierToken: "sandbox." + tokenBytes,
+                expirationTime: input.expirationTime ?? now.addingTimeInterval(3600),
+                createdTime: now, updatedTime: now, sequence: s.depositRequests.count
+            )
+            s.depositIndex[record.id] = s.depositRequests.count
+            s.depositRequests.append(record)
+            return record
+        }
+    }
+
+    func depositRequest(id: String) -> DepositRequestRecord? {
+        state.withLock { s in s.depositIndex[id].map { s.depositRequests[$0] } }
+    }
+
+    /// All deposit requests matching `query`'s filter, sorted, and the page `query` asks for.
+    func depositRequests(_ query: CollectionQuery) -> (page: [DepositRequestRecord], total: Int) {
+        let all = state.withLock { $0.depositRequests }
+        let matching = all.filter(query.matches).sorted(by: query.areInOrder)
+        let page = matching.dropFirst(query.offset).prefix(query.limit)
+        return (Array(page), matching.count)
+    }
+
+    /// Everything, in creation order (for inspection).
+    func snapshot() -> (cashiers: [CashierRecord], depositRequests: [DepositRequestRecord]) {
+        state.withLock { s in (s.cashierOrder.compactMap { s.cashiers[$0] }, s.depositRequests) }
+    }
+
+    var cashierCount: Int { state.withLock { $0.cashiers.count } }
+}
