@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// The Rebilly-compatible sandbox HTTP server (Hummingbird). Start it in-process with
 /// `start(_:)` (tests, demo, benchmarks) or serve it until SIGINT/SIGTERM with `serve(_:onReady:)`.
@@ -14,10 +15,11 @@ public enum SandboxServer {
     /// Returns once the port is listening.
     public static func start(_ configuration: SandboxConfiguration) async throws -> RunningSandbox {
         let (app, baseURL) = try makeApplication(configuration)
+        let group = app.serviceGroup(handlingSignals: false)
         let (ready, continuation) = AsyncThrowingStream<Int, any Error>.makeStream()
         let task = Task {
             do {
-                try await app.run()
+                try await group.run()
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)
@@ -34,7 +36,10 @@ public enum SandboxServer {
             task.cancel()
             throw StartError(description: "the sandbox stopped before it was listening")
         }
-        return RunningSandbox(port: port, host: configuration.host, apiKey: configuration.apiKey, baseURL: baseURL.withLock { $0 }, task: task)
+        return RunningSandbox(
+            port: port, host: configuration.host, apiKey: configuration.apiKey,
+            baseURL: baseURL.withLock { $0 }, group: group, task: task
+        )
     }
 
     /// Serves in the foreground until SIGINT or SIGTERM, then shuts down gracefully.
@@ -44,7 +49,7 @@ public enum SandboxServer {
         onReady: @escaping @Sendable (_ port: Int, _ baseURL: String) -> Void
     ) async throws {
         let (app, _) = try makeApplication(configuration, onReady: onReady)
-        try await app.runService()
+        try await app.serviceGroup(handlingSignals: true).run()
     }
 
     private static func makeApplication(
@@ -90,8 +95,18 @@ struct SandboxApplication: Sendable {
     let app: Application<SandboxResponder>
     let port: Locked<Int?>
 
-    func run() async throws { try await app.run() }
-    func runService() async throws { try await app.runService() }
+    /// Hosts the application; a graceful shutdown (SIGINT/SIGTERM when `handlingSignals`, or
+    /// `RunningSandbox.stop()`) stops accepting, lets in-flight requests finish, and cancels
+    /// whatever is left after 5 seconds.
+    func serviceGroup(handlingSignals: Bool) -> ServiceGroup {
+        var configuration = ServiceGroupConfiguration(
+            services: [.init(service: app)],
+            gracefulShutdownSignals: handlingSignals ? [.sigterm, .sigint] : [],
+            logger: app.logger
+        )
+        configuration.maximumGracefulShutdownDuration = Duration.seconds(5)
+        return ServiceGroup(configuration: configuration)
+    }
 
     /// Waits until the server listens (or stops first) and returns its port.
     func readyPort(from stream: AsyncThrowingStream<Int, any Error>) async throws -> Int? {
@@ -125,19 +140,22 @@ public struct RunningSandbox: Sendable {
     public let apiKey: String
     /// `http://127.0.0.1:PORT`, the API base URL to give a client.
     public let baseURL: String
+    private let group: ServiceGroup
     private let task: Task<Void, Never>
 
-    init(port: Int, host: String, apiKey: String, baseURL: String, task: Task<Void, Never>) {
+    init(port: Int, host: String, apiKey: String, baseURL: String, group: ServiceGroup, task: Task<Void, Never>) {
         self.port = port
         self.host = host
         self.apiKey = apiKey
         self.baseURL = baseURL
+        self.group = group
         self.task = task
     }
 
-    /// Stops accepting connections, closes the open ones and waits until the server is down.
+    /// Shuts down gracefully: stops accepting connections, lets in-flight requests finish, closes
+    /// idle keep-alive connections, and returns once the server is down. Calling it again is harmless.
     public func stop() async {
-        task.cancel()
+        await group.triggerGracefulShutdown()
         await task.value
     }
 }
