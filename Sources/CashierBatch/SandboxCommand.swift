@@ -10,10 +10,11 @@ struct SandboxCommand: AsyncParsableCommand {
         commandName: "sandbox",
         abstract: "Serve the local Rebilly-compatible API on loopback.",
         discussion: """
-        Serves POST/GET /cashiers, POST/GET /deposit-requests (with or without the
-        /organizations/{id} prefix) and the inspection endpoints /_sandbox/stats and
-        /_sandbox/cashiers. The API key comes from --api-key, else SANDBOX_API_KEY, else the
-        documented development key "\(SandboxConfiguration.defaultAPIKey)".
+        Serves POST /cashiers, GET /cashiers/{id}, POST and GET /deposit-requests and \
+        GET /deposit-requests/{id} (with or without the /organizations/{id} prefix), plus \
+        /_sandbox/stats and /_sandbox/cashiers for inspection. The API key comes from \
+        --api-key, else SANDBOX_API_KEY, else the development key \
+        "\(SandboxConfiguration.defaultAPIKey)". See docs/sandbox.md.
         """
     )
 
@@ -61,8 +62,15 @@ struct SandboxCommand: AsyncParsableCommand {
         if let latency, SandboxDurations.parseRange(latency) == nil {
             throw ValidationError("--latency '\(latency)' is not a range such as 5ms..50ms.")
         }
-        if let preload, !FileManager.default.isReadableFile(atPath: preload) {
-            throw ValidationError("--preload file '\(preload)' cannot be read.")
+        if let preload {
+            guard FileManager.default.isReadableFile(atPath: preload) else {
+                throw ValidationError("--preload file '\(preload)' cannot be read.")
+            }
+            do {
+                _ = try PreloadedCashier.load(contentsOf: preload)
+            } catch {
+                throw ValidationError("--preload \(preload): \(error)")
+            }
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical.")
@@ -82,11 +90,7 @@ struct SandboxCommand: AsyncParsableCommand {
         config.allowedOrganizations = organization.isEmpty ? nil : Set(organization)
         config.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         if let preload {
-            do {
-                config.preload = try PreloadedCashier.load(contentsOf: preload)
-            } catch {
-                throw ValidationError("--preload \(preload): \(error)")
-            }
+            config.preload = try PreloadedCashier.load(contentsOf: preload)  // checked in validate()
         }
         let keySource = apiKey != nil ? "--api-key" : ProcessInfo.processInfo.environment["SANDBOX_API_KEY"]?.isEmpty == false
             ? "SANDBOX_API_KEY" : "development key \"\(SandboxConfiguration.defaultAPIKey)\""
