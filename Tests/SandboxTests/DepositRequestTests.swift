@@ -31,6 +31,22 @@ struct DepositRequestTests {
         }
     }
 
+    @Test("the deposit link serves a placeholder hosted form")
+    func depositLink() async throws {
+        try await Harness.with { h in
+            let body = try await h.postDeposit(customer: "<cus>", extra: #""amounts":[25.50]"#).json
+            let link = try #require(body["_links"]?.arrayValue?.last?["href"]?.stringValue)
+            let path = String(link.dropFirst(h.sandbox.baseURL.count))
+            let page = try await h.get(path, apiKey: nil)
+            #expect(page.status == 200)
+            #expect(page.header("Content-Type") == "text/html; charset=utf-8")
+            #expect(page.text.contains(try #require(body["id"]?.stringValue)))
+            #expect(page.text.contains("&lt;cus&gt;") && !page.text.contains("<cus>"))
+            #expect(page.text.contains("USD 25.50"))
+            #expect(try await h.get("/_sandbox/deposit-form/dep_req_unknown", apiKey: nil).status == 404)
+        }
+    }
+
     @Test("without amounts the default strategy applies; null customAmount prohibits custom amounts")
     func defaults() async throws {
         try await Harness.with { h in

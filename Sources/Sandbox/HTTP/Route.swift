@@ -10,12 +10,16 @@ struct Route: Sendable, Equatable {
         case sandboxStats = "SandboxStats"
         case sandboxCashiers = "SandboxCashiers"
         case sandboxHealth = "SandboxHealth"
+        /// The hosted deposit form a deposit request's `deposit` link points to.
+        case sandboxDepositForm = "SandboxDepositForm"
         /// Known path, wrong method.
         case methodNotAllowed = "MethodNotAllowed"
         /// Unknown path, or an id that cannot exist.
         case notFound = "NotFound"
 
-        var isInspection: Bool { self == .sandboxStats || self == .sandboxCashiers || self == .sandboxHealth }
+        var isInspection: Bool {
+            self == .sandboxStats || self == .sandboxCashiers || self == .sandboxHealth || self == .sandboxDepositForm
+        }
     }
 
     var operation: Operation
@@ -62,6 +66,9 @@ struct Route: Sendable, Equatable {
             case "health": table = ["GET": .sandboxHealth]
             default: break
             }
+        case 3 where segments[0] == "_sandbox" && segments[1] == "deposit-form" && !prefixed && FieldFormats.isResourceID(segments[2]):
+            table = ["GET": .sandboxDepositForm]
+            resourceId = String(segments[2])
         default: break
         }
         if table.isEmpty {

@@ -61,7 +61,7 @@ struct SandboxAPI: Sendable {
                 body: Problem.body(status: 405, title: "Method Not Allowed", detail: "\(request.method.rawValue) is not allowed on \(request.uri.path)"),
                 headers: [("Allow", route.allowedMethods.joined(separator: ", "))]
             )
-        case .notFound, .sandboxStats, .sandboxCashiers, .sandboxHealth:
+        case .notFound, .sandboxStats, .sandboxCashiers, .sandboxHealth, .sandboxDepositForm:
             return JSONResponse(status: 404, body: Problem.notFound("No resource at \(request.uri.path)"))
         }
     }
@@ -120,5 +120,28 @@ struct SandboxAPI: Sendable {
             ("cashiers", .array(cashiers.map { $0.inspection() })),
             ("depositRequests", .array(deposits.map { $0.resource(links: links) })),
         ])
+    }
+
+    /// A minimal stand-in for Rebilly's hosted deposit form (no auth, like the real link).
+    func depositForm(id: String) -> Response {
+        guard let record = store.depositRequest(id: id) else {
+            return JSONResponse(status: 404, body: Problem.notFound("Deposit request not found")).response()
+        }
+        func escape(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        }
+        let amounts = record.input.amounts.map { $0.map(\.literal) } ?? ["10", "20", "30"]
+        let html = """
+            <!doctype html><html><head><meta charset="utf-8"><title>Sandbox deposit</title></head><body>
+            <h1>Sandbox hosted deposit form</h1>
+            <p>Deposit request <code>\(escape(record.id))</code> for customer <code>\(escape(record.input.customerId))</code>,
+            website <code>\(escape(record.input.websiteId))</code>: \(escape(record.input.currency)) \(escape(amounts.joined(separator: " / ")))</p>
+            <p>Status: \(record.status). This page is a placeholder; no payment can be made here.</p>
+            </body></html>
+            """
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
     }
 }

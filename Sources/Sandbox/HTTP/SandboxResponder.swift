@@ -23,6 +23,11 @@ struct SandboxResponder: HTTPResponder {
         var result: JSONResponse
         var request = request
 
+        if route.operation == .sandboxDepositForm {
+            let response = api.depositForm(id: route.resourceId ?? "")
+            logger.debug("\(method) \(request.uri.path) -> \(response.status.code)", metadata: ["operation": .string(route.operation.rawValue)])
+            return response
+        }
         if route.operation.isInspection {
             result = inspect(route, request)
         } else {

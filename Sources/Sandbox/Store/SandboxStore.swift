@@ -9,6 +9,8 @@ final class SandboxStore: Sendable {
         var cashierOrder: [String] = []
         var depositRequests: [DepositRequestRecord] = []
         var depositIndex: [String: Int] = [:]
+        /// Positions in `depositRequests` per customerId, so filtered lists do not scan everything.
+        var depositsByCustomer: [String: [Int]] = [:]
         var ids = ULIDGenerator()
         var tokens = SystemRandomNumberGenerator()
     }
@@ -74,6 +76,7 @@ final class SandboxStore: Sendable {
                 createdTime: now, updatedTime: now, sequence: s.depositRequests.count
             )
             s.depositIndex[record.id] = s.depositRequests.count
+            s.depositsByCustomer[input.customerId, default: []].append(s.depositRequests.count)
             s.depositRequests.append(record)
             return record
         }
@@ -85,8 +88,11 @@ final class SandboxStore: Sendable {
 
     /// All deposit requests matching `query`'s filter, sorted, and the page `query` asks for.
     func depositRequests(_ query: CollectionQuery) -> (page: [DepositRequestRecord], total: Int) {
-        let all = state.withLock { $0.depositRequests }
-        let matching = all.filter(query.matches).sorted(by: query.areInOrder)
+        let candidates: [DepositRequestRecord] = state.withLock { s in
+            guard let customers = query.filters["customerId"] else { return s.depositRequests }
+            return customers.flatMap { s.depositsByCustomer[$0] ?? [] }.map { s.depositRequests[$0] }
+        }
+        let matching = candidates.filter(query.matches).sorted(by: query.areInOrder)
         let page = matching.dropFirst(query.offset).prefix(query.limit)
         return (Array(page), matching.count)
     }
