@@ -136,6 +136,16 @@ struct CashierTests {
         }
     }
 
+    @Test("413 for a body over maxBodySize")
+    func oversizedBody() async throws {
+        try await Harness.with({ $0.maxBodySize = 64 }) { h in
+            let r = try await h.postCashier(customer: String(repeating: "x", count: 40), extra: #""redirectUrl":"https://example.com/""#)
+            #expect(r.status == 413)
+            #expect(try r.json["status"]?.intValue == 413)
+            #expect(try await h.stats()["cashiers"]?.intValue == 0)
+        }
+    }
+
     @Test("GET /cashiers/{id}: 200 with the stored cashier, 404 otherwise")
     func getCashier() async throws {
         try await Harness.with { h in
