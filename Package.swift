@@ -35,7 +35,10 @@ let package = Package(
         .target(name: "BatchInput", dependencies: ["CashierModel", "CZlib"], swiftSettings: strict),
         .target(
             name: "Ledger",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),  // raw binding in the staging hot loop
+            ],
             swiftSettings: strict
         ),
         .target(

@@ -84,7 +84,6 @@ enum LedgerSchema {
         """,
         "CREATE INDEX rows_batch_state ON rows(batch_id, state)",
         "CREATE INDEX rows_row_key ON rows(row_key)",
-        "CREATE INDEX rows_customer ON rows(customer_id, website_id)",
         """
         CREATE TABLE attempts (
             id           INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -252,6 +252,25 @@ struct StagingTests {
         #expect(try ledger.rows(batchID: batch.id).count == 12)
     }
 
+    @Test func stagedValuesRoundTripExactly() throws {
+        let dir = try TempDir()
+        let (ledger, _, batch) = try fixture(dir, valid: 1, rejected: 0)
+        let odd = StagedRow(
+            line: 40, rowKey: Ledger.rowKey(websiteID: "wéb", customerID: "", currency: "JPY"),
+            websiteID: "wéb", customerID: "", currency: "JPY",
+            payloadJSON: #"{"balance":"0.10","note":"quote \" and\nnewline, emoji 💶"}"#, sourceJSON: "",
+            state: .pending, reasonsJSON: nil)
+        #expect(try ledger.stageRows(batchID: batch.id, rows: [odd]) == 1)
+        let stored = try #require(try ledger.rows(batchID: batch.id).first { $0.line == 40 })
+        #expect(stored.customerID == "")          // empty text stays '', never NULL
+        #expect(stored.sourceJSON == "")
+        #expect(stored.websiteID == "wéb")
+        #expect(stored.payloadJSON == odd.payloadJSON)
+        #expect(stored.rowKey == "wéb\u{1F}\u{1F}JPY")
+        #expect(stored.reasonsJSON == "[]")
+        #expect(stored.currency == "JPY" && stored.state == .pending && stored.attemptCount == 0 && stored.lastRunID == nil)
+    }
+
     @Test func finishStagingRecordsCountsAndVerdict() throws {
         let dir = try TempDir()
         let ledger = try Ledger(path: dir.path("l.sqlite"))
