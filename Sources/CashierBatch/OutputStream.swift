@@ -6,7 +6,7 @@ import Darwin
 
 /// Buffered writes to stdout or stderr: a million-line `--json` output must not pay a
 /// system call per line.
-struct OutputStream: ~Copyable {
+final class OutputStream {
     private let fd: Int32
     private var buffer: [UInt8] = []
 
@@ -18,13 +18,13 @@ struct OutputStream: ~Copyable {
         buffer.reserveCapacity(1 << 16)
     }
 
-    mutating func line(_ text: String) {
+    func line(_ text: String) {
         buffer.append(contentsOf: text.utf8)
         buffer.append(0x0A)
         if buffer.count >= 1 << 16 { flush() }
     }
 
-    mutating func flush() {
+    func flush() {
         var offset = 0
         while offset < buffer.count {
             let written = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }

@@ -30,8 +30,8 @@ struct ValidateCommand: ParsableCommand {
     }
 
     func run() throws {
-        var out = OutputStream.standardOutput()
-        var err = OutputStream.standardError()
+        let out = OutputStream.standardOutput()
+        let err = OutputStream.standardError()
         var worst = ExitStatus.clean
         let stager = try db.map { try LedgerStager(path: $0, command: "validate") }
 

@@ -1,0 +1,97 @@
+import Testing
+@testable import BatchInput
+@testable import CashierModel
+
+@Suite struct ControlManifestTests {
+    let batch = """
+        websiteId,customerId,currency,balance,bonusBalance,pendingPayoutTotal
+        web_1,cus_1,USD,1000.50,0,40.00
+        web_1,cus_2,USD,234.00,,40.00
+        web_1,cus_3,JPY,15000,500,0
+        web_1,cus_4,BHD,1.005,,
+
+        """
+
+    @Test func aMatchingManifestPasses() throws {
+        let dir = try TempDir()
+        let path = try dir.write("b.csv", batch)
+        _ = try dir.write("b.csv.control.json", #"{"rows": 4, "totals": {"USD": {"balance": "1234.50", "bonusBalance": "0", "pendingPayoutTotal": "80.00"}, "JPY": {"balance": "15000", "bonusBalance": "500", "pendingPayoutTotal": "0"}, "BHD": {"balance": "1.005"}}}"#)
+        let summary = try BatchScan.scan(path: path) { _, _ in }
+        #expect(summary.control == ControlCheck(manifestPath: path + ".control.json", differences: []))
+        #expect(summary.validTotals.byCurrency["USD"]?.text(.balance) == "1234.50")
+        #expect(summary.validTotals.byCurrency["BHD"]?.text(.balance) == "1.005")
+    }
+
+    @Test func aMismatchListsExpectedAgainstFoundPerCurrency() throws {
+        let dir = try TempDir()
+        let path = try dir.write("b.csv", batch)
+        _ = try dir.write("b.csv.control.json", #"{"rows": 5, "totals": {"USD": {"balance": "1234.51", "bonusBalance": "0", "pendingPayoutTotal": "80.00"}, "EUR": {"balance": "1"}}}"#)
+        let summary = try BatchScan.scan(path: path) { _, _ in }
+        #expect(summary.control?.matched == false)
+        #expect(summary.control?.differences == [
+            "rows: expected 5, found 4",
+            "BHD balance: expected nothing (currency absent from the manifest), found 1.005",
+            "BHD bonusBalance: expected nothing (currency absent from the manifest), found 0.000",
+            "BHD pendingPayoutTotal: expected nothing (currency absent from the manifest), found 0.000",
+            "EUR balance: expected 1.00, found 0.00",
+            "JPY balance: expected nothing (currency absent from the manifest), found 15000",
+            "JPY bonusBalance: expected nothing (currency absent from the manifest), found 500",
+            "JPY pendingPayoutTotal: expected nothing (currency absent from the manifest), found 0",
+            "USD balance: expected 1234.51, found 1234.50",
+        ])
+    }
+
+    @Test func aMalformedManifestIsABatchError() throws {
+        let dir = try TempDir()
+        let path = try dir.write("b.csv", batch)
+        _ = try dir.write("b.csv.control.json", #"{"rows": "four"}"#)
+        do {
+            _ = try BatchScan.scan(path: path) { _, _ in }
+            Issue.record("accepted")
+        } catch let error as BatchError {
+            #expect(error.kind == .controlManifest)
+            #expect(error.detail == "control manifest: \"rows\" must be a whole number ≥ 0")
+        }
+    }
+}
+
+@Suite struct SampleDataTests {
+    func scan(_ name: String) throws -> (BatchSummary, [Int: [FieldIssue]]) {
+        var rejected: [Int: [FieldIssue]] = [:]
+        let summary = try BatchScan.scan(path: repoRoot.appendingPathComponent("SampleData/\(name)").path) { _, verdict in
+            if case let .rejected(line, issues) = verdict { rejected[line] = issues }
+        }
+        return (summary, rejected)
+    }
+
+    @Test func sampleBatchesAreValid() throws {
+        for name in ["customers.csv", "customers.jsonl.gz", "customers-with-control.csv"] {
+            let (summary, rejected) = try scan(name)
+            #expect(rejected.isEmpty, "\(name): \(rejected)")
+            #expect(summary.rowsRead > 10)
+            #expect(summary.valid == summary.rowsRead)
+        }
+        let (control, _) = try scan("customers-with-control.csv")
+        #expect(control.control?.matched == true)
+        let (jsonl, _) = try scan("customers.jsonl.gz")
+        #expect(jsonl.format == BatchFormat(syntax: .jsonLines, gzip: true))
+    }
+
+    @Test func badRowsAreRejectedEachForItsRule() throws {
+        let (summary, rejected) = try scan("bad-rows.csv")
+        #expect(summary.rowsRead == 29)
+        #expect(summary.valid == 5)
+        #expect(summary.rejected == 24)
+        let expectedField: [Int: String] = [
+            3: "websiteId", 4: "customerId", 5: "currency", 6: "customerId", 7: "currency", 8: "currency", 9: "currency",
+            11: "balance", 12: "balance", 13: "balance", 14: "balance", 15: "balance", 16: "balance",
+            18: "depositLimits.minimum", 19: "depositLimits.minimum", 20: "deposit.amounts[0]", 21: "deposit.amounts[2]",
+            22: "deposit.customAmount.multipleOf", 23: "deposit.customAmount.maximum",
+            25: "redirectUrl", 26: "notificationUrl", 27: "redirectUrl", 28: "deposit.expirationTime", 30: "row",
+        ]
+        #expect(Set(rejected.keys) == Set(expectedField.keys))
+        for (line, field) in expectedField {
+            #expect(rejected[line]?.map(\.field) == [field], "line \(line): \(rejected[line] ?? [])")
+        }
+    }
+}
