@@ -430,12 +430,23 @@ public final class Ledger: Sendable {
     /// attempt with outcome `in_flight` and `http_status` NULL. Also bumps the
     /// row's `attempt_count` and sets its `last_run_id`. Its own transaction.
     ///
+    /// Refuses (``LedgerError/sendRefused(rowID:state:operation:)``) to record a
+    /// create for a `done` or `rejected` row, and a `create_deposit_request` for
+    /// an `in_doubt` row (verify with `list_deposit_requests` and move the row
+    /// first): the last line of defence against sending twice. Reads
+    /// (`get_*`, `list_*`) are always allowed.
+    ///
     /// - Returns: The attempt id to pass to ``recordOutcome(attemptID:httpStatus:latencyMs:error:returnedID:outcome:then:)``.
     public func recordIntent(rowID: Int64, runID: Int64, operation: AttemptOperation) throws -> Int64 {
         let at = now()
         return try pool.write { db in
+            guard let raw = try String.fetchOne(db.cachedStatement(sql: LedgerSQL.rowStateByID), arguments: [rowID])
+            else { throw LedgerError.noSuchRow(rowID) }
+            let state: RowState = try decodeEnum(raw)
+            if !Self.mayAttempt(operation, in: state) {
+                throw LedgerError.sendRefused(rowID: rowID, state: state, operation: operation)
+            }
             try db.cachedStatement(sql: LedgerSQL.touchRowForAttempt).execute(arguments: [runID, at, rowID])
-            if db.changesCount == 0 { throw LedgerError.noSuchRow(rowID) }
             try db.cachedStatement(sql: LedgerSQL.insertAttempt)
                 .execute(arguments: [rowID, runID, operation.rawValue, at])
             return db.lastInsertedRowID
@@ -569,6 +580,14 @@ extension Ledger {
         let reasons = state == .done ? "[]" : reasonsJSON
         try db.cachedStatement(sql: LedgerSQL.transitionRow)
             .execute(arguments: [state.rawValue, cashierID, depositRequestID, reasons, at, rowID])
+    }
+
+    static func mayAttempt(_ operation: AttemptOperation, in state: RowState) -> Bool {
+        switch operation {
+        case .createCashier: state != .done && state != .rejected
+        case .createDepositRequest: state != .done && state != .rejected && state != .inDoubt
+        case .listDepositRequests, .getCashier, .getDepositRequest: true
+        }
     }
 
     static func jsonArray(_ states: Set<RowState>) -> String {

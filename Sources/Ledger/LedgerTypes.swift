@@ -142,6 +142,9 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     case noSuchBatch(Int64)
     /// The row is in a state that does not allow this move (e.g. `done` → `pending`).
     case illegalTransition(rowID: Int64, from: RowState, to: RowState)
+    /// The row's state forbids this API call (a create on a `done`/`rejected` row,
+    /// or a deposit-request create on an unverified `in_doubt` row).
+    case sendRefused(rowID: Int64, state: RowState, operation: AttemptOperation)
     /// The options JSON given to ``Ledger/beginRun(command:optionsJSON:)`` names a secret.
     case secretInOptions(key: String)
     /// The options JSON is not a JSON object.
@@ -159,6 +162,8 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noSuchBatch(let id): "ledger: no batch \(id)"
         case .illegalTransition(let id, let from, let to):
             "ledger: row \(id) cannot go from \(from.rawValue) to \(to.rawValue)"
+        case .sendRefused(let id, let state, let operation):
+            "ledger: row \(id) is \(state.rawValue); refusing to record \(operation.rawValue)"
         case .secretInOptions(let key): "ledger: options must not contain secrets (key \"\(key)\")"
         case .invalidOptionsJSON: "ledger: options must be a JSON object"
         case .fileSetup(let path, let err): "ledger: cannot set up \(path): \(String(cString: strerror(err)))"

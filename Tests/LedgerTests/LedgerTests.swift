@@ -417,6 +417,38 @@ struct StateTests {
         }
     }
 
+    @Test func createsAreRefusedForDoneRejectedAndUnverifiedInDoubtRows() throws {
+        let dir = try TempDir()
+        let (ledger, run, batch) = try fixture(dir)
+        let rows = try ledger.rows(batchID: batch.id, states: [.pending])
+        let rejected = try #require(try ledger.rows(batchID: batch.id, states: [.rejected]).first)
+        try ledger.markDone(rowID: rows[0].id, depositRequestID: "dep_req_0")
+        try ledger.markCashierCreated(rowID: rows[1].id, cashierID: "c1")
+        try ledger.markInDoubt(rowID: rows[1].id)
+        #expect(throws: LedgerError.sendRefused(rowID: rows[0].id, state: .done, operation: .createDepositRequest)) {
+            _ = try ledger.recordIntent(rowID: rows[0].id, runID: run, operation: .createDepositRequest)
+        }
+        #expect(throws: LedgerError.sendRefused(rowID: rows[0].id, state: .done, operation: .createCashier)) {
+            _ = try ledger.recordIntent(rowID: rows[0].id, runID: run, operation: .createCashier)
+        }
+        #expect(throws: LedgerError.sendRefused(rowID: rejected.id, state: .rejected, operation: .createCashier)) {
+            _ = try ledger.recordIntent(rowID: rejected.id, runID: run, operation: .createCashier)
+        }
+        #expect(throws: LedgerError.sendRefused(rowID: rows[1].id, state: .inDoubt, operation: .createDepositRequest)) {
+            _ = try ledger.recordIntent(rowID: rows[1].id, runID: run, operation: .createDepositRequest)
+        }
+        // Nothing was recorded by the refused calls.
+        #expect(try ledger.attempts(runID: run).isEmpty)
+        #expect(try ledger.row(id: rows[0].id)?.attemptCount == 0)
+        // Reads are fine; after verification (nothing found) the row may be sent again.
+        _ = try ledger.recordIntent(rowID: rows[0].id, runID: run, operation: .getCashier)
+        let list = try ledger.recordIntent(rowID: rows[1].id, runID: run, operation: .listDepositRequests)
+        try ledger.recordOutcome(attemptID: list, httpStatus: 200, latencyMs: 9, error: nil, returnedID: nil,
+                                 outcome: .succeeded, then: .cashierCreated(cashierID: "c1"))
+        _ = try ledger.recordIntent(rowID: rows[1].id, runID: run, operation: .createDepositRequest)
+        #expect(try ledger.attempts(runID: run).count == 3)
+    }
+
     @Test func concurrentWorkersShareOneLedger() async throws {
         let dir = try TempDir()
         let (ledger, run, batch) = try fixture(dir, valid: 200, rejected: 0)
