@@ -35,7 +35,7 @@ public enum TextRules {
             guard let close = authority.firstIndex(of: UInt8(ascii: "]")) else { return "has an unterminated IPv6 host" }
             host = authority[authority.startIndex...close]
             let rest = authority[(close + 1)...]
-            if !rest.isEmpty && !isPort(rest) { return "has an invalid port" }
+            if !rest.isEmpty && (rest.first != UInt8(ascii: ":") || !isPort(rest.dropFirst())) { return "has an invalid port" }
         } else if let colon = authority.firstIndex(of: UInt8(ascii: ":")) {
             host = authority[..<colon]
             if !isPort(authority[(colon + 1)...]) { return "has an invalid port" }

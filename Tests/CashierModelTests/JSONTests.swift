@@ -10,12 +10,12 @@ import Testing
     }
 
     @Test func refusesInvalidJSONWithAnOffset() {
-        #expect(throws: JSONSyntaxError(offset: 6, reason: "expected ',' or '}' in an object")) { try JSONParser.parse(#"{"a":1 "b":2}"#) }
-        #expect(throws: JSONSyntaxError(offset: 5, reason: "leading zeros are not allowed in a number")) { try JSONParser.parse(#"{"a":01}"#) }
+        #expect(throws: JSONSyntaxError(offset: 7, reason: "expected ',' or '}' in an object")) { try JSONParser.parse(#"{"a":1 "b":2}"#) }
+        #expect(throws: JSONSyntaxError(offset: 6, reason: "leading zeros are not allowed in a number")) { try JSONParser.parse(#"{"a":01}"#) }
         #expect(throws: JSONSyntaxError(offset: 0, reason: "unexpected end of input")) { try JSONParser.parse("") }
-        #expect(throws: JSONSyntaxError(offset: 7, reason: "unexpected text after the JSON value")) { try JSONParser.parse(#"{"a":1} x"#) }
+        #expect(throws: JSONSyntaxError(offset: 8, reason: "unexpected text after the JSON value")) { try JSONParser.parse(#"{"a":1} x"#) }
         #expect(throws: JSONSyntaxError(offset: 2, reason: "string is not valid UTF-8")) { try JSONParser.parse([0x5B, 0x22, 0xFF, 0x22, 0x5D]) }
-        #expect(throws: JSONSyntaxError(offset: 7, reason: "unpaired UTF-16 surrogate in \\u escape")) { try JSONParser.parse(#"["\ud83d"]"#) }
+        #expect(throws: JSONSyntaxError(offset: 8, reason: "unpaired UTF-16 surrogate in \\u escape")) { try JSONParser.parse(#"["\ud83d"]"#) }
     }
 
     @Test func writerEscapesAndKeepsDigits() {

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+import CashierModel
+import Ledger
+
+@Suite struct ValidateCLITests {
+    @Test func validSampleDataExitsZeroWithExactTotals() throws {
+        let result = try runCLI(["validate", "SampleData/customers-with-control.csv"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutLines == [
+            "SampleData/customers-with-control.csv (csv): 12 rows read, 12 valid, 0 rejected",
+            "  BHD: 2 valid rows, balance 37818.059, bonusBalance 477.284, pendingPayoutTotal 4284.992",
+            "  CAD: 1 valid rows, balance 16155.00, bonusBalance 337.00, pendingPayoutTotal 0.00",
+            "  EUR: 2 valid rows, balance 16484.93, bonusBalance 470.99, pendingPayoutTotal 2227.58",
+            "  JPY: 2 valid rows, balance 1427085, bonusBalance 0, pendingPayoutTotal 118075",
+            "  USD: 5 valid rows, balance 48053.03, bonusBalance 319.88, pendingPayoutTotal 5044.94",
+            "  control manifest SampleData/customers-with-control.csv.control.json: matched",
+        ])
+    }
+
+    @Test func rejectionsArePrintedAsFileLineFieldReasonAndExitThree() throws {
+        let result = try runCLI(["validate", "SampleData/bad-rows.csv"])
+        #expect(result.status == 3)
+        let lines = result.stdoutLines
+        #expect(lines.contains("SampleData/bad-rows.csv:12: balance: \"10.001\" has 3 decimals but USD allows 2 (amounts are never rounded)"))
+        #expect(lines.contains("SampleData/bad-rows.csv:13: balance: \"0.5\" has 1 decimal but JPY allows 0 (amounts are never rounded)"))
+        #expect(lines.contains("SampleData/bad-rows.csv:7: currency: unknown currency code XYZ (not an active ISO 4217 code with a minor unit)"))
+        #expect(lines.contains("SampleData/bad-rows.csv (csv): 29 rows read, 5 valid, 24 rejected"))
+        #expect(lines.filter { $0.hasPrefix("SampleData/bad-rows.csv:") }.count == 24)
+    }
+
+    @Test func jsonModePrintsOneObjectPerRowWithExactMoney() throws {
+        let dir = try TempDir()
+        let path = try dir.write("b.csv", "websiteId,customerId,currency,balance,deposit.amounts\nweb_1,cus_1,BHD,12.345,1.5;2\nweb_1,cus_2,USD,10.001,\n")
+        let result = try runCLI(["validate", "--json", path])
+        #expect(result.status == 3)
+        #expect(result.stdoutLines == [
+            #"{"line":2,"valid":true,"errors":[],"cashier":{"websiteId":"web_1","customerId":"cus_1","currency":"BHD","balance":"12.345"},"depositRequest":{"websiteId":"web_1","customerId":"cus_1","currency":"BHD","amounts":["1.500","2.000"]}}"#,
+            #"{"line":3,"valid":false,"errors":[{"field":"balance","message":"\"10.001\" has 3 decimals but USD allows 2 (amounts are never rounded)"}]}"#,
+        ])
+        #expect(result.stderr.hasPrefix("\(path) (csv): 2 rows read, 1 valid, 1 rejected"))
+    }
+
+    @Test func unusableFilesExitSixtyFiveAndTheOthersStillRun() throws {
+        let dir = try TempDir()
+        let truncated = dir.path("t.csv.gz")
+        let original = try Data(contentsOf: repoRoot.appendingPathComponent("SampleData/customers.jsonl.gz"))
+        try original.prefix(original.count - 30).write(to: URL(fileURLWithPath: truncated))
+        let result = try runCLI(["validate", truncated, "SampleData/customers.csv", dir.path("missing.csv")])
+        #expect(result.status == 65)
+        #expect(result.stderr.contains("error: \(truncated): gzip stream is truncated"))
+        #expect(result.stderr.contains("error: \(dir.path("missing.csv")): cannot open: No such file or directory"))
+        #expect(result.stdout.contains("SampleData/customers.csv (csv): 41 rows read, 41 valid, 0 rejected"))
+    }
+
+    @Test func controlMismatchRefusesTheBatch() throws {
+        let dir = try TempDir()
+        let path = try dir.write("b.csv", "websiteId,customerId,currency,balance\nweb_1,cus_1,USD,10.00\n")
+        try dir.write("b.csv.control.json", #"{"rows":1,"totals":{"USD":{"balance":"10.01"}}}"#)
+        let result = try runCLI(["validate", path])
+        #expect(result.status == 65)
+        #expect(result.stdoutLines.suffix(2) == [
+            "  control manifest \(path).control.json: MISMATCH — the batch is refused",
+            "    USD balance: expected 10.01, found 10.00",
+        ])
+    }
+
+    @Test func usageErrorsExitSixtyFour() throws {
+        #expect(try runCLI(["validate"]).status == 64)
+        #expect(try runCLI(["validate", "--no-such-flag", "x.csv"]).status == 64)
+    }
+
+    @Test func dbStagesEveryRowOnceAndReusesTheBatch() throws {
+        let dir = try TempDir()
+        let db = dir.path("ledger.sqlite")
+        let first = try runCLI(["validate", "--db", db, "SampleData/bad-rows.csv"])
+        #expect(first.status == 3)
+        let second = try runCLI(["validate", "--db", db, "SampleData/bad-rows.csv"])
+        #expect(second.status == 3)
+        let ledger = try Ledger(path: db)
+        let runs = try ledger.runs()
+        #expect(runs.count == 2)
+        #expect(runs.allSatisfy { $0.command == "validate" && $0.exitCode == 3 })
+        let batches = try ledger.batches(runID: runs[0].id)
+        #expect(batches.count == 1)
+        #expect(try ledger.batches(runID: runs[1].id).map(\.id) == batches.map(\.id))
+        let batch = try #require(batches.first)
+        #expect(batch.rowCount == 29)
+        #expect(batch.validCount == 5)
+        #expect(batch.rejectedCount == 24)
+        #expect(try ledger.countsByState(batchID: batch.id).filter { $0.value > 0 } == [.pending: 5, .rejected: 24])
+        let rejected = try ledger.rows(batchID: batch.id, states: [.rejected])
+        let line12 = try #require(rejected.first { $0.line == 12 })
+        #expect(line12.reasonsJSON == #"[{"field":"balance","message":"\"10.001\" has 3 decimals but USD allows 2 (amounts are never rounded)"}]"#)
+        let attributes = try FileManager.default.attributesOfItem(atPath: db)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+    }
+}
