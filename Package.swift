@@ -70,6 +70,6 @@ let package = Package(
             ],
             resources: []
         ),
-        .testTarget(name: "CashierBatchTests", dependencies: ["CashierBatch", "CashierModel"]),
+        .testTarget(name: "CashierBatchTests", dependencies: ["CashierBatch", "CashierModel", "Ledger"]),
     ]
 )

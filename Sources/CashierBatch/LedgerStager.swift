@@ -1,14 +1,102 @@
 import BatchInput
 import CashierModel
+import Ledger
 
-/// Placeholder until the Ledger module lands: staging into SQLite for `validate --db`.
+/// Stages batches into the SQLite ledger while they are scanned (`validate --db`, and
+/// the first step of `run`): one run record, one batch record per file (reused when
+/// the same bytes were seen before), every row with its verdict, in large transactions.
 final class LedgerStager {
-    init(path: String, command: String) throws { throw ValidationErrorText("--db is not available yet") }
-    func beginBatch(path: String) throws -> BatchStaging { BatchStaging() }
-    func finish(exitStatus: ExitStatus) throws {}
+    let ledger: Ledger
+    let runID: Int64
+
+    init(path: String, command: String, optionsJSON: String) throws {
+        ledger = try Ledger(path: path)
+        runID = try ledger.beginRun(command: command, optionsJSON: optionsJSON)
+    }
+
+    /// Registers the batch by the SHA-256 of its bytes and returns the staging sink for its rows.
+    func beginBatch(path: String) throws -> BatchStaging {
+        let sha = try FileByteSource.sha256(path: path)
+        let format = try BatchInput.BatchFormat.detect(path: path)
+        let (batch, _) = try ledger.upsertBatch(
+            NewBatch(sha256: sha, path: path, format: format.syntax == .csv ? .csv : .jsonl, gzip: format.gzip),
+            runID: runID)
+        return BatchStaging(ledger: ledger, batchID: batch.id)
+    }
+
+    func finish(exitStatus: ExitStatus) throws {
+        try ledger.finishRun(id: runID, status: .finished, exitCode: exitStatus.rawValue)
+    }
 }
+
+/// Collects a batch's rows and writes them in chunks; re-staging a batch leaves rows
+/// already in the ledger untouched (idempotent per batch and line).
 final class BatchStaging {
-    func add(_ record: RawRecord, _ verdict: RowVerdict) throws {}
-    func finish(_ summary: BatchSummary) throws {}
+    private let ledger: Ledger
+    let batchID: Int64
+    private var pending: [StagedRow] = []
+    private static let chunk = 20_000
+
+    init(ledger: Ledger, batchID: Int64) {
+        self.ledger = ledger
+        self.batchID = batchID
+        pending.reserveCapacity(Self.chunk)
+    }
+
+    func add(_ record: RawRecord, _ verdict: RowVerdict) throws {
+        pending.append(Self.stagedRow(record, verdict))
+        if pending.count >= Self.chunk { try flush() }
+    }
+
+    func finish(_ summary: BatchSummary) throws {
+        try flush()
+        let verdict: ControlVerdict
+        switch summary.control {
+        case nil: verdict = .absent
+        case let check? where check.matched: verdict = .matched
+        case .some: verdict = .mismatch
+        }
+        try ledger.finishStaging(
+            batchID: batchID, rowCount: summary.rowsRead, valid: summary.valid, rejected: summary.rejected,
+            controlVerdict: verdict, controlDetail: summary.control.map { $0.differences.joined(separator: "\n") })
+    }
+
+    private func flush() throws {
+        guard !pending.isEmpty else { return }
+        try ledger.stageRows(batchID: batchID, rows: pending)
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    static func stagedRow(_ record: RawRecord, _ verdict: RowVerdict) -> StagedRow {
+        switch verdict {
+        case let .valid(row):
+            let key = row.key
+            return StagedRow(
+                line: row.line,
+                rowKey: Ledger.rowKey(websiteID: key.websiteId, customerID: key.customerId, currency: key.currency),
+                websiteID: key.websiteId, customerID: key.customerId, currency: key.currency,
+                payloadJSON: row.payloadJSON, sourceJSON: record.sourceJSON, state: .pending, reasonsJSON: nil)
+        case let .rejected(line, issues):
+            let website = record[.websiteId]?.scalarText
+            let customer = record[.customerId]?.scalarText
+            let currency = record[.currency]?.scalarText
+            var key: String?
+            if let website, let customer, let currency {
+                key = Ledger.rowKey(websiteID: website, customerID: customer, currency: currency)
+            }
+            return StagedRow(
+                line: line, rowKey: key, websiteID: website, customerID: customer, currency: currency,
+                payloadJSON: nil, sourceJSON: record.sourceJSON, state: .rejected, reasonsJSON: reasonsJSON(issues))
+        }
+    }
+
+    static func reasonsJSON(_ issues: [FieldIssue]) -> String {
+        var w = JSONWriter()
+        w.beginArray()
+        for issue in issues {
+            w.beginObject(); w.string("field", issue.field); w.string("message", issue.message); w.endObject()
+        }
+        w.endArray()
+        return w.text
+    }
 }
-struct ValidationErrorText: Error { let text: String; init(_ t: String) { text = t } }

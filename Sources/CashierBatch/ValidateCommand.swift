@@ -25,6 +25,16 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Also stage the batches into this SQLite ledger (created if absent).")
     var db: String?
 
+    /// The options recorded with the run (no secrets exist on this command).
+    var optionsJSON: String {
+        var w = JSONWriter()
+        w.beginObject()
+        w.beginArray("files"); for file in files { w.string(nil, file) }; w.endArray()
+        w.bool("json", json)
+        w.endObject()
+        return w.text
+    }
+
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one batch file") }
     }
@@ -33,7 +43,7 @@ struct ValidateCommand: ParsableCommand {
         let out = OutputStream.standardOutput()
         let err = OutputStream.standardError()
         var worst = ExitStatus.clean
-        let stager = try db.map { try LedgerStager(path: $0, command: "validate") }
+        let stager = try db.map { try LedgerStager(path: $0, command: "validate", optionsJSON: optionsJSON) }
 
         for path in files {
             do {
