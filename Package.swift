@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
     ],
     targets: [
@@ -38,6 +39,17 @@ let package = Package(
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),  // raw binding in the staging hot loop
+            ],
+            swiftSettings: strict
+        ),
+        .target(name: "Throttle", swiftSettings: strict),
+        .target(
+            name: "RebillyClient",
+            dependencies: [
+                "CashierModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -69,6 +81,11 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             resources: []
+        ),
+        .testTarget(name: "ThrottleTests", dependencies: ["Throttle"]),
+        .testTarget(
+            name: "RebillyClientTests",
+            dependencies: ["RebillyClient", "Sandbox", "CashierModel"]
         ),
         .testTarget(name: "CashierBatchTests", dependencies: ["CashierBatch", "CashierModel", "Ledger"]),
     ]

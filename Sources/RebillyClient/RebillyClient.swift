@@ -1,0 +1,1 @@
+// The RebillyClient module: the cashier API over async-http-client (see README).

@@ -1,0 +1,1 @@
+// The Throttle module: token bucket, AIMD, backoff with full jitter (see README).
