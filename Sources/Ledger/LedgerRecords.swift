@@ -111,7 +111,7 @@ public struct RowRecord: Sendable, Equatable, Hashable {
     public var depositRequestID: String?
     /// Attempts recorded for this row, all operations and runs together.
     public var attemptCount: Int
-    /// The last run that staged or touched this row.
+    /// The last run that recorded an attempt for this row (nil until one does).
     public var lastRunID: Int64?
     public var updatedAt: Date
 }
