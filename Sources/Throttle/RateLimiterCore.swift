@@ -1,0 +1,163 @@
+/// The arithmetic of `RateLimiter`, with no concurrency: a token bucket for pacing,
+/// a log of the last `limit` grants for the window guarantee, AIMD and pauses.
+///
+/// It is a value type driven by explicit instants so that long runs can be simulated
+/// exactly in tests (and so the actor around it stays small).
+///
+/// **Why two mechanisms.** A token bucket of capacity `burst` refilled at
+/// `limit/period` lets `burst + limit` requests through in some window of `period`
+/// (a full bucket, then a period of refill). Rebilly counts requests per window, so
+/// that would overshoot by `burst`. The window log closes the gap: a grant at `t` is
+/// allowed only when the `limit`-th previous grant is strictly older than
+/// `t - period`, so **no closed window of length `period` ever holds more than
+/// `limit` grants**, whatever the burst, the AIMD state or the timing of callers. The
+/// bucket keeps the traffic smooth inside that bound.
+public struct RateLimiterCore: Sendable {
+    /// The configured rate (the hard window bound).
+    public let spec: RateSpec
+    /// Bucket capacity: how many requests may go back to back after a quiet spell.
+    public let burst: Int
+    /// The lowest rate AIMD may reach, in requests per second.
+    public let floorRate: Double
+    /// What each success adds back to the current rate, in requests per second.
+    public let increaseStep: Double
+
+    /// The AIMD rate in requests per second (≤ the configured rate).
+    public private(set) var currentRate: Double
+    /// Slow-down factor from `observe(limit:remaining:)`, in 0.25...1.
+    public private(set) var pressure: Double = 1
+    /// Grants are held back until this instant (429 with a retry-after).
+    public private(set) var pausedUntil: ContinuousClock.Instant?
+    /// Total grants so far.
+    public private(set) var granted: Int = 0
+
+    private var tokens: Double
+    private var lastRefill: ContinuousClock.Instant
+    private var window: GrantLog
+
+    /// The default burst: the number of requests the configured rate allows per
+    /// second (at least 1), but never more than a tenth of the window's limit.
+    /// `3000/10m` → 5, `20/s` → 2, `50/s` → 5, `100/m` → 2, `5/h` → 1. Small bursts
+    /// keep the traffic even (a server that counts fixed windows sees no clumps), and
+    /// the window log makes the guarantee independent of this choice.
+    public static func defaultBurst(for spec: RateSpec) -> Int {
+        let perSecond = Int(spec.perSecond.rounded(.up))
+        return max(1, min(perSecond, spec.limit / 10))
+    }
+
+    public init(spec: RateSpec, burst: Int? = nil, floorFraction: Double = 1.0 / 16, recoverySuccesses: Int = 50, now: ContinuousClock.Instant) {
+        self.spec = spec
+        let burst = max(1, min(burst ?? Self.defaultBurst(for: spec), spec.limit))
+        self.burst = burst
+        let rate = spec.perSecond
+        self.floorRate = rate * min(1, max(0.001, floorFraction))
+        // From half the rate back to the full rate in `recoverySuccesses` successes.
+        self.increaseStep = rate / 2 / Double(max(1, recoverySuccesses))
+        self.currentRate = rate
+        self.tokens = Double(burst)
+        self.lastRefill = now
+        self.window = GrantLog(capacity: spec.limit)
+    }
+
+    /// The rate grants are paced at right now (AIMD rate × pressure, never below the floor).
+    public var effectiveRate: Double { max(floorRate, currentRate * pressure) }
+
+    private mutating func refill(_ now: ContinuousClock.Instant) {
+        guard now > lastRefill else { return }
+        tokens = min(Double(burst), tokens + (now - lastRefill).seconds * effectiveRate)
+        lastRefill = now
+    }
+
+    /// The earliest instant (≥ `now`) at which the next grant is allowed.
+    public mutating func earliestGrant(now: ContinuousClock.Instant) -> ContinuousClock.Instant {
+        refill(now)
+        var t = now
+        if let pausedUntil, pausedUntil > t { t = pausedUntil }
+        if tokens < 1 - 1e-9 {
+            // Tokens accrue from lastRefill (which may lie in the future after a pause).
+            let start = max(lastRefill, now)
+            let ready = start + Duration.secondsRoundedUp((1 - tokens) / effectiveRate)
+            if ready > t { t = ready }
+        }
+        if let oldest = window.oldestIfFull {
+            let free = oldest + spec.period + .nanoseconds(1)
+            if free > t { t = free }
+        }
+        return t
+    }
+
+    /// Takes one token at `now` if a grant is allowed then; returns whether it did.
+    public mutating func tryGrant(now: ContinuousClock.Instant) -> Bool {
+        guard earliestGrant(now: now) <= now else { return false }
+        tokens = max(0, tokens - 1)
+        window.append(now)
+        granted += 1
+        return true
+    }
+
+    /// Holds every grant back until `instant` (later pauses extend, earlier ones are
+    /// ignored). After the pause the bucket restarts with a single token, so the
+    /// traffic resumes at the paced rate instead of in a burst.
+    public mutating func pause(until instant: ContinuousClock.Instant, now: ContinuousClock.Instant) {
+        refill(now)
+        if let pausedUntil, pausedUntil >= instant { return }
+        pausedUntil = instant
+        if instant > now {
+            tokens = 1
+            lastRefill = instant
+        }
+    }
+
+    /// Multiplicative decrease: the server said 429. Halves the rate (not below the
+    /// floor) and empties the bucket.
+    public mutating func onThrottled(now: ContinuousClock.Instant) {
+        refill(now)
+        currentRate = max(floorRate, currentRate * 0.5)
+        tokens = min(tokens, 0)
+    }
+
+    /// Additive increase: a request succeeded. Moves the rate back toward the configured one.
+    public mutating func onSuccess(now: ContinuousClock.Instant) {
+        guard currentRate < spec.perSecond else { return }
+        refill(now)
+        currentRate = min(spec.perSecond, currentRate + increaseStep)
+    }
+
+    /// Slows down before the wall: when the server's `X-RateLimit-Remaining` falls
+    /// under 10 % of its `X-RateLimit-Limit`, the pace drops in proportion (down to a
+    /// quarter at 0 remaining); it goes back to normal as soon as the server reports
+    /// room again (a new window).
+    public mutating func observe(limit: Int, remaining: Int, now: ContinuousClock.Instant) {
+        guard limit > 0 else { return }
+        refill(now)
+        let fraction = Double(max(0, remaining)) / Double(limit)
+        pressure = fraction >= 0.1 ? 1 : max(0.25, fraction / 0.1)
+    }
+}
+
+/// Ring buffer of the last `capacity` grant instants.
+struct GrantLog: Sendable {
+    private var storage: [ContinuousClock.Instant] = []
+    private var next = 0
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        storage.reserveCapacity(min(capacity, 4096))
+    }
+
+    /// The oldest of the last `capacity` grants, once there have been that many.
+    var oldestIfFull: ContinuousClock.Instant? {
+        storage.count == capacity ? storage[next] : nil
+    }
+
+    mutating func append(_ instant: ContinuousClock.Instant) {
+        if storage.count < capacity {
+            storage.append(instant)
+            if storage.count == capacity { next = 0 }
+        } else {
+            storage[next] = instant
+            next = (next + 1) % capacity
+        }
+    }
+}

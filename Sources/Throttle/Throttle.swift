@@ -1,1 +1,0 @@
-// The Throttle module: token bucket, AIMD, backoff with full jitter (see README).
