@@ -62,10 +62,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "BatchRun",
+            dependencies: ["CashierModel", "Ledger", "Throttle", "RebillyClient"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "CashierBatch",
             dependencies: [
-                "CashierModel", "BatchInput", "Ledger", "Sandbox",
+                "CashierModel", "BatchInput", "Ledger", "Sandbox", "BatchRun",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -87,6 +92,7 @@ let package = Package(
             name: "RebillyClientTests",
             dependencies: ["RebillyClient", "Sandbox", "CashierModel"]
         ),
+        .testTarget(name: "BatchRunTests", dependencies: ["BatchRun", "Ledger", "CashierModel", "Sandbox"]),
         .testTarget(name: "CashierBatchTests", dependencies: ["CashierBatch", "CashierModel", "Ledger"]),
     ]
 )

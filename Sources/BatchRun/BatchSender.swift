@@ -1,0 +1,85 @@
+import Ledger
+
+/// What a send pass did, counted by the outcome of each row it took.
+public struct SendTally: Sendable, Equatable {
+    public var done = 0
+    public var rejected = 0
+    public var failed = 0
+    public var inDoubt = 0
+    /// Rows not taken or left unfinished because the run was stopped.
+    public var stopped = 0
+
+    public init() {}
+
+    mutating func add(_ outcome: RowOutcome) {
+        switch outcome {
+        case .done: done += 1
+        case .rejected: rejected += 1
+        case .failed: failed += 1
+        case .inDoubt: inDoubt += 1
+        case .stopped: stopped += 1
+        }
+    }
+}
+
+/// Sends the open rows of a batch, many in flight at once (each row's two calls in
+/// order), all through one gate (rate limit + pauses) and one stop flag.
+public struct BatchSender: Sendable {
+    let ledger: Ledger
+    let rowSender: RowSender
+    let control: RunControl
+    let policy: SendPolicy
+
+    public init(ledger: Ledger, api: any CashierAPI, gate: any RequestGate, control: RunControl, policy: SendPolicy, runID: Int64) {
+        self.ledger = ledger
+        self.control = control
+        self.policy = policy
+        self.rowSender = RowSender(ledger: ledger, api: api, gate: gate, control: control, policy: policy, runID: runID)
+    }
+
+    /// The states a pass takes: everything not finished (`done`/`rejected` are final).
+    public static let openStates: Set<RowState> = [.pending, .cashierCreated, .failed, .inDoubt]
+
+    /// Sends every row of `batchID` in one of `states`, in line order; returns what happened.
+    /// `onRow` is called after each row (progress).
+    public func send(batchID: Int64, states: Set<RowState> = openStates,
+                     onRow: @Sendable (RowOutcome) -> Void = { _ in }) async throws -> SendTally {
+        var tally = SendTally()
+        let sender = rowSender
+        let control = self.control
+        try await withThrowingTaskGroup(of: RowOutcome.self) { group in
+            var inFlight = 0
+            var afterID: Int64 = 0
+            pages: while true {
+                let page = try ledger.rows(batchID: batchID, states: states, afterID: afterID, limit: 500)
+                if page.isEmpty { break }
+                for row in page {
+                    afterID = row.id
+                    if control.isStopped { tally.stopped += 1; continue }
+                    if inFlight >= max(1, policy.concurrency) {
+                        if let outcome = try await group.next() {
+                            inFlight -= 1
+                            tally.add(outcome)
+                            onRow(outcome)
+                        }
+                    }
+                    if control.isStopped { tally.stopped += 1; continue }
+                    group.addTask {
+                        do {
+                            return try await sender.send(row)
+                        } catch is CancellationError {
+                            return .stopped
+                        }
+                    }
+                    inFlight += 1
+                }
+                if page.count < 500 { break pages }
+            }
+            while let outcome = try await group.next() {
+                tally.add(outcome)
+                onRow(outcome)
+            }
+        }
+        return tally
+    }
+}

@@ -1,0 +1,216 @@
+import CashierModel
+import Foundation
+import Ledger
+
+/// Sends one row: the cashier, then its deposit request, each call recorded in the
+/// ledger before it is made (the intent) and after (the outcome), so that a crash at
+/// any instant loses nothing and a re-run never sends a deposit request twice.
+///
+/// A deposit POST whose answer was lost, timed out or failed with a 5xx may have been
+/// created: the row becomes `in_doubt` and is verified (listed) before any new POST,
+/// adopting the deposit request created for it if there is one.
+/// What happened to a row in a run (an `Error` only so that it can end a `Result`).
+public enum RowOutcome: Error, Sendable, Equatable { case done, rejected, failed, inDoubt, stopped }
+
+struct RowSender: Sendable {
+    let ledger: Ledger
+    let api: any CashierAPI
+    let gate: any RequestGate
+    let control: RunControl
+    let policy: SendPolicy
+    let runID: Int64
+
+    func send(_ record: RowRecord) async throws -> RowOutcome {
+        guard let payload = record.sourceJSON else { return .failed }
+        let raw = try RawRecord(line: record.line, sourceJSON: payload)
+        guard case let .valid(row) = RowValidator().validate(raw) else {
+            // Staged as valid, no longer valid: the validator changed. Never send it.
+            try ledger.transition(rowID: record.id, to: .rejected, reasonsJSON: #"[{"field":"row","message":"no longer passes validation"}]"#)
+            return .rejected
+        }
+        var state = record.state
+
+        // 1. The cashier (repeating it is safe: 200 returns the existing one).
+        if state == .pending || state == .failed || (state == .cashierCreated && record.cashierID == nil) {
+            switch try await call(.createCashier, rowID: record.id, { await api.createCashier(body: row.cashierBody) }) {
+            case let .success(reply):
+                try ledger.transition(rowID: record.id, to: .cashierCreated, cashierID: reply.id)
+                state = .cashierCreated
+                if !policy.deposits {
+                    try ledger.transition(rowID: record.id, to: .done)
+                    return .done
+                }
+            case let .failure(end): return end
+            }
+        }
+        guard policy.deposits else {
+            if state == .cashierCreated { try ledger.transition(rowID: record.id, to: .done) }
+            return .done
+        }
+
+        // 2. An in-doubt deposit request is verified before anything is sent again.
+        if state == .inDoubt {
+            switch try await verifyDeposit(record.id, row) {
+            case .adopted: return .done
+            case .absent: state = .cashierCreated
+            case let .undecided(end): return end
+            }
+        }
+
+        // 3. The deposit request.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let result = try await callOnce(.createDepositRequest, rowID: record.id) { await api.createDepositRequest(body: row.depositRequestBody) }
+            switch result {
+            case let .success(reply):
+                try ledger.transition(rowID: record.id, to: .done, depositRequestID: reply.id)
+                return .done
+            case let .failure(failure):
+                if case .rejected = failure.kind { return .rejected }
+                if failure.kind == .fatal { return .stopped }
+                if failure.mayHaveBeenApplied || (failure.httpStatus ?? 0) >= 500 {
+                    try ledger.transition(rowID: record.id, to: .inDoubt)
+                    switch try await verifyDeposit(record.id, row) {
+                    case .adopted: return .done
+                    case .absent: break
+                    case let .undecided(end): return end
+                    }
+                }
+                if attempt >= policy.maxAttempts {
+                    try ledger.transition(rowID: record.id, to: .failed, reasonsJSON: Self.reasons(failure))
+                    return .failed
+                }
+                if control.isStopped { return .stopped }
+                try await pause(after: failure, attempt: attempt)
+            }
+        }
+    }
+
+    enum Verification { case adopted, absent, undecided(RowOutcome) }
+
+    /// Lists the customer's deposit requests and adopts the one created for this row, if any.
+    private func verifyDeposit(_ rowID: Int64, _ row: CashierRow) async throws -> Verification {
+        let since = try firstDepositAttempt(rowID)
+        switch try await call(.listDepositRequests, rowID: rowID, {
+            await api.listDepositRequests(customerId: row.cashier.customerId, websiteId: row.cashier.websiteId)
+        }) {
+        case let .success(items):
+            let mine = items.filter { item in
+                guard item.currency == nil || item.currency == row.cashier.currency.code else { return false }
+                guard let since, let created = item.createdTime.flatMap(Self.parseTime) else { return since == nil }
+                return created.timeIntervalSince(since) >= -policy.adoptionSkewSeconds
+            }
+            // The oldest one is this row's; any later one would be a duplicate for reconciliation to flag.
+            if let adopted = mine.min(by: { ($0.createdTime ?? "") < ($1.createdTime ?? "") }) {
+                try ledger.transition(rowID: rowID, to: .done, depositRequestID: adopted.id)
+                return .adopted
+            }
+            try ledger.transition(rowID: rowID, to: .cashierCreated)
+            return .absent
+        case let .failure(end):
+            return .undecided(end == .failed ? .inDoubt : end)
+        }
+    }
+
+    private func firstDepositAttempt(_ rowID: Int64) throws -> Date? {
+        try ledger.attempts(rowID: rowID).filter { $0.operation == .createDepositRequest }.map(\.requestedAt).min()
+    }
+
+    static func parseTime(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
+    }
+
+    /// Calls with retries; returns the value or how the row ended.
+    private func call<T: Sendable>(_ operation: AttemptOperation, rowID: Int64,
+                                   _ body: @Sendable () async -> Result<T, APIFailure>) async throws -> Result<T, RowOutcome> {
+        var attempt = 0
+        while true {
+            attempt += 1
+            switch try await callOnce(operation, rowID: rowID, body) {
+            case let .success(value): return .success(value)
+            case let .failure(failure):
+                switch failure.kind {
+                case .rejected: return .failure(.rejected)
+                case .fatal: return .failure(.stopped)
+                case .retryable:
+                    if attempt >= policy.maxAttempts {
+                        if operation == .createCashier {
+                            try ledger.transition(rowID: rowID, to: .failed, reasonsJSON: Self.reasons(failure))
+                        }
+                        return .failure(.failed)
+                    }
+                    if control.isStopped { return .failure(.stopped) }
+                    try await pause(after: failure, attempt: attempt)
+                }
+            }
+        }
+    }
+
+    /// One attempt: gate, intent, call, outcome — and the row's state for a definite answer.
+    private func callOnce<T: Sendable>(_ operation: AttemptOperation, rowID: Int64,
+                                       _ body: @Sendable () async -> Result<T, APIFailure>) async throws -> Result<T, APIFailure> {
+        try await gate.acquire()
+        if control.isStopped { throw CancellationError() }
+        let attemptID = try ledger.recordIntent(rowID: rowID, runID: runID, operation: operation)
+        let result = await body()
+        switch result {
+        case let .success(value):
+            let (status, latency, id) = Self.describe(value)
+            try ledger.recordOutcome(attemptID: attemptID, httpStatus: status, latencyMs: latency, error: nil, returnedID: id, outcome: .succeeded)
+            gate.succeeded()
+        case let .failure(failure):
+            switch failure.kind {
+            case .fatal:
+                try ledger.recordOutcome(attemptID: attemptID, httpStatus: failure.httpStatus, latencyMs: failure.latencyMs,
+                                         error: failure.message, returnedID: nil, outcome: .fatal)
+                control.stop(.credentialsRefused("HTTP \(failure.httpStatus ?? 0): \(failure.message)"))
+            case .rejected:
+                try ledger.recordOutcome(attemptID: attemptID, httpStatus: failure.httpStatus, latencyMs: failure.latencyMs,
+                                         error: failure.message, returnedID: nil, outcome: .rejected,
+                                         then: operation == .listDepositRequests ? nil : .rejected(reasonsJSON: Self.reasons(failure)))
+            case .retryable:
+                try ledger.recordOutcome(attemptID: attemptID, httpStatus: failure.httpStatus, latencyMs: failure.latencyMs,
+                                         error: failure.message, returnedID: nil,
+                                         outcome: failure.mayHaveBeenApplied ? .lost : .retryable)
+                if failure.httpStatus == 429 || failure.httpStatus == 503 { await gate.throttled(retryAfterSeconds: failure.retryAfterSeconds) }
+            }
+        }
+        return result
+    }
+
+    private func pause(after failure: APIFailure, attempt: Int) async throws {
+        if failure.httpStatus == 429, failure.retryAfterSeconds != nil { return }  // the gate already paused everyone
+        let ceiling = min(policy.backoffCap, policy.backoffBase * (1 << min(attempt - 1, 20)))
+        let nanos = Int64(ceiling.components.seconds) * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
+        let wait = nanos > 0 ? Int64.random(in: 0...nanos) : 0
+        try await Task.sleep(for: .nanoseconds(wait))
+    }
+
+    private static func describe<T>(_ value: T) -> (Int?, Int?, String?) {
+        switch value {
+        case let reply as CashierReply: (reply.httpStatus, reply.latencyMs, reply.id)
+        case let reply as DepositReply: (reply.httpStatus, reply.latencyMs, reply.id)
+        case let replies as [DepositReply]: (200, replies.first?.latencyMs, nil)
+        default: (nil, nil, nil)
+        }
+    }
+
+    static func reasons(_ failure: APIFailure) -> String {
+        var w = JSONWriter()
+        w.beginArray()
+        if case let .rejected(fields) = failure.kind, !fields.isEmpty {
+            for issue in fields { w.beginObject(); w.string("field", issue.field); w.string("message", issue.message); w.endObject() }
+        } else {
+            w.beginObject()
+            w.string("field", "api")
+            w.string("message", failure.httpStatus.map { "HTTP \($0): \(failure.message)" } ?? failure.message)
+            w.endObject()
+        }
+        w.endArray()
+        return w.text
+    }
+}

@@ -1,0 +1,44 @@
+import Synchronization
+
+/// Why a run stopped taking rows before the end.
+public enum StopReason: Sendable, Equatable {
+    /// 401/403: bad credentials must not burn through the batch.
+    case credentialsRefused(String)
+    /// SIGINT (130) or SIGTERM (143).
+    case signal(Int32)
+}
+
+/// Shared by every worker of a run: the stop flag, checked before each row and each attempt.
+public final class RunControl: Sendable {
+    private let state = Mutex<StopReason?>(nil)
+
+    public init() {}
+
+    /// Records the first reason; later ones are ignored.
+    public func stop(_ reason: StopReason) {
+        state.withLock { if $0 == nil { $0 = reason } }
+    }
+
+    public var stopReason: StopReason? { state.withLock { $0 } }
+    public var isStopped: Bool { stopReason != nil }
+}
+
+/// The rate limit and pause every request of a run passes through (Throttle's limiter behind it).
+public protocol RequestGate: Sendable {
+    /// Waits for permission to send one request.
+    func acquire() async throws
+    /// A 429 (or 503) arrived: pause every worker (until `retryAfterSeconds` if known) and slow down.
+    func throttled(retryAfterSeconds: Double?) async
+    /// A request succeeded: recover toward the configured rate.
+    func succeeded()
+}
+
+/// A gate that never waits (tests, `--rate` unlimited).
+public struct OpenGate: RequestGate {
+    public init() {}
+    public func acquire() async throws { try Task.checkCancellation() }
+    public func throttled(retryAfterSeconds: Double?) async {
+        if let seconds = retryAfterSeconds, seconds > 0 { try? await Task.sleep(for: .milliseconds(Int(seconds * 1000))) }
+    }
+    public func succeeded() {}
+}
