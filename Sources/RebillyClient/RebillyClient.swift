@@ -1,1 +1,284 @@
-// The RebillyClient module: the cashier API over async-http-client (see README).
+import AsyncHTTPClient
+import CashierModel
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The Rebilly cashier API over one pooled `HTTPClient`.
+///
+/// One instance serves a whole run: connections are kept alive and shared by every
+/// worker (the pool holds up to `configuration.maxConnections` per host). Redirects
+/// are never followed (the key must not travel to another host). Request bodies are
+/// taken as exact JSON text (`CashierRow.cashierBody` / `.depositRequestBody`), and
+/// responses are decoded with CashierModel's `JSONParser`, which keeps numbers as
+/// text, so money never passes through `Double`.
+///
+/// The client does not retry, throttle or log: each call is one attempt, whose
+/// outcome (result or `RebillyError`) carries the status, rate-limit headers and
+/// latency for the ledger; the sender decides what to do. Call `shutdown()` once
+/// at the end of the run.
+public final class RebillyClient: Sendable, CustomStringConvertible {
+    public let configuration: RebillyConfiguration
+    private let http: HTTPClient
+
+    /// Largest response body read (a page of 1000 deposit requests fits comfortably).
+    public static let maxResponseBytes = 16 << 20
+
+    public init(configuration: RebillyConfiguration) {
+        self.configuration = configuration
+        var config = HTTPClient.Configuration()
+        config.timeout = .init(
+            connect: .nanoseconds(Self.nanos(configuration.connectTimeout)),
+            read: .nanoseconds(Self.nanos(configuration.readTimeout))
+        )
+        config.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.maxConnections)
+        // One attempt per call: the sender's backoff handles failed connects and records them.
+        config.connectionPool.retryConnectionEstablishment = false
+        config.redirectConfiguration = .disallow
+        config.decompression = .disabled
+        config.httpVersion = .automatic
+        self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
+    }
+
+    /// Closes the pool. Call once, after the last request.
+    public func shutdown() async throws {
+        try await http.shutdown()
+    }
+
+    public var description: String {
+        "RebillyClient(baseURL: \(configuration.baseURL), organizationId: \(configuration.organizationId ?? "none"), apiKey: <redacted>)"
+    }
+
+    // MARK: - operations
+
+    /// `POST /cashiers` with `body` (exact JSON text). 201 → `.created`, 200 → `.retrieved`
+    /// (that customer/website/currency already had a cashier; it is returned unchanged).
+    public func createCashier(body: String) async throws(RebillyError) -> CashierResult {
+        let response = try await send(.POST, "/cashiers", body: body)
+        let cashier = try decode(response, Cashier.decode)
+        return CashierResult(
+            cashier: cashier, status: response.status, outcome: response.status == 201 ? .created : .retrieved,
+            location: response.header("Location"), rateLimit: response.rateLimit, latency: response.latency
+        )
+    }
+
+    /// `GET /cashiers/{id}` (the reconciliation read-back).
+    public func getCashier(id: String) async throws(RebillyError) -> CashierResult {
+        let response = try await send(.GET, "/cashiers/" + Self.pathSegment(id))
+        let cashier = try decode(response, Cashier.decode)
+        return CashierResult(
+            cashier: cashier, status: response.status, outcome: .retrieved,
+            location: nil, rateLimit: response.rateLimit, latency: response.latency
+        )
+    }
+
+    /// `POST /deposit-requests` with `body` (exact JSON text). Not idempotent: if this
+    /// fails with `mayHaveBeenApplied`, list before sending again.
+    public func createDepositRequest(body: String) async throws(RebillyError) -> DepositRequestResult {
+        let response = try await send(.POST, "/deposit-requests", body: body)
+        let request = try decode(response, DepositRequest.decode)
+        return DepositRequestResult(
+            depositRequest: request, status: response.status, location: response.header("Location"),
+            rateLimit: response.rateLimit, latency: response.latency
+        )
+    }
+
+    /// `GET /deposit-requests/{id}`.
+    public func getDepositRequest(id: String) async throws(RebillyError) -> DepositRequestResult {
+        let response = try await send(.GET, "/deposit-requests/" + Self.pathSegment(id))
+        let request = try decode(response, DepositRequest.decode)
+        return DepositRequestResult(
+            depositRequest: request, status: response.status, location: nil,
+            rateLimit: response.rateLimit, latency: response.latency
+        )
+    }
+
+    /// `GET /deposit-requests?filter=customerId:…;websiteId:…&sort=…&limit=…&offset=…`:
+    /// the customer's deposit requests on that website, newest first by default. Used to
+    /// find out whether an in-doubt deposit request was created before sending it again.
+    public func listDepositRequests(
+        customerId: String, websiteId: String, sort: String = "-createdTime", limit: Int = 100, offset: Int = 0
+    ) async throws(RebillyError) -> DepositRequestPage {
+        let filter = "customerId:\(Self.filterValue(customerId));websiteId:\(Self.filterValue(websiteId))"
+        let query = [
+            "filter=" + Self.queryComponent(filter),
+            "sort=" + Self.queryComponent(sort),
+            "limit=\(limit)",
+            "offset=\(offset)",
+        ].joined(separator: "&")
+        let response = try await send(.GET, "/deposit-requests", query: query)
+        let items = try decode(response) { (json: JSONValue) throws(DecodingFailure) -> [DepositRequest] in
+            guard let array = json.arrayValue else { throw DecodingFailure("a deposit-request collection must be a JSON array") }
+            var items: [DepositRequest] = []
+            items.reserveCapacity(array.count)
+            for element in array { items.append(try DepositRequest.decode(element)) }
+            return items
+        }
+        return DepositRequestPage(
+            items: items,
+            total: response.header("Pagination-Total").flatMap { Int($0) },
+            limit: response.header("Pagination-Limit").flatMap { Int($0) },
+            offset: response.header("Pagination-Offset").flatMap { Int($0) },
+            rateLimit: response.rateLimit, latency: response.latency
+        )
+    }
+
+    // MARK: - transport
+
+    /// One answered call, before decoding.
+    struct RawResponse: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: [UInt8]
+        var rateLimit: RateLimitInfo
+        var latency: Duration
+
+        func header(_ name: String) -> String? { headers.first(name: name) }
+    }
+
+    private func send(_ method: HTTPMethod, _ path: String, query: String? = nil, body: String? = nil) async throws(RebillyError) -> RawResponse {
+        var url = configuration.apiRoot + path
+        if let query { url += "?" + query }
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "REB-APIKEY", value: configuration.apiKey.revealedForHeader)
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: configuration.userAgent)
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let isPost = method == .POST
+        let start = ContinuousClock.now
+        let deadline = NIODeadline.now() + .nanoseconds(Self.nanos(configuration.requestDeadline))
+        let status: Int
+        let headers: HTTPHeaders
+        let bytes: [UInt8]
+        do {
+            let response = try await http.execute(request, deadline: deadline)
+            status = Int(response.status.code)
+            headers = response.headers
+            let buffer = try await response.body.collect(upTo: Self.maxResponseBytes)
+            bytes = Array(buffer.readableBytesView)
+        } catch {
+            let latency = ContinuousClock.now - start
+            let (kind, message, sent) = Self.classifyTransport(error)
+            throw .transport(kind: kind, message: message, mayHaveBeenApplied: isPost && sent, latency: latency)
+        }
+        let now = ContinuousClock.now
+        let latency = now - start
+        let rateLimit = RateLimitInfo.parse(header: { headers.first(name: $0) }, now: now)
+        guard (200...299).contains(status) else {
+            throw Self.problem(status: status, body: bytes, rateLimit: rateLimit, latency: latency)
+        }
+        return RawResponse(status: status, headers: headers, body: bytes, rateLimit: rateLimit, latency: latency)
+    }
+
+    private func decode<T>(_ response: RawResponse, _ decoder: (JSONValue) throws(DecodingFailure) -> T) throws(RebillyError) -> T {
+        do {
+            let json = try JSONParser.parse(response.body)
+            return try decoder(json)
+        } catch let failure as DecodingFailure {
+            throw .decoding(message: failure.message, status: response.status, latency: response.latency)
+        } catch {
+            throw .decoding(message: "\(error)", status: response.status, latency: response.latency)
+        }
+    }
+
+    /// Maps a non-2xx answer to `.problem`, reading an RFC 9457 body when there is one.
+    static func problem(status: Int, body: [UInt8], rateLimit: RateLimitInfo, latency: Duration) -> RebillyError {
+        var title: String?
+        var detail: String?
+        var fields: [FieldIssue] = []
+        if let json = try? JSONParser.parse(body), case .object = json {
+            title = json["title"]?.stringValue
+            detail = json["detail"]?.stringValue
+            for item in json["invalidFields"]?.arrayValue ?? [] {
+                guard let field = item["field"]?.stringValue else { continue }
+                fields.append(FieldIssue(field: field, message: item["message"]?.stringValue ?? ""))
+            }
+        } else if !body.isEmpty {
+            let text = String(decoding: body.prefix(200), as: UTF8.self)
+                .unicodeScalars.map { $0.properties.generalCategory == .control ? " " : String($0) }.joined()
+                .trimmingCharacters(in: .whitespaces)
+            detail = text.isEmpty ? nil : text
+        }
+        return .problem(status: status, title: title, detail: detail, invalidFields: fields, rateLimit: rateLimit, latency: latency)
+    }
+
+    /// What a transport failure means: its kind, a message, and whether the request may
+    /// have reached the server (false only when no connection was ever made).
+    static func classifyTransport(_ error: any Error) -> (TransportErrorKind, String, Bool) {
+        if error is CancellationError { return (.cancelled, "cancelled", true) }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout, .getConnectionFromPoolTimeout, .tlsHandshakeTimeout,
+                 .socksHandshakeTimeout, .httpProxyHandshakeTimeout:
+                return (.timeout, error.description, false)
+            case .readTimeout, .writeTimeout, .deadlineExceeded:
+                return (.timeout, error.description, true)
+            case .remoteConnectionClosed:
+                return (.connection, error.description, true)
+            case .cancelled:
+                return (.cancelled, error.description, true)
+            case .alreadyShutdown:
+                return (.other, error.description, false)
+            default:
+                return (.other, error.description, true)
+            }
+        }
+        if let error = error as? ChannelError {
+            switch error {
+            case .connectTimeout: return (.timeout, "connect timeout", false)
+            default: return (.connection, "\(error)", true)
+            }
+        }
+        if let error = error as? IOError {
+            let refusedBeforeSending: Set<Int32> = [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL]
+            return (.connection, error.description, !refusedBeforeSending.contains(error.errnoCode))
+        }
+        let typeName = String(describing: type(of: error))
+        if typeName.contains("NIOConnectionError") || typeName.contains("SocketAddressError") || typeName.contains("DNS") {
+            // Every connection attempt failed (refused, unreachable, name not found).
+            return (.connection, "cannot connect: \(error)", false)
+        }
+        return (.other, "\(error)", true)
+    }
+
+    // MARK: - encoding helpers
+
+    private static let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
+
+    static func percentEncode(_ text: String, keeping extra: Set<UInt8> = []) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            if unreserved.contains(byte) || extra.contains(byte) {
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return out
+    }
+
+    /// A path segment (ids are `^[@~\-\.\w]+$`; anything else is percent-encoded, never a `/`).
+    static func pathSegment(_ id: String) -> String { percentEncode(id, keeping: Set("@".utf8)) }
+
+    /// A value inside `filter=` (whose `:` `,` `;` are syntax), percent-encoded once;
+    /// the query encoding then escapes it again, and the server decodes both levels.
+    static func filterValue(_ value: String) -> String { percentEncode(value) }
+
+    /// A query parameter value, keeping the filter syntax characters readable.
+    static func queryComponent(_ value: String) -> String { percentEncode(value, keeping: Set(":;,".utf8)) }
+
+    static func nanos(_ d: Duration) -> Int64 {
+        let (s, attos) = d.components
+        return s * 1_000_000_000 + attos / 1_000_000_000
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,114 @@
+import CashierModel
+
+/// What the caller should do about a failed call.
+public enum ErrorClassification: String, Sendable, Hashable {
+    /// Try again later (429, 5xx, timeouts, connection errors): with backoff, and
+    /// after a pause for 429.
+    case retryable
+    /// The API refused the request itself (422 and other 4xx): reject the row with
+    /// the API's reasons; sending it again cannot help.
+    case rejected
+    /// The credentials are refused (401/403): stop the whole run, no further rows.
+    case fatal
+}
+
+/// How a call failed below HTTP.
+public enum TransportErrorKind: String, Sendable, Hashable {
+    /// Connect, read or whole-call deadline ran out.
+    case timeout
+    /// The connection could not be made, or broke.
+    case connection
+    /// The calling task was cancelled (e.g. SIGINT) while the call was under way.
+    case cancelled
+    /// Anything else from the HTTP layer.
+    case other
+}
+
+/// A failed Rebilly call, typed so that the sender can decide retry / reject / stop
+/// without looking at strings. Every case carries the call's latency (for the
+/// ledger's attempts). Descriptions never contain the API key or request bodies.
+public enum RebillyError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The API answered with a non-2xx status and (usually) an RFC 9457 problem
+    /// document. A body that is not JSON is tolerated: `detail` then holds its first
+    /// 200 characters.
+    case problem(status: Int, title: String?, detail: String?, invalidFields: [FieldIssue], rateLimit: RateLimitInfo, latency: Duration)
+    /// No HTTP answer. `mayHaveBeenApplied` is true when the request may have reached
+    /// the server (connection closed or timed out after sending): for a deposit-request
+    /// POST the outcome is then unknown (in doubt) and must be checked by listing before
+    /// sending again. It is false when the connection was never established.
+    case transport(kind: TransportErrorKind, message: String, mayHaveBeenApplied: Bool, latency: Duration)
+    /// A 2xx answer whose body could not be understood. The request was applied.
+    case decoding(message: String, status: Int, latency: Duration)
+
+    /// Retry, reject the row, or stop the run.
+    public var classification: ErrorClassification {
+        switch self {
+        case let .problem(status, _, _, _, _, _):
+            switch status {
+            case 401, 403: return .fatal
+            case 429, 408, 500...599: return .retryable
+            default: return .rejected
+            }
+        case .transport, .decoding:
+            return .retryable
+        }
+    }
+
+    /// Whether a POST that failed this way may nevertheless have been applied, so that
+    /// a deposit request must be looked up before it is sent again.
+    ///
+    /// True for: transport errors after the request may have left (see `transport`),
+    /// 2xx answers that could not be decoded, and 5xx other than 503 (a gateway may have
+    /// forwarded the request before failing). False for 4xx, 429 and 503 (refused
+    /// before processing) and for connections that never opened.
+    public var mayHaveBeenApplied: Bool {
+        switch self {
+        case let .problem(status, _, _, _, _, _): return (500...599).contains(status) && status != 503
+        case let .transport(_, _, applied, _): return applied
+        case .decoding: return true
+        }
+    }
+
+    /// The HTTP status, when there was an answer.
+    public var status: Int? {
+        switch self {
+        case let .problem(status, _, _, _, _, _): status
+        case .transport: nil
+        case let .decoding(_, status, _): status
+        }
+    }
+
+    /// The rate-limit headers of the answer (`.none` without one).
+    public var rateLimit: RateLimitInfo {
+        if case let .problem(_, _, _, _, rateLimit, _) = self { return rateLimit }
+        return .none
+    }
+
+    /// The API's per-field reasons (422), empty otherwise.
+    public var invalidFields: [FieldIssue] {
+        if case let .problem(_, _, _, fields, _, _) = self { return fields }
+        return []
+    }
+
+    /// How long the call took until it failed.
+    public var latency: Duration {
+        switch self {
+        case let .problem(_, _, _, _, _, latency), let .transport(_, _, _, latency), let .decoding(_, _, latency): latency
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .problem(status, title, detail, fields, _, _):
+            var text = "HTTP \(status)"
+            if let title, !title.isEmpty { text += " \(title)" }
+            if let detail, !detail.isEmpty { text += ": \(detail)" }
+            if !fields.isEmpty { text += " (" + fields.map { "\($0.field): \($0.message)" }.joined(separator: "; ") + ")" }
+            return text
+        case let .transport(kind, message, applied, _):
+            return "\(kind.rawValue) error: \(message)" + (applied ? " (the request may have been applied)" : "")
+        case let .decoding(message, status, _):
+            return "undecodable HTTP \(status) answer: \(message)"
+        }
+    }
+}

@@ -1,0 +1,194 @@
+import CashierModel
+
+/// A money figure as the API reported it: the exact JSON number text, and that text
+/// parsed into minor units at the currency's exponent.
+///
+/// `amount` is nil when the text does not fit the currency (more decimals than its
+/// minor unit, a negative or malformed value, an unknown currency): reconciliation then
+/// reports the text as a break instead of losing it. Never converted through `Double`.
+public struct ReportedMoney: Sendable, Hashable, CustomStringConvertible {
+    /// The literal from the response (`"1500.10"` stays `"1500.10"`).
+    public let text: String
+    /// The exact amount, when the text is a valid amount of the currency.
+    public let amount: Amount?
+
+    public init(text: String, currency: String) {
+        self.text = text
+        if let currency = Currency(code: currency), case let .success(amount) = Amount.parse(Substring(text), exponent: currency.exponent) {
+            self.amount = amount
+        } else {
+            self.amount = nil
+        }
+    }
+
+    public var description: String { text }
+}
+
+/// A cashier as the API returns it (`PostCashier` 200/201, `GetCashier`).
+public struct Cashier: Sendable, Hashable {
+    public var id: String
+    public var customerId: String
+    public var websiteId: String
+    public var currency: String
+    /// nil when the member is absent or null.
+    public var balance: ReportedMoney?
+    public var bonusBalance: ReportedMoney?
+    public var pendingPayoutTotal: ReportedMoney?
+    public var createdTime: String?
+
+    /// Decodes a cashier object; money members are kept as their number text.
+    public static func decode(_ json: JSONValue) throws(DecodingFailure) -> Cashier {
+        guard case .object = json else { throw DecodingFailure("a cashier must be a JSON object, got \(json.kindDescription)") }
+        let currency = try requiredString(json, "currency")
+        return Cashier(
+            id: try requiredString(json, "id"),
+            customerId: try requiredString(json, "customerId"),
+            websiteId: try requiredString(json, "websiteId"),
+            currency: currency,
+            balance: try money(json, "balance", currency: currency),
+            bonusBalance: try money(json, "bonusBalance", currency: currency),
+            pendingPayoutTotal: try money(json, "pendingPayoutTotal", currency: currency),
+            createdTime: json["createdTime"]?.stringValue
+        )
+    }
+}
+
+/// A deposit request as the API returns it, from either API generation:
+/// today's `dep_req_…` with `transactionIds[]`, or the pre-2024 `cash_req_…`
+/// (`/cashier-requests`) with a single `transactionId`.
+public struct DepositRequest: Sendable, Hashable {
+    /// Which generation of the API produced the object.
+    public enum Generation: String, Sendable, Hashable {
+        /// `dep_req_…`, `transactionIds[]`.
+        case depositRequest
+        /// `cash_req_…`, `transactionId`.
+        case legacyCashierRequest
+    }
+
+    public var id: String
+    public var generation: Generation
+    /// `created`, `pending`, `initiated`, `attempted`, `completed` or `expired` (kept as sent).
+    public var status: String?
+    /// Transactions made from the request (the legacy single `transactionId` becomes one element).
+    public var transactionIds: [String]
+    public var customerId: String
+    public var websiteId: String
+    public var currency: String
+    /// The hosted deposit form (`_links` rel `deposit`).
+    public var depositURL: String?
+    public var createdTime: String?
+
+    /// Decodes a deposit-request object of either generation.
+    public static func decode(_ json: JSONValue) throws(DecodingFailure) -> DepositRequest {
+        guard case .object = json else { throw DecodingFailure("a deposit request must be a JSON object, got \(json.kindDescription)") }
+        let id = try requiredString(json, "id")
+        var transactionIds: [String] = []
+        let legacy: Bool
+        if let list = json["transactionIds"], list != .null {
+            guard let items = list.arrayValue else { throw DecodingFailure("transactionIds must be an array") }
+            for item in items {
+                guard let text = item.stringValue else { throw DecodingFailure("transactionIds must hold strings") }
+                transactionIds.append(text)
+            }
+            legacy = id.hasPrefix("cash_req_")
+        } else if let single = json["transactionId"] {
+            switch single {
+            case .null: break
+            case let .string(text): transactionIds = [text]
+            default: throw DecodingFailure("transactionId must be a string or null")
+            }
+            legacy = true
+        } else {
+            legacy = id.hasPrefix("cash_req_")
+        }
+        return DepositRequest(
+            id: id,
+            generation: legacy ? .legacyCashierRequest : .depositRequest,
+            status: json["status"]?.stringValue,
+            transactionIds: transactionIds,
+            customerId: try requiredString(json, "customerId"),
+            websiteId: try requiredString(json, "websiteId"),
+            currency: try requiredString(json, "currency"),
+            depositURL: link(json["_links"], rel: "deposit"),
+            createdTime: json["createdTime"]?.stringValue
+        )
+    }
+
+    /// `_links` is an array of `{rel, href}`; a `{rel: {href}}` object is tolerated too.
+    static func link(_ links: JSONValue?, rel: String) -> String? {
+        switch links {
+        case let .array(items)?:
+            return items.first(where: { $0["rel"]?.stringValue == rel })?["href"]?.stringValue
+        case let .object(members)?:
+            guard let value = members.first(where: { $0.key == rel })?.value else { return nil }
+            return value.stringValue ?? value["href"]?.stringValue
+        default:
+            return nil
+        }
+    }
+}
+
+/// Why a response body could not be decoded.
+public struct DecodingFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// `POST /cashiers` or `GET /cashiers/{id}`, answered.
+public struct CashierResult: Sendable, Hashable {
+    /// 201 made a new cashier; 200 returned the existing one, unchanged.
+    public enum Outcome: String, Sendable, Hashable { case created, retrieved }
+
+    public var cashier: Cashier
+    /// The HTTP status (200 or 201).
+    public var status: Int
+    public var outcome: Outcome
+    /// `Location` header (201).
+    public var location: String?
+    public var rateLimit: RateLimitInfo
+    public var latency: Duration
+
+    public var id: String { cashier.id }
+}
+
+/// `POST /deposit-requests` or `GET /deposit-requests/{id}`, answered.
+public struct DepositRequestResult: Sendable, Hashable {
+    public var depositRequest: DepositRequest
+    /// The HTTP status (201 for a create).
+    public var status: Int
+    public var location: String?
+    public var rateLimit: RateLimitInfo
+    public var latency: Duration
+
+    public var id: String { depositRequest.id }
+}
+
+/// One page of `GET /deposit-requests`.
+public struct DepositRequestPage: Sendable, Hashable {
+    public var items: [DepositRequest]
+    /// `Pagination-Total`: matches in all pages.
+    public var total: Int?
+    /// `Pagination-Limit` / `Pagination-Offset` as the server applied them.
+    public var limit: Int?
+    public var offset: Int?
+    public var rateLimit: RateLimitInfo
+    public var latency: Duration
+}
+
+// MARK: - helpers
+
+func requiredString(_ json: JSONValue, _ key: String) throws(DecodingFailure) -> String {
+    guard let value = json[key] else { throw DecodingFailure("\(key) is missing") }
+    guard let text = value.stringValue else { throw DecodingFailure("\(key) must be a string, got \(value.kindDescription)") }
+    return text
+}
+
+func money(_ json: JSONValue, _ key: String, currency: String) throws(DecodingFailure) -> ReportedMoney? {
+    switch json[key] {
+    case nil, .null?: return nil
+    case let .number(text)?: return ReportedMoney(text: text, currency: currency)
+    case let .string(text)?: return ReportedMoney(text: text, currency: currency)
+    case let other?: throw DecodingFailure("\(key) must be a number, got \(other.kindDescription)")
+    }
+}
