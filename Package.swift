@@ -92,7 +92,13 @@ let package = Package(
             name: "RebillyClientTests",
             dependencies: ["RebillyClient", "Sandbox", "CashierModel"]
         ),
-        .testTarget(name: "BatchRunTests", dependencies: ["BatchRun", "Ledger", "CashierModel", "Sandbox"]),
+        .testTarget(
+            name: "BatchRunTests",
+            dependencies: [
+                "BatchRun", "Ledger", "CashierModel", "Sandbox", "RebillyClient", "Throttle",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .testTarget(name: "CashierBatchTests", dependencies: ["CashierBatch", "CashierModel", "Ledger"]),
     ]
 )

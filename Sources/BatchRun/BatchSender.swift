@@ -50,12 +50,22 @@ public struct BatchSender: Sendable {
         try await withThrowingTaskGroup(of: RowOutcome.self) { group in
             var inFlight = 0
             var afterID: Int64 = 0
+            var isFirst = true
             pages: while true {
                 let page = try ledger.rows(batchID: batchID, states: states, afterID: afterID, limit: 500)
                 if page.isEmpty { break }
                 for row in page {
                     afterID = row.id
                     if control.isStopped { tally.stopped += 1; continue }
+                    if isFirst {
+                        // The first row goes alone: bad credentials stop the run after one answer,
+                        // before any other row is sent.
+                        isFirst = false
+                        let outcome = try await Self.guarded { try await sender.send(row) }
+                        tally.add(outcome)
+                        onRow(outcome)
+                        continue
+                    }
                     if inFlight >= max(1, policy.concurrency) {
                         if let outcome = try await group.next() {
                             inFlight -= 1
@@ -64,13 +74,7 @@ public struct BatchSender: Sendable {
                         }
                     }
                     if control.isStopped { tally.stopped += 1; continue }
-                    group.addTask {
-                        do {
-                            return try await sender.send(row)
-                        } catch is CancellationError {
-                            return .stopped
-                        }
-                    }
+                    group.addTask { try await Self.guarded { try await sender.send(row) } }
                     inFlight += 1
                 }
                 if page.count < 500 { break pages }
@@ -81,5 +85,14 @@ public struct BatchSender: Sendable {
             }
         }
         return tally
+    }
+
+    /// A row cut short by the stop flag (or a cancelled task) counts as stopped, not as an error.
+    static func guarded(_ body: () async throws -> RowOutcome) async throws -> RowOutcome {
+        do {
+            return try await body()
+        } catch is CancellationError {
+            return .stopped
+        }
     }
 }

@@ -8,7 +8,7 @@ public protocol CashierAPI: Sendable {
     /// `POST /deposit-requests` (no idempotency key: a lost answer means "maybe created").
     func createDepositRequest(body: String) async -> Result<DepositReply, APIFailure>
     /// `GET /deposit-requests?filter=customerId:…;websiteId:…&sort=-createdTime`.
-    func listDepositRequests(customerId: String, websiteId: String) async -> Result<[DepositReply], APIFailure>
+    func listDepositRequests(customerId: String, websiteId: String) async -> Result<DepositList, APIFailure>
 }
 
 /// A created or retrieved cashier, with the figures Rebilly holds (exact text).
@@ -43,6 +43,19 @@ public struct DepositReply: Sendable, Equatable {
         self.id = id
         self.currency = currency
         self.createdTime = createdTime
+        self.httpStatus = httpStatus
+        self.latencyMs = latencyMs
+    }
+}
+
+/// A customer's deposit requests on one website, newest first.
+public struct DepositList: Sendable, Equatable {
+    public var items: [DepositReply]
+    public var httpStatus: Int
+    public var latencyMs: Int
+
+    public init(items: [DepositReply], httpStatus: Int, latencyMs: Int) {
+        self.items = items
         self.httpStatus = httpStatus
         self.latencyMs = latencyMs
     }

@@ -1,6 +1,7 @@
 import CashierModel
 import Foundation
 import Ledger
+import Throttle
 
 /// Sends one row: the cashier, then its deposit request, each call recorded in the
 /// ledger before it is made (the intent) and after (the outcome), so that a crash at
@@ -95,8 +96,8 @@ struct RowSender: Sendable {
         switch try await call(.listDepositRequests, rowID: rowID, {
             await api.listDepositRequests(customerId: row.cashier.customerId, websiteId: row.cashier.websiteId)
         }) {
-        case let .success(items):
-            let mine = items.filter { item in
+        case let .success(list):
+            let mine = list.items.filter { item in
                 guard item.currency == nil || item.currency == row.cashier.currency.code else { return false }
                 guard let since, let created = item.createdTime.flatMap(Self.parseTime) else { return since == nil }
                 return created.timeIntervalSince(since) >= -policy.adoptionSkewSeconds
@@ -161,7 +162,7 @@ struct RowSender: Sendable {
         case let .success(value):
             let (status, latency, id) = Self.describe(value)
             try ledger.recordOutcome(attemptID: attemptID, httpStatus: status, latencyMs: latency, error: nil, returnedID: id, outcome: .succeeded)
-            gate.succeeded()
+            await gate.succeeded()
         case let .failure(failure):
             switch failure.kind {
             case .fatal:
@@ -184,17 +185,14 @@ struct RowSender: Sendable {
 
     private func pause(after failure: APIFailure, attempt: Int) async throws {
         if failure.httpStatus == 429, failure.retryAfterSeconds != nil { return }  // the gate already paused everyone
-        let ceiling = min(policy.backoffCap, policy.backoffBase * (1 << min(attempt - 1, 20)))
-        let nanos = Int64(ceiling.components.seconds) * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
-        let wait = nanos > 0 ? Int64.random(in: 0...nanos) : 0
-        try await Task.sleep(for: .nanoseconds(wait))
+        try await Task.sleep(for: Backoff(base: policy.backoffBase, cap: policy.backoffCap).delay(attempt: attempt - 1))
     }
 
     private static func describe<T>(_ value: T) -> (Int?, Int?, String?) {
         switch value {
         case let reply as CashierReply: (reply.httpStatus, reply.latencyMs, reply.id)
         case let reply as DepositReply: (reply.httpStatus, reply.latencyMs, reply.id)
-        case let replies as [DepositReply]: (200, replies.first?.latencyMs, nil)
+        case let list as DepositList: (list.httpStatus, list.latencyMs, nil)
         default: (nil, nil, nil)
         }
     }

@@ -30,7 +30,7 @@ public protocol RequestGate: Sendable {
     /// A 429 (or 503) arrived: pause every worker (until `retryAfterSeconds` if known) and slow down.
     func throttled(retryAfterSeconds: Double?) async
     /// A request succeeded: recover toward the configured rate.
-    func succeeded()
+    func succeeded() async
 }
 
 /// A gate that never waits (tests, `--rate` unlimited).
@@ -40,5 +40,5 @@ public struct OpenGate: RequestGate {
     public func throttled(retryAfterSeconds: Double?) async {
         if let seconds = retryAfterSeconds, seconds > 0 { try? await Task.sleep(for: .milliseconds(Int(seconds * 1000))) }
     }
-    public func succeeded() {}
+    public func succeeded() async {}
 }

@@ -1,0 +1,144 @@
+import BatchRun
+import CashierModel
+import Foundation
+import Ledger
+import RebillyClient
+import Sandbox
+import Testing
+
+@Suite struct BatchSenderTests {
+    @Test func everyRowGetsOneCashierAndOneDepositRequest() async throws {
+        let staged = try StagedLedger(rows: 40)
+        defer { staged.cleanup() }
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let (client, api) = try makeAPI(sandbox)
+        let sender = BatchSender(ledger: staged.ledger, api: api, gate: OpenGate(), control: RunControl(),
+                                 policy: fastPolicy(), runID: staged.runID)
+        let tally = try await sender.send(batchID: staged.batchID)
+        try await client.shutdown()
+        let stats = try await SandboxProbe(sandbox: sandbox).stats()
+        await sandbox.stop()
+
+        #expect(tally.done == 40)
+        #expect(tally.failed == 0 && tally.rejected == 0 && tally.inDoubt == 0 && tally.stopped == 0)
+        #expect(try staged.ledger.countsByState(batchID: staged.batchID).filter { $0.value > 0 } == [.done: 40])
+        #expect(stats["cashiers"] == .number("40"))
+        #expect(stats["depositRequests"] == .number("40"))
+        #expect(stats["duplicateDepositRequests"] == .number("0"))
+        let rows = try staged.ledger.rows(batchID: staged.batchID)
+        #expect(rows.allSatisfy { $0.cashierID?.hasPrefix("cashier_") == true && $0.depositRequestID?.hasPrefix("dep_req_") == true })
+        let attempts = try staged.ledger.attempts(runID: staged.runID)
+        #expect(attempts.count == 80)
+        #expect(attempts.allSatisfy { $0.outcome == .succeeded && $0.httpStatus == 201 })
+    }
+
+    @Test func dropsAndFailuresEndWithEveryRowDoneAndNoDuplicateDeposit() async throws {
+        let staged = try StagedLedger(rows: 60)
+        defer { staged.cleanup() }
+        var config = SandboxConfiguration()
+        config.failRate = 0.2
+        config.dropRate = 0.2
+        config.seed = 42
+        let sandbox = try await SandboxServer.start(config)
+        let (client, api) = try makeAPI(sandbox)
+        let sender = BatchSender(ledger: staged.ledger, api: api, gate: OpenGate(), control: RunControl(),
+                                 policy: fastPolicy(attempts: 12), runID: staged.runID)
+        let tally = try await sender.send(batchID: staged.batchID)
+        try await client.shutdown()
+        let stats = try await SandboxProbe(sandbox: sandbox).stats()
+        await sandbox.stop()
+
+        #expect(tally.done == 60, "\(tally)")
+        #expect(stats["depositRequests"] == .number("60"))
+        #expect(stats["duplicateDepositRequests"] == .number("0"))
+        let attempts = try staged.ledger.attempts(runID: staged.runID)
+        #expect(attempts.contains { $0.outcome == .lost }, "the seed must have produced dropped answers")
+        #expect(attempts.contains { $0.operation == .listDepositRequests }, "in-doubt deposits must have been verified")
+        // Every row's deposit id is one the sandbox holds, and no two rows share one.
+        let ids = try staged.ledger.rows(batchID: staged.batchID).compactMap(\.depositRequestID)
+        #expect(Set(ids).count == 60)
+    }
+
+    @Test func badCredentialsStopTheRunAfterTheFirstAnswer() async throws {
+        let staged = try StagedLedger(rows: 25)
+        defer { staged.cleanup() }
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let (client, api) = try makeAPI(sandbox, apiKey: "wrong-key")
+        let control = RunControl()
+        let sender = BatchSender(ledger: staged.ledger, api: api, gate: OpenGate(), control: control,
+                                 policy: fastPolicy(), runID: staged.runID)
+        let tally = try await sender.send(batchID: staged.batchID)
+        try await client.shutdown()
+        let stats = try await SandboxProbe(sandbox: sandbox).stats()
+        await sandbox.stop()
+
+        guard case .credentialsRefused? = control.stopReason else { Issue.record("not stopped: \(String(describing: control.stopReason))"); return }
+        #expect(tally.stopped == 25)
+        #expect(stats["requestsTotal"] == .number("1"))
+        #expect(stats["cashiers"] == .number("0"))
+        let attempts = try staged.ledger.attempts(runID: staged.runID)
+        #expect(attempts.count == 1)
+        #expect(attempts.first?.outcome == .fatal && attempts.first?.httpStatus == 401)
+        #expect(try staged.ledger.countsByState(batchID: staged.batchID)[.pending] == 25)
+    }
+
+    @Test func anInDoubtDepositIsAdoptedNotSentAgain() async throws {
+        let staged = try StagedLedger(rows: 1)
+        defer { staged.cleanup() }
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let (client, api) = try makeAPI(sandbox)
+        let row = try #require(try staged.ledger.rows(batchID: staged.batchID).first)
+        // A crashed run: the cashier was made, the deposit POST went out (intent recorded), the answer was lost.
+        let cashier = try await client.createCashier(body: #"{"websiteId":"web_1","customerId":"cus_0","currency":"USD"}"#)
+        try staged.ledger.transition(rowID: row.id, to: .cashierCreated, cashierID: cashier.cashier.id)
+        _ = try staged.ledger.recordIntent(rowID: row.id, runID: staged.runID, operation: .createDepositRequest)
+        let created = try await client.createDepositRequest(body: #"{"websiteId":"web_1","customerId":"cus_0","currency":"USD"}"#)
+        let nextRun = try staged.ledger.beginRun(command: "run")
+        let recovery = try staged.ledger.recoverCrashedRuns(currentRunID: nextRun)
+        #expect(recovery.rowsMarkedInDoubt == 1)
+
+        let sender = BatchSender(ledger: staged.ledger, api: api, gate: OpenGate(), control: RunControl(),
+                                 policy: fastPolicy(), runID: nextRun)
+        let tally = try await sender.send(batchID: staged.batchID)
+        try await client.shutdown()
+        let stats = try await SandboxProbe(sandbox: sandbox).stats()
+        await sandbox.stop()
+
+        #expect(tally.done == 1)
+        #expect(stats["depositRequests"] == .number("1"))
+        #expect(try staged.ledger.row(id: row.id)?.depositRequestID == created.id)
+        #expect(try staged.ledger.attempts(runID: nextRun).map(\.operation) == [.listDepositRequests])
+    }
+
+    @Test func noDepositsCreatesOnlyCashiers() async throws {
+        let staged = try StagedLedger(rows: 5)
+        defer { staged.cleanup() }
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let (client, api) = try makeAPI(sandbox)
+        var policy = fastPolicy()
+        policy.deposits = false
+        let sender = BatchSender(ledger: staged.ledger, api: api, gate: OpenGate(), control: RunControl(), policy: policy, runID: staged.runID)
+        let tally = try await sender.send(batchID: staged.batchID)
+        try await client.shutdown()
+        let stats = try await SandboxProbe(sandbox: sandbox).stats()
+        await sandbox.stop()
+        #expect(tally.done == 5)
+        #expect(stats["cashiers"] == .number("5"))
+        #expect(stats["depositRequests"] == .number("0"))
+    }
+
+    @Test func aRepeatedPassSendsNothingForDoneRows() async throws {
+        let staged = try StagedLedger(rows: 6)
+        defer { staged.cleanup() }
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let (client, api) = try makeAPI(sandbox)
+        let sender = BatchSender(ledger: staged.ledger, api: api, gate: OpenGate(), control: RunControl(), policy: fastPolicy(), runID: staged.runID)
+        _ = try await sender.send(batchID: staged.batchID)
+        let again = try await sender.send(batchID: staged.batchID)
+        try await client.shutdown()
+        let stats = try await SandboxProbe(sandbox: sandbox).stats()
+        await sandbox.stop()
+        #expect(again == SendTally())
+        #expect(stats["requestsTotal"] == .number("12"))
+    }
+}

@@ -1,0 +1,74 @@
+import AsyncHTTPClient
+import BatchRun
+import CashierModel
+import Foundation
+import Ledger
+import RebillyClient
+import Sandbox
+import Testing
+
+/// A ledger in a temporary directory with one run and one staged batch of valid rows.
+struct StagedLedger {
+    let dir: URL
+    let ledger: Ledger
+    let runID: Int64
+    let batchID: Int64
+
+    init(rows: Int, currency: String = "USD", customerPrefix: String = "cus_") throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("cb-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        ledger = try Ledger(path: dir.appendingPathComponent("ledger.sqlite").path)
+        runID = try ledger.beginRun(command: "run")
+        let sha = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased() + "00000000000000000000000000000000"
+        let (batch, _) = try ledger.upsertBatch(NewBatch(sha256: String(sha.prefix(64)), path: "t.csv", format: .csv, gzip: false), runID: runID)
+        batchID = batch.id
+        var staged: [StagedRow] = []
+        for i in 0..<rows {
+            var raw = RawRecord(line: i + 2)
+            raw[.websiteId] = .text("web_1")
+            raw[.customerId] = .text("\(customerPrefix)\(i)")
+            raw[.currency] = .text(currency)
+            raw[.balance] = .text("10\(i).50")
+            raw[.pendingPayoutTotal] = .text("1.05")
+            raw[.depositAmounts] = .text("10;20")
+            guard case let .valid(row) = RowValidator().validate(raw) else { fatalError("test row invalid") }
+            staged.append(StagedRow(
+                line: i + 2, rowKey: Ledger.rowKey(websiteID: "web_1", customerID: "\(customerPrefix)\(i)", currency: currency),
+                websiteID: "web_1", customerID: "\(customerPrefix)\(i)", currency: currency,
+                payloadJSON: row.payloadJSON, sourceJSON: raw.sourceJSON, state: .pending, reasonsJSON: nil))
+        }
+        try ledger.stageRows(batchID: batchID, rows: staged)
+    }
+
+    func cleanup() { try? FileManager.default.removeItem(at: dir) }
+}
+
+/// A client for the sandbox's own inspection endpoints.
+struct SandboxProbe {
+    let sandbox: RunningSandbox
+
+    func stats() async throws -> JSONValue {
+        var request = HTTPClientRequest(url: sandbox.baseURL + "/_sandbox/stats")
+        request.headers.add(name: "REB-APIKEY", value: sandbox.apiKey)
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        return try JSONParser.parse(Array(body.readableBytesView))
+    }
+
+    func int(_ json: JSONValue, _ key: String) -> Int? { json[key]?.numberText.flatMap { Int($0) } }
+}
+
+func makeAPI(_ sandbox: RunningSandbox, apiKey: String? = nil) throws -> (RebillyClient, RebillyCashierAPI) {
+    let config = try RebillyConfiguration(baseURL: sandbox.baseURL, apiKey: try APIKey(apiKey ?? sandbox.apiKey))
+    let client = RebillyClient(configuration: config)
+    return (client, RebillyCashierAPI(client: client))
+}
+
+func fastPolicy(attempts: Int = 8, concurrency: Int = 8) -> SendPolicy {
+    var policy = SendPolicy()
+    policy.maxAttempts = attempts
+    policy.backoffBase = .milliseconds(1)
+    policy.backoffCap = .milliseconds(20)
+    policy.concurrency = concurrency
+    return policy
+}
