@@ -62,8 +62,10 @@ public final class Ledger: Sendable {
 
     /// The ledger file path.
     public let path: String
-    private let pool: DatabasePool
-    private let now: @Sendable () -> Date
+    /// Shared with ``LedgerWriter`` (same module): both write through this pool's one writer connection.
+    let pool: DatabasePool
+    /// The timestamp source; ``LedgerWriter`` stamps an operation when it is enqueued, as the sync API does on call.
+    let now: @Sendable () -> Date
 
     /// Opens the ledger at `path`, creating it (mode 0600, parent directories
     /// 0700) if needed, and applies any pending migrations.
@@ -440,16 +442,7 @@ public final class Ledger: Sendable {
     public func recordIntent(rowID: Int64, runID: Int64, operation: AttemptOperation) throws -> Int64 {
         let at = now()
         return try pool.write { db in
-            guard let raw = try String.fetchOne(db.cachedStatement(sql: LedgerSQL.rowStateByID), arguments: [rowID])
-            else { throw LedgerError.noSuchRow(rowID) }
-            let state: RowState = try decodeEnum(raw)
-            if !Self.mayAttempt(operation, in: state) {
-                throw LedgerError.sendRefused(rowID: rowID, state: state, operation: operation)
-            }
-            try db.cachedStatement(sql: LedgerSQL.touchRowForAttempt).execute(arguments: [runID, at, rowID])
-            try db.cachedStatement(sql: LedgerSQL.insertAttempt)
-                .execute(arguments: [rowID, runID, operation.rawValue, at])
-            return db.lastInsertedRowID
+            try Self.recordIntent(db, rowID: rowID, runID: runID, operation: operation, at: at)
         }
     }
 
@@ -467,17 +460,8 @@ public final class Ledger: Sendable {
     ) throws {
         let at = now()
         try pool.write { db in
-            try db.cachedStatement(sql: LedgerSQL.recordOutcome).execute(arguments: [
-                at, httpStatus, latencyMs, error, returnedID, outcome.rawValue, attemptID,
-            ])
-            if db.changesCount == 0 { throw LedgerError.noSuchAttempt(attemptID) }
-            guard let transition else { return }
-            guard let rowID = try Int64.fetchOne(
-                db.cachedStatement(sql: LedgerSQL.rowIDOfAttempt), arguments: [attemptID])
-            else { throw LedgerError.noSuchAttempt(attemptID) }
-            let (state, cashier, deposit, reasons) = transition.parts
-            try Self.transition(db, rowID: rowID, to: state, cashierID: cashier,
-                                depositRequestID: deposit, reasonsJSON: reasons, at: at)
+            try Self.recordOutcome(db, attemptID: attemptID, httpStatus: httpStatus, latencyMs: latencyMs, error: error,
+                                   returnedID: returnedID, outcome: outcome, then: transition, at: at)
         }
     }
 
@@ -566,7 +550,46 @@ public enum RowTransition: Sendable, Equatable {
 
 // MARK: - Internals
 
+// The write operations themselves, each run inside a transaction the caller
+// owns: ONE `pool.write` for the synchronous API, a SAVEPOINT inside a group
+// transaction for ``LedgerWriter``. Both APIs call exactly these functions, so
+// the SQL and the validation exist once.
 extension Ledger {
+    /// The body of ``Ledger/recordIntent(rowID:runID:operation:)``.
+    static func recordIntent(
+        _ db: Database, rowID: Int64, runID: Int64, operation: AttemptOperation, at: Date
+    ) throws -> Int64 {
+        guard let raw = try String.fetchOne(db.cachedStatement(sql: LedgerSQL.rowStateByID), arguments: [rowID])
+        else { throw LedgerError.noSuchRow(rowID) }
+        let state: RowState = try decodeEnum(raw)
+        if !mayAttempt(operation, in: state) {
+            throw LedgerError.sendRefused(rowID: rowID, state: state, operation: operation)
+        }
+        try db.cachedStatement(sql: LedgerSQL.touchRowForAttempt).execute(arguments: [runID, at, rowID])
+        try db.cachedStatement(sql: LedgerSQL.insertAttempt)
+            .execute(arguments: [rowID, runID, operation.rawValue, at])
+        return db.lastInsertedRowID
+    }
+
+    /// The body of ``Ledger/recordOutcome(attemptID:httpStatus:latencyMs:error:returnedID:outcome:then:)``.
+    static func recordOutcome(
+        _ db: Database, attemptID: Int64, httpStatus: Int?, latencyMs: Int?, error: String?,
+        returnedID: String?, outcome: AttemptOutcome, then transition: RowTransition?, at: Date
+    ) throws {
+        try db.cachedStatement(sql: LedgerSQL.recordOutcome).execute(arguments: [
+            at, httpStatus, latencyMs, error, returnedID, outcome.rawValue, attemptID,
+        ])
+        if db.changesCount == 0 { throw LedgerError.noSuchAttempt(attemptID) }
+        guard let transition else { return }
+        guard let rowID = try Int64.fetchOne(
+            db.cachedStatement(sql: LedgerSQL.rowIDOfAttempt), arguments: [attemptID])
+        else { throw LedgerError.noSuchAttempt(attemptID) }
+        let (state, cashier, deposit, reasons) = transition.parts
+        try Self.transition(db, rowID: rowID, to: state, cashierID: cashier,
+                            depositRequestID: deposit, reasonsJSON: reasons, at: at)
+    }
+
+    /// The body of ``Ledger/transition(rowID:to:cashierID:depositRequestID:reasonsJSON:)``.
     static func transition(
         _ db: Database, rowID: Int64, to state: RowState,
         cashierID: String?, depositRequestID: String?, reasonsJSON: String?, at: Date
