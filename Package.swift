@@ -64,13 +64,13 @@ let package = Package(
         ),
         .target(
             name: "BatchRun",
-            dependencies: ["CashierModel", "Ledger", "Throttle", "RebillyClient"],
+            dependencies: ["CashierModel", "BatchInput", "Ledger", "Throttle", "RebillyClient"],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "CashierBatch",
             dependencies: [
-                "CashierModel", "BatchInput", "Ledger", "Sandbox", "BatchRun",
+                "CashierModel", "BatchInput", "Ledger", "Sandbox", "BatchRun", "RebillyClient", "Throttle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,5 +1,7 @@
 import ArgumentParser
 import BatchInput
+import BatchRun
+import Ledger
 import CashierModel
 
 /// `cashier-batch validate FILE…`: parse and validate only; send nothing, write nothing
@@ -43,16 +45,27 @@ struct ValidateCommand: ParsableCommand {
         let out = OutputStream.standardOutput()
         let err = OutputStream.standardError()
         var worst = ExitStatus.clean
-        let stager = try db.map { try LedgerStager(path: $0, command: "validate", optionsJSON: optionsJSON) }
+        let ledger = try db.map { try Ledger(path: $0) }
+        let runID = try ledger?.beginRun(command: "validate", optionsJSON: optionsJSON)
+        let stager = ledger.map { BatchStager(ledger: $0, runID: runID!) }
 
         for path in files {
             do {
                 let staging = try stager?.beginBatch(path: path)
-                let summary = try BatchScan.scan(path: path) { record, verdict in
-                    try staging?.add(record, verdict)
-                    if json {
-                        out.line(ValidateOutput.json(path: path, verdict: verdict))
-                    } else if case let .rejected(line, issues) = verdict {
+                let summary: BatchSummary
+                if json || staging != nil {
+                    // Every row typed: the JSON output and the ledger need the row itself.
+                    summary = try BatchScan.scan(path: path) { record, verdict in
+                        try staging?.add(record, verdict)
+                        if json {
+                            out.line(ValidateOutput.json(path: path, verdict: verdict))
+                        } else if case let .rejected(line, issues) = verdict {
+                            for issue in issues { out.line("\(path):\(line): \(issue.field): \(issue.message)") }
+                        }
+                    }
+                } else {
+                    // Plain mode needs only counts, totals and the rejections: the byte-level path.
+                    summary = try BatchScan.scanRejections(path: path) { line, issues in
                         for issue in issues { out.line("\(path):\(line): \(issue.field): \(issue.message)") }
                     }
                 }
@@ -73,7 +86,7 @@ struct ValidateCommand: ParsableCommand {
                 worst = max(worst, .badBatch)
             }
         }
-        try stager?.finish(exitStatus: worst)
+        if let ledger, let runID { try ledger.finishRun(id: runID, status: .finished, exitCode: worst.rawValue) }
         out.flush()
         err.flush()
         if worst != .clean { throw worst.exitCode }

@@ -3,52 +3,50 @@ import CashierModel
 import Ledger
 
 /// Stages batches into the SQLite ledger while they are scanned (`validate --db`, and
-/// the first step of `run`): one run record, one batch record per file (reused when
-/// the same bytes were seen before), every row with its verdict, in large transactions.
-final class LedgerStager {
-    let ledger: Ledger
-    let runID: Int64
+/// the first step of `run`): one batch record per file (reused when the same bytes were
+/// seen before), every row with its verdict, in large transactions.
+public struct BatchStager: Sendable {
+    public let ledger: Ledger
+    public let runID: Int64
 
-    init(path: String, command: String, optionsJSON: String) throws {
-        ledger = try Ledger(path: path)
-        runID = try ledger.beginRun(command: command, optionsJSON: optionsJSON)
+    public init(ledger: Ledger, runID: Int64) {
+        self.ledger = ledger
+        self.runID = runID
     }
 
     /// Registers the batch by the SHA-256 of its bytes and returns the staging sink for its rows.
-    func beginBatch(path: String) throws -> BatchStaging {
+    public func beginBatch(path: String) throws -> BatchStaging {
         let sha = try FileByteSource.sha256(path: path)
         let format = try BatchInput.BatchFormat.detect(path: path)
         let (batch, _) = try ledger.upsertBatch(
             NewBatch(sha256: sha, path: path, format: format.syntax == .csv ? .csv : .jsonl, gzip: format.gzip),
             runID: runID)
-        return BatchStaging(ledger: ledger, batchID: batch.id)
-    }
-
-    func finish(exitStatus: ExitStatus) throws {
-        try ledger.finishRun(id: runID, status: .finished, exitCode: exitStatus.rawValue)
+        return BatchStaging(ledger: ledger, batch: batch)
     }
 }
 
 /// Collects a batch's rows and writes them in chunks; re-staging a batch leaves rows
 /// already in the ledger untouched (idempotent per batch and line).
-final class BatchStaging {
+public final class BatchStaging {
     private let ledger: Ledger
-    let batchID: Int64
+    /// The batch as the ledger knew it before this staging (`stagedAt` set = fully staged before).
+    public let batch: BatchRecord
+    public var batchID: Int64 { batch.id }
     private var pending: [StagedRow] = []
     private static let chunk = 20_000
 
-    init(ledger: Ledger, batchID: Int64) {
+    init(ledger: Ledger, batch: BatchRecord) {
         self.ledger = ledger
-        self.batchID = batchID
+        self.batch = batch
         pending.reserveCapacity(Self.chunk)
     }
 
-    func add(_ record: RawRecord, _ verdict: RowVerdict) throws {
+    public func add(_ record: RawRecord, _ verdict: RowVerdict) throws {
         pending.append(Self.stagedRow(record, verdict))
         if pending.count >= Self.chunk { try flush() }
     }
 
-    func finish(_ summary: BatchSummary) throws {
+    public func finish(_ summary: BatchSummary) throws {
         try flush()
         let verdict: ControlVerdict
         switch summary.control {

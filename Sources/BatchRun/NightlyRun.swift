@@ -1,0 +1,231 @@
+import BatchInput
+import CashierModel
+import Foundation
+import Ledger
+
+/// How a run ended, in the terms of the documented exit codes (the command maps them).
+public enum RunVerdict: Int32, Sendable, Comparable {
+    case clean = 0
+    case rowsRejectedOrFailed = 3
+    case reconciliationBreaks = 4
+    case badBatch = 65
+    case apiUnavailable = 69
+    case locked = 75
+    case credentialsRefused = 77
+    case interrupted = 130
+    case terminated = 143
+
+    public static func < (lhs: RunVerdict, rhs: RunVerdict) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// One line of the run's log, for the command layer to print (text or JSON).
+public struct RunEvent: Sendable {
+    public enum Level: String, Sendable { case info, warning, error }
+    public var level: Level
+    public var message: String
+    public var fields: [(String, String)]
+
+    public init(_ level: Level, _ message: String, _ fields: [(String, String)] = []) {
+        self.level = level
+        self.message = message
+        self.fields = fields
+    }
+}
+
+/// What `run` and `retry` need besides the API.
+public struct RunSettings: Sendable {
+    public var ledgerPath: String
+    public var command: String
+    /// The effective options as JSON, without secrets (recorded with the run).
+    public var optionsJSON: String
+    public var policy: SendPolicy
+    public var dryRun: Bool
+
+    public init(ledgerPath: String, command: String, optionsJSON: String, policy: SendPolicy, dryRun: Bool) {
+        self.ledgerPath = ledgerPath
+        self.command = command
+        self.optionsJSON = optionsJSON
+        self.policy = policy
+        self.dryRun = dryRun
+    }
+}
+
+/// The outcome of a run, for the summary line and the exit code.
+public struct RunResult: Sendable {
+    public var runID: Int64?
+    public var verdict: RunVerdict
+    public var tally = SendTally()
+    public var batchIDs: [Int64] = []
+    public var refusedBatches = 0
+    public var stopReason: StopReason?
+}
+
+/// The nightly job: lock the ledger, recover what a crashed run left, stage every
+/// batch (refusing unreadable ones and control-total mismatches before anything is
+/// sent), send the open rows, close the run. `retry` is the same without staging.
+public struct NightlyRun: Sendable {
+    public let settings: RunSettings
+    public let control: RunControl
+    public let log: @Sendable (RunEvent) -> Void
+
+    public init(settings: RunSettings, control: RunControl, log: @escaping @Sendable (RunEvent) -> Void) {
+        self.settings = settings
+        self.control = control
+        self.log = log
+    }
+
+    /// `run FILE…`.
+    public func run(files: [String], api: any CashierAPI, gate: any RequestGate,
+                    onPlan: @escaping @Sendable (Int) -> Void = { _ in },
+                    onRow: @escaping @Sendable (RowOutcome) -> Void = { _ in }) async throws -> RunResult {
+        try await session { ledger, runID, result in
+            let stager = BatchStager(ledger: ledger, runID: runID)
+            for path in files {
+                if let batchID = stage(path, stager: stager, result: &result) { result.batchIDs.append(batchID) }
+            }
+            try await send(ledger: ledger, runID: runID, api: api, gate: gate, result: &result, onPlan: onPlan, onRow: onRow)
+        }
+    }
+
+    /// `retry [--run ID]`: the open rows (failed, in doubt, unfinished) of the batches of run `ID`.
+    public func retry(runID target: Int64?, api: any CashierAPI, gate: any RequestGate,
+                      onPlan: @escaping @Sendable (Int) -> Void = { _ in },
+                      onRow: @escaping @Sendable (RowOutcome) -> Void = { _ in }) async throws -> RunResult {
+        try await session { ledger, runID, result in
+            let previous = try target.map { try ledger.run(id: $0) } ?? ledger.runs(limit: 10).first { $0.id != runID && $0.command != "validate" }
+            guard let previous else {
+                log(RunEvent(.error, "no run to retry", [("run", target.map(String.init) ?? "last")]))
+                result.verdict = .badBatch
+                return
+            }
+            let batches = try ledger.batches(runID: previous.id).filter { $0.isStaged && $0.controlVerdict != .mismatch }
+            for batch in batches {
+                // Links the batch to this run (upsert finds it by its SHA-256).
+                _ = try ledger.upsertBatch(NewBatch(sha256: batch.sha256, path: batch.path, format: batch.format, gzip: batch.gzip), runID: runID)
+            }
+            result.batchIDs = batches.map(\.id)
+            log(RunEvent(.info, "retrying run \(previous.id)", [("batches", "\(result.batchIDs.count)")]))
+            try await send(ledger: ledger, runID: runID, api: api, gate: gate, result: &result, onPlan: onPlan, onRow: onRow)
+        }
+    }
+
+    /// Lock, open, begin, recover; run `body`; close the run with its verdict.
+    private func session(_ body: (Ledger, Int64, inout RunResult) async throws -> Void) async throws -> RunResult {
+        let lock: RunLock
+        do {
+            lock = try RunLock(ledgerPath: settings.ledgerPath)
+        } catch let held as RunLock.Held {
+            log(RunEvent(.error, held.description))
+            return RunResult(verdict: .locked)
+        }
+        defer { lock.release() }
+        let ledger = try Ledger(path: settings.ledgerPath)
+        let runID = try ledger.beginRun(command: settings.command, optionsJSON: settings.optionsJSON)
+        let recovery = try ledger.recoverCrashedRuns(currentRunID: runID)
+        if !recovery.crashedRunIDs.isEmpty {
+            log(RunEvent(.warning, "recovered after a crashed run", [
+                ("crashedRuns", recovery.crashedRunIDs.map(String.init).joined(separator: ",")),
+                ("rowsInDoubt", "\(recovery.rowsMarkedInDoubt)"), ("lostAttempts", "\(recovery.lostAttempts)"),
+            ]))
+        }
+        var result = RunResult(runID: runID, verdict: .clean)
+        do {
+            try await body(ledger, runID, &result)
+        } catch {
+            try? ledger.finishRun(id: runID, status: .finished, exitCode: 70)
+            throw error
+        }
+        let status: RunStatus
+        switch control.stopReason {
+        case .signal?: status = .interrupted
+        default: status = .finished
+        }
+        try ledger.finishRun(id: runID, status: status, exitCode: result.verdict.rawValue)
+        return result
+    }
+
+    /// Stages one file; nil when the batch is refused (unreadable, corrupt, control totals).
+    private func stage(_ path: String, stager: BatchStager, result: inout RunResult) -> Int64? {
+        do {
+            let staging = try stager.beginBatch(path: path)
+            if staging.batch.isStaged {
+                if staging.batch.controlVerdict == .mismatch {
+                    refuse(path, "control totals did not match when this file was first read", &result)
+                    return nil
+                }
+                log(RunEvent(.info, "batch already in the ledger; resuming it", [("file", path), ("sha256", staging.batch.sha256)]))
+                return staging.batchID
+            }
+            let summary = try BatchScan.scan(path: path) { record, verdict in try staging.add(record, verdict) }
+            try staging.finish(summary)
+            if let control = summary.control, !control.matched {
+                refuse(path, "control manifest mismatch: " + control.differences.joined(separator: "; "), &result)
+                return nil
+            }
+            log(RunEvent(.info, "batch staged", [("file", path), ("format", summary.format.description),
+                                                 ("read", "\(summary.rowsRead)"), ("valid", "\(summary.valid)"),
+                                                 ("rejected", "\(summary.rejected)")]))
+            if summary.rejected > 0 { result.verdict = max(result.verdict, .rowsRejectedOrFailed) }
+            return staging.batchID
+        } catch let error as BatchError {
+            refuse(path, error.description, &result)
+            return nil
+        } catch {
+            refuse(path, "\(error)", &result)
+            return nil
+        }
+    }
+
+    private func refuse(_ path: String, _ why: String, _ result: inout RunResult) {
+        log(RunEvent(.error, "batch refused; nothing of it is sent", [("file", path), ("reason", why)]))
+        result.refusedBatches += 1
+        result.verdict = max(result.verdict, .badBatch)
+    }
+
+    private func send(ledger: Ledger, runID: Int64, api: any CashierAPI, gate: any RequestGate,
+                      result: inout RunResult, onPlan: @Sendable (Int) -> Void,
+                      onRow: @escaping @Sendable (RowOutcome) -> Void) async throws {
+        if settings.dryRun {
+            for batchID in result.batchIDs {
+                let open = try ledger.rows(batchID: batchID, states: BatchSender.openStates)
+                log(RunEvent(.info, "dry run: would send", [("batch", "\(batchID)"), ("rows", "\(open.count)"),
+                                                            ("deposits", settings.policy.deposits ? "yes" : "no")]))
+                for row in open {
+                    log(RunEvent(.info, "would send", [("line", "\(row.line)"), ("customerId", row.customerID ?? ""),
+                                                       ("websiteId", row.websiteID ?? ""), ("currency", row.currency ?? ""),
+                                                       ("state", row.state.rawValue)]))
+                }
+            }
+            return
+        }
+        var planned = 0
+        for batchID in result.batchIDs {
+            planned += try ledger.countsByState(batchID: batchID).filter { BatchSender.openStates.contains($0.key) }.values.reduce(0, +)
+        }
+        onPlan(planned)
+        log(RunEvent(.info, "sending", [("rows", "\(planned)"), ("batches", "\(result.batchIDs.count)")]))
+        let sender = BatchSender(ledger: ledger, api: api, gate: gate, control: control, policy: settings.policy, runID: runID)
+        for batchID in result.batchIDs {
+            if control.isStopped { break }
+            let tally = try await sender.send(batchID: batchID, onRow: onRow)
+            result.tally.done += tally.done
+            result.tally.rejected += tally.rejected
+            result.tally.failed += tally.failed
+            result.tally.inDoubt += tally.inDoubt
+            result.tally.stopped += tally.stopped
+        }
+        result.stopReason = control.stopReason
+        switch control.stopReason {
+        case .credentialsRefused?: result.verdict = max(result.verdict, .credentialsRefused)
+        case let .signal(number)?: result.verdict = max(result.verdict, number == 15 ? .terminated : .interrupted)
+        case nil:
+            if result.tally.failed > 0 || result.tally.inDoubt > 0 {
+                // Nothing got through at all: the API is down, not the rows.
+                let verdict: RunVerdict = result.tally.done == 0 && result.tally.rejected == 0 ? .apiUnavailable : .rowsRejectedOrFailed
+                result.verdict = max(result.verdict, verdict)
+            } else if result.tally.rejected > 0 {
+                result.verdict = max(result.verdict, .rowsRejectedOrFailed)
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import BatchRun
+import Foundation
+import Synchronization
+
+/// Counts rows and 429s as the run goes; draws a bar on a terminal, or logs a line every 10 s (cron).
+final class ProgressTracker: Sendable {
+    private struct State { var total = 0, done = 0, failed = 0, rejected = 0, inDoubt = 0, stopped = 0, throttled = 0 }
+    private let state = Mutex(State())
+    private let start = ContinuousClock.now
+    let log: RunLog
+    let isTTY = isatty(2) != 0
+
+    init(log: RunLog) { self.log = log }
+
+    /// The rows the run is about to send.
+    func plan(_ total: Int) { state.withLock { $0.total = total } }
+
+    func row(_ outcome: RowOutcome) {
+        state.withLock {
+            switch outcome {
+            case .done: $0.done += 1
+            case .failed: $0.failed += 1
+            case .rejected: $0.rejected += 1
+            case .inDoubt: $0.inDoubt += 1
+            case .stopped: $0.stopped += 1
+            }
+        }
+    }
+
+    func throttled() { state.withLock { $0.throttled += 1 } }
+
+    /// Draws (TTY) or logs (otherwise) until cancelled.
+    func report() async {
+        let interval: Duration = isTTY ? .milliseconds(250) : .seconds(10)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            if Task.isCancelled { break }
+            render()
+        }
+        if isTTY { FileHandle.standardError.write(Data((ProgressLine.clearIfActive()).utf8)) }
+    }
+
+    private func render() {
+        let s = state.withLock { $0 }
+        let finished = s.done + s.failed + s.rejected + s.inDoubt + s.stopped
+        let elapsed = start.duration(to: .now)
+        let seconds = max(0.001, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        let perSecond = Double(finished) / seconds
+        let total = s.total
+        let remaining = max(0, total - finished)
+        let eta = perSecond > 0 ? Int(Double(remaining) / perSecond) : 0
+        let rate = String(format: "%.1f", perSecond)
+        if isTTY {
+            let width = 30
+            let filled = total > 0 ? min(width, finished * width / total) : width
+            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            ProgressLine.draw("[\(bar)] \(finished)/\(total) rows  \(rate) rows/s  ETA \(eta)s  429s \(s.throttled)  failed \(s.failed)")
+        } else {
+            log(RunEvent(.info, "progress", [("rows", "\(finished)/\(total)"), ("rowsPerSecond", rate), ("etaSeconds", "\(eta)"),
+                                             ("done", "\(s.done)"), ("failed", "\(s.failed)"), ("throttled429", "\(s.throttled)")]))
+        }
+    }
+}
+
+/// The single redrawn progress line on a terminal; log lines clear it first.
+enum ProgressLine {
+    private static let active = Mutex(false)
+
+    static func draw(_ text: String) {
+        active.withLock { $0 = true }
+        FileHandle.standardError.write(Data(("\r\u{1B}[2K" + text).utf8))
+    }
+
+    static func clearIfActive() -> String {
+        active.withLock { was in
+            defer { was = false }
+            return was ? "\r\u{1B}[2K" : ""
+        }
+    }
+}
+
+/// Wraps the run's gate to count 429 pauses for the progress line.
+struct CountingGate: RequestGate {
+    let inner: any RequestGate
+    let progress: ProgressTracker
+
+    func acquire() async throws { try await inner.acquire() }
+    func throttled(retryAfterSeconds: Double?) async {
+        progress.throttled()
+        await inner.throttled(retryAfterSeconds: retryAfterSeconds)
+    }
+    func succeeded() async { await inner.succeeded() }
+}

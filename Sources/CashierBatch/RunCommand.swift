@@ -1,0 +1,110 @@
+import ArgumentParser
+import BatchRun
+import RebillyClient
+import Throttle
+
+/// `cashier-batch run FILE…`: the nightly job — read, validate, stage, send, record.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "The nightly job: read and validate batches, create cashiers and deposit requests, record every row.",
+        discussion: """
+            Re-running the same file sends nothing that already succeeded; a run killed at any \
+            moment completes on the next run with every row sent exactly once. Exit codes: 0 clean, \
+            3 rows rejected or failed, 65 bad batch, 69 API unavailable, 75 ledger locked by another run, \
+            77 credentials refused, 130/143 interrupted.
+            """
+    )
+
+    @Argument(help: "Batch files: CSV or JSON Lines, plain or gzip-compressed.")
+    var files: [String]
+
+    @OptionGroup var options: SendingOptions
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("give at least one batch file") }
+    }
+
+    func run() async throws {
+        let settings = RunSettings(ledgerPath: options.db, command: "run", optionsJSON: options.optionsJSON(command: "run", files: files),
+                                   policy: options.policy, dryRun: options.dryRun)
+        try await SendingSession(options: options).perform(settings: settings) { nightly, api, gate, progress in
+            try await nightly.run(files: files, api: api, gate: gate, onPlan: progress.plan, onRow: progress.row)
+        }
+    }
+}
+
+/// `cashier-batch retry [--run ID]`: re-send the failed, in-doubt and unfinished rows of a run.
+struct RetryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retry",
+        abstract: "Re-send the failed and in-doubt rows of a run (default: the last one); in-doubt rows are verified first."
+    )
+
+    @Option(help: "The run whose rows to re-send (see `runs`); default the last run.")
+    var run: Int64?
+
+    @OptionGroup var options: SendingOptions
+
+    func run() async throws {
+        let settings = RunSettings(ledgerPath: options.db, command: "retry", optionsJSON: options.optionsJSON(command: "retry"),
+                                   policy: options.policy, dryRun: options.dryRun)
+        let target = run
+        try await SendingSession(options: options).perform(settings: settings) { nightly, api, gate, progress in
+            try await nightly.retry(runID: target, api: api, gate: gate, onPlan: progress.plan, onRow: progress.row)
+        }
+    }
+}
+
+/// The wiring shared by `run` and `retry`: key, client, limiter, signals, progress, exit code.
+struct SendingSession {
+    let options: SendingOptions
+
+    func perform(settings: RunSettings,
+                 _ body: (NightlyRun, any CashierAPI, any RequestGate, ProgressTracker) async throws -> RunResult) async throws {
+        let log = RunLog(format: options.logFormat)
+        let key: APIKey
+        if options.dryRun {
+            key = try APIKey("dry-run-sends-nothing")
+        } else {
+            do { key = try APIKey.load(file: options.apiKeyFile) } catch {
+                log(RunEvent(.error, error.description))
+                throw ExitStatus.usage.exitCode
+            }
+        }
+        let configuration = try RebillyConfiguration(baseURL: options.apiUrl, organizationId: options.organizationId, apiKey: key,
+                                                     maxConnections: options.concurrency)
+        let client = RebillyClient(configuration: configuration)
+        let limiter = RateLimiter(try RateSpec(parsing: options.rate), burst: options.burst)
+        let control = RunControl()
+        let signals = SignalTrap(control: control, log: log)
+        let progress = ProgressTracker(log: log)
+        let gate = CountingGate(inner: ThrottleGate(limiter: limiter), progress: progress)
+        let reporter = Task { await progress.report() }
+        let nightly = NightlyRun(settings: settings, control: control, log: { log($0) })
+        let result: RunResult
+        do {
+            result = try await body(nightly, RebillyCashierAPI(client: client), gate, progress)
+        } catch {
+            reporter.cancel()
+            signals.cancel()
+            try? await client.shutdown()
+            log(RunEvent(.error, "internal error: \(error)"))
+            throw ExitStatus.internalError.exitCode
+        }
+        reporter.cancel()
+        _ = await reporter.value
+        signals.cancel()
+        try? await client.shutdown()
+        let t = result.tally
+        log(RunEvent(result.verdict == .clean ? .info : .warning, "run finished", [
+            ("run", result.runID.map(String.init) ?? "-"), ("exitCode", "\(result.verdict.rawValue)"),
+            ("done", "\(t.done)"), ("rejected", "\(t.rejected)"), ("failed", "\(t.failed)"),
+            ("inDoubt", "\(t.inDoubt)"), ("notTaken", "\(t.stopped)"), ("refusedBatches", "\(result.refusedBatches)"),
+        ]))
+        if case let .credentialsRefused(why)? = result.stopReason {
+            log(RunEvent(.error, "credentials refused by the API; the run stopped before sending more rows", [("answer", why)]))
+        }
+        if result.verdict != .clean { throw ExitCode(result.verdict.rawValue) }
+    }
+}

@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import BatchRun
+import CashierModel
+import Foundation
+import Synchronization
+
+/// Log lines on stderr: human text, or one JSON object per line (`--log-format json`).
+/// Secrets never reach it: nothing logged carries the API key.
+final class RunLog: Sendable {
+    let format: LogFormat
+    private let lock = Mutex(())
+
+    init(format: LogFormat) { self.format = format }
+
+    func callAsFunction(_ event: RunEvent) { write(event) }
+
+    func write(_ event: RunEvent) {
+        let stamp = Self.timestamp()
+        let line: String
+        switch format {
+        case .text:
+            let fields = event.fields.map { "\($0.0)=\(Self.quoted($0.1))" }.joined(separator: " ")
+            line = "\(stamp) \(event.level.rawValue.uppercased()) \(event.message)\(fields.isEmpty ? "" : " " + fields)"
+        case .json:
+            var w = JSONWriter()
+            w.beginObject()
+            w.string("time", stamp)
+            w.string("level", event.level.rawValue)
+            w.string("message", event.message)
+            for (key, value) in event.fields { w.string(key, value) }
+            w.endObject()
+            line = w.text
+        }
+        lock.withLock { _ in
+            FileHandle.standardError.write(Data((ProgressLine.clearIfActive() + line + "\n").utf8))
+        }
+    }
+
+    static func quoted(_ value: String) -> String {
+        value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) ? "\"" + value.replacingOccurrences(of: "\"", with: "\\\"") + "\"" : value
+    }
+
+    static func timestamp() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date())
+    }
+}

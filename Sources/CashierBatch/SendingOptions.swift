@@ -1,0 +1,85 @@
+import ArgumentParser
+import BatchRun
+import CashierModel
+import RebillyClient
+import Throttle
+
+/// The options every sending command takes (`run`, `retry`), with the same names in job files.
+struct SendingOptions: ParsableArguments {
+    @Option(help: "Rebilly API base URL; plain http:// only for loopback (the local sandbox).")
+    var apiUrl: String = RebillyConfiguration.defaultBaseURL
+
+    @Option(help: "Prefix every path with /organizations/ID (default: the API key's organization).")
+    var organizationId: String?
+
+    @Option(help: "The SQLite ledger file (created if absent, mode 0600).")
+    var db: String = "cashier-batch.sqlite"
+
+    @Option(help: "Where the run's reports are written.")
+    var reportDir: String = "reports"
+
+    @Option(help: "Shared rate limit for every request of the run, e.g. 3000/10m, 20/s.")
+    var rate: String = "3000/10m"
+
+    @Option(help: "Token-bucket burst (default: derived from --rate, never above the rate's window bound).")
+    var burst: Int?
+
+    @Option(help: "Rows in flight at once.")
+    var concurrency: Int = 16
+
+    @Option(help: "Attempts per API call before a row is recorded as failed (429, 5xx, timeouts, connection errors).")
+    var maxAttempts: Int = 6
+
+    @Flag(help: "Create cashiers only; no deposit requests.")
+    var noDeposits = false
+
+    @Flag(help: "Stage and show what would be sent; send nothing.")
+    var dryRun = false
+
+    @Option(help: "Read the API key from this file (mode 0600) instead of REBILLY_API_KEY.")
+    var apiKeyFile: String?
+
+    @Option(help: "Log format on stderr: text or json.")
+    var logFormat: LogFormat = .text
+
+    func validate() throws {
+        do { _ = try RateSpec(parsing: rate) } catch { throw ValidationError("--rate: \(error)") }
+        if concurrency < 1 || concurrency > 1024 { throw ValidationError("--concurrency must be 1…1024") }
+        if maxAttempts < 1 || maxAttempts > 100 { throw ValidationError("--max-attempts must be 1…100") }
+        if let burst, burst < 1 { throw ValidationError("--burst must be at least 1") }
+        do { _ = try RebillyConfiguration(baseURL: apiUrl, organizationId: organizationId, apiKey: APIKey("placeholder")) } catch {
+            throw ValidationError("--api-url / --organization-id: \(error)")
+        }
+    }
+
+    var policy: SendPolicy {
+        var policy = SendPolicy()
+        policy.maxAttempts = maxAttempts
+        policy.deposits = !noDeposits
+        policy.concurrency = concurrency
+        return policy
+    }
+
+    /// The options as recorded in the ledger: no secret (the key file's path, never the key).
+    func optionsJSON(command: String, files: [String] = []) -> String {
+        var w = JSONWriter()
+        w.beginObject()
+        w.string("command", command)
+        if !files.isEmpty { w.beginArray("files"); for f in files { w.string(nil, f) }; w.endArray() }
+        w.string("apiUrl", apiUrl)
+        if let organizationId { w.string("organizationId", organizationId) }
+        w.string("db", db)
+        w.string("reportDir", reportDir)
+        w.string("rate", rate)
+        if let burst { w.int("burst", burst) }
+        w.int("concurrency", concurrency)
+        w.int("maxAttempts", maxAttempts)
+        w.bool("deposits", !noDeposits)
+        w.bool("dryRun", dryRun)
+        if let apiKeyFile { w.string("apiKeyFile", apiKeyFile) }
+        w.endObject()
+        return w.text
+    }
+}
+
+enum LogFormat: String, ExpressibleByArgument, Sendable { case text, json }
