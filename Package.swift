@@ -99,6 +99,12 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
-        .testTarget(name: "CashierBatchTests", dependencies: ["CashierBatch", "CashierModel", "Ledger"]),
+        .testTarget(
+            name: "CashierBatchTests",
+            dependencies: [
+                "CashierBatch", "CashierModel", "Ledger", "Sandbox", "BatchRun",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
     ]
 )

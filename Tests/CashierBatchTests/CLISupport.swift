@@ -63,3 +63,18 @@ final class TempDir {
         return path(name)
     }
 }
+
+/// Starts the executable without waiting (for kill tests); output goes to /dev/null.
+func startCLI(_ arguments: [String], environment: [String: String] = [:], cwd: URL = repoRoot) throws -> Process {
+    let process = Process()
+    process.executableURL = try cliBinary()
+    process.arguments = arguments
+    process.currentDirectoryURL = cwd
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+}

@@ -1,0 +1,126 @@
+import AsyncHTTPClient
+import BatchRun
+import CashierModel
+import Foundation
+import Ledger
+import Sandbox
+import Testing
+
+/// A batch of `count` valid rows with distinct customers.
+func writeBatch(_ dir: TempDir, name: String = "batch.csv", count: Int, prefix: String = "cus_") throws -> String {
+    var text = "websiteId,customerId,currency,balance,pendingPayoutTotal,deposit.amounts\n"
+    for i in 0..<count { text += "web_1,\(prefix)\(i),USD,\(i).25,1.50,10;20\n" }
+    return try dir.write(name, text)
+}
+
+func sandboxStats(_ sandbox: RunningSandbox) async throws -> JSONValue {
+    var request = HTTPClientRequest(url: sandbox.baseURL + "/_sandbox/stats")
+    request.headers.add(name: "REB-APIKEY", value: sandbox.apiKey)
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+    let body = try await response.body.collect(upTo: 16 << 20)
+    return try JSONParser.parse(Array(body.readableBytesView))
+}
+
+func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [String] {
+    ["run", "--api-url", sandbox.baseURL, "--db", dir.path("ledger.sqlite"), "--rate", "1000/s"] + extra
+}
+
+@Suite(.serialized) struct RunCLITests {
+    @Test func aRunSendsEveryRowOnceAndARerunSendsNothing() async throws {
+        let dir = try TempDir()
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let batch = try writeBatch(dir, count: 30)
+        let env = ["REBILLY_API_KEY": sandbox.apiKey]
+        let first = try runCLI(runArgs(sandbox, dir, [batch]), environment: env)
+        let second = try runCLI(runArgs(sandbox, dir, [batch]), environment: env)
+        let stats = try await sandboxStats(sandbox)
+        await sandbox.stop()
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(stats["cashiers"] == .number("30"))
+        #expect(stats["depositRequests"] == .number("30"))
+        #expect(stats["requestsTotal"] == .number("60"))
+        let ledger = try Ledger(path: dir.path("ledger.sqlite"))
+        let batchID = try #require(try ledger.runs().last.flatMap { try ledger.batches(runID: $0.id).first?.id })
+        #expect(try ledger.countsByState(batchID: batchID)[.done] == 30)
+        #expect(!first.stderr.contains(sandbox.apiKey))
+    }
+
+    @Test func refusedCredentialsExitSeventySevenAfterOneRequest() async throws {
+        let dir = try TempDir()
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let batch = try writeBatch(dir, count: 20)
+        let result = try runCLI(runArgs(sandbox, dir, [batch]), environment: ["REBILLY_API_KEY": "not-the-key"])
+        let stats = try await sandboxStats(sandbox)
+        await sandbox.stop()
+        #expect(result.status == 77, "\(result.stderr)")
+        #expect(stats["requestsTotal"] == .number("1"))
+        #expect(result.stderr.contains("credentials refused"))
+        #expect(!result.stderr.contains("not-the-key"))
+    }
+
+    @Test func aControlMismatchRefusesTheBatchAndSendsNothing() async throws {
+        let dir = try TempDir()
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let batch = try writeBatch(dir, count: 3)
+        try dir.write("batch.csv.control.json", #"{"rows": 4, "totals": {}}"#)
+        let result = try runCLI(runArgs(sandbox, dir, [batch]), environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        let stats = try await sandboxStats(sandbox)
+        await sandbox.stop()
+        #expect(result.status == 65)
+        #expect(result.stderr.contains("control manifest mismatch: rows: expected 4, found 3"))
+        #expect(stats["requestsTotal"] == .number("0"))
+    }
+
+    @Test func aSecondRunOnTheSameLedgerExitsSeventyFive() async throws {
+        let dir = try TempDir()
+        let lock = try RunLock(ledgerPath: dir.path("ledger.sqlite"))
+        defer { lock.release() }
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let batch = try writeBatch(dir, count: 2)
+        let result = try runCLI(runArgs(sandbox, dir, [batch]), environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        let stats = try await sandboxStats(sandbox)
+        await sandbox.stop()
+        #expect(result.status == 75)
+        #expect(result.stderr.contains("another run holds the ledger lock"))
+        #expect(stats["requestsTotal"] == .number("0"))
+    }
+
+    @Test func killNineMidRunThenRunAgainSendsEveryRowExactlyOnce() async throws {
+        let dir = try TempDir()
+        var config = SandboxConfiguration()
+        config.latency = .milliseconds(5) ... .milliseconds(25)
+        let sandbox = try await SandboxServer.start(config)
+        let rows = 300
+        let batch = try writeBatch(dir, count: rows)
+        let env = ["REBILLY_API_KEY": sandbox.apiKey]
+        // Start a run, let it get going, then kill -9 it.
+        let process = try startCLI(runArgs(sandbox, dir, [batch, "--concurrency", "8"]), environment: env)
+        var waited = 0
+        while waited < 200 {
+            try await Task.sleep(for: .milliseconds(25))
+            waited += 1
+            let stats = try await sandboxStats(sandbox)
+            if let n = stats["depositRequests"]?.numberText.flatMap(Int.init), n >= 40 { break }
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let midway = try await sandboxStats(sandbox)
+        let createdBeforeKill = midway["depositRequests"]?.numberText.flatMap(Int.init) ?? 0
+        #expect(createdBeforeKill > 0 && createdBeforeKill < rows, "the kill must land mid-run (\(createdBeforeKill))")
+
+        let again = try runCLI(runArgs(sandbox, dir, [batch]), environment: env)
+        let stats = try await sandboxStats(sandbox)
+        await sandbox.stop()
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("recovered after a crashed run"))
+        #expect(stats["cashiers"] == .number("\(rows)"))
+        #expect(stats["depositRequests"] == .number("\(rows)"))
+        #expect(stats["duplicateDepositRequests"] == .number("0"))
+        let ledger = try Ledger(path: dir.path("ledger.sqlite"))
+        let runs = try ledger.runs()
+        #expect(runs.map(\.status) == [.finished, .crashed])
+        let batchID = try #require(try ledger.batches(runID: runs[0].id).first?.id)
+        #expect(try ledger.countsByState(batchID: batchID)[.done] == rows)
+    }
+}
