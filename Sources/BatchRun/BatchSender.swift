@@ -26,15 +26,19 @@ public struct SendTally: Sendable, Equatable {
 /// order), all through one gate (rate limit + pauses) and one stop flag.
 public struct BatchSender: Sendable {
     let ledger: Ledger
-    let rowSender: RowSender
+    let api: any CashierAPI
+    let gate: any RequestGate
     let control: RunControl
     let policy: SendPolicy
+    let runID: Int64
 
     public init(ledger: Ledger, api: any CashierAPI, gate: any RequestGate, control: RunControl, policy: SendPolicy, runID: Int64) {
         self.ledger = ledger
+        self.api = api
+        self.gate = gate
         self.control = control
         self.policy = policy
-        self.rowSender = RowSender(ledger: ledger, api: api, gate: gate, control: control, policy: policy, runID: runID)
+        self.runID = runID
     }
 
     /// The states a pass takes: everything not finished (`done`/`rejected` are final).
@@ -44,8 +48,21 @@ public struct BatchSender: Sendable {
     /// `onRow` is called after each row (progress).
     public func send(batchID: Int64, states: Set<RowState> = openStates,
                      onRow: @Sendable (RowOutcome) -> Void = { _ in }) async throws -> SendTally {
+        let writer = ledger.writer()
+        do {
+            let tally = try await send(batchID: batchID, states: states, writer: writer, onRow: onRow)
+            await writer.shutdown()
+            return tally
+        } catch {
+            await writer.shutdown()
+            throw error
+        }
+    }
+
+    private func send(batchID: Int64, states: Set<RowState>, writer: LedgerWriter,
+                      onRow: @Sendable (RowOutcome) -> Void) async throws -> SendTally {
         var tally = SendTally()
-        let sender = rowSender
+        let sender = RowSender(ledger: ledger, writer: writer, api: api, gate: gate, control: control, policy: policy, runID: runID)
         let control = self.control
         try await withThrowingTaskGroup(of: RowOutcome.self) { group in
             var inFlight = 0

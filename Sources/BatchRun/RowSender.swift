@@ -15,6 +15,8 @@ public enum RowOutcome: Error, Sendable, Equatable { case done, rejected, failed
 
 struct RowSender: Sendable {
     let ledger: Ledger
+    /// Group-committed writes: each await returns once the write is durable.
+    let writer: LedgerWriter
     let api: any CashierAPI
     let gate: any RequestGate
     let control: RunControl
@@ -26,7 +28,7 @@ struct RowSender: Sendable {
         let raw = try RawRecord(line: record.line, sourceJSON: payload)
         guard case let .valid(row) = RowValidator().validate(raw) else {
             // Staged as valid, no longer valid: the validator changed. Never send it.
-            try ledger.transition(rowID: record.id, to: .rejected, reasonsJSON: #"[{"field":"row","message":"no longer passes validation"}]"#)
+            try await writer.transition(rowID: record.id, to: .rejected, reasonsJSON: #"[{"field":"row","message":"no longer passes validation"}]"#)
             return .rejected
         }
         var state = record.state
@@ -35,17 +37,17 @@ struct RowSender: Sendable {
         if state == .pending || state == .failed || (state == .cashierCreated && record.cashierID == nil) {
             switch try await call(.createCashier, rowID: record.id, { await api.createCashier(body: row.cashierBody) }) {
             case let .success(reply):
-                try ledger.transition(rowID: record.id, to: .cashierCreated, cashierID: reply.id)
+                try await writer.transition(rowID: record.id, to: .cashierCreated, cashierID: reply.id)
                 state = .cashierCreated
                 if !policy.deposits {
-                    try ledger.transition(rowID: record.id, to: .done)
+                    try await writer.transition(rowID: record.id, to: .done)
                     return .done
                 }
             case let .failure(end): return end
             }
         }
         guard policy.deposits else {
-            if state == .cashierCreated { try ledger.transition(rowID: record.id, to: .done) }
+            if state == .cashierCreated { try await writer.transition(rowID: record.id, to: .done) }
             return .done
         }
 
@@ -65,13 +67,13 @@ struct RowSender: Sendable {
             let result = try await callOnce(.createDepositRequest, rowID: record.id) { await api.createDepositRequest(body: row.depositRequestBody) }
             switch result {
             case let .success(reply):
-                try ledger.transition(rowID: record.id, to: .done, depositRequestID: reply.id)
+                try await writer.transition(rowID: record.id, to: .done, depositRequestID: reply.id)
                 return .done
             case let .failure(failure):
                 if case .rejected = failure.kind { return .rejected }
                 if failure.kind == .fatal { return .stopped }
                 if failure.mayHaveBeenApplied || (failure.httpStatus ?? 0) >= 500 {
-                    try ledger.transition(rowID: record.id, to: .inDoubt)
+                    try await writer.transition(rowID: record.id, to: .inDoubt)
                     switch try await verifyDeposit(record.id, row) {
                     case .adopted: return .done
                     case .absent: break
@@ -79,7 +81,7 @@ struct RowSender: Sendable {
                     }
                 }
                 if attempt >= policy.maxAttempts {
-                    try ledger.transition(rowID: record.id, to: .failed, reasonsJSON: Self.reasons(failure))
+                    try await writer.transition(rowID: record.id, to: .failed, reasonsJSON: Self.reasons(failure))
                     return .failed
                 }
                 if control.isStopped { return .stopped }
@@ -104,10 +106,10 @@ struct RowSender: Sendable {
             }
             // The oldest one is this row's; any later one would be a duplicate for reconciliation to flag.
             if let adopted = mine.min(by: { ($0.createdTime ?? "") < ($1.createdTime ?? "") }) {
-                try ledger.transition(rowID: rowID, to: .done, depositRequestID: adopted.id)
+                try await writer.transition(rowID: rowID, to: .done, depositRequestID: adopted.id)
                 return .adopted
             }
-            try ledger.transition(rowID: rowID, to: .cashierCreated)
+            try await writer.transition(rowID: rowID, to: .cashierCreated)
             return .absent
         case let .failure(end):
             return .undecided(end == .failed ? .inDoubt : end)
@@ -140,7 +142,7 @@ struct RowSender: Sendable {
                 case .retryable:
                     if attempt >= policy.maxAttempts {
                         if operation == .createCashier {
-                            try ledger.transition(rowID: rowID, to: .failed, reasonsJSON: Self.reasons(failure))
+                            try await writer.transition(rowID: rowID, to: .failed, reasonsJSON: Self.reasons(failure))
                         }
                         return .failure(.failed)
                     }
@@ -156,25 +158,25 @@ struct RowSender: Sendable {
                                        _ body: @Sendable () async -> Result<T, APIFailure>) async throws -> Result<T, APIFailure> {
         try await gate.acquire()
         if control.isStopped { throw CancellationError() }
-        let attemptID = try ledger.recordIntent(rowID: rowID, runID: runID, operation: operation)
+        let attemptID = try await writer.recordIntent(rowID: rowID, runID: runID, operation: operation)
         let result = await body()
         switch result {
         case let .success(value):
             let (status, latency, id) = Self.describe(value)
-            try ledger.recordOutcome(attemptID: attemptID, httpStatus: status, latencyMs: latency, error: nil, returnedID: id, outcome: .succeeded)
+            try await writer.recordOutcome(attemptID: attemptID, httpStatus: status, latencyMs: latency, error: nil, returnedID: id, outcome: .succeeded)
             await gate.succeeded()
         case let .failure(failure):
             switch failure.kind {
             case .fatal:
-                try ledger.recordOutcome(attemptID: attemptID, httpStatus: failure.httpStatus, latencyMs: failure.latencyMs,
+                try await writer.recordOutcome(attemptID: attemptID, httpStatus: failure.httpStatus, latencyMs: failure.latencyMs,
                                          error: failure.message, returnedID: nil, outcome: .fatal)
                 control.stop(.credentialsRefused("HTTP \(failure.httpStatus ?? 0): \(failure.message)"))
             case .rejected:
-                try ledger.recordOutcome(attemptID: attemptID, httpStatus: failure.httpStatus, latencyMs: failure.latencyMs,
+                try await writer.recordOutcome(attemptID: attemptID, httpStatus: failure.httpStatus, latencyMs: failure.latencyMs,
                                          error: failure.message, returnedID: nil, outcome: .rejected,
                                          then: operation == .listDepositRequests ? nil : .rejected(reasonsJSON: Self.reasons(failure)))
             case .retryable:
-                try ledger.recordOutcome(attemptID: attemptID, httpStatus: failure.httpStatus, latencyMs: failure.latencyMs,
+                try await writer.recordOutcome(attemptID: attemptID, httpStatus: failure.httpStatus, latencyMs: failure.latencyMs,
                                          error: failure.message, returnedID: nil,
                                          outcome: failure.mayHaveBeenApplied ? .lost : .retryable)
                 if failure.httpStatus == 429 || failure.httpStatus == 503 { await gate.throttled(retryAfterSeconds: failure.retryAfterSeconds) }
