@@ -5,6 +5,7 @@ import Ledger
 import RebillyClient
 import Sandbox
 import Testing
+import Throttle
 
 @Suite struct BatchSenderTests {
     @Test func everyRowGetsOneCashierAndOneDepositRequest() async throws {
@@ -140,5 +141,36 @@ import Testing
         await sandbox.stop()
         #expect(again == SendTally())
         #expect(stats["requestsTotal"] == .number("12"))
+    }
+}
+
+@Suite struct RateLimitTests {
+    @Test func a429StormSlowsTheJobToTheSandboxRateWithoutFailingRows() async throws {
+        let staged = try StagedLedger(rows: 30)
+        defer { staged.cleanup() }
+        var config = SandboxConfiguration()
+        config.rate = SandboxRate(parsing: "20/s")
+        let sandbox = try await SandboxServer.start(config)
+        let (client, api) = try makeAPI(sandbox)
+        let limiter = RateLimiter(try RateSpec(parsing: "100/s"))
+        let start = ContinuousClock.now
+        let sender = BatchSender(ledger: staged.ledger, api: api, gate: ThrottleGate(limiter: limiter), control: RunControl(),
+                                 policy: fastPolicy(attempts: 20, concurrency: 16), runID: staged.runID)
+        let tally = try await sender.send(batchID: staged.batchID)
+        let elapsed = start.duration(to: .now)
+        try await client.shutdown()
+        let stats = try await SandboxProbe(sandbox: sandbox).stats()
+        await sandbox.stop()
+
+        #expect(tally.done == 30, "\(tally)")
+        #expect(tally.failed == 0)
+        #expect(stats["depositRequests"] == .number("30"))
+        #expect(stats["duplicateDepositRequests"] == .number("0"))
+        let limited = Int(stats["rateLimited"]?.numberText ?? "0") ?? 0
+        #expect(limited > 0, "the sandbox must have pushed back")
+        // 60 accepted requests at 20/s cannot take less than ~2 s (the first second's 20 are free).
+        #expect(elapsed >= .milliseconds(1900), "\(elapsed)")
+        let attempts = try staged.ledger.attempts(runID: staged.runID)
+        #expect(attempts.filter { $0.httpStatus == 429 }.count == limited)
     }
 }

@@ -124,3 +124,35 @@ func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [S
         #expect(try ledger.countsByState(batchID: batchID)[.done] == rows)
     }
 }
+
+@Suite(.serialized) struct SignalCLITests {
+    @Test func sigtermStopsTakingRowsClosesTheRunAndExits143() async throws {
+        let dir = try TempDir()
+        var config = SandboxConfiguration()
+        config.latency = .milliseconds(20) ... .milliseconds(40)
+        let sandbox = try await SandboxServer.start(config)
+        let rows = 200
+        let batch = try writeBatch(dir, count: rows)
+        let env = ["REBILLY_API_KEY": sandbox.apiKey]
+        let process = try startCLI(runArgs(sandbox, dir, [batch, "--concurrency", "4"]), environment: env)
+        for _ in 0..<200 {
+            try await Task.sleep(for: .milliseconds(25))
+            if let n = try await sandboxStats(sandbox)["depositRequests"]?.numberText.flatMap(Int.init), n >= 10 { break }
+        }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 143)
+        let ledger = try Ledger(path: dir.path("ledger.sqlite"))
+        let run = try #require(try ledger.runs().first)
+        #expect(run.status == .interrupted)
+        #expect(run.exitCode == 143)
+        #expect(try ledger.inFlightAttempts().isEmpty, "every in-flight call is finished or recorded")
+
+        let again = try runCLI(runArgs(sandbox, dir, [batch]), environment: env)
+        let stats = try await sandboxStats(sandbox)
+        await sandbox.stop()
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(stats["depositRequests"] == .number("\(rows)"))
+        #expect(stats["duplicateDepositRequests"] == .number("0"))
+    }
+}
