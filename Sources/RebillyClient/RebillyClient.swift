@@ -101,7 +101,7 @@ public final class RebillyClient: Sendable, CustomStringConvertible {
     ) async throws(RebillyError) -> DepositRequestPage {
         let filter = "customerId:\(Self.filterValue(customerId));websiteId:\(Self.filterValue(websiteId))"
         let query = [
-            "filter=" + Self.queryComponent(filter),
+            "filter=" + filter,
             "sort=" + Self.queryComponent(sort),
             "limit=\(limit)",
             "offset=\(offset)",
@@ -264,9 +264,11 @@ public final class RebillyClient: Sendable, CustomStringConvertible {
     /// A path segment (ids are `^[@~\-\.\w]+$`; anything else is percent-encoded, never a `/`).
     static func pathSegment(_ id: String) -> String { percentEncode(id, keeping: Set("@".utf8)) }
 
-    /// A value inside `filter=` (whose `:` `,` `;` are syntax), percent-encoded once;
-    /// the query encoding then escapes it again, and the server decodes both levels.
-    static func filterValue(_ value: String) -> String { percentEncode(value) }
+    /// A value inside `filter=`: percent-encoded once with the query (`&`, `=`, `+`,
+    /// `%`, spaces, non-ASCII). Rebilly's filter syntax has no escape for `;` and `,`
+    /// inside a value, so ids containing them cannot be matched exactly: callers
+    /// should compare the returned items' `customerId`/`websiteId` anyway.
+    static func filterValue(_ value: String) -> String { percentEncode(value, keeping: Set(":".utf8)) }
 
     /// A query parameter value, keeping the filter syntax characters readable.
     static func queryComponent(_ value: String) -> String { percentEncode(value, keeping: Set(":;,".utf8)) }

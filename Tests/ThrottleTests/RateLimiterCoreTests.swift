@@ -1,0 +1,150 @@
+import Testing
+@testable import Throttle
+
+/// Largest number of grants inside any closed window of length `period`.
+func maxInWindow(_ times: [ContinuousClock.Instant], period: Duration) -> Int {
+    var best = 0
+    var start = 0
+    for end in times.indices {
+        while times[end] - times[start] > period { start += 1 }
+        best = max(best, end - start + 1)
+    }
+    return best
+}
+
+/// Drives a core greedily (a caller is always waiting) and returns the grant instants.
+func simulate(
+    _ core: inout RateLimiterCore, from start: ContinuousClock.Instant, grants: Int,
+    event: (Int, inout RateLimiterCore, ContinuousClock.Instant) -> Void = { _, _, _ in }
+) -> [ContinuousClock.Instant] {
+    var now = start
+    var times: [ContinuousClock.Instant] = []
+    times.reserveCapacity(grants)
+    for i in 0..<grants {
+        event(i, &core, now)
+        now = core.earliestGrant(now: now)
+        let ok = core.tryGrant(now: now)
+        precondition(ok, "earliestGrant promised a grant")
+        times.append(now)
+    }
+    return times
+}
+
+@Suite("RateLimiterCore (simulated time)")
+struct RateLimiterCoreTests {
+    let t0 = ContinuousClock.now
+
+    @Test("default bursts", arguments: [("3000/10m", 5), ("20/s", 2), ("50/s", 5), ("100/m", 2), ("5/h", 1), ("1000/s", 100)])
+    func defaultBurst(text: String, burst: Int) throws {
+        #expect(RateLimiterCore.defaultBurst(for: try RateSpec(parsing: text)) == burst)
+    }
+
+    @Test("3000/10m over a simulated 2-hour run: never more than 3000 in any 10-minute window, and close to the full rate")
+    func longRunWindow() throws {
+        let spec = try RateSpec(parsing: "3000/10m")
+        var core = RateLimiterCore(spec: spec, now: t0)
+        let times = simulate(&core, from: t0, grants: 36_000)
+        #expect(maxInWindow(times, period: spec.period) <= 3000)
+        let elapsed = (times.last! - times.first!).seconds
+        let achieved = Double(times.count - 1) / elapsed
+        #expect(achieved >= 5 * 0.99 && achieved <= 5.001, "achieved \(achieved)/s")
+    }
+
+    @Test("a burst as large as the limit still cannot overshoot the window", arguments: ["3000/10m", "20/s", "50/1s", "100/m", "5/h"])
+    func hugeBurst(text: String) throws {
+        let spec = try RateSpec(parsing: text)
+        var core = RateLimiterCore(spec: spec, burst: spec.limit, now: t0)
+        let times = simulate(&core, from: t0, grants: spec.limit * 6 + 7)
+        #expect(maxInWindow(times, period: spec.period) == spec.limit)
+        // The first `limit` go at once (burst), the next only once the first leaves the window.
+        #expect(times[spec.limit - 1] == t0)
+        #expect(times[spec.limit] > t0 + spec.period)
+    }
+
+    @Test("the window holds while AIMD, pauses and pressure change the pace at random")
+    func windowUnderChaos() throws {
+        let spec = try RateSpec(parsing: "50/s")
+        var core = RateLimiterCore(spec: spec, burst: 25, now: t0)
+        var rng = SeededGenerator(seed: 42)
+        let times = simulate(&core, from: t0, grants: 20_000) { _, core, now in
+            switch Int.random(in: 0..<100, using: &rng) {
+            case 0: core.onThrottled(now: now)
+            case 1: core.pause(until: now + .milliseconds(Int64.random(in: 0...2000, using: &rng)), now: now)
+            case 2: core.observe(limit: 100, remaining: Int.random(in: 0...100, using: &rng), now: now)
+            default: core.onSuccess(now: now)
+            }
+        }
+        #expect(maxInWindow(times, period: spec.period) <= 50)
+        #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 })
+    }
+
+    @Test("pacing: after the burst, grants come every 1/rate")
+    func pacing() throws {
+        var core = RateLimiterCore(spec: try RateSpec(parsing: "20/s"), now: t0)
+        let times = simulate(&core, from: t0, grants: 12)
+        #expect(times[0] == t0 && times[1] == t0)  // burst of 2
+        for (a, b) in zip(times.dropFirst(2), times.dropFirst(3)) {
+            let gap = b - a
+            #expect(gap >= .milliseconds(50) && gap <= .milliseconds(50) + .nanoseconds(2))
+        }
+    }
+
+    @Test("AIMD: a 429 halves the rate down to the floor; successes bring it back additively")
+    func aimd() throws {
+        let spec = try RateSpec(parsing: "20/s")
+        var core = RateLimiterCore(spec: spec, floorFraction: 1.0 / 16, recoverySuccesses: 50, now: t0)
+        #expect(core.currentRate == 20)
+        core.onThrottled(now: t0)
+        #expect(core.currentRate == 10)
+        core.onThrottled(now: t0)
+        #expect(core.currentRate == 5)
+        for _ in 0..<10 { core.onThrottled(now: t0) }
+        #expect(core.currentRate == 1.25, "floor = 20/16")
+        var successes = 0
+        while core.currentRate < 20 {
+            core.onSuccess(now: t0)
+            successes += 1
+        }
+        #expect(core.currentRate == 20)
+        #expect(successes == 94)  // (20 - 1.25) / 0.2 = 93.75 steps of 0.2 (half the rate in 50 steps)
+    }
+
+    @Test("after a 429 the pace is half: gaps of 2/rate")
+    func halvedPace() throws {
+        var core = RateLimiterCore(spec: try RateSpec(parsing: "20/s"), now: t0)
+        _ = simulate(&core, from: t0, grants: 5)
+        core.onThrottled(now: t0 + .milliseconds(150))
+        let times = simulate(&core, from: t0 + .milliseconds(150), grants: 5)
+        for (a, b) in zip(times, times.dropFirst()) {
+            #expect(b - a >= .milliseconds(100) && b - a <= .milliseconds(100) + .nanoseconds(2))
+        }
+    }
+
+    @Test("a pause holds every grant until its end, then restarts with one token")
+    func pause() throws {
+        var core = RateLimiterCore(spec: try RateSpec(parsing: "20/s"), now: t0)
+        let until = t0 + .seconds(30)
+        core.pause(until: until, now: t0)
+        core.pause(until: t0 + .seconds(10), now: t0)  // an earlier pause does not shorten it
+        let earliest = core.earliestGrant(now: t0)
+        #expect(earliest == until)
+        let early = core.tryGrant(now: until - .nanoseconds(1))
+        #expect(!early)
+        let times = simulate(&core, from: t0, grants: 3)
+        #expect(times[0] == until)
+        #expect(times[1] - times[0] >= .milliseconds(50))
+    }
+
+    @Test("remaining under 10% of the server's limit slows the pace; room again restores it")
+    func observe() throws {
+        var core = RateLimiterCore(spec: try RateSpec(parsing: "20/s"), now: t0)
+        core.observe(limit: 100, remaining: 50, now: t0)
+        #expect(core.effectiveRate == 20)
+        core.observe(limit: 100, remaining: 5, now: t0)
+        #expect(core.effectiveRate == 10)
+        core.observe(limit: 100, remaining: 0, now: t0)
+        #expect(core.effectiveRate == 5)
+        core.observe(limit: 100, remaining: 99, now: t0)
+        #expect(core.effectiveRate == 20)
+    }
+}
