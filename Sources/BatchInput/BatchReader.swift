@@ -20,8 +20,14 @@ public struct BatchReader: Sendable {
     /// Calls `body` with every record in file order. Throws `BatchError` when the file
     /// as a whole is unusable (records before the error have already been delivered).
     public func forEachRecord(_ body: (RawRecord) throws -> Void) throws {
+        try forEachByteRecord { try body($0.rawRecord()) }
+    }
+
+    /// Calls `body` with every record in file order as byte spans in the read buffer
+    /// (valid only during the call; `rawRecord()` makes the Strings when needed).
+    public func forEachByteRecord(_ body: (inout ByteRecord) throws -> Void) throws {
         if format.gzip {
-            var source = try GzipByteSource(path: path)
+            var source = ReadAheadByteSource(try GzipByteSource(path: path))
             try read(&source, body)
         } else {
             var source = try FileByteSource(path: path)
@@ -29,7 +35,7 @@ public struct BatchReader: Sendable {
         }
     }
 
-    private func read(_ source: inout some ByteSource, _ body: (RawRecord) throws -> Void) throws {
+    private func read(_ source: inout some ByteSource, _ body: (inout ByteRecord) throws -> Void) throws {
         switch format.syntax {
         case .csv: try CSVBatchReader(path: path).read(from: &source, body: body)
         case .jsonLines: try JSONLinesBatchReader(path: path).read(from: &source, body: body)

@@ -20,12 +20,16 @@ public struct BatchSummary: Sendable {
 public enum BatchScan {
     /// Throws `BatchError` when the file is unusable; a control-manifest mismatch is
     /// not thrown but returned in `summary.control` (the caller decides to refuse the batch).
+    ///
+    /// Every row is built as a `RawRecord` and a typed verdict (for `--json`, `--db` and
+    /// sending). When only the rejections are needed, `scanRejections` is much faster.
     public static func scan(path: String, body: (RawRecord, RowVerdict) throws -> Void) throws -> BatchSummary {
         let manifest = try ControlManifest.load(forBatchAt: path)  // a malformed manifest fails first
         let reader = try BatchReader(path: path)
         var summary = BatchSummary(path: path, format: reader.format)
         var validator = BatchValidator()
-        try reader.forEachRecord { record in
+        try reader.forEachByteRecord { bytes in
+            let record = bytes.rawRecord()
             summary.rowsRead += 1
             let verdict = validator.judge(record)
             switch verdict {
@@ -38,6 +42,58 @@ public enum BatchScan {
                 if manifest != nil { addReadableFigures(record, to: &summary.fileTotals) }
             }
             try body(record, verdict)
+        }
+        if let manifest {
+            summary.control = manifest.check(rowsRead: summary.rowsRead, totals: summary.fileTotals)
+        }
+        return summary
+    }
+
+    /// The same pass and the same summary as `scan`, reporting only the rejected rows
+    /// (line and every issue, the same as `scan`'s verdicts). Valid rows are decided on
+    /// the bytes (`RowValidator.quickCheck`) and counted, deduplicated and totalled
+    /// without making a String; any other row takes `scan`'s path.
+    public static func scanRejections(path: String, rejected: (_ line: Int, _ issues: [FieldIssue]) throws -> Void) throws -> BatchSummary {
+        let manifest = try ControlManifest.load(forBatchAt: path)
+        let reader = try BatchReader(path: path)
+        var summary = BatchSummary(path: path, format: reader.format)
+        var validator = BatchValidator()
+        let rows = RowValidator()
+        let hasManifest = manifest != nil
+        try reader.forEachByteRecord { record in
+            summary.rowsRead += 1
+            if let quick = rows.quickCheck(record) {
+                let duplicate = validator.duplicate(
+                    websiteId: record.bytes(record.spans[Field.websiteId.rawValue]),
+                    customerId: record.bytes(record.spans[Field.customerId.rawValue]),
+                    currency: record.bytes(record.spans[Field.currency.rawValue]), line: record.line)
+                if let duplicate {
+                    summary.rejected += 1
+                    if hasManifest {
+                        summary.fileTotals.add(slot: quick.currencySlot, balance: quick.balance,
+                                               bonusBalance: quick.bonusBalance, pendingPayoutTotal: quick.pendingPayoutTotal)
+                    }
+                    try rejected(record.line, [duplicate])
+                } else {
+                    summary.valid += 1
+                    summary.validTotals.add(slot: quick.currencySlot, balance: quick.balance,
+                                            bonusBalance: quick.bonusBalance, pendingPayoutTotal: quick.pendingPayoutTotal)
+                    summary.fileTotals.add(slot: quick.currencySlot, balance: quick.balance,
+                                           bonusBalance: quick.bonusBalance, pendingPayoutTotal: quick.pendingPayoutTotal)
+                }
+                return
+            }
+            let raw = record.rawRecord()
+            switch validator.judge(raw) {
+            case let .valid(row):
+                summary.valid += 1
+                summary.validTotals.add(row)
+                summary.fileTotals.add(row)
+            case let .rejected(line, issues):
+                summary.rejected += 1
+                if hasManifest { addReadableFigures(raw, to: &summary.fileTotals) }
+                try rejected(line, issues)
+            }
         }
         if let manifest {
             summary.control = manifest.check(rowsRead: summary.rowsRead, totals: summary.fileTotals)

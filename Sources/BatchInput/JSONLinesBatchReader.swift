@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CashierModel
 
 /// Reads a JSON Lines batch: one object per line with the fields of `Field` nested by
@@ -11,21 +16,31 @@ struct JSONLinesBatchReader {
     /// Objects that group fields; anything else that is an object is refused.
     static let groups: Set<String> = ["depositLimits", "deposit", "deposit.customAmount", "deposit.amountLimits"]
 
-    func read(from source: inout some ByteSource, body: (RawRecord) throws -> Void) throws {
+    func read(from source: inout some ByteSource, body: (inout ByteRecord) throws -> Void) throws {
         var carry: [UInt8] = []
         var line = 0          // lines completely consumed
-        var record = RawRecord(line: 0)
+        var record = ByteRecord()
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { chunk.deallocate() }
         var first = true
 
         func handle(_ bytes: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws {
-            var slice = bytes
-            if let last = slice.last, last == 0x0D { slice = UnsafeBufferPointer(rebasing: slice.dropLast()) }
-            if slice.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-            record.reset(line: lineNumber)
-            Self.fill(&record, from: slice)
-            try body(record)
+            guard let base = bytes.baseAddress else { return }
+            var count = bytes.count
+            if count > 0, base[count - 1] == 0x0D { count -= 1 }
+            if count == 0 || base[0] == 0x20 || base[0] == 0x09 {
+                var blank = true
+                for i in 0..<count where base[i] != 0x20 && base[i] != 0x09 { blank = false; break }
+                if blank { return }
+            }
+            record.reset(line: lineNumber, base: base)
+            if !JSONFlatScanner.scan(base, count, into: &record) {
+                record.reset(line: lineNumber, base: base)
+                var raw = RawRecord(line: lineNumber)
+                Self.fill(&raw, from: UnsafeBufferPointer(start: base, count: count))
+                record.slow = raw
+            }
+            try body(&record)
         }
 
         while true {
@@ -49,7 +64,7 @@ struct JSONLinesBatchReader {
                 } else {
                     carry.append(contentsOf: bytes[lineStart..<newline])
                     try carry.withUnsafeBufferPointer { try handle($0, lineNumber: line + 1) }
-                    carry.removeAll(keepingCapacity: false)
+                    carry.removeAll(keepingCapacity: carry.capacity <= 1 << 20)
                 }
                 line += 1
                 i = newline + 1
@@ -71,12 +86,8 @@ struct JSONLinesBatchReader {
     @inline(__always)
     static func findNewline(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         guard start < bytes.count, let base = bytes.baseAddress else { return nil }
-        var i = start
-        while i < bytes.count {
-            if base[i] == 0x0A { return i }
-            i += 1
-        }
-        return nil
+        guard let found = memchr(base + start, 0x0A, bytes.count - start) else { return nil }
+        return UnsafeRawPointer(found) - UnsafeRawPointer(base)
     }
 
     /// Parses one line into the record, collecting every problem.

@@ -23,8 +23,7 @@ public struct Amount: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// True when the amount is at least 0.01 whatever the exponent (the API's `minimum: 0.01`).
     public var isAtLeastOneHundredth: Bool {
         // minor / 10^e >= 1/100  <=>  minor * 100 >= 10^e
-        let (scaled, overflow) = minorUnits.multipliedReportingOverflow(by: 100)
-        return overflow || scaled >= Amount.powerOfTen(exponent)
+        Amount.isAtLeastOneHundredth(minorUnits, exponent: exponent)
     }
 
     /// The exact decimal text, e.g. "10.50", "15000", "0.005".
@@ -43,9 +42,11 @@ public struct Amount: Hashable, Sendable, Comparable, CustomStringConvertible {
         return negative ? "-" + text : String(text)
     }
 
+    @inline(__always)
     static func powerOfTen(_ exponent: Int) -> Int64 {
         var value: Int64 = 1
-        for _ in 0..<exponent { value *= 10 }
+        var e = exponent
+        while e > 0 { value *= 10; e -= 1 }
         return value
     }
 
@@ -56,58 +57,83 @@ public struct Amount: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// like `+`, and fraction digits the currency does not have (trailing zeros
     /// beyond the exponent are exact and accepted: `10.500` USD is 10.50).
     public static func parse(_ text: Substring, exponent: Int) -> Result<Amount, AmountError> {
-        var utf8 = text.utf8[...]
+        var text = text
+        let outcome = text.withUTF8 { parseMinorUnits($0, exponent: exponent) }
+        if let error = outcome.error { return .failure(error) }
+        return .success(Amount(minorUnits: outcome.minorUnits, exponent: exponent))
+    }
+
+    /// The byte-level parser behind `parse(_:exponent:)` (one implementation, so the
+    /// fast path and the String path can never disagree). `error` is nil on success.
+    @inline(__always)
+    public static func parseMinorUnits(_ bytes: UnsafeBufferPointer<UInt8>, exponent: Int) -> (minorUnits: Int64, error: AmountError?) {
+        guard let base = bytes.baseAddress else { return (0, .empty) }
+        var start = 0
+        var end = bytes.count
         // Trim surrounding blanks (spreadsheet exports pad cells).
-        while let first = utf8.first, first == 0x20 || first == 0x09 { utf8 = utf8.dropFirst() }
-        while let last = utf8.last, last == 0x20 || last == 0x09 { utf8 = utf8.dropLast() }
-        guard !utf8.isEmpty else { return .failure(.empty) }
+        while start < end, base[start] == 0x20 || base[start] == 0x09 { start += 1 }
+        while end > start, base[end - 1] == 0x20 || base[end - 1] == 0x09 { end -= 1 }
+        guard start < end else { return (0, .empty) }
         var negative = false
-        if utf8.first == UInt8(ascii: "-") { negative = true; utf8 = utf8.dropFirst() }
+        if base[start] == UInt8(ascii: "-") { negative = true; start += 1 }
         var integer: Int64 = 0
         var integerDigits = 0
         var fractionValue: Int64 = 0
         var fractionDigits = 0
         var excessNonZero = false
         var seenPoint = false
-        for byte in utf8 {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                let digit = Int64(byte &- UInt8(ascii: "0"))
+        var i = start
+        while i < end {
+            let byte = base[i]
+            i += 1
+            let digit = byte &- UInt8(ascii: "0")
+            if digit < 10 {
                 if seenPoint {
                     fractionDigits += 1
                     if fractionDigits <= exponent {
-                        fractionValue = fractionValue * 10 + digit
+                        fractionValue = fractionValue &* 10 &+ Int64(digit)
                     } else if digit != 0 {
                         excessNonZero = true
                     }
                 } else {
                     integerDigits += 1
-                    if integerDigits > 18 { return .failure(.tooLarge) }
-                    integer = integer * 10 + digit
+                    if integerDigits > 18 { return (0, .tooLarge) }
+                    integer = integer &* 10 &+ Int64(digit)
                 }
+                continue
+            }
+            switch byte {
             case UInt8(ascii: "."):
-                if seenPoint { return .failure(.notANumber) }
+                if seenPoint { return (0, .notANumber) }
                 seenPoint = true
             case UInt8(ascii: "e"), UInt8(ascii: "E"):
-                return .failure(.exponentNotation)
+                return (0, .exponentNotation)
             case UInt8(ascii: ","), UInt8(ascii: "'"), UInt8(ascii: "_"), UInt8(ascii: " "):
-                return .failure(.separator)
+                return (0, .separator)
             case UInt8(ascii: "+"):
-                return .failure(.explicitPlusSign)
+                return (0, .explicitPlusSign)
             default:
-                return .failure(.notANumber)
+                return (0, .notANumber)
             }
         }
-        if integerDigits == 0 { return .failure(seenPoint ? .missingIntegerPart : .notANumber) }
-        if seenPoint && fractionDigits == 0 { return .failure(.missingFractionPart) }
-        if excessNonZero { return .failure(.tooManyDecimals(found: fractionDigits, allowed: exponent)) }
+        if integerDigits == 0 { return (0, seenPoint ? .missingIntegerPart : .notANumber) }
+        if seenPoint && fractionDigits == 0 { return (0, .missingFractionPart) }
+        if excessNonZero { return (0, .tooManyDecimals(found: fractionDigits, allowed: exponent)) }
         // Scale the fraction up to exactly `exponent` digits.
-        for _ in min(fractionDigits, exponent)..<exponent { fractionValue *= 10 }
+        var scaledDigits = min(fractionDigits, exponent)
+        while scaledDigits < exponent { fractionValue &*= 10; scaledDigits += 1 }
         let scale = powerOfTen(exponent)
         let (scaled, overflow1) = integer.multipliedReportingOverflow(by: scale)
         let (minor, overflow2) = scaled.addingReportingOverflow(fractionValue)
-        if overflow1 || overflow2 || minor > maxMinorUnits { return .failure(.tooLarge) }
-        return .success(Amount(minorUnits: negative ? -minor : minor, exponent: exponent))
+        if overflow1 || overflow2 || minor > maxMinorUnits { return (0, .tooLarge) }
+        return (negative ? -minor : minor, nil)
+    }
+
+    /// `isAtLeastOneHundredth` on bare minor units.
+    @inline(__always)
+    public static func isAtLeastOneHundredth(_ minorUnits: Int64, exponent: Int) -> Bool {
+        let (scaled, overflow) = minorUnits.multipliedReportingOverflow(by: 100)
+        return overflow || scaled >= powerOfTen(exponent)
     }
 }
 

@@ -1,4 +1,7 @@
 /// Exact per-currency sums of the three cashier figures (128-bit minor units, no overflow in practice).
+///
+/// Sums are kept in an array indexed by the currency's slot (`Currency.codesBySlot`),
+/// so that adding a row costs no String hashing; `byCurrency` is built on demand.
 public struct CurrencyTotals: Sendable, Equatable {
     /// The figures a control manifest and the reports total.
     public enum Figure: String, CaseIterable, Sendable { case balance, bonusBalance, pendingPayoutTotal }
@@ -22,17 +25,32 @@ public struct CurrencyTotals: Sendable, Equatable {
         public func text(_ figure: Figure) -> String { Amount.format(self[figure], exponent: exponent) }
     }
 
-    public private(set) var byCurrency: [String: Sums] = [:]
+    /// Indexed by currency slot; `rows == 0` means the currency was never seen.
+    private var slots: [Sums]
 
-    public init() {}
+    public init() {
+        slots = Currency.codesBySlot.map { Sums(exponent: Currency.exponents[$0]!) }
+    }
+
+    /// Code → sums, for every currency that has at least one row.
+    public var byCurrency: [String: Sums] {
+        var out: [String: Sums] = [:]
+        for (slot, sums) in slots.enumerated() where sums.rows > 0 { out[Currency.codesBySlot[slot]] = sums }
+        return out
+    }
 
     public mutating func add(currency: Currency, balance: Amount?, bonusBalance: Amount?, pendingPayoutTotal: Amount?) {
-        var sums = byCurrency[currency.code] ?? Sums(exponent: currency.exponent)
-        sums.rows += 1
-        sums.balance += Int128(balance?.minorUnits ?? 0)
-        sums.bonusBalance += Int128(bonusBalance?.minorUnits ?? 0)
-        sums.pendingPayoutTotal += Int128(pendingPayoutTotal?.minorUnits ?? 0)
-        byCurrency[currency.code] = sums
+        add(slot: currency.slot, balance: balance?.minorUnits ?? 0, bonusBalance: bonusBalance?.minorUnits ?? 0,
+            pendingPayoutTotal: pendingPayoutTotal?.minorUnits ?? 0)
+    }
+
+    /// Adds one row by slot; absent figures are 0.
+    @inline(__always)
+    public mutating func add(slot: Int, balance: Int64, bonusBalance: Int64, pendingPayoutTotal: Int64) {
+        slots[slot].rows += 1
+        slots[slot].balance += Int128(balance)
+        slots[slot].bonusBalance += Int128(bonusBalance)
+        slots[slot].pendingPayoutTotal += Int128(pendingPayoutTotal)
     }
 
     public mutating func add(_ row: CashierRow) {

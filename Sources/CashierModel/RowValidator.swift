@@ -6,7 +6,10 @@
 /// customAmount maximum = minimum + k·multipleOf, absolute http(s) URLs, RFC 3339 time.
 /// Duplicates across rows are the business of `BatchValidator`.
 public struct RowValidator: Sendable {
-    public init() {}
+    /// `Currency.packedTable`, held so the byte-level check reads no lazy global per row.
+    let currencyTable: [Int16]
+
+    public init() { currencyTable = Currency.packedTable }
 
     public func validate(_ record: RawRecord) -> RowVerdict {
         if record.unreadable { return .rejected(line: record.line, issues: record.readIssues) }

@@ -9,44 +9,79 @@ public enum TextRules {
     /// Returns a reason when `text` is not an absolute http(s) URI of at most 2083
     /// characters. The `{id}` and `{result}` placeholders are allowed anywhere after the host.
     public static func urlProblem(_ text: String) -> String? {
-        let bytes = Array(text.utf8)
-        if bytes.count > maxURLLength { return "must be at most \(maxURLLength) characters (got \(text.unicodeScalars.count))" }
+        var text = text
+        return text.withUTF8 { urlProblem(bytes: $0) }
+    }
+
+    /// `urlProblem` on the UTF-8 bytes of the text (the one implementation of the rule).
+    public static func urlProblem(bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        let count = bytes.count
+        if count > maxURLLength {
+            var scalars = 0
+            for byte in bytes where byte & 0xC0 != 0x80 { scalars += 1 }
+            return "must be at most \(maxURLLength) characters (got \(scalars))"
+        }
         var index = 0
         // scheme
-        while index < bytes.count, isSchemeByte(bytes[index]) { index += 1 }
-        let scheme = String(decoding: bytes[0..<index], as: UTF8.self).lowercased()
-        guard index < bytes.count, bytes[index] == UInt8(ascii: ":"), !scheme.isEmpty else {
+        while index < count, isSchemeByte(bytes[index]) { index += 1 }
+        let schemeEnd = index
+        guard index < count, bytes[index] == UInt8(ascii: ":"), schemeEnd > 0 else {
             return "must be an absolute URL starting with https:// or http://"
         }
-        guard scheme == "https" || scheme == "http" else { return "scheme \(scheme): is not allowed (only http and https)" }
-        guard bytes.count >= index + 3, bytes[index + 1] == UInt8(ascii: "/"), bytes[index + 2] == UInt8(ascii: "/") else {
+        let isHTTP = (schemeEnd == 4 || schemeEnd == 5)
+            && bytes[0] | 0x20 == UInt8(ascii: "h") && bytes[1] | 0x20 == UInt8(ascii: "t")
+            && bytes[2] | 0x20 == UInt8(ascii: "t") && bytes[3] | 0x20 == UInt8(ascii: "p")
+            && (schemeEnd == 4 || bytes[4] | 0x20 == UInt8(ascii: "s"))
+        guard isHTTP else {
+            let scheme = String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<schemeEnd]), as: UTF8.self).lowercased()
+            return "scheme \(scheme): is not allowed (only http and https)"
+        }
+        guard count >= index + 3, bytes[index + 1] == UInt8(ascii: "/"), bytes[index + 2] == UInt8(ascii: "/") else {
             return "must be an absolute URL starting with https:// or http://"
         }
         index += 3
         // authority: [userinfo@]host[:port]
-        let authorityStart = index
-        while index < bytes.count, bytes[index] != UInt8(ascii: "/"), bytes[index] != UInt8(ascii: "?"), bytes[index] != UInt8(ascii: "#") {
+        var authorityStart = index
+        while index < count, bytes[index] != UInt8(ascii: "/"), bytes[index] != UInt8(ascii: "?"), bytes[index] != UInt8(ascii: "#") {
             index += 1
         }
-        var authority = bytes[authorityStart..<index]
-        if let at = authority.lastIndex(of: UInt8(ascii: "@")) { authority = authority[(at + 1)...] }
-        var host = authority
-        if authority.first == UInt8(ascii: "[") {
-            guard let close = authority.firstIndex(of: UInt8(ascii: "]")) else { return "has an unterminated IPv6 host" }
-            host = authority[authority.startIndex...close]
-            let rest = authority[(close + 1)...]
-            if !rest.isEmpty && (rest.first != UInt8(ascii: ":") || !isPort(rest.dropFirst())) { return "has an invalid port" }
-        } else if let colon = authority.firstIndex(of: UInt8(ascii: ":")) {
-            host = authority[..<colon]
-            if !isPort(authority[(colon + 1)...]) { return "has an invalid port" }
+        let authorityEnd = index
+        var at = authorityEnd
+        while at > authorityStart {
+            at -= 1
+            if bytes[at] == UInt8(ascii: "@") { authorityStart = at + 1; break }
         }
-        if host.isEmpty { return "has no host" }
-        if host.first != UInt8(ascii: "["), !host.allSatisfy(isHostByte) { return "has an invalid host" }
+        var hostStart = authorityStart
+        var hostEnd = authorityEnd
+        if authorityStart < authorityEnd, bytes[authorityStart] == UInt8(ascii: "[") {
+            var close = authorityStart
+            while close < authorityEnd, bytes[close] != UInt8(ascii: "]") { close += 1 }
+            guard close < authorityEnd else { return "has an unterminated IPv6 host" }
+            hostEnd = close + 1
+            if hostEnd < authorityEnd && (bytes[hostEnd] != UInt8(ascii: ":") || !isPort(bytes, hostEnd + 1, authorityEnd)) {
+                return "has an invalid port"
+            }
+        } else {
+            var colon = authorityStart
+            while colon < authorityEnd, bytes[colon] != UInt8(ascii: ":") { colon += 1 }
+            if colon < authorityEnd {
+                hostEnd = colon
+                if !isPort(bytes, colon + 1, authorityEnd) { return "has an invalid port" }
+            }
+        }
+        if hostStart == hostEnd { return "has no host" }
+        if bytes[hostStart] != UInt8(ascii: "[") {
+            while hostStart < hostEnd {
+                if !isHostByte(bytes[hostStart]) { return "has an invalid host" }
+                hostStart += 1
+            }
+        }
         // path, query, fragment
-        while index < bytes.count {
+        while index < count {
             let byte = bytes[index]
+            if isURIByte(byte) { index += 1; continue }
             if byte == UInt8(ascii: "%") {
-                guard index + 2 < bytes.count, isHex(bytes[index + 1]), isHex(bytes[index + 2]) else {
+                guard index + 2 < count, isHex(bytes[index + 1]), isHex(bytes[index + 2]) else {
                     return "has an invalid percent-escape at character \(index + 1)"
                 }
                 index += 3
@@ -57,19 +92,21 @@ public enum TextRules {
                 if hasPrefix(bytes, at: index, "{result}") { index += 8; continue }
                 return "has a { that is not one of the placeholders {id} or {result}"
             }
-            guard isURIByte(byte) else {
-                if byte >= 0x80 { return "has a non-ASCII character; percent-encode it" }
-                if byte == 0x20 { return "has a space; percent-encode it as %20" }
-                return "has the character \(String(UnicodeScalar(byte))) that a URI does not allow"
-            }
-            index += 1
+            if byte >= 0x80 { return "has a non-ASCII character; percent-encode it" }
+            if byte == 0x20 { return "has a space; percent-encode it as %20" }
+            return "has the character \(String(UnicodeScalar(byte))) that a URI does not allow"
         }
         return nil
     }
 
     /// Returns a reason when `text` is not an RFC 3339 date-time (e.g. `2026-11-22T06:00:00Z`).
     public static func dateTimeProblem(_ text: String) -> String? {
-        let b = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { dateTimeProblem(bytes: $0) }
+    }
+
+    /// `dateTimeProblem` on the UTF-8 bytes of the text (the one implementation of the rule).
+    public static func dateTimeProblem(bytes b: UnsafeBufferPointer<UInt8>) -> String? {
         func digits(_ start: Int, _ count: Int) -> Int? {
             guard start + count <= b.count else { return nil }
             var value = 0
@@ -106,13 +143,18 @@ public enum TextRules {
         guard i == b.count else { return shape }
         guard (1...12).contains(month) else { return "has month \(month), not 1–12" }
         let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        let days: Int
+        switch month {
+        case 2: days = leap ? 29 : 28
+        case 4, 6, 9, 11: days = 30
+        default: days = 31
+        }
         guard (1...days).contains(day) else { return "has day \(day), not 1–\(days) for that month" }
         guard hour <= 23, minute <= 59, second <= 60 else { return "has an invalid time of day" }
         return nil
     }
 
-    private static func hasPrefix(_ bytes: [UInt8], at index: Int, _ prefix: StaticString) -> Bool {
+    private static func hasPrefix(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int, _ prefix: StaticString) -> Bool {
         let count = prefix.utf8CodeUnitCount
         guard index + count <= bytes.count else { return false }
         let start = prefix.utf8Start
@@ -125,19 +167,20 @@ public enum TextRules {
     @inline(__always) static func isHex(_ b: UInt8) -> Bool { isDigit(b) || ((b | 0x20) >= 97 && (b | 0x20) <= 102) }
     static func isSchemeByte(_ b: UInt8) -> Bool { isAlpha(b) || isDigit(b) || b == 43 || b == 45 || b == 46 }
     static func isHostByte(_ b: UInt8) -> Bool { isAlpha(b) || isDigit(b) || b == 45 || b == 46 || b == 95 || b == 126 }
-    static func isPort(_ bytes: ArraySlice<UInt8>) -> Bool { bytes.count <= 5 && bytes.allSatisfy(isDigit) }
+    static func isPort(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        guard end - start <= 5 else { return false }
+        var i = start
+        while i < end { if !isDigit(bytes[i]) { return false }; i += 1 }
+        return true
+    }
     /// RFC 3986 unreserved + reserved characters (without the percent sign, handled apart).
-    static func isURIByte(_ b: UInt8) -> Bool {
-        if isAlpha(b) || isDigit(b) { return true }
-        switch b {
-        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"),
-             UInt8(ascii: ":"), UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "#"), UInt8(ascii: "["),
-             UInt8(ascii: "]"), UInt8(ascii: "@"), UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"),
-             UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"),
-             UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="):
-            return true
-        default:
-            return false
-        }
+    @inline(__always) static func isURIByte(_ b: UInt8) -> Bool {
+        // RFC 3986 unreserved + reserved characters as two 64-bit masks (no table lookup):
+        // ALPHA DIGIT - . _ ~ : / ? # [ ] @ ! $ & ' ( ) * + , ; =
+        let low: UInt64 = 0xAFFF_FFDA_0000_0000
+        let high: UInt64 = 0x47FF_FFFE_AFFF_FFFF
+        if b < 64 { return low & (1 << UInt64(b)) != 0 }
+        if b < 128 { return high & (1 << UInt64(b - 64)) != 0 }
+        return false
     }
 }
