@@ -30,7 +30,8 @@ public struct BatchReader: Sendable {
             var source = ReadAheadByteSource(try GzipByteSource(path: path))
             try read(&source, body)
         } else {
-            var source = try FileByteSource(path: path)
+            // read(2) on a second thread too: page-cache misses overlap with parsing.
+            var source = ReadAheadByteSource(try FileByteSource(path: path))
             try read(&source, body)
         }
     }
