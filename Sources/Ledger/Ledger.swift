@@ -565,9 +565,10 @@ extension Ledger {
         if !mayAttempt(operation, in: state) {
             throw LedgerError.sendRefused(rowID: rowID, state: state, operation: operation)
         }
-        try db.cachedStatement(sql: LedgerSQL.touchRowForAttempt).execute(arguments: [runID, at, rowID])
+        let stamp = at.databaseValue  // formatted once (a DateFormatter call) for both statements
+        try db.cachedStatement(sql: LedgerSQL.touchRowForAttempt).execute(arguments: [runID, stamp, rowID])
         try db.cachedStatement(sql: LedgerSQL.insertAttempt)
-            .execute(arguments: [rowID, runID, operation.rawValue, at])
+            .execute(arguments: [rowID, runID, operation.rawValue, stamp])
         return db.lastInsertedRowID
     }
 
@@ -576,8 +577,9 @@ extension Ledger {
         _ db: Database, attemptID: Int64, httpStatus: Int?, latencyMs: Int?, error: String?,
         returnedID: String?, outcome: AttemptOutcome, then transition: RowTransition?, at: Date
     ) throws {
+        let stamp = at.databaseValue
         try db.cachedStatement(sql: LedgerSQL.recordOutcome).execute(arguments: [
-            at, httpStatus, latencyMs, error, returnedID, outcome.rawValue, attemptID,
+            stamp, httpStatus, latencyMs, error, returnedID, outcome.rawValue, attemptID,
         ])
         if db.changesCount == 0 { throw LedgerError.noSuchAttempt(attemptID) }
         guard let transition else { return }
@@ -586,13 +588,23 @@ extension Ledger {
         else { throw LedgerError.noSuchAttempt(attemptID) }
         let (state, cashier, deposit, reasons) = transition.parts
         try Self.transition(db, rowID: rowID, to: state, cashierID: cashier,
-                            depositRequestID: deposit, reasonsJSON: reasons, at: at)
+                            depositRequestID: deposit, reasonsJSON: reasons, stamp: stamp)
     }
 
     /// The body of ``Ledger/transition(rowID:to:cashierID:depositRequestID:reasonsJSON:)``.
     static func transition(
         _ db: Database, rowID: Int64, to state: RowState,
         cashierID: String?, depositRequestID: String?, reasonsJSON: String?, at: Date
+    ) throws {
+        try transition(db, rowID: rowID, to: state, cashierID: cashierID, depositRequestID: depositRequestID,
+                       reasonsJSON: reasonsJSON, stamp: at.databaseValue)
+    }
+
+    /// ``transition(_:rowID:to:cashierID:depositRequestID:reasonsJSON:at:)`` with the
+    /// timestamp already converted (`Date.databaseValue` formats through a DateFormatter).
+    static func transition(
+        _ db: Database, rowID: Int64, to state: RowState,
+        cashierID: String?, depositRequestID: String?, reasonsJSON: String?, stamp: DatabaseValue
     ) throws {
         guard let raw = try String.fetchOne(db.cachedStatement(sql: LedgerSQL.rowStateByID), arguments: [rowID])
         else { throw LedgerError.noSuchRow(rowID) }
@@ -602,7 +614,7 @@ extension Ledger {
         }
         let reasons = state == .done ? "[]" : reasonsJSON
         try db.cachedStatement(sql: LedgerSQL.transitionRow)
-            .execute(arguments: [state.rawValue, cashierID, depositRequestID, reasons, at, rowID])
+            .execute(arguments: [state.rawValue, cashierID, depositRequestID, reasons, stamp, rowID])
     }
 
     static func mayAttempt(_ operation: AttemptOperation, in state: RowState) -> Bool {

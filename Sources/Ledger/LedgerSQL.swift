@@ -124,6 +124,13 @@ enum LedgerSQL {
     static let attemptsOfRun = "SELECT * FROM attempts WHERE run_id = ? ORDER BY id"
     static let inFlightAttempts = "SELECT * FROM attempts WHERE outcome = 'in_flight' ORDER BY id"
 
+    // MARK: group commit (LedgerWriter): one savepoint per operation inside the group transaction
+
+    static let beginOperation = "SAVEPOINT ledger_op"
+    static let releaseOperation = "RELEASE SAVEPOINT ledger_op"
+    /// Undoes a failed operation's partial writes; the group transaction goes on.
+    static let rollbackOperation = "ROLLBACK TO SAVEPOINT ledger_op"
+
     // MARK: breaks
 
     static let insertBreak = """

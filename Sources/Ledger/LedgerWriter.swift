@@ -109,6 +109,9 @@ public final class LedgerWriter: Sendable {
     /// Counters since the writer started (for benchmarks and tests).
     public var statistics: Statistics { core.statistics }
 
+    /// Operations ever enqueued, and those waiting for the thread to take them (tests).
+    var queueDepth: (enqueued: Int, waiting: Int) { core.queueDepth }
+
     /// What the writer has committed so far.
     public struct Statistics: Sendable, Equatable {
         /// Group transactions committed.
@@ -216,6 +219,7 @@ private final class WriterCore: @unchecked Sendable {
     private var finished = false
     private var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
     private var counters = LedgerWriter.Statistics(transactions: 0, operations: 0, failures: 0, largestGroup: 0)
+    private var enqueued = 0
 
     init(pool: DatabasePool, maxGroupSize: Int) {
         self.pool = pool
@@ -228,6 +232,12 @@ private final class WriterCore: @unchecked Sendable {
         return counters
     }
 
+    var queueDepth: (enqueued: Int, waiting: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (enqueued, queue.count - head)
+    }
+
     func enqueue<T>(_ job: Job<T>) {
         condition.lock()
         if stopping {
@@ -236,6 +246,7 @@ private final class WriterCore: @unchecked Sendable {
             return
         }
         queue.append(job)
+        enqueued += 1
         condition.signal()
         condition.unlock()
     }
@@ -296,19 +307,26 @@ private final class WriterCore: @unchecked Sendable {
 
     /// One transaction for the whole group, one savepoint per operation.
     /// Returns nil when the transaction committed, else why it did not.
+    ///
+    /// The savepoint statements are cached prepared statements (GRDB's
+    /// `inSavepoint` would parse `SAVEPOINT`/`RELEASE` again for every operation).
     private func commit(_ group: [any AnyJob]) -> (any Error)? {
         do {
             try pool.write { db in
+                let begin = try db.cachedStatement(sql: LedgerSQL.beginOperation)
+                let release = try db.cachedStatement(sql: LedgerSQL.releaseOperation)
+                let rollback = try db.cachedStatement(sql: LedgerSQL.rollbackOperation)
                 for job in group {
+                    try begin.execute()
                     do {
-                        try db.inSavepoint {
-                            try job.execute(db)
-                            return .commit
-                        }
+                        try job.execute(db)
                     } catch {
-                        // `inSavepoint` rolled back to the savepoint and rethrew the operation's error.
                         job.failed(error)
+                        // Undo its partial writes. If even this fails (SQLite aborted the whole
+                        // transaction: disk full, I/O error), the group fails as a whole.
+                        try rollback.execute()
                     }
+                    try release.execute()
                 }
             }
             return nil
