@@ -47,6 +47,9 @@ private let closeDescriptor = Darwin.close
 /// The ledger is `Sendable`: share one instance among all workers of a run.
 /// Its methods are synchronous and may block briefly on the single writer;
 /// call them from a thread that may block (not from a tight event loop).
+/// From Swift concurrency, for the per-request writes (intent, outcome,
+/// transition), use ``writer(maxGroupSize:)``: a ``LedgerWriter`` commits
+/// concurrent calls together on its own thread, with the same durability.
 ///
 /// The file is created with mode 0600 (it holds customer ids); an existing
 /// ledger with group/other permission bits is tightened to 0600 on open.
