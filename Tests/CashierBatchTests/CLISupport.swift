@@ -25,7 +25,19 @@ func cliBinary() throws -> URL {
 
 struct CLIError: Error { var message: String }
 
-func runCLI(_ arguments: [String], environment: [String: String] = [:], cwd: URL = repoRoot) throws -> CLIResult {
+/// Runs the executable on a dedicated thread: waiting for a child process must never
+/// block Swift's cooperative pool, where in-process sandboxes serve their requests.
+func runCLI(_ arguments: [String], environment: [String: String] = [:], cwd: URL = repoRoot) async throws -> CLIResult {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread {
+            do { continuation.resume(returning: try runCLIBlocking(arguments, environment: environment, cwd: cwd)) } catch {
+                continuation.resume(throwing: error)
+            }
+        }.start()
+    }
+}
+
+func runCLIBlocking(_ arguments: [String], environment: [String: String] = [:], cwd: URL = repoRoot) throws -> CLIResult {
     let process = Process()
     process.executableURL = try cliBinary()
     process.arguments = arguments
@@ -77,4 +89,14 @@ func startCLI(_ arguments: [String], environment: [String: String] = [:], cwd: U
     process.standardError = FileHandle.nullDevice
     try process.run()
     return process
+}
+
+/// Waits for a started process without blocking the cooperative pool.
+func waitForExit(_ process: Process) async {
+    await withCheckedContinuation { continuation in
+        Thread {
+            process.waitUntilExit()
+            continuation.resume()
+        }.start()
+    }
 }

@@ -31,8 +31,8 @@ func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [S
         let sandbox = try await SandboxServer.start(SandboxConfiguration())
         let batch = try writeBatch(dir, count: 30)
         let env = ["REBILLY_API_KEY": sandbox.apiKey]
-        let first = try runCLI(runArgs(sandbox, dir, [batch]), environment: env)
-        let second = try runCLI(runArgs(sandbox, dir, [batch]), environment: env)
+        let first = try await runCLI(runArgs(sandbox, dir, [batch]), environment: env)
+        let second = try await runCLI(runArgs(sandbox, dir, [batch]), environment: env)
         let stats = try await sandboxStats(sandbox)
         await sandbox.stop()
         #expect(first.status == 0, "\(first.stderr)")
@@ -50,7 +50,7 @@ func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [S
         let dir = try TempDir()
         let sandbox = try await SandboxServer.start(SandboxConfiguration())
         let batch = try writeBatch(dir, count: 20)
-        let result = try runCLI(runArgs(sandbox, dir, [batch]), environment: ["REBILLY_API_KEY": "not-the-key"])
+        let result = try await runCLI(runArgs(sandbox, dir, [batch]), environment: ["REBILLY_API_KEY": "not-the-key"])
         let stats = try await sandboxStats(sandbox)
         await sandbox.stop()
         #expect(result.status == 77, "\(result.stderr)")
@@ -64,7 +64,7 @@ func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [S
         let sandbox = try await SandboxServer.start(SandboxConfiguration())
         let batch = try writeBatch(dir, count: 3)
         try dir.write("batch.csv.control.json", #"{"rows": 4, "totals": {}}"#)
-        let result = try runCLI(runArgs(sandbox, dir, [batch]), environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        let result = try await runCLI(runArgs(sandbox, dir, [batch]), environment: ["REBILLY_API_KEY": sandbox.apiKey])
         let stats = try await sandboxStats(sandbox)
         await sandbox.stop()
         #expect(result.status == 65)
@@ -78,7 +78,7 @@ func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [S
         defer { lock.release() }
         let sandbox = try await SandboxServer.start(SandboxConfiguration())
         let batch = try writeBatch(dir, count: 2)
-        let result = try runCLI(runArgs(sandbox, dir, [batch]), environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        let result = try await runCLI(runArgs(sandbox, dir, [batch]), environment: ["REBILLY_API_KEY": sandbox.apiKey])
         let stats = try await sandboxStats(sandbox)
         await sandbox.stop()
         #expect(result.status == 75)
@@ -104,12 +104,12 @@ func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [S
             if let n = stats["depositRequests"]?.numberText.flatMap(Int.init), n >= 40 { break }
         }
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await waitForExit(process)
         let midway = try await sandboxStats(sandbox)
         let createdBeforeKill = midway["depositRequests"]?.numberText.flatMap(Int.init) ?? 0
         #expect(createdBeforeKill > 0 && createdBeforeKill < rows, "the kill must land mid-run (\(createdBeforeKill))")
 
-        let again = try runCLI(runArgs(sandbox, dir, [batch]), environment: env)
+        let again = try await runCLI(runArgs(sandbox, dir, [batch]), environment: env)
         let stats = try await sandboxStats(sandbox)
         await sandbox.stop()
         #expect(again.status == 0, "\(again.stderr)")
@@ -140,7 +140,7 @@ func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [S
             if let n = try await sandboxStats(sandbox)["depositRequests"]?.numberText.flatMap(Int.init), n >= 10 { break }
         }
         kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        await waitForExit(process)
         #expect(process.terminationStatus == 143)
         let ledger = try Ledger(path: dir.path("ledger.sqlite"))
         let run = try #require(try ledger.runs().first)
@@ -148,7 +148,7 @@ func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [S
         #expect(run.exitCode == 143)
         #expect(try ledger.inFlightAttempts().isEmpty, "every in-flight call is finished or recorded")
 
-        let again = try runCLI(runArgs(sandbox, dir, [batch]), environment: env)
+        let again = try await runCLI(runArgs(sandbox, dir, [batch]), environment: env)
         let stats = try await sandboxStats(sandbox)
         await sandbox.stop()
         #expect(again.status == 0, "\(again.stderr)")

@@ -4,8 +4,8 @@ import CashierModel
 import Ledger
 
 @Suite struct ValidateCLITests {
-    @Test func validSampleDataExitsZeroWithExactTotals() throws {
-        let result = try runCLI(["validate", "SampleData/customers-with-control.csv"])
+    @Test func validSampleDataExitsZeroWithExactTotals() async throws {
+        let result = try await runCLI(["validate", "SampleData/customers-with-control.csv"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdoutLines == [
             "SampleData/customers-with-control.csv (csv): 12 rows read, 12 valid, 0 rejected",
@@ -18,8 +18,8 @@ import Ledger
         ])
     }
 
-    @Test func rejectionsArePrintedAsFileLineFieldReasonAndExitThree() throws {
-        let result = try runCLI(["validate", "SampleData/bad-rows.csv"])
+    @Test func rejectionsArePrintedAsFileLineFieldReasonAndExitThree() async throws {
+        let result = try await runCLI(["validate", "SampleData/bad-rows.csv"])
         #expect(result.status == 3)
         let lines = result.stdoutLines
         #expect(lines.contains("SampleData/bad-rows.csv:12: balance: \"10.001\" has 3 decimals but USD allows 2 (amounts are never rounded)"))
@@ -29,10 +29,10 @@ import Ledger
         #expect(lines.filter { $0.hasPrefix("SampleData/bad-rows.csv:") }.count == 24)
     }
 
-    @Test func jsonModePrintsOneObjectPerRowWithExactMoney() throws {
+    @Test func jsonModePrintsOneObjectPerRowWithExactMoney() async throws {
         let dir = try TempDir()
         let path = try dir.write("b.csv", "websiteId,customerId,currency,balance,deposit.amounts\nweb_1,cus_1,BHD,12.345,1.5;2\nweb_1,cus_2,USD,10.001,\n")
-        let result = try runCLI(["validate", "--json", path])
+        let result = try await runCLI(["validate", "--json", path])
         #expect(result.status == 3)
         #expect(result.stdoutLines == [
             #"{"line":2,"valid":true,"errors":[],"cashier":{"websiteId":"web_1","customerId":"cus_1","currency":"BHD","balance":"12.345"},"depositRequest":{"websiteId":"web_1","customerId":"cus_1","currency":"BHD","amounts":["1.500","2.000"]}}"#,
@@ -41,23 +41,23 @@ import Ledger
         #expect(result.stderr.hasPrefix("\(path) (csv): 2 rows read, 1 valid, 1 rejected"))
     }
 
-    @Test func unusableFilesExitSixtyFiveAndTheOthersStillRun() throws {
+    @Test func unusableFilesExitSixtyFiveAndTheOthersStillRun() async throws {
         let dir = try TempDir()
         let truncated = dir.path("t.csv.gz")
         let original = try Data(contentsOf: repoRoot.appendingPathComponent("SampleData/customers.jsonl.gz"))
         try original.prefix(original.count - 30).write(to: URL(fileURLWithPath: truncated))
-        let result = try runCLI(["validate", truncated, "SampleData/customers.csv", dir.path("missing.csv")])
+        let result = try await runCLI(["validate", truncated, "SampleData/customers.csv", dir.path("missing.csv")])
         #expect(result.status == 65)
         #expect(result.stderr.contains("error: \(truncated): gzip stream is truncated"))
         #expect(result.stderr.contains("error: \(dir.path("missing.csv")): cannot open: No such file or directory"))
         #expect(result.stdout.contains("SampleData/customers.csv (csv): 41 rows read, 41 valid, 0 rejected"))
     }
 
-    @Test func controlMismatchRefusesTheBatch() throws {
+    @Test func controlMismatchRefusesTheBatch() async throws {
         let dir = try TempDir()
         let path = try dir.write("b.csv", "websiteId,customerId,currency,balance\nweb_1,cus_1,USD,10.00\n")
         try dir.write("b.csv.control.json", #"{"rows":1,"totals":{"USD":{"balance":"10.01"}}}"#)
-        let result = try runCLI(["validate", path])
+        let result = try await runCLI(["validate", path])
         #expect(result.status == 65)
         #expect(result.stdoutLines.suffix(2) == [
             "  control manifest \(path).control.json: MISMATCH — the batch is refused",
@@ -65,17 +65,17 @@ import Ledger
         ])
     }
 
-    @Test func usageErrorsExitSixtyFour() throws {
-        #expect(try runCLI(["validate"]).status == 64)
-        #expect(try runCLI(["validate", "--no-such-flag", "x.csv"]).status == 64)
+    @Test func usageErrorsExitSixtyFour() async throws {
+        #expect(try await runCLI(["validate"]).status == 64)
+        #expect(try await runCLI(["validate", "--no-such-flag", "x.csv"]).status == 64)
     }
 
-    @Test func dbStagesEveryRowOnceAndReusesTheBatch() throws {
+    @Test func dbStagesEveryRowOnceAndReusesTheBatch() async throws {
         let dir = try TempDir()
         let db = dir.path("ledger.sqlite")
-        let first = try runCLI(["validate", "--db", db, "SampleData/bad-rows.csv"])
+        let first = try await runCLI(["validate", "--db", db, "SampleData/bad-rows.csv"])
         #expect(first.status == 3)
-        let second = try runCLI(["validate", "--db", db, "SampleData/bad-rows.csv"])
+        let second = try await runCLI(["validate", "--db", db, "SampleData/bad-rows.csv"])
         #expect(second.status == 3)
         let ledger = try Ledger(path: db)
         let runs = try ledger.runs()
