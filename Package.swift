@@ -67,10 +67,21 @@ let package = Package(
             dependencies: ["CashierModel", "BatchInput", "Ledger", "Throttle", "RebillyClient"],
             swiftSettings: strict
         ),
+        .target(
+            name: "Reconciliation",
+            dependencies: ["CashierModel", "Ledger", "RebillyClient", "Throttle"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Reports",
+            dependencies: ["CashierModel", "Ledger", "Reconciliation"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "CashierBatch",
             dependencies: [
                 "CashierModel", "BatchInput", "Ledger", "Sandbox", "BatchRun", "RebillyClient", "Throttle",
+                "Reconciliation", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -99,6 +110,11 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        .testTarget(
+            name: "ReconciliationTests",
+            dependencies: ["Reconciliation", "Ledger", "CashierModel", "Sandbox", "RebillyClient", "BatchRun"]
+        ),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Reconciliation", "Ledger", "CashierModel"]),
         .testTarget(
             name: "CashierBatchTests",
             dependencies: [

@@ -1,0 +1,1 @@
+// Reconciliation: operator ↔ ledger ↔ Rebilly (issue 5).

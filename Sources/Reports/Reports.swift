@@ -1,0 +1,1 @@
+// Reports: html, md, json, csv, prom from the ledger (issue 5).
