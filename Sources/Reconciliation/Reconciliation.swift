@@ -1,1 +1,0 @@
-// Reconciliation: operator ↔ ledger ↔ Rebilly (issue 5).
