@@ -441,7 +441,7 @@ public final class Ledger: Sendable {
     /// first): the last line of defence against sending twice. Reads
     /// (`get_*`, `list_*`) are always allowed.
     ///
-    /// - Returns: The attempt id to pass to ``recordOutcome(attemptID:httpStatus:latencyMs:error:returnedID:outcome:then:)``.
+    /// - Returns: The attempt id to pass to ``recordOutcome(attemptID:httpStatus:latencyMs:error:returnedID:outcome:then:remoteFigures:)``.
     public func recordIntent(rowID: Int64, runID: Int64, operation: AttemptOperation) throws -> Int64 {
         let at = now()
         return try pool.write { db in
@@ -457,14 +457,18 @@ public final class Ledger: Sendable {
     ///   - httpStatus: nil when no HTTP answer came (timeout, connection error).
     ///   - returnedID: The id the API returned (cashier or deposit request).
     ///   - then: The row transition to apply with it, if any.
+    ///   - remoteFigures: The cashier's figures from the answer (v2), stored in
+    ///     `remote_figures` with source `create`, tied to this attempt's row and run.
     public func recordOutcome(
         attemptID: Int64, httpStatus: Int?, latencyMs: Int?, error: String?,
-        returnedID: String?, outcome: AttemptOutcome, then transition: RowTransition? = nil
+        returnedID: String?, outcome: AttemptOutcome, then transition: RowTransition? = nil,
+        remoteFigures: RemoteFigures? = nil
     ) throws {
         let at = now()
         try pool.write { db in
             try Self.recordOutcome(db, attemptID: attemptID, httpStatus: httpStatus, latencyMs: latencyMs, error: error,
-                                   returnedID: returnedID, outcome: outcome, then: transition, at: at)
+                                   returnedID: returnedID, outcome: outcome, then: transition, at: at,
+                                   remoteFigures: remoteFigures)
         }
     }
 
@@ -503,13 +507,73 @@ public final class Ledger: Sendable {
         guard !breaks.isEmpty else { return }
         let created = now()
         try pool.write { db in
-            let statement = try db.cachedStatement(sql: LedgerSQL.insertBreak)
-            for b in breaks {
+            try Self.insertBreaks(db, runID: runID, breaks, created: created)
+        }
+    }
+
+    /// Replaces the breaks recorded for a run by `breaks`, in one transaction (v2): a
+    /// repeated reconciliation of a run (`reconcile --run ID`) supersedes the previous one.
+    public func replaceBreaks(runID: Int64, _ breaks: [NewBreak]) throws {
+        let created = now()
+        try pool.write { db in
+            try db.cachedStatement(sql: LedgerSQL.deleteBreaksOfRun).execute(arguments: [runID])
+            try Self.insertBreaks(db, runID: runID, breaks, created: created)
+        }
+    }
+
+    static func insertBreaks(_ db: Database, runID: Int64, _ breaks: [NewBreak], created: Date) throws {
+        let statement = try db.cachedStatement(sql: LedgerSQL.insertBreak)
+        for b in breaks {
+            try statement.execute(arguments: [
+                runID, b.websiteID, b.customerID, b.currency, b.field, b.expectedMinor, b.actualMinor,
+                b.exponent, b.lifecycle.rawValue, b.firstSeenRunID, b.firstSeenAt, created, b.rowID, b.detail,
+                b.highPriority, b.source?.rawValue, b.actualText, b.cashierID, b.timesSeen, b.rechecked,
+            ])
+        }
+    }
+
+    // MARK: - Remote figures (v2)
+
+    /// Stores cashier figures read back from the API (or any figures not tied to an
+    /// attempt), all in one transaction.
+    public func recordRemoteFigures(_ entries: [NewRemoteFigures]) throws {
+        guard !entries.isEmpty else { return }
+        let observed = now()
+        try pool.write { db in
+            let statement = try db.cachedStatement(sql: LedgerSQL.insertRemoteFigures)
+            for e in entries {
+                let f = e.figures
                 try statement.execute(arguments: [
-                    runID, b.websiteID, b.customerID, b.currency, b.field, b.expectedMinor, b.actualMinor,
-                    b.exponent, b.lifecycle.rawValue, b.firstSeenRunID, b.firstSeenAt, created, b.rowID, b.detail,
+                    e.rowID, e.runID, e.source.rawValue, f.cashierID, f.httpStatus, f.currency, f.exponent,
+                    f.balanceMinor, f.bonusBalanceMinor, f.pendingPayoutTotalMinor,
+                    f.balanceText, f.bonusBalanceText, f.pendingPayoutTotalText, observed,
                 ])
             }
+        }
+    }
+
+    /// Every figure set stored for a row, oldest first.
+    public func remoteFigures(rowID: Int64) throws -> [RemoteFiguresRecord] {
+        try pool.read { db in
+            try RemoteFiguresRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.remoteFiguresOfRow), arguments: [rowID])
+        }
+    }
+
+    /// Every figure set stored during (or, for read-backs, about) a run, oldest first.
+    public func remoteFigures(runID: Int64) throws -> [RemoteFiguresRecord] {
+        try pool.read { db in
+            try RemoteFiguresRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.remoteFiguresOfRun), arguments: [runID])
+        }
+    }
+
+    /// The most recent figures of each row of a batch that has any, keyed by row id
+    /// (of one source, or of any when `source` is nil).
+    public func latestRemoteFigures(batchID: Int64, source: RemoteFigureSource? = nil) throws -> [Int64: RemoteFiguresRecord] {
+        let raw = source?.rawValue
+        return try pool.read { db in
+            let records = try RemoteFiguresRecord.fetchAll(
+                db.cachedStatement(sql: LedgerSQL.latestRemoteFiguresOfBatch), arguments: [batchID, raw, raw])
+            return Dictionary(records.map { ($0.rowID, $0) }, uniquingKeysWith: { a, b in a.id > b.id ? a : b })
         }
     }
 
@@ -575,16 +639,24 @@ extension Ledger {
         return db.lastInsertedRowID
     }
 
-    /// The body of ``Ledger/recordOutcome(attemptID:httpStatus:latencyMs:error:returnedID:outcome:then:)``.
+    /// The body of ``Ledger/recordOutcome(attemptID:httpStatus:latencyMs:error:returnedID:outcome:then:remoteFigures:)``.
     static func recordOutcome(
         _ db: Database, attemptID: Int64, httpStatus: Int?, latencyMs: Int?, error: String?,
-        returnedID: String?, outcome: AttemptOutcome, then transition: RowTransition?, at: Date
+        returnedID: String?, outcome: AttemptOutcome, then transition: RowTransition?, at: Date,
+        remoteFigures: RemoteFigures? = nil
     ) throws {
         let stamp = at.databaseValue
         try db.cachedStatement(sql: LedgerSQL.recordOutcome).execute(arguments: [
             stamp, httpStatus, latencyMs, error, returnedID, outcome.rawValue, attemptID,
         ])
         if db.changesCount == 0 { throw LedgerError.noSuchAttempt(attemptID) }
+        if let f = remoteFigures {
+            try db.cachedStatement(sql: LedgerSQL.insertRemoteFiguresForAttempt).execute(arguments: [
+                RemoteFigureSource.create.rawValue, f.cashierID, f.httpStatus, f.currency, f.exponent,
+                f.balanceMinor, f.bonusBalanceMinor, f.pendingPayoutTotalMinor,
+                f.balanceText, f.bonusBalanceText, f.pendingPayoutTotalText, stamp, attemptID,
+            ])
+        }
         guard let transition else { return }
         guard let rowID = try Int64.fetchOne(
             db.cachedStatement(sql: LedgerSQL.rowIDOfAttempt), arguments: [attemptID])

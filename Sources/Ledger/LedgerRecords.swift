@@ -154,12 +154,32 @@ public struct NewBreak: Sendable, Equatable {
     public var rowID: Int64?
     /// Free text (e.g. the duplicated deposit request ids).
     public var detail: String?
+    /// High priority (v2): a `pendingPayoutTotal` break bounds what a customer can reverse-withdraw.
+    public var highPriority: Bool
+    /// Where Rebilly's figure came from (v2): `create` (the ledger's recorded reply) or `readback`; nil when not applicable.
+    public var source: RemoteFigureSource?
+    /// Rebilly's figure exactly as it wrote it (v2).
+    public var actualText: String?
+    /// Rebilly's cashier id (v2).
+    public var cashierID: String?
+    /// Reconciliations in a row that found the break open, this one included (v2; 1 for a new break).
+    public var timesSeen: Int
+    /// `false` when the break was carried forward without looking at the cashier again (v2).
+    public var rechecked: Bool
 
     public init(
         websiteID: String, customerID: String, currency: String, field: String,
         expectedMinor: Int64?, actualMinor: Int64?, exponent: Int, lifecycle: BreakLifecycle,
-        firstSeenRunID: Int64, firstSeenAt: Date, rowID: Int64? = nil, detail: String? = nil
+        firstSeenRunID: Int64, firstSeenAt: Date, rowID: Int64? = nil, detail: String? = nil,
+        highPriority: Bool = false, source: RemoteFigureSource? = nil, actualText: String? = nil,
+        cashierID: String? = nil, timesSeen: Int = 1, rechecked: Bool = true
     ) {
+        self.highPriority = highPriority
+        self.source = source
+        self.actualText = actualText
+        self.cashierID = cashierID
+        self.timesSeen = timesSeen
+        self.rechecked = rechecked
         self.websiteID = websiteID
         self.customerID = customerID
         self.currency = currency
@@ -192,12 +212,89 @@ public struct BreakRecord: Sendable, Equatable, Hashable {
     public var createdAt: Date
     public var rowID: Int64?
     public var detail: String?
+    /// See ``NewBreak/highPriority`` (v2).
+    public var highPriority: Bool
+    /// See ``NewBreak/source`` (v2).
+    public var source: RemoteFigureSource?
+    /// See ``NewBreak/actualText`` (v2).
+    public var actualText: String?
+    /// See ``NewBreak/cashierID`` (v2).
+    public var cashierID: String?
+    /// See ``NewBreak/timesSeen`` (v2).
+    public var timesSeen: Int
+    /// See ``NewBreak/rechecked`` (v2).
+    public var rechecked: Bool
 
     /// actual − expected in minor units, when both are known.
     public var differenceMinor: Int64? {
         guard let e = expectedMinor, let a = actualMinor else { return nil }
         return a - e
     }
+}
+
+/// A cashier's three figures as Rebilly reported them (v2, `remote_figures`): exact
+/// text as written by the API and, when the text is a valid amount of the currency,
+/// INTEGER minor units at `exponent`. A nil text means the member was absent or null.
+public struct RemoteFigures: Sendable, Equatable, Hashable {
+    /// Rebilly's cashier id.
+    public var cashierID: String?
+    /// The HTTP status of the answer (201 created, 200 retrieved / read back).
+    public var httpStatus: Int?
+    /// ISO 4217 code of the cashier.
+    public var currency: String?
+    /// The currency's minor-unit exponent, when known.
+    public var exponent: Int?
+    public var balanceMinor: Int64?
+    public var bonusBalanceMinor: Int64?
+    public var pendingPayoutTotalMinor: Int64?
+    public var balanceText: String?
+    public var bonusBalanceText: String?
+    public var pendingPayoutTotalText: String?
+
+    public init(
+        cashierID: String?, httpStatus: Int?, currency: String?, exponent: Int?,
+        balanceMinor: Int64?, bonusBalanceMinor: Int64?, pendingPayoutTotalMinor: Int64?,
+        balanceText: String?, bonusBalanceText: String?, pendingPayoutTotalText: String?
+    ) {
+        self.cashierID = cashierID
+        self.httpStatus = httpStatus
+        self.currency = currency
+        self.exponent = exponent
+        self.balanceMinor = balanceMinor
+        self.bonusBalanceMinor = bonusBalanceMinor
+        self.pendingPayoutTotalMinor = pendingPayoutTotalMinor
+        self.balanceText = balanceText
+        self.bonusBalanceText = bonusBalanceText
+        self.pendingPayoutTotalText = pendingPayoutTotalText
+    }
+}
+
+/// Figures to store for a row without an attempt (a reconciliation read-back).
+public struct NewRemoteFigures: Sendable, Equatable {
+    public var rowID: Int64
+    /// The run being reconciled.
+    public var runID: Int64
+    public var source: RemoteFigureSource
+    public var figures: RemoteFigures
+
+    public init(rowID: Int64, runID: Int64, source: RemoteFigureSource, figures: RemoteFigures) {
+        self.rowID = rowID
+        self.runID = runID
+        self.source = source
+        self.figures = figures
+    }
+}
+
+/// Stored figures of one cashier reply (`remote_figures` table, v2).
+public struct RemoteFiguresRecord: Sendable, Equatable, Hashable {
+    public var id: Int64
+    public var rowID: Int64
+    public var runID: Int64
+    /// The attempt whose answer carried them (create); nil for a read-back.
+    public var attemptID: Int64?
+    public var source: RemoteFigureSource
+    public var observedAt: Date
+    public var figures: RemoteFigures
 }
 
 /// Per-run row accounting for one batch: `read == done + skippedDone + rejected + failed + inDoubt + open`.
@@ -321,6 +418,31 @@ extension BreakRecord: FetchableRecord {
         createdAt = row["created_at"]
         rowID = row["row_id"]
         detail = row["detail"]
+        highPriority = row["high_priority"]
+        let sourceText: String? = row["source"]
+        source = try sourceText.map { try decodeEnum($0) }
+        actualText = row["actual_text"]
+        cashierID = row["cashier_id"]
+        timesSeen = row["times_seen"]
+        rechecked = row["rechecked"]
+    }
+}
+
+extension RemoteFiguresRecord: FetchableRecord {
+    public init(row: Row) throws {
+        id = row["id"]
+        rowID = row["row_id"]
+        runID = row["run_id"]
+        attemptID = row["attempt_id"]
+        source = try decodeEnum(row["source"])
+        observedAt = row["observed_at"]
+        figures = RemoteFigures(
+            cashierID: row["cashier_id"], httpStatus: row["http_status"], currency: row["currency"],
+            exponent: row["exponent"],
+            balanceMinor: row["balance_minor"], bonusBalanceMinor: row["bonus_balance_minor"],
+            pendingPayoutTotalMinor: row["pending_payout_total_minor"],
+            balanceText: row["balance_text"], bonusBalanceText: row["bonus_balance_text"],
+            pendingPayoutTotalText: row["pending_payout_total_text"])
     }
 }
 

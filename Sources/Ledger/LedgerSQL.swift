@@ -136,14 +136,43 @@ enum LedgerSQL {
     static let insertBreak = """
         INSERT INTO breaks (run_id, website_id, customer_id, currency, field, expected_minor,
                             actual_minor, exponent, lifecycle, first_seen_run_id, first_seen_at,
-                            created_at, row_id, detail)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            created_at, row_id, detail,
+                            high_priority, source, actual_text, cashier_id, times_seen, rechecked)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
+    /// A repeated reconciliation of a run supersedes the breaks it recorded before.
+    static let deleteBreaksOfRun = "DELETE FROM breaks WHERE run_id = ?"
     static let breaksOfRun = "SELECT * FROM breaks WHERE run_id = ? ORDER BY id"
     /// The breaks of the most recent earlier run that recorded any.
     static let previousBreaks = """
         SELECT * FROM breaks
         WHERE run_id = (SELECT max(run_id) FROM breaks WHERE run_id < ?)
         ORDER BY id
+        """
+
+    // MARK: remote figures (v2)
+
+    /// The figures of a cashier reply, tied to the attempt that got it (row and run from the attempt).
+    static let insertRemoteFiguresForAttempt = """
+        INSERT INTO remote_figures (row_id, run_id, attempt_id, source, cashier_id, http_status, currency, exponent,
+                                    balance_minor, bonus_balance_minor, pending_payout_total_minor,
+                                    balance_text, bonus_balance_text, pending_payout_total_text, observed_at)
+        SELECT row_id, run_id, id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM attempts WHERE id = ?
+        """
+    static let insertRemoteFigures = """
+        INSERT INTO remote_figures (row_id, run_id, attempt_id, source, cashier_id, http_status, currency, exponent,
+                                    balance_minor, bonus_balance_minor, pending_payout_total_minor,
+                                    balance_text, bonus_balance_text, pending_payout_total_text, observed_at)
+        VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    static let remoteFiguresOfRow = "SELECT * FROM remote_figures WHERE row_id = ? ORDER BY id"
+    static let remoteFiguresOfRun = "SELECT * FROM remote_figures WHERE run_id = ? ORDER BY id"
+    /// The most recent figures of every row of a batch that has any (optionally of one source).
+    static let latestRemoteFiguresOfBatch = """
+        SELECT f.* FROM remote_figures f
+        WHERE f.id IN (SELECT max(g.id) FROM remote_figures g JOIN rows r ON r.id = g.row_id
+                       WHERE r.batch_id = ? AND (? IS NULL OR g.source = ?)
+                       GROUP BY g.row_id)
+        ORDER BY f.row_id
         """
 }

@@ -14,6 +14,9 @@ enum LedgerSchema {
         migrator.registerMigration("v1") { db in
             for sql in v1 { try db.execute(sql: sql) }
         }
+        migrator.registerMigration("v2") { db in
+            for sql in v2 { try db.execute(sql: sql) }
+        }
         return migrator
     }
 
@@ -126,5 +129,48 @@ enum LedgerSchema {
         """,
         "CREATE INDEX breaks_run ON breaks(run_id)",
         "CREATE INDEX breaks_key ON breaks(website_id, customer_id, currency, field)",
+    ]
+
+    /// v2 (issue 5, reconciliation): what Rebilly said about each cashier, and the break
+    /// details the lifecycle and the reports need.
+    ///
+    /// - `remote_figures`: one row per cashier reply whose figures were kept — the
+    ///   `POST /cashiers` answer recorded with the attempt's outcome (`source = 'create'`)
+    ///   or a reconciliation read-back `GET /cashiers/{id}` (`source = 'readback'`). Money
+    ///   as INTEGER minor units at `exponent` (NULL when Rebilly's text is not a valid
+    ///   amount of the currency, or absent) plus the exact text as Rebilly wrote it.
+    /// - `breaks` gains `high_priority` (1 for `pendingPayoutTotal`), `source`
+    ///   (`create` = figures from the ledger, `readback`), `actual_text` (Rebilly's exact
+    ///   text), `cashier_id`, `times_seen` (reconciliations in a row that found it open)
+    ///   and `rechecked` (0 when carried forward without looking at the cashier again).
+    static let v2: [String] = [
+        """
+        CREATE TABLE remote_figures (
+            id                          INTEGER PRIMARY KEY AUTOINCREMENT,
+            row_id                      INTEGER NOT NULL REFERENCES rows(id) ON DELETE CASCADE,
+            run_id                      INTEGER NOT NULL REFERENCES runs(id),
+            attempt_id                  INTEGER REFERENCES attempts(id) ON DELETE SET NULL,
+            source                      TEXT    NOT NULL CHECK (source IN ('create', 'readback')),
+            cashier_id                  TEXT,
+            http_status                 INTEGER,
+            currency                    TEXT,
+            exponent                    INTEGER CHECK (exponent BETWEEN 0 AND 4),
+            balance_minor               INTEGER,
+            bonus_balance_minor         INTEGER,
+            pending_payout_total_minor  INTEGER,
+            balance_text                TEXT,
+            bonus_balance_text          TEXT,
+            pending_payout_total_text   TEXT,
+            observed_at                 TEXT    NOT NULL
+        )
+        """,
+        "CREATE INDEX remote_figures_row ON remote_figures(row_id, id)",
+        "CREATE INDEX remote_figures_run ON remote_figures(run_id)",
+        "ALTER TABLE breaks ADD COLUMN high_priority INTEGER NOT NULL DEFAULT 0 CHECK (high_priority IN (0, 1))",
+        "ALTER TABLE breaks ADD COLUMN source TEXT CHECK (source IN ('create', 'readback'))",
+        "ALTER TABLE breaks ADD COLUMN actual_text TEXT",
+        "ALTER TABLE breaks ADD COLUMN cashier_id TEXT",
+        "ALTER TABLE breaks ADD COLUMN times_seen INTEGER NOT NULL DEFAULT 1 CHECK (times_seen >= 1)",
+        "ALTER TABLE breaks ADD COLUMN rechecked INTEGER NOT NULL DEFAULT 1 CHECK (rechecked IN (0, 1))",
     ]
 }

@@ -72,16 +72,19 @@ public final class LedgerWriter: Sendable {
         }
     }
 
-    /// Async, group-committed ``Ledger/recordOutcome(attemptID:httpStatus:latencyMs:error:returnedID:outcome:then:)``:
+    /// Async, group-committed ``Ledger/recordOutcome(attemptID:httpStatus:latencyMs:error:returnedID:outcome:then:remoteFigures:)``:
     /// the outcome and the optional row transition in one savepoint of the group transaction.
+    /// `remoteFigures` (v2): the cashier's figures from the answer, stored with it.
     public func recordOutcome(
         attemptID: Int64, httpStatus: Int?, latencyMs: Int?, error: String?,
-        returnedID: String?, outcome: AttemptOutcome, then transition: RowTransition? = nil
+        returnedID: String?, outcome: AttemptOutcome, then transition: RowTransition? = nil,
+        remoteFigures: RemoteFigures? = nil
     ) async throws {
         let at = ledger.now()
         try await submit { db in
             try Ledger.recordOutcome(db, attemptID: attemptID, httpStatus: httpStatus, latencyMs: latencyMs, error: error,
-                                     returnedID: returnedID, outcome: outcome, then: transition, at: at)
+                                     returnedID: returnedID, outcome: outcome, then: transition, at: at,
+                                     remoteFigures: remoteFigures)
         }
     }
 

@@ -1,0 +1,630 @@
+import CashierModel
+import Foundation
+import Ledger
+import RebillyClient
+import Throttle
+
+/// Reconciles a run: the operator's figures (the batch rows in the ledger) against what
+/// Rebilly holds, exactly, in minor units; records the breaks with their lifecycle in
+/// the ledger and returns a ``ReconciliationReport``.
+///
+/// - ``reconcileFromLedger(runID:record:)`` makes no call: Rebilly's figures are the ones
+///   the ledger holds — the `POST /cashiers` answer the sender recorded (a 200 "retrieved"
+///   cashier keeps its OLD figures, which is what this catches), or a later read-back.
+///   `run` ends with it.
+/// - ``reconcileWithReadBack(runID:client:limiter:record:)`` reads every cashier back
+///   (`GET /cashiers/{id}`, through the shared rate limiter), stores what it read, and also
+///   checks the deposit requests (exactly one per `done` row). `reconcile` runs it.
+///
+/// Breaks are recorded under `runID`, replacing any this run recorded before (a repeated
+/// reconciliation supersedes the earlier one). The lifecycle baseline is the most recent
+/// EARLIER run that recorded breaks. Ledger calls are synchronous and short.
+public struct Reconciler: Sendable {
+    /// The ledger to read from and record into.
+    public let ledger: Ledger
+    /// The time source (`reconciledAt`, first-seen dates); tests inject a fixed clock.
+    public var clock: @Sendable () -> Date
+    /// Read-back calls in flight at once (each still takes a token from the limiter).
+    public var readBackConcurrency: Int = 4
+    /// Attempts per read-back call (429, 5xx, timeouts) before falling back to the ledger's figures.
+    public var maxAttempts: Int = 4
+    /// Backoff between read-back attempts.
+    public var backoff = Backoff(base: .milliseconds(100), cap: .seconds(10))
+    /// A listed deposit request counts for a row when created no earlier than this margin
+    /// before the row's first deposit attempt (clock skew; the sender adopts with the same margin).
+    public var depositSkewSeconds: Double = 300
+
+    /// - Parameters:
+    ///   - ledger: An open ledger (shared with the run, if any).
+    ///   - clock: The time source.
+    public init(ledger: Ledger, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.ledger = ledger
+        self.clock = clock
+    }
+
+    // MARK: - Entry points
+
+    /// Reconciles run `runID` from the ledger alone (no network).
+    ///
+    /// - Parameter record: Record the breaks in the ledger (replacing the run's earlier
+    ///   ones). Pass `false` to only compute the report (e.g. to rewrite reports).
+    public func reconcileFromLedger(runID: Int64, record: Bool = true) throws -> ReconciliationReport {
+        let scan = try scanRun(runID)
+        var observed: [CashierKey: Observation] = [:]
+        for (key, cashier) in scan.cashiers {
+            if let stored = cashier.stored { observed[key] = Observation(figures: stored.figures, source: .ledger, detail: nil) }
+        }
+        return try finish(runID: runID, scan: scan, observed: observed, deposits: nil, source: .ledger,
+                          readBackRequests: 0, readBackFailures: 0, record: record)
+    }
+
+    /// Reconciles run `runID` against a read-back of every cashier (`GET /cashiers/{id}`),
+    /// and checks the deposit requests of its `done` rows
+    /// (`GET /deposit-requests?filter=customerId:…;websiteId:…`). Every call first takes a
+    /// token from `limiter`. What was read is stored (`remote_figures`, source `readback`).
+    ///
+    /// A cashier whose read-back still fails after ``maxAttempts`` is compared with the
+    /// ledger's figures instead (counted in ``ReconciliationCounts/readBackFailures``).
+    /// A 404 is a break on each figure (Rebilly does not hold the cashier).
+    ///
+    /// - Throws: `RebillyError` when the API refuses the credentials (401/403); ledger errors.
+    public func reconcileWithReadBack(runID: Int64, client: RebillyClient, limiter: RateLimiter,
+                                      record: Bool = true) async throws -> ReconciliationReport {
+        let scan = try scanRun(runID)
+        let calls = CallCounter()
+
+        // 1. Read every cashier back, a few at a time.
+        let targets = scan.cashiers.values.filter { $0.cashierID != nil }.sorted { $0.rowID < $1.rowID }
+        var read: [CashierKey: ReadBack] = [:]
+        try await withThrowingTaskGroup(of: (CashierKey, ReadBack).self) { group in
+            var iterator = targets.makeIterator()
+            var inFlight = 0
+            func addNext() -> Bool {
+                guard let target = iterator.next(), let id = target.cashierID else { return false }
+                let key = target.key
+                group.addTask { (key, try await self.readBack(cashierID: id, client: client, limiter: limiter, calls: calls)) }
+                return true
+            }
+            while inFlight < max(1, readBackConcurrency), addNext() { inFlight += 1 }
+            while let (key, result) = try await group.next() {
+                read[key] = result
+                if addNext() { continue }
+            }
+        }
+
+        var observed: [CashierKey: Observation] = [:]
+        var failures = 0
+        var toStore: [NewRemoteFigures] = []
+        for (key, cashier) in scan.cashiers {
+            switch read[key] {
+            case let .found(result)?:
+                let figures = Self.figures(result.cashier, httpStatus: result.status, exponent: cashier.exponent)
+                observed[key] = Observation(figures: figures, source: .readBack, detail: nil)
+                toStore.append(NewRemoteFigures(rowID: cashier.rowID, runID: runID, source: .readback, figures: figures))
+            case let .notFound(status, message)?:
+                observed[key] = Observation(figures: nil, source: .readBack,
+                                            detail: "GET /cashiers/\(cashier.cashierID ?? "?") answered \(status): \(message)")
+            case let .failed(why)?:
+                failures += 1
+                if let stored = cashier.stored {
+                    observed[key] = Observation(figures: stored.figures, source: .ledger,
+                                                detail: "read-back failed (\(why)); compared with the ledger's figures")
+                }
+            case nil:
+                if let stored = cashier.stored { observed[key] = Observation(figures: stored.figures, source: .ledger, detail: nil) }
+            }
+        }
+        try ledger.recordRemoteFigures(toStore)
+
+        // 2. Deposit requests: exactly one per done row.
+        let deposits = try await checkDeposits(scan: scan, client: client, limiter: limiter, calls: calls)
+
+        return try finish(runID: runID, scan: scan, observed: observed, deposits: deposits, source: .readBack,
+                          readBackRequests: calls.cashierCalls, readBackFailures: failures, record: record)
+    }
+
+    // MARK: - Scanning the run's rows
+
+    /// (websiteId, customerId, currency): one cashier.
+    struct CashierKey: Hashable, Comparable {
+        var websiteID: String
+        var customerID: String
+        var currency: String
+
+        static func < (a: CashierKey, b: CashierKey) -> Bool {
+            (a.websiteID, a.customerID, a.currency) < (b.websiteID, b.customerID, b.currency)
+        }
+    }
+
+    /// (websiteId, currency): one line of the totals.
+    struct TotalsKey: Hashable {
+        var websiteID: String
+        var currency: String
+    }
+
+    /// The latest row of the run for one cashier, with the operator's figures.
+    struct ExpectedCashier {
+        var key: CashierKey
+        var rowID: Int64
+        var exponent: Int
+        var cashierID: String?
+        /// balance, bonusBalance, pendingPayoutTotal in minor units (absent = 0).
+        var expected: [Int64]
+        /// The most recent figures the ledger holds for the row.
+        var stored: RemoteFiguresRecord?
+    }
+
+    /// A done row whose deposit request is checked.
+    struct DoneRow {
+        var key: CashierKey
+        var rowID: Int64
+        var exponent: Int
+        var cashierID: String?
+        var depositRequestID: String?
+    }
+
+    struct TotalsAccumulator {
+        var exponent: Int
+        var inputRows = 0
+        var sentRows = 0
+        var compared = 0
+        var input: [Int128] = [0, 0, 0]
+        var sent: [Int128] = [0, 0, 0]
+        var rebilly: [Int128] = [0, 0, 0]
+        var net: [Int128] = [0, 0, 0]
+        var gross: [Int128] = [0, 0, 0]
+    }
+
+    struct RunScan {
+        var accounting: [BatchAccountingCheck] = []
+        var totals: [TotalsKey: TotalsAccumulator] = [:]
+        var cashiers: [CashierKey: ExpectedCashier] = [:]
+        var doneRows: [DoneRow] = []
+        var inputRows = 0
+        /// Valid rows whose payload could not be read (never expected; not compared).
+        var unreadable = 0
+    }
+
+    func scanRun(_ runID: Int64) throws -> RunScan {
+        guard try ledger.run(id: runID) != nil else { throw LedgerError.noSuchRun(runID) }
+        var scan = RunScan()
+        for batch in try ledger.batches(runID: runID) {
+            scan.accounting.append(try accountingCheck(runID: runID, batch: batch))
+            // A refused batch (control totals) sent nothing: it is in the accounting, not in the money.
+            guard batch.controlVerdict != .mismatch else { continue }
+            let stored = try ledger.latestRemoteFigures(batchID: batch.id)
+            try ledger.forEachRow(batchID: batch.id) { row in
+                guard let payload = row.payloadJSON, let website = row.websiteID, let customer = row.customerID,
+                      let code = row.currency, let currency = Currency(code: code) else { return }
+                guard let expected = Self.expectedFigures(payload, exponent: currency.exponent) else {
+                    scan.unreadable += 1
+                    return
+                }
+                scan.inputRows += 1
+                let key = CashierKey(websiteID: website, customerID: customer, currency: code)
+                let tkey = TotalsKey(websiteID: website, currency: code)
+                var totals = scan.totals[tkey] ?? TotalsAccumulator(exponent: currency.exponent)
+                totals.inputRows += 1
+                for i in 0..<3 { totals.input[i] += Int128(expected[i]) }
+                if row.state == .done {
+                    totals.sentRows += 1
+                    for i in 0..<3 { totals.sent[i] += Int128(expected[i]) }
+                    scan.doneRows.append(DoneRow(key: key, rowID: row.id, exponent: currency.exponent,
+                                                 cashierID: row.cashierID, depositRequestID: row.depositRequestID))
+                }
+                scan.totals[tkey] = totals
+                // The cashier: the latest row of the run for this key that has one.
+                if let cashierID = row.cashierID, (scan.cashiers[key]?.rowID ?? 0) < row.id {
+                    scan.cashiers[key] = ExpectedCashier(key: key, rowID: row.id, exponent: currency.exponent,
+                                                         cashierID: cashierID, expected: expected, stored: stored[row.id])
+                }
+            }
+        }
+        return scan
+    }
+
+    /// The batch's three figures from `rows.payload_json` (`{"cashier":{"balance":"…",…}}`), absent = 0.
+    static func expectedFigures(_ payload: String, exponent: Int) -> [Int64]? {
+        guard let json = try? JSONParser.parse(payload), let cashier = json["cashier"] else { return nil }
+        var out: [Int64] = []
+        for figure in ReconciledFigure.allCases {
+            switch cashier[figure.rawValue] {
+            case nil, .null?: out.append(0)
+            case let value?:
+                guard let text = value.stringValue ?? value.numberText,
+                      case let .success(amount) = Amount.parse(Substring(text), exponent: exponent) else { return nil }
+                out.append(amount.minorUnits)
+            }
+        }
+        return out
+    }
+
+    func accountingCheck(runID: Int64, batch: BatchRecord) throws -> BatchAccountingCheck {
+        let a = try ledger.accounting(runID: runID, batchID: batch.id)
+        var problems: [String] = []
+        if !batch.isStaged {
+            problems.append("staging did not finish: \(a.read) rows in the ledger, the file's row count is unknown")
+        } else if batch.rowCount != a.read {
+            problems.append("\(batch.rowCount) records read from the file but \(a.read) rows in the ledger")
+        }
+        if a.unfinished > 0 {
+            let why = batch.controlVerdict == .mismatch ? " (batch refused: control totals did not match)" : ""
+            problems.append("\(a.unfinished) row\(a.unfinished == 1 ? "" : "s") unfinished (pending or cashier_created)\(why)")
+        }
+        let parts = a.done + a.skippedDone + a.rejected + a.failed + a.inDoubt + a.unfinished
+        if parts != a.read {
+            problems.append("the states add up to \(parts), not \(a.read)")
+        }
+        return BatchAccountingCheck(
+            batchID: batch.id, sha256: batch.sha256, path: batch.path, read: batch.isStaged ? batch.rowCount : a.read,
+            staged: a.read, done: a.done, skipped: a.skippedDone, rejected: a.rejected, failed: a.failed,
+            inDoubt: a.inDoubt, unfinished: a.unfinished, holds: problems.isEmpty, problems: problems)
+    }
+
+    // MARK: - Read-back
+
+    /// What Rebilly answered for one cashier.
+    enum ReadBack: Sendable {
+        case found(CashierResult)
+        /// 404 or another 4xx: Rebilly does not hold it.
+        case notFound(status: Int, message: String)
+        /// Retries exhausted.
+        case failed(String)
+    }
+
+    /// Rebilly's figures to compare with, and where they came from.
+    struct Observation {
+        /// nil: Rebilly does not hold the cashier (every figure is a break).
+        var figures: RemoteFigures?
+        var source: FigureSource
+        var detail: String?
+    }
+
+    final class CallCounter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var cashiers = 0
+        private var lists = 0
+        func cashierCall() { lock.withLock { cashiers += 1 } }
+        func listCall() { lock.withLock { lists += 1 } }
+        var cashierCalls: Int { lock.withLock { cashiers } }
+        var listCalls: Int { lock.withLock { lists } }
+    }
+
+    func readBack(cashierID: String, client: RebillyClient, limiter: RateLimiter, calls: CallCounter) async throws -> ReadBack {
+        var attempt = 0
+        while true {
+            attempt += 1
+            try await limiter.acquire()
+            calls.cashierCall()
+            do {
+                let result = try await client.getCashier(id: cashierID)
+                await limiter.onSuccess()
+                return .found(result)
+            } catch {
+                switch error.classification {
+                case .fatal: throw error
+                case .rejected: return .notFound(status: error.status ?? 0, message: error.description)
+                case .retryable:
+                    try await pauseAfter(error, limiter: limiter)
+                    if attempt >= maxAttempts { return .failed(error.description) }
+                    try await Task.sleep(for: backoff.delay(attempt: attempt - 1))
+                }
+            }
+        }
+    }
+
+    private func pauseAfter(_ error: RebillyError, limiter: RateLimiter) async throws {
+        if error.status == 429 || error.status == 503 {
+            if let instant = error.rateLimit.retryAfter { await limiter.pause(until: instant) }
+            await limiter.onThrottled()
+        }
+    }
+
+    static func figures(_ cashier: Cashier, httpStatus: Int, exponent: Int) -> RemoteFigures {
+        RemoteFigures(
+            cashierID: cashier.id, httpStatus: httpStatus, currency: cashier.currency, exponent: exponent,
+            balanceMinor: cashier.balance?.amount?.minorUnits, bonusBalanceMinor: cashier.bonusBalance?.amount?.minorUnits,
+            pendingPayoutTotalMinor: cashier.pendingPayoutTotal?.amount?.minorUnits,
+            balanceText: cashier.balance?.text, bonusBalanceText: cashier.bonusBalance?.text,
+            pendingPayoutTotalText: cashier.pendingPayoutTotal?.text)
+    }
+
+    // MARK: - Deposit requests
+
+    struct DepositOutcome {
+        var checks: DepositRequestChecks
+        /// Current deposit breaks (lifecycle not yet decided).
+        var findings: [Finding]
+        /// Cashier keys whose deposit requests were looked at.
+        var checkedKeys: Set<CashierKey>
+    }
+
+    func checkDeposits(scan: RunScan, client: RebillyClient, limiter: RateLimiter, calls: CallCounter) async throws -> DepositOutcome {
+        var checks = DepositRequestChecks(checkedRows: 0, matched: 0, missing: 0, duplicated: 0, notApplicable: 0, unverified: 0)
+        var findings: [Finding] = []
+        var checked = Set<CashierKey>()
+        var lists: [String: [DepositRequest]?] = [:]   // websiteId␟customerId → items (nil: the list failed)
+        for row in scan.doneRows.sorted(by: { $0.rowID < $1.rowID }) {
+            guard let recorded = row.depositRequestID else { checks.notApplicable += 1; continue }
+            let listKey = row.key.websiteID + "\u{1F}" + row.key.customerID
+            if lists[listKey] == nil {
+                lists[listKey] = .some(try await listAll(customerID: row.key.customerID, websiteID: row.key.websiteID,
+                                                         client: client, limiter: limiter, calls: calls))
+            }
+            guard let items = lists[listKey] ?? nil else { checks.unverified += 1; continue }
+            checks.checkedRows += 1
+            checked.insert(row.key)
+            let since = try ledger.attempts(rowID: row.rowID)
+                .filter { $0.operation == .createDepositRequest }.map(\.requestedAt).min()
+            let mine = items.filter { item in
+                guard item.currency == row.key.currency else { return false }
+                guard let since else { return true }
+                guard let created = item.createdTime.flatMap(Self.parseTime) else { return true }
+                return created.timeIntervalSince(since) >= -depositSkewSeconds
+            }.sorted { ($0.createdTime ?? "", $0.id) < ($1.createdTime ?? "", $1.id) }
+            let ids = mine.map(\.id)
+            var finding = Finding(key: row.key, field: .depositRequestMissing, exponent: row.exponent, expected: nil,
+                                  actual: nil, actualText: nil, rowID: row.rowID, cashierID: row.cashierID,
+                                  source: .readBack, detail: nil, countExpected: 1, countActual: mine.count)
+            if mine.count == 1, ids[0] == recorded {
+                checks.matched += 1
+                continue
+            } else if mine.count > 1 {
+                checks.duplicated += 1
+                finding.field = .depositRequestDuplicate
+                finding.detail = "expected 1 deposit request, Rebilly lists \(mine.count): \(ids.joined(separator: ", ")) (recorded \(recorded))"
+            } else if mine.isEmpty {
+                checks.missing += 1
+                finding.detail = "expected deposit request \(recorded), Rebilly lists none"
+            } else {
+                checks.missing += 1
+                finding.detail = "expected deposit request \(recorded), Rebilly lists \(ids[0]) instead"
+            }
+            findings.append(finding)
+        }
+        return DepositOutcome(checks: checks, findings: findings, checkedKeys: checked)
+    }
+
+    /// Every deposit request of a customer on a website (all pages); nil when the call keeps failing.
+    func listAll(customerID: String, websiteID: String, client: RebillyClient, limiter: RateLimiter,
+                 calls: CallCounter) async throws -> [DepositRequest]? {
+        var items: [DepositRequest] = []
+        var offset = 0
+        let limit = 100
+        while true {
+            var attempt = 0
+            var page: DepositRequestPage?
+            while page == nil {
+                attempt += 1
+                try await limiter.acquire()
+                calls.listCall()
+                do {
+                    page = try await client.listDepositRequests(customerId: customerID, websiteId: websiteID,
+                                                                limit: limit, offset: offset)
+                    await limiter.onSuccess()
+                } catch {
+                    switch error.classification {
+                    case .fatal: throw error
+                    case .rejected: return nil
+                    case .retryable:
+                        try await pauseAfter(error, limiter: limiter)
+                        if attempt >= maxAttempts { return nil }
+                        try await Task.sleep(for: backoff.delay(attempt: attempt - 1))
+                    }
+                }
+            }
+            guard let page else { return nil }
+            items += page.items
+            offset += page.items.count
+            if page.items.count < limit || offset >= (page.total ?? offset) || offset >= 1000 { return items }
+        }
+    }
+
+    static func parseTime(_ text: String) -> Date? {
+        if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
+        return try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
+    }
+
+    // MARK: - Comparing, lifecycle, recording
+
+    /// A difference found now (before its lifecycle is decided).
+    struct Finding {
+        var key: CashierKey
+        var field: BreakField
+        var exponent: Int
+        var expected: Int64?
+        var actual: Int64?
+        var actualText: String?
+        var rowID: Int64?
+        var cashierID: String?
+        var source: FigureSource?
+        var detail: String?
+        /// Deposit breaks: requests expected (1) and found.
+        var countExpected: Int? = nil
+        var countActual: Int? = nil
+    }
+
+    struct BreakKey: Hashable {
+        var cashier: CashierKey
+        var field: String
+    }
+
+    func finish(runID: Int64, scan: RunScan, observed: [CashierKey: Observation], deposits: DepositOutcome?,
+                source: FigureSource, readBackRequests: Int, readBackFailures: Int, record: Bool) throws -> ReconciliationReport {
+        let now = clock()
+        var totals = scan.totals
+        var findings: [Finding] = []
+        var comparedKeys = Set<CashierKey>()
+
+        // 1. Compare every cashier, figure by figure.
+        for key in scan.cashiers.keys.sorted() {
+            guard let cashier = scan.cashiers[key], let observation = observed[key] else { continue }
+            comparedKeys.insert(key)
+            let tkey = TotalsKey(websiteID: key.websiteID, currency: key.currency)
+            totals[tkey]?.compared += 1
+            for (i, figure) in ReconciledFigure.allCases.enumerated() {
+                let expected = cashier.expected[i]
+                var actual: Int64?
+                var text: String?
+                var detail = observation.detail
+                if let figures = observation.figures {
+                    (actual, text) = Self.pick(figure, figures)
+                    if text == nil {
+                        actual = 0  // absent means 0, as in the batch
+                    } else if actual == nil {
+                        detail = "Rebilly reported \(figure.rawValue) \"\(text ?? "")\", not a valid \(key.currency) amount"
+                    } else if figures.exponent != nil, figures.exponent != cashier.exponent {
+                        actual = nil
+                        detail = "Rebilly's figures are at exponent \(figures.exponent ?? -1), \(key.currency) has \(cashier.exponent)"
+                    }
+                }
+                if let actual {
+                    let diff = Int128(actual) - Int128(expected)
+                    totals[tkey]?.rebilly[i] += Int128(actual)
+                    totals[tkey]?.net[i] += diff
+                    totals[tkey]?.gross[i] += diff < 0 ? -diff : diff
+                    if diff == 0 { continue }
+                }
+                findings.append(Finding(key: key, field: BreakField(rawValue: figure.rawValue)!, exponent: cashier.exponent,
+                                        expected: expected, actual: actual, actualText: text, rowID: cashier.rowID,
+                                        cashierID: cashier.cashierID, source: observation.source, detail: detail))
+            }
+        }
+        if let deposits { findings += deposits.findings }
+
+        // 2. The lifecycle against the baseline (the most recent earlier run that recorded breaks).
+        let previous = try ledger.previousBreaks(beforeRunID: runID)
+        let baselineRunID = previous.first?.runID
+        var open: [BreakKey: BreakRecord] = [:]
+        for b in previous where b.lifecycle != .resolved {
+            open[BreakKey(cashier: CashierKey(websiteID: b.websiteID, customerID: b.customerID, currency: b.currency), field: b.field)] = b
+        }
+        var breaks: [ReconciliationBreak] = []
+        var seen = Set<BreakKey>()
+        for f in findings {
+            let bkey = BreakKey(cashier: f.key, field: f.field.rawValue)
+            guard seen.insert(bkey).inserted else { continue }
+            let before = open[bkey]
+            breaks.append(Self.makeBreak(
+                f, lifecycle: before == nil ? .new : .persisting,
+                firstSeenRunID: before?.firstSeenRunID ?? runID, firstSeenAt: before?.firstSeenAt ?? now,
+                timesSeen: (before?.timesSeen ?? 0) + 1, rechecked: true, now: now))
+        }
+        for (bkey, b) in open.sorted(by: { $0.value.id < $1.value.id }) where !seen.contains(bkey) {
+            let field = BreakField(rawValue: b.field)
+            let checked: Bool
+            if let field, field.isDepositRequest {
+                checked = deposits?.checkedKeys.contains(bkey.cashier) ?? false
+            } else {
+                checked = comparedKeys.contains(bkey.cashier)
+            }
+            breaks.append(Self.carry(b, field: field, lifecycle: checked ? .resolved : .persisting, rechecked: checked, now: now))
+        }
+        breaks.sort(by: Self.order)
+
+        // 3. Record.
+        if record {
+            try ledger.replaceBreaks(runID: runID, breaks.map(Self.newBreak))
+        }
+
+        // 4. Totals and counts.
+        let totalLines = totals.sorted { ($0.key.websiteID, $0.key.currency) < ($1.key.websiteID, $1.key.currency) }.map { key, t in
+            ReconciliationTotals(
+                websiteID: key.websiteID, currency: key.currency, exponent: t.exponent, inputRows: t.inputRows,
+                sentRows: t.sentRows, comparedCashiers: t.compared,
+                figures: ReconciledFigure.allCases.enumerated().map { i, figure in
+                    FigureTotals(figure: figure, exponent: t.exponent, inputMinor: t.input[i], sentMinor: t.sent[i],
+                                 rebillyMinor: t.rebilly[i], netDifferenceMinor: t.net[i], grossDifferenceMinor: t.gross[i])
+                })
+        }
+        let openBreaks = breaks.filter { $0.lifecycle != .resolved }
+        var byField: [String: Int] = [:]
+        for b in openBreaks { byField[b.field.rawValue, default: 0] += 1 }
+        let counts = ReconciliationCounts(
+            inputRows: scan.inputRows, cashiers: scan.cashiers.count, compared: comparedKeys.count,
+            notCompared: scan.cashiers.count - comparedKeys.count, readBackRequests: readBackRequests,
+            readBackFailures: readBackFailures,
+            newBreaks: breaks.count(where: { $0.lifecycle == .new }),
+            persistingBreaks: breaks.count(where: { $0.lifecycle == .persisting }),
+            resolvedBreaks: breaks.count(where: { $0.lifecycle == .resolved }),
+            openBreaks: openBreaks.count, highPriorityOpenBreaks: openBreaks.count(where: { $0.priority == .high }),
+            openBreaksByField: byField)
+        return ReconciliationReport(
+            runID: runID, source: source, reconciledAt: now, baselineRunID: baselineRunID, breaks: breaks,
+            totals: totalLines, accounting: scan.accounting, depositChecks: deposits?.checks, counts: counts)
+    }
+
+    static func pick(_ figure: ReconciledFigure, _ f: RemoteFigures) -> (Int64?, String?) {
+        switch figure {
+        case .balance: (f.balanceMinor, f.balanceText)
+        case .bonusBalance: (f.bonusBalanceMinor, f.bonusBalanceText)
+        case .pendingPayoutTotal: (f.pendingPayoutTotalMinor, f.pendingPayoutTotalText)
+        }
+    }
+
+    static func priority(_ field: BreakField) -> BreakPriority { field == .pendingPayoutTotal ? .high : .normal }
+
+    static func text(_ minor: Int64?, exponent: Int) -> String? { minor.map { Amount.format(Int128($0), exponent: exponent) } }
+
+    static func nights(from first: Date, to now: Date) -> Int {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let days = calendar.dateComponents([.day], from: calendar.startOfDay(for: first), to: calendar.startOfDay(for: now)).day ?? 0
+        return max(0, days)
+    }
+
+    static func makeBreak(_ f: Finding, lifecycle: BreakLifecycle, firstSeenRunID: Int64, firstSeenAt: Date,
+                          timesSeen: Int, rechecked: Bool, now: Date) -> ReconciliationBreak {
+        let diff: Int64? = f.expected.flatMap { e in f.actual.map { $0 - e } }
+        let isCount = f.field.isDepositRequest
+        return ReconciliationBreak(
+            websiteID: f.key.websiteID, customerID: f.key.customerID, currency: f.key.currency, exponent: f.exponent,
+            field: f.field, priority: priority(f.field), lifecycle: lifecycle,
+            expectedMinor: f.expected, actualMinor: f.actual, differenceMinor: diff,
+            expected: isCount ? f.countExpected.map(String.init) : text(f.expected, exponent: f.exponent),
+            actual: isCount ? f.countActual.map(String.init) : text(f.actual, exponent: f.exponent),
+            difference: isCount ? f.countActual.flatMap { a in f.countExpected.map { String(a - $0) } } : text(diff, exponent: f.exponent),
+            actualText: f.actualText, firstSeenRunID: firstSeenRunID, firstSeenAt: firstSeenAt,
+            nightsOpen: nights(from: firstSeenAt, to: now), timesSeen: timesSeen, rechecked: rechecked,
+            source: f.source, rowID: f.rowID, cashierID: f.cashierID, detail: f.detail)
+    }
+
+    /// A baseline break not found now: resolved when its cashier was looked at, else carried forward.
+    static func carry(_ b: BreakRecord, field: BreakField?, lifecycle: BreakLifecycle, rechecked: Bool, now: Date) -> ReconciliationBreak {
+        let field = field ?? .balance
+        let isCount = field.isDepositRequest
+        let detail: String
+        if lifecycle == .resolved {
+            detail = isCount ? "resolved: exactly one deposit request now" : "resolved: Rebilly's figure now agrees with the batch"
+        } else {
+            detail = "carried forward: not checked again by this run" + (b.detail.map { "; was: \($0)" } ?? "")
+        }
+        return ReconciliationBreak(
+            websiteID: b.websiteID, customerID: b.customerID, currency: b.currency, exponent: b.exponent, field: field,
+            priority: priority(field), lifecycle: lifecycle, expectedMinor: b.expectedMinor, actualMinor: b.actualMinor,
+            differenceMinor: b.differenceMinor,
+            expected: isCount ? nil : text(b.expectedMinor, exponent: b.exponent),
+            actual: isCount ? nil : text(b.actualMinor, exponent: b.exponent),
+            difference: isCount ? nil : text(b.differenceMinor, exponent: b.exponent),
+            actualText: b.actualText, firstSeenRunID: b.firstSeenRunID, firstSeenAt: b.firstSeenAt,
+            nightsOpen: nights(from: b.firstSeenAt, to: now), timesSeen: b.timesSeen, rechecked: rechecked,
+            source: nil, rowID: b.rowID, cashierID: b.cashierID, detail: detail)
+    }
+
+    static func order(_ a: ReconciliationBreak, _ b: ReconciliationBreak) -> Bool {
+        if a.priority != b.priority { return a.priority > b.priority }
+        let aOpen = a.lifecycle != .resolved, bOpen = b.lifecycle != .resolved
+        if aOpen != bOpen { return aOpen }
+        return (a.websiteID, a.customerID, a.currency, a.field.rawValue) < (b.websiteID, b.customerID, b.currency, b.field.rawValue)
+    }
+
+    static func newBreak(_ b: ReconciliationBreak) -> NewBreak {
+        NewBreak(
+            websiteID: b.websiteID, customerID: b.customerID, currency: b.currency, field: b.field.rawValue,
+            expectedMinor: b.expectedMinor, actualMinor: b.actualMinor, exponent: b.exponent, lifecycle: b.lifecycle,
+            firstSeenRunID: b.firstSeenRunID, firstSeenAt: b.firstSeenAt, rowID: b.rowID, detail: b.detail,
+            highPriority: b.priority == .high,
+            source: b.source.map { $0 == .readBack ? .readback : .create }, actualText: b.actualText,
+            cashierID: b.cashierID, timesSeen: b.timesSeen, rechecked: b.rechecked)
+    }
+}
