@@ -11,9 +11,22 @@ public protocol CashierAPI: Sendable {
     func listDepositRequests(customerId: String, websiteId: String) async -> Result<DepositList, APIFailure>
 }
 
+/// The API's rate-limit headers on a success: the run slows down before the wall.
+public struct Quota: Sendable, Equatable {
+    public var limit: Int?
+    public var remaining: Int?
+
+    public init(limit: Int? = nil, remaining: Int? = nil) {
+        self.limit = limit
+        self.remaining = remaining
+    }
+}
+
 /// A created or retrieved cashier, with the figures Rebilly holds (exact text).
 public struct CashierReply: Sendable, Equatable {
     public var id: String
+    /// `X-RateLimit-Limit` / `X-RateLimit-Remaining` of the answer, when sent.
+    public var quota = Quota()
     public var httpStatus: Int
     public var latencyMs: Int
     public var balance: String?
@@ -33,6 +46,7 @@ public struct CashierReply: Sendable, Equatable {
 /// A deposit request as created or listed.
 public struct DepositReply: Sendable, Equatable {
     public var id: String
+    public var quota = Quota()
     public var currency: String?
     /// `createdTime` as the API wrote it (RFC 3339), used to tell this row's request from older ones.
     public var createdTime: String?
@@ -51,6 +65,7 @@ public struct DepositReply: Sendable, Equatable {
 /// A customer's deposit requests on one website, newest first.
 public struct DepositList: Sendable, Equatable {
     public var items: [DepositReply]
+    public var quota = Quota()
     public var httpStatus: Int
     public var latencyMs: Int
 

@@ -2,6 +2,7 @@ import BatchInput
 import CashierModel
 import Foundation
 import Ledger
+import Reconciliation
 
 /// How a run ended, in the terms of the documented exit codes (the command maps them).
 public enum RunVerdict: Int32, Sendable, Comparable {
@@ -58,6 +59,9 @@ public struct RunResult: Sendable {
     public var batchIDs: [Int64] = []
     public var refusedBatches = 0
     public var stopReason: StopReason?
+    /// The reconciliation `run` ends with (from the ledger: the create answers); nil for a
+    /// dry run, `retry`, or when it could not be made (logged).
+    public var reconciliation: ReconciliationReport?
 }
 
 /// The nightly job: lock the ledger, recover what a crashed run left, stage every
@@ -84,6 +88,31 @@ public struct NightlyRun: Sendable {
                 if let batchID = stage(path, stager: stager, result: &result) { result.batchIDs.append(batchID) }
             }
             try await send(ledger: ledger, runID: runID, api: api, gate: gate, result: &result, onPlan: onPlan, onRow: onRow)
+            if !settings.dryRun { try reconcile(ledger: ledger, runID: runID, result: &result) }
+        }
+    }
+
+    /// Compares the batch figures with the figures Rebilly answered (recorded in the
+    /// ledger), records the breaks; open breaks make the verdict at least 4.
+    /// A reconciliation that cannot be made (a ledger error) ends the run as an internal error.
+    private func reconcile(ledger: Ledger, runID: Int64, result: inout RunResult) throws {
+        do {
+            let report = try Reconciler(ledger: ledger).reconcileFromLedger(runID: runID)
+            result.reconciliation = report
+            let c = report.counts
+            log(RunEvent(c.openBreaks > 0 ? .warning : .info, "reconciled", [
+                ("cashiers", "\(c.compared)"), ("newBreaks", "\(c.newBreaks)"), ("persistingBreaks", "\(c.persistingBreaks)"),
+                ("resolvedBreaks", "\(c.resolvedBreaks)"), ("highPriority", "\(c.highPriorityOpenBreaks)"),
+                ("accounting", report.accountingHolds ? "holds" : "off"),
+            ]))
+            for check in report.accounting where !check.holds {
+                log(RunEvent(.warning, "row accounting does not close", [("batch", "\(check.batchID)"), ("file", check.path),
+                                                                        ("problems", check.problems.joined(separator: "; "))]))
+            }
+            if report.hasOpenBreaks { result.verdict = max(result.verdict, .reconciliationBreaks) }
+        } catch {
+            log(RunEvent(.error, "reconciliation failed", [("error", "\(error)")]))
+            throw error
         }
     }
 

@@ -11,9 +11,11 @@ public struct RebillyCashierAPI: CashierAPI {
         do {
             let result = try await client.createCashier(body: body)
             let c = result.cashier
-            return .success(CashierReply(
+            var reply = CashierReply(
                 id: c.id, httpStatus: result.status, latencyMs: Self.ms(result.latency),
-                balance: c.balance?.text, bonusBalance: c.bonusBalance?.text, pendingPayoutTotal: c.pendingPayoutTotal?.text))
+                balance: c.balance?.text, bonusBalance: c.bonusBalance?.text, pendingPayoutTotal: c.pendingPayoutTotal?.text)
+            reply.quota = Quota(limit: result.rateLimit.limit, remaining: result.rateLimit.remaining)
+            return .success(reply)
         } catch {
             return .failure(Self.failure(error))
         }
@@ -23,8 +25,10 @@ public struct RebillyCashierAPI: CashierAPI {
         do {
             let result = try await client.createDepositRequest(body: body)
             let d = result.depositRequest
-            return .success(DepositReply(id: d.id, currency: d.currency, createdTime: d.createdTime,
-                                         httpStatus: result.status, latencyMs: Self.ms(result.latency)))
+            var reply = DepositReply(id: d.id, currency: d.currency, createdTime: d.createdTime,
+                                     httpStatus: result.status, latencyMs: Self.ms(result.latency))
+            reply.quota = Quota(limit: result.rateLimit.limit, remaining: result.rateLimit.remaining)
+            return .success(reply)
         } catch {
             return .failure(Self.failure(error))
         }
@@ -36,7 +40,9 @@ public struct RebillyCashierAPI: CashierAPI {
             let items = page.items.map {
                 DepositReply(id: $0.id, currency: $0.currency, createdTime: $0.createdTime, httpStatus: 200, latencyMs: Self.ms(page.latency))
             }
-            return .success(DepositList(items: items, httpStatus: 200, latencyMs: Self.ms(page.latency)))
+            var list = DepositList(items: items, httpStatus: 200, latencyMs: Self.ms(page.latency))
+            list.quota = Quota(limit: page.rateLimit.limit, remaining: page.rateLimit.remaining)
+            return .success(list)
         } catch {
             return .failure(Self.failure(error))
         }

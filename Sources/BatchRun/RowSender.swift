@@ -35,7 +35,7 @@ struct RowSender: Sendable {
 
         // 1. The cashier (repeating it is safe: 200 returns the existing one).
         if state == .pending || state == .failed || (state == .cashierCreated && record.cashierID == nil) {
-            switch try await call(.createCashier, rowID: record.id, { await api.createCashier(body: row.cashierBody) }) {
+            switch try await call(.createCashier, rowID: record.id, figuresIn: row.cashier.currency, { await api.createCashier(body: row.cashierBody) }) {
             case let .success(reply):
                 try await writer.transition(rowID: record.id, to: .cashierCreated, cashierID: reply.id)
                 state = .cashierCreated
@@ -128,12 +128,12 @@ struct RowSender: Sendable {
     }
 
     /// Calls with retries; returns the value or how the row ended.
-    private func call<T: Sendable>(_ operation: AttemptOperation, rowID: Int64,
+    private func call<T: Sendable>(_ operation: AttemptOperation, rowID: Int64, figuresIn currency: Currency? = nil,
                                    _ body: @Sendable () async -> Result<T, APIFailure>) async throws -> Result<T, RowOutcome> {
         var attempt = 0
         while true {
             attempt += 1
-            switch try await callOnce(operation, rowID: rowID, body) {
+            switch try await callOnce(operation, rowID: rowID, figuresIn: currency, body) {
             case let .success(value): return .success(value)
             case let .failure(failure):
                 switch failure.kind {
@@ -154,7 +154,8 @@ struct RowSender: Sendable {
     }
 
     /// One attempt: gate, intent, call, outcome — and the row's state for a definite answer.
-    private func callOnce<T: Sendable>(_ operation: AttemptOperation, rowID: Int64,
+    /// `currency`: keep a cashier reply's figures (exact text, minor units at its exponent) for reconciliation.
+    private func callOnce<T: Sendable>(_ operation: AttemptOperation, rowID: Int64, figuresIn currency: Currency? = nil,
                                        _ body: @Sendable () async -> Result<T, APIFailure>) async throws -> Result<T, APIFailure> {
         try await gate.acquire()
         if control.isStopped { throw CancellationError() }
@@ -162,9 +163,11 @@ struct RowSender: Sendable {
         let result = await body()
         switch result {
         case let .success(value):
-            let (status, latency, id) = Self.describe(value)
-            try await writer.recordOutcome(attemptID: attemptID, httpStatus: status, latencyMs: latency, error: nil, returnedID: id, outcome: .succeeded)
-            await gate.succeeded()
+            let (status, latency, id, quota) = Self.describe(value)
+            let figures = currency.flatMap { c in (value as? CashierReply).map { Self.figures($0, currency: c) } }
+            try await writer.recordOutcome(attemptID: attemptID, httpStatus: status, latencyMs: latency, error: nil, returnedID: id, outcome: .succeeded,
+                                           remoteFigures: figures)
+            await gate.succeeded(quota: quota)
         case let .failure(failure):
             switch failure.kind {
             case .fatal:
@@ -190,13 +193,27 @@ struct RowSender: Sendable {
         try await Task.sleep(for: Backoff(base: policy.backoffBase, cap: policy.backoffCap).delay(attempt: attempt - 1))
     }
 
-    private static func describe<T>(_ value: T) -> (Int?, Int?, String?) {
+    private static func describe<T>(_ value: T) -> (Int?, Int?, String?, Quota) {
         switch value {
-        case let reply as CashierReply: (reply.httpStatus, reply.latencyMs, reply.id)
-        case let reply as DepositReply: (reply.httpStatus, reply.latencyMs, reply.id)
-        case let list as DepositList: (list.httpStatus, list.latencyMs, nil)
-        default: (nil, nil, nil)
+        case let reply as CashierReply: (reply.httpStatus, reply.latencyMs, reply.id, reply.quota)
+        case let reply as DepositReply: (reply.httpStatus, reply.latencyMs, reply.id, reply.quota)
+        case let list as DepositList: (list.httpStatus, list.latencyMs, nil, list.quota)
+        default: (nil, nil, nil, Quota())
         }
+    }
+
+    /// What Rebilly said the cashier holds (kept for reconciliation): the exact texts and,
+    /// when a text is a valid amount of the currency, its minor units. Never through `Double`.
+    static func figures(_ reply: CashierReply, currency: Currency) -> RemoteFigures {
+        func minor(_ text: String?) -> Int64? {
+            guard let text, case let .success(amount) = Amount.parse(Substring(text), exponent: currency.exponent) else { return nil }
+            return amount.minorUnits
+        }
+        return RemoteFigures(
+            cashierID: reply.id, httpStatus: reply.httpStatus, currency: currency.code, exponent: currency.exponent,
+            balanceMinor: minor(reply.balance), bonusBalanceMinor: minor(reply.bonusBalance),
+            pendingPayoutTotalMinor: minor(reply.pendingPayoutTotal),
+            balanceText: reply.balance, bonusBalanceText: reply.bonusBalance, pendingPayoutTotalText: reply.pendingPayoutTotal)
     }
 
     static func reasons(_ failure: APIFailure) -> String {

@@ -29,8 +29,9 @@ public protocol RequestGate: Sendable {
     func acquire() async throws
     /// A 429 (or 503) arrived: pause every worker (until `retryAfterSeconds` if known) and slow down.
     func throttled(retryAfterSeconds: Double?) async
-    /// A request succeeded: recover toward the configured rate.
-    func succeeded() async
+    /// A request succeeded: recover toward the configured rate, and slow down when the
+    /// API says few requests remain in its window.
+    func succeeded(quota: Quota) async
 }
 
 /// A gate that never waits (tests, `--rate` unlimited).
@@ -40,5 +41,5 @@ public struct OpenGate: RequestGate {
     public func throttled(retryAfterSeconds: Double?) async {
         if let seconds = retryAfterSeconds, seconds > 0 { try? await Task.sleep(for: .milliseconds(Int(seconds * 1000))) }
     }
-    public func succeeded() async {}
+    public func succeeded(quota: Quota) async {}
 }

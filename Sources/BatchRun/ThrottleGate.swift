@@ -15,5 +15,8 @@ public struct ThrottleGate: RequestGate {
         await limiter.onThrottled()
     }
 
-    public func succeeded() async { await limiter.onSuccess() }
+    public func succeeded(quota: Quota) async {
+        await limiter.onSuccess()
+        if quota.limit != nil || quota.remaining != nil { await limiter.observe(limit: quota.limit, remaining: quota.remaining) }
+    }
 }

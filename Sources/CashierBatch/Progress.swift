@@ -94,5 +94,5 @@ struct CountingGate: RequestGate {
         progress.throttled()
         await inner.throttled(retryAfterSeconds: retryAfterSeconds)
     }
-    func succeeded() async { await inner.succeeded() }
+    func succeeded(quota: Quota) async { await inner.succeeded(quota: quota) }
 }
