@@ -156,3 +156,44 @@ func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [S
         #expect(stats["duplicateDepositRequests"] == .number("0"))
     }
 }
+
+@Suite(.serialized) struct RetryAndDryRunCLITests {
+    @Test func dryRunStagesAndListsButSendsNothing() async throws {
+        let dir = try TempDir()
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let batch = try writeBatch(dir, count: 3)
+        let result = try await runCLI(runArgs(sandbox, dir, [batch, "--dry-run"]), environment: [:])
+        let stats = try await sandboxStats(sandbox)
+        await sandbox.stop()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(stats["requestsTotal"] == .number("0"))
+        #expect(result.stderr.contains("dry run: would send batch=1 rows=3 deposits=yes"))
+        #expect(result.stderr.contains("would send line=4 customerId=cus_2 websiteId=web_1 currency=USD state=pending"))
+    }
+
+    @Test func retryResendsOnlyTheFailedRowsOfTheLastRun() async throws {
+        let dir = try TempDir()
+        var broken = SandboxConfiguration()
+        broken.failRate = 1
+        let down = try await SandboxServer.start(broken)
+        let healthy = try await SandboxServer.start(SandboxConfiguration())
+        let batch = try writeBatch(dir, count: 4)
+        let env = ["REBILLY_API_KEY": healthy.apiKey]
+        let first = try await runCLI(runArgs(down, dir, [batch, "--max-attempts", "2"]), environment: env)
+        #expect(first.status == 69, "nothing got through: the API is unavailable (\(first.stderr))")
+        let retry = try await runCLI(["retry", "--api-url", healthy.baseURL, "--db", dir.path("ledger.sqlite"), "--rate", "1000/s"], environment: env)
+        let stats = try await sandboxStats(healthy)
+        await down.stop()
+        await healthy.stop()
+        #expect(retry.status == 0, "\(retry.stderr)")
+        #expect(retry.stderr.contains("retrying run 1"))
+        #expect(stats["cashiers"] == .number("4"))
+        #expect(stats["depositRequests"] == .number("4"))
+
+        let runs = try await runCLI(["runs", "--db", dir.path("ledger.sqlite"), "--json"])
+        #expect(runs.status == 0)
+        #expect(runs.stdoutLines.count == 2)
+        #expect(runs.stdoutLines[0].contains(#""command":"retry""#) && runs.stdoutLines[0].contains(#""exitCode":0"#))
+        #expect(runs.stdoutLines[1].contains(#""command":"run""#) && runs.stdoutLines[1].contains(#""exitCode":69"#))
+    }
+}
