@@ -1,0 +1,88 @@
+import Foundation
+import Ledger
+
+/// `metrics.prom`: the Prometheus textfile-collector format node_exporter reads
+/// (`--collector.textfile.directory`). Every metric has its `# HELP` and `# TYPE`
+/// line; the file is replaced atomically (see ``ReportWriter``).
+///
+/// `cashier_batch_last_success_timestamp_seconds` keeps its value across failed
+/// runs: it is the latest of the previous file's value and the ledger's last
+/// successful run (a run that went to its end with exit 0, 3 or 4).
+public enum MetricsProm {
+    /// Row states exported by `cashier_batch_rows`.
+    public static let rowStates = ["read", "done", "skipped", "rejected", "failed", "in_doubt", "unfinished"]
+    /// Break fields exported by `cashier_batch_breaks` (always all of them, 0 when none).
+    public static let breakFields = ["balance", "bonusBalance", "pendingPayoutTotal", "depositRequestMissing", "depositRequestDuplicate"]
+
+    /// Renders the file; `previous` is the text of the metrics file being replaced, if any.
+    public static func render(_ data: ReportData, previous: String?) -> String {
+        var s = ""
+        func metric(_ name: String, _ type: String, _ help: String) {
+            s += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+        }
+        func sample(_ name: String, _ labels: [(String, String)] = [], _ value: String) {
+            let l = labels.isEmpty ? "" : "{" + labels.map { "\($0.0)=\"\(escapeLabel($0.1))\"" }.joined(separator: ",") + "}"
+            s += "\(name)\(l) \(value)\n"
+        }
+        let run = data.run
+        let lastRun = run.finishedAt ?? run.startedAt
+        metric("cashier_batch_last_run_timestamp_seconds", "gauge", "Unix time the last run of the job ended (or started, while running).")
+        sample("cashier_batch_last_run_timestamp_seconds", [], seconds(lastRun))
+
+        var lastSuccess = previous.flatMap { value(of: "cashier_batch_last_success_timestamp_seconds", in: $0) }
+        if let known = data.lastSuccessAt?.timeIntervalSince1970 { lastSuccess = max(lastSuccess ?? 0, known) }
+        metric("cashier_batch_last_success_timestamp_seconds", "gauge",
+               "Unix time the last successful run ended (exit 0, 3 or 4); kept when a run fails, 0 if none yet.")
+        sample("cashier_batch_last_success_timestamp_seconds", [], String(format: "%.3f", lastSuccess ?? 0))
+
+        metric("cashier_batch_last_run_exit_code", "gauge", "Exit code of the last run (-1 while running).")
+        sample("cashier_batch_last_run_exit_code", [], String(run.exitCode.map(Int.init) ?? -1))
+
+        metric("cashier_batch_duration_seconds", "gauge", "Wall-clock duration of the last run.")
+        sample("cashier_batch_duration_seconds", [], String(format: "%.3f", run.durationSeconds ?? 0))
+
+        metric("cashier_batch_rows", "gauge", "Rows of the last run's batches by state (read = the sum of the others).")
+        let c = data.counts
+        let values = [c.read, c.done, c.skipped, c.rejected, c.failed, c.inDoubt, c.unfinished]
+        for (state, n) in zip(rowStates, values) { sample("cashier_batch_rows", [("state", state)], String(n)) }
+
+        metric("cashier_batch_breaks", "gauge", "Open reconciliation breaks of the last run by field.")
+        var breaks: [String: Int] = [:]
+        for b in data.breaks where b.lifecycle != .resolved { breaks[b.field, default: 0] += 1 }
+        let fields = breakFields + breaks.keys.filter { !breakFields.contains($0) }.sorted()
+        for field in fields { sample("cashier_batch_breaks", [("field", field)], String(breaks[field] ?? 0)) }
+
+        metric("cashier_batch_requests_total", "counter", "API requests of the last run by operation and HTTP status (none: no answer).")
+        for op in data.requests {
+            for (status, count) in op.byStatus {
+                sample("cashier_batch_requests_total", [("operation", op.operation.rawValue), ("status", status)], String(count))
+            }
+        }
+        return s
+    }
+
+    static func seconds(_ date: Date) -> String { String(format: "%.3f", date.timeIntervalSince1970) }
+
+    /// Label values escape backslash, double quote and line feed (exposition format).
+    static func escapeLabel(_ value: String) -> String {
+        var out = ""
+        for ch in value {
+            switch ch {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(ch)
+            }
+        }
+        return out
+    }
+
+    /// The value of an unlabelled sample in a previous metrics file.
+    static func value(of name: String, in text: String) -> Double? {
+        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
+            let parts = line.split(separator: " ")
+            if parts.count >= 2, let v = Double(parts[1]), v.isFinite { return v }
+        }
+        return nil
+    }
+}

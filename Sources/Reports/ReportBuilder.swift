@@ -1,0 +1,264 @@
+import CashierModel
+import Foundation
+import Ledger
+
+/// Errors of the report module.
+public enum ReportError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// The ledger has no such run (or no run at all).
+    case noSuchRun(Int64?)
+    /// A report file or directory could not be written.
+    case write(path: String, reason: String)
+    /// An unknown `--format` name.
+    case unknownFormat(String)
+
+    public var description: String {
+        switch self {
+        case .noSuchRun(let id?): "report: the ledger has no run \(id)"
+        case .noSuchRun(nil): "report: the ledger has no run yet"
+        case .write(let path, let reason): "report: cannot write \(path): \(reason)"
+        case .unknownFormat(let name): "report: unknown format \"\(name)\" (html, md, json, csv, prom)"
+        }
+    }
+}
+
+/// Gathers a ``ReportData`` from the ledger: one pass over the rows of the run's
+/// batches (totals, reasons, rejects), the run's attempts (requests, latency,
+/// throughput) and its breaks.
+public struct ReportBuilder: Sendable {
+    public let ledger: Ledger
+    /// Timestamp of generation (tests inject a fixed one).
+    public var now: @Sendable () -> Date
+
+    public init(ledger: Ledger, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.ledger = ledger
+        self.now = now
+    }
+
+    /// The report of run `runID` (default: the newest run that is not `validate`).
+    public func build(runID: Int64? = nil) throws -> ReportData {
+        let run: RunRecord
+        if let runID {
+            guard let found = try ledger.run(id: runID) else { throw ReportError.noSuchRun(runID) }
+            run = found
+        } else {
+            guard let last = try ledger.runs(limit: 200).first(where: { $0.command != "validate" }) ?? ledger.runs(limit: 1).first
+            else { throw ReportError.noSuchRun(nil) }
+            run = last
+        }
+        var data = try core(run: run, details: true)
+        if let previous = try previousRun(before: run) {
+            let old = try core(run: previous, details: false)
+            data.previous = PreviousRunDiff(run: old.run, counts: old.counts, totals: old.totals,
+                                            openBreaks: old.breaks.filter { $0.lifecycle != .resolved }.count)
+        }
+        data.lastSuccessAt = try ledger.runs(limit: 1000)
+            .first { $0.id <= run.id && Self.isSuccess($0) }?.finishedAt
+        return data
+    }
+
+    /// A run "succeeded" when it went to its end and its exit code is 0, 3 (rows
+    /// rejected/failed: the input's fault) or 4 (breaks: reconciliation's finding).
+    public static func isSuccess(_ run: RunRecord) -> Bool {
+        run.status == .finished && [0, 3, 4].contains(run.exitCode ?? -1)
+    }
+
+    /// The previous sending run (`run`/`retry`) of the same ledger.
+    func previousRun(before run: RunRecord) throws -> RunRecord? {
+        try ledger.runs(limit: 1000).first { $0.id < run.id && ($0.command == "run" || $0.command == "retry") }
+    }
+
+    private func core(run record: RunRecord, details: Bool) throws -> ReportData {
+        let run = RunInfo(id: record.id, command: record.command, status: record.status, startedAt: record.startedAt,
+                          finishedAt: record.finishedAt, exitCode: record.exitCode)
+        var batches: [BatchInfo] = []
+        var counts = RowCounts()
+        var totals: [TotalsKey: TotalsEntry] = [:]
+        var reasons: [ReasonKey: ReasonGroup] = [:]
+        var rejects: [RejectRow] = []
+        for batch in try ledger.batches(runID: record.id) {
+            let a = try ledger.accounting(runID: record.id, batchID: batch.id)
+            var c = RowCounts()
+            c.read = a.read; c.done = a.done; c.skipped = a.skippedDone; c.rejected = a.rejected
+            c.failed = a.failed; c.inDoubt = a.inDoubt; c.unfinished = a.unfinished
+            counts = counts + c
+            batches.append(BatchInfo(id: batch.id, path: batch.path, sha256: batch.sha256, format: batch.format.rawValue,
+                                     gzip: batch.gzip, controlVerdict: batch.controlVerdict, counts: c))
+            try ledger.forEachRow(batchID: batch.id) { row in
+                if let payload = row.payloadJSON {
+                    Self.addTotals(payload: payload, state: row.state, to: &totals)
+                }
+                guard details, row.state == .rejected || row.state == .failed else { return }
+                let issues = Self.issues(row.reasonsJSON)
+                rejects.append(RejectRow(batchPath: batch.path, line: row.line, state: row.state, sourceJSON: row.sourceJSON,
+                                         reasons: issues, attempts: row.attemptCount))
+                let listed = issues.isEmpty ? [FieldIssue(field: "row", message: "no reason recorded")] : issues
+                for issue in listed {
+                    let key = ReasonKey(state: row.state, field: issue.field, pattern: Self.pattern(issue.message))
+                    var group = reasons[key] ?? ReasonGroup(state: row.state, field: issue.field, pattern: key.pattern,
+                                                            count: 0, examples: [])
+                    group.count += 1
+                    if group.examples.count < 3 {
+                        group.examples.append(ReasonExample(batchPath: batch.path, line: row.line,
+                                                            customerID: row.customerID, message: issue.message))
+                    }
+                    reasons[key] = group
+                }
+            }
+        }
+        let breakRecords = try ledger.breaks(runID: record.id)
+        let breaks = breakRecords.map { Self.breakInfo($0, runStartedAt: record.startedAt) }
+        let reconciled = !breakRecords.isEmpty
+        var entries = totals.values.sorted { ($0.websiteID, $0.currency) < ($1.websiteID, $1.currency) }
+        if reconciled { Self.applyBreaks(breaks, to: &entries) }
+
+        var data = ReportData(
+            run: run, batches: batches, counts: counts, requests: [], throughput: Throughput(bucketSeconds: 1, succeeded: [], other: []),
+            totals: entries, breaks: breaks, reconciled: reconciled, reconciliationNotes: [],
+            reasons: reasons.values.sorted { ($1.count, $0.field, $0.pattern) < ($0.count, $1.field, $1.pattern) },
+            rejects: rejects, previous: nil, lastSuccessAt: nil, generatedAt: now())
+        if details {
+            let attempts = try ledger.attempts(runID: record.id)
+            data.requests = Self.operationStats(attempts)
+            data.throughput = Self.throughput(attempts)
+        }
+        return data
+    }
+
+    // MARK: - Pieces (internal for tests)
+
+    struct TotalsKey: Hashable { var website: String; var currency: String }
+    struct ReasonKey: Hashable { var state: RowState; var field: String; var pattern: String }
+
+    /// Adds one staged row's canonical payload to the totals (input; sent when done).
+    static func addTotals(payload: String, state: RowState, to totals: inout [TotalsKey: TotalsEntry]) {
+        guard let json = try? JSONParser.parse(payload) else { return }
+        let cashier = json["cashier"] ?? json  // canonical payload nests the cashier; accept a flat one too
+        guard let website = cashier["websiteId"]?.stringValue, let code = cashier["currency"]?.stringValue,
+              let currency = Currency(code: code) else { return }
+        let key = TotalsKey(website: website, currency: code)
+        var entry = totals[key] ?? TotalsEntry(websiteID: website, currency: code, exponent: currency.exponent, rows: 0)
+        entry.rows += 1
+        for figure in CurrencyTotals.Figure.allCases {
+            guard let value = cashier[figure.rawValue], let text = value.stringValue ?? value.numberText,
+                  case let .success(amount) = Amount.parse(text[...], exponent: currency.exponent) else { continue }
+            var f = entry[figure]
+            f.input += Int128(amount.minorUnits)
+            if state == .done { f.sent += Int128(amount.minorUnits) }
+            entry[figure] = f
+        }
+        totals[key] = entry
+    }
+
+    /// Fills rebilly / net / gross from the breaks of a reconciled run.
+    static func applyBreaks(_ breaks: [BreakInfo], to entries: inout [TotalsEntry]) {
+        for index in entries.indices {
+            for figure in CurrencyTotals.Figure.allCases {
+                var f = entries[index][figure]
+                var net: Int128 = 0, gross: Int128 = 0
+                for b in breaks where b.lifecycle != .resolved && b.field == figure.rawValue
+                    && b.websiteID == entries[index].websiteID && b.currency == entries[index].currency {
+                    guard let d = b.differenceMinor else { continue }
+                    net += Int128(d); gross += Int128(d.magnitude)
+                }
+                f.net = net; f.gross = gross; f.rebilly = f.sent + net
+                entries[index][figure] = f
+            }
+        }
+    }
+
+    static func breakInfo(_ b: BreakRecord, runStartedAt: Date) -> BreakInfo {
+        BreakInfo(websiteID: b.websiteID, customerID: b.customerID, currency: b.currency, field: b.field,
+                  expectedMinor: b.expectedMinor, actualMinor: b.actualMinor, exponent: b.exponent, lifecycle: b.lifecycle,
+                  firstSeenRunID: b.firstSeenRunID, firstSeenAt: b.firstSeenAt,
+                  nightsOpen: nights(from: b.firstSeenAt, to: max(runStartedAt, b.firstSeenAt)), detail: b.detail)
+    }
+
+    /// Calendar days (UTC) from `first` to `last`, counting both: same day → 1.
+    static func nights(from first: Date, to last: Date) -> Int {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let days = calendar.dateComponents([.day], from: calendar.startOfDay(for: first),
+                                           to: calendar.startOfDay(for: last)).day ?? 0
+        return days + 1
+    }
+
+    /// `[{"field":…,"message":…}]` → issues (an unreadable text becomes one `row` issue).
+    static func issues(_ reasonsJSON: String) -> [FieldIssue] {
+        guard let json = try? JSONParser.parse(reasonsJSON), let items = json.arrayValue else {
+            return reasonsJSON.isEmpty || reasonsJSON == "[]" ? [] : [FieldIssue(field: "row", message: reasonsJSON)]
+        }
+        return items.compactMap { item in
+            guard let message = item["message"]?.stringValue else { return nil }
+            return FieldIssue(field: item["field"]?.stringValue ?? "row", message: message)
+        }
+    }
+
+    /// The message with every run of digits replaced by `#`.
+    static func pattern(_ message: String) -> String {
+        var out = ""
+        var inDigits = false
+        for ch in message {
+            if ch.isASCII && ch.isNumber {
+                if !inDigits { out.append("#") }
+                inDigits = true
+            } else {
+                out.append(ch)
+                inDigits = false
+            }
+        }
+        return out
+    }
+
+    static func operationStats(_ attempts: [AttemptRecord]) -> [OperationStats] {
+        var out: [OperationStats] = []
+        for operation in AttemptOperation.allCases {
+            let mine = attempts.filter { $0.operation == operation }
+            guard !mine.isEmpty else { continue }
+            var statuses: [String: Int] = [:]
+            var rows = Set<Int64>()
+            var histogram = [Int](repeating: 0, count: OperationStats.latencyBounds.count + 1)
+            for a in mine {
+                statuses[a.httpStatus.map(String.init) ?? "none", default: 0] += 1
+                rows.insert(a.rowID)
+                if let ms = a.latencyMs {
+                    let bucket = OperationStats.latencyBounds.firstIndex { ms <= $0 } ?? OperationStats.latencyBounds.count
+                    histogram[bucket] += 1
+                }
+            }
+            let latencies = mine.compactMap(\.latencyMs).sorted()
+            out.append(OperationStats(
+                operation: operation, sent: mine.count,
+                byStatus: statuses.sorted { $0.key < $1.key }.map { (status: $0.key, count: $0.value) },
+                retries: mine.count - rows.count, tooManyRequests: statuses["429"] ?? 0,
+                p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: latencies.last,
+                histogram: histogram))
+        }
+        return out
+    }
+
+    /// Nearest-rank percentile of sorted values.
+    static func percentile(_ sorted: [Int], _ p: Int) -> Int? {
+        guard !sorted.isEmpty else { return nil }
+        let rank = (p * sorted.count + 99) / 100  // ceil(p/100 · n)
+        return sorted[Swift.max(0, Swift.min(sorted.count - 1, rank - 1))]
+    }
+
+    /// At most ~60 buckets of a "nice" width.
+    static func throughput(_ attempts: [AttemptRecord]) -> Throughput {
+        let stamps = attempts.map { ($0.finishedAt ?? $0.requestedAt, $0.outcome == .succeeded) }
+        guard let first = stamps.map(\.0).min(), let last = stamps.map(\.0).max() else {
+            return Throughput(bucketSeconds: 1, start: nil, succeeded: [], other: [])
+        }
+        let span = last.timeIntervalSince(first)
+        let widths = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 86400]
+        let width = widths.first { Double($0) * 60 > span } ?? 86400
+        let start = Date(timeIntervalSince1970: (first.timeIntervalSince1970 / Double(width)).rounded(.down) * Double(width))
+        let count = Int(last.timeIntervalSince(start) / Double(width)) + 1
+        var ok = [Int](repeating: 0, count: count), other = [Int](repeating: 0, count: count)
+        for (stamp, succeeded) in stamps {
+            let i = Swift.min(count - 1, Int(stamp.timeIntervalSince(start) / Double(width)))
+            if succeeded { ok[i] += 1 } else { other[i] += 1 }
+        }
+        return Throughput(bucketSeconds: width, start: start, succeeded: ok, other: other)
+    }
+}

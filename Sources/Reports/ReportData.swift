@@ -1,0 +1,302 @@
+import CashierModel
+import Foundation
+import Ledger
+
+/// Everything the reports show about one run, gathered from the ledger (and the
+/// reconciliation, when one ran). Every writer (`report.json`, `report.html`,
+/// `summary.md`, `rejects.csv`, `metrics.prom`) renders this one value, so the
+/// files can never disagree with each other.
+///
+/// Money is kept as 128-bit minor units with the currency's ISO 4217 exponent and
+/// only ever written as exact decimal text (``Amount/format(_:exponent:)``).
+public struct ReportData: Sendable {
+    /// The run the report is about.
+    public var run: RunInfo
+    /// The batches the run processed, with their per-batch accounting.
+    public var batches: [BatchInfo]
+    /// Row accounting summed over the batches.
+    public var counts: RowCounts
+    /// API calls of the run, per operation.
+    public var requests: [OperationStats]
+    /// API calls of the run over time.
+    public var throughput: Throughput
+    /// Per (websiteId, currency) exact totals of the three figures.
+    public var totals: [TotalsEntry]
+    /// Reconciliation breaks of the run (with their lifecycle); empty when none or not reconciled.
+    public var breaks: [BreakInfo]
+    /// `true` when reconciliation figures (Rebilly totals, net, gross) are known for this run.
+    public var reconciled: Bool
+    /// Extra reconciliation findings to show as-is (accounting identity, deposit-request checks).
+    public var reconciliationNotes: [String]
+    /// Rejection and failure reasons, most frequent first.
+    public var reasons: [ReasonGroup]
+    /// Every rejected or failed row with its original cells (for `rejects.csv`).
+    public var rejects: [RejectRow]
+    /// Differences from the previous sending run of the same ledger, if there is one.
+    public var previous: PreviousRunDiff?
+    /// The latest successful run's finish time known to the ledger (for `metrics.prom`).
+    public var lastSuccessAt: Date?
+    /// When the report was generated.
+    public var generatedAt: Date
+
+    /// The one-line verdict shown at the top of every report.
+    public var verdict: Verdict { Verdict(data: self) }
+}
+
+/// The run a report is about (`runs` table).
+public struct RunInfo: Sendable, Equatable {
+    public var id: Int64
+    public var command: String
+    public var status: RunStatus
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var exitCode: Int32?
+
+    /// Wall-clock seconds from start to finish (nil while the run is open).
+    public var durationSeconds: Double? { finishedAt.map { $0.timeIntervalSince(startedAt) } }
+}
+
+/// One batch file of the run, with the accounting identity the reconciliation checks.
+public struct BatchInfo: Sendable, Equatable {
+    public var id: Int64
+    public var path: String
+    public var sha256: String
+    public var format: String
+    public var gzip: Bool
+    public var controlVerdict: ControlVerdict
+    public var counts: RowCounts
+}
+
+/// Row accounting: `read = done + skipped + rejected + failed + inDoubt + unfinished`.
+public struct RowCounts: Sendable, Equatable {
+    public var read = 0
+    /// Rows done by this run (or a later one: states are the rows' current fate).
+    public var done = 0
+    /// Rows already done by an earlier run: not sent again.
+    public var skipped = 0
+    public var rejected = 0
+    public var failed = 0
+    public var inDoubt = 0
+    /// `pending` + `cashier_created`: only non-zero for an interrupted run.
+    public var unfinished = 0
+
+    public init() {}
+
+    /// Does the accounting identity hold?
+    public var closes: Bool { read == done + skipped + rejected + failed + inDoubt + unfinished }
+
+    /// The parts in display order, with their JSON names.
+    public var parts: [(name: String, value: Int)] {
+        [("done", done), ("skipped", skipped), ("rejected", rejected), ("failed", failed),
+         ("inDoubt", inDoubt), ("unfinished", unfinished)]
+    }
+
+    static func + (a: RowCounts, b: RowCounts) -> RowCounts {
+        var c = RowCounts()
+        c.read = a.read + b.read; c.done = a.done + b.done; c.skipped = a.skipped + b.skipped
+        c.rejected = a.rejected + b.rejected; c.failed = a.failed + b.failed
+        c.inDoubt = a.inDoubt + b.inDoubt; c.unfinished = a.unfinished + b.unfinished
+        return c
+    }
+}
+
+/// API calls of one operation during the run.
+public struct OperationStats: Sendable, Equatable {
+    public var operation: AttemptOperation
+    /// Attempts recorded (every one was sent, or at least its intent was recorded).
+    public var sent: Int
+    /// Attempts per HTTP status (`"201"`, `"429"`, …; `"none"` when no answer came), sorted.
+    public var byStatus: [(status: String, count: Int)]
+    /// Attempts beyond the first for the same row and operation.
+    public var retries: Int
+    /// Answers with status 429.
+    public var tooManyRequests: Int
+    /// Latency percentiles (nearest rank) over the attempts with a recorded latency.
+    public var p50: Int?
+    public var p95: Int?
+    public var max: Int?
+    /// Latency histogram: counts per upper bound of ``OperationStats/latencyBounds`` (last bucket: above).
+    public var histogram: [Int]
+
+    /// Upper bounds (ms) of the latency histogram buckets; a final bucket holds the rest.
+    public static let latencyBounds = [10, 25, 50, 100, 250, 500, 1000, 2500, 5000]
+
+    public static func == (a: OperationStats, b: OperationStats) -> Bool {
+        a.operation == b.operation && a.sent == b.sent && a.retries == b.retries && a.tooManyRequests == b.tooManyRequests
+            && a.p50 == b.p50 && a.p95 == b.p95 && a.max == b.max && a.histogram == b.histogram
+            && a.byStatus.map(\.status) == b.byStatus.map(\.status) && a.byStatus.map(\.count) == b.byStatus.map(\.count)
+    }
+}
+
+/// API calls per time bucket (by when each call finished, else when it was sent).
+public struct Throughput: Sendable, Equatable {
+    /// Width of one bucket.
+    public var bucketSeconds: Int
+    /// Start of the first bucket.
+    public var start: Date?
+    /// Per bucket: calls answered 2xx, and all the others (retryable, rejected, lost, …).
+    public var succeeded: [Int]
+    public var other: [Int]
+}
+
+/// Exact totals of one figure for one (websiteId, currency).
+public struct FigureTotals: Sendable, Equatable {
+    /// Every valid row of the run's batches (what the operator asked for).
+    public var input: Int128 = 0
+    /// Rows that are `done` (Rebilly has them).
+    public var sent: Int128 = 0
+    /// What Rebilly holds for the rows compared (nil when not reconciled).
+    public var rebilly: Int128?
+    /// Σ (Rebilly − operator) over the breaks (nil when not reconciled).
+    public var net: Int128?
+    /// Σ |Rebilly − operator| over the breaks: +10 and −10 do not cancel (nil when not reconciled).
+    public var gross: Int128?
+}
+
+/// Totals for one (websiteId, currency), the three figures.
+public struct TotalsEntry: Sendable, Equatable {
+    public var websiteID: String
+    public var currency: String
+    public var exponent: Int
+    /// Valid rows counted in `input`.
+    public var rows: Int
+    public var balance = FigureTotals()
+    public var bonusBalance = FigureTotals()
+    public var pendingPayoutTotal = FigureTotals()
+
+    /// The figure by name.
+    public subscript(figure: CurrencyTotals.Figure) -> FigureTotals {
+        get {
+            switch figure {
+            case .balance: balance
+            case .bonusBalance: bonusBalance
+            case .pendingPayoutTotal: pendingPayoutTotal
+            }
+        }
+        set {
+            switch figure {
+            case .balance: balance = newValue
+            case .bonusBalance: bonusBalance = newValue
+            case .pendingPayoutTotal: pendingPayoutTotal = newValue
+            }
+        }
+    }
+
+    /// Exact decimal text of minor units at this entry's exponent.
+    public func text(_ minor: Int128) -> String { Amount.format(minor, exponent: exponent) }
+}
+
+/// One reconciliation break as the reports show it.
+public struct BreakInfo: Sendable, Equatable {
+    public var websiteID: String
+    public var customerID: String
+    public var currency: String
+    /// `balance`, `bonusBalance`, `pendingPayoutTotal`, `depositRequestMissing`, `depositRequestDuplicate`.
+    public var field: String
+    public var expectedMinor: Int64?
+    public var actualMinor: Int64?
+    public var exponent: Int
+    public var lifecycle: BreakLifecycle
+    public var firstSeenRunID: Int64
+    public var firstSeenAt: Date
+    /// Nights (distinct calendar days, UTC) since first seen, counting the first: 1 for a new break.
+    public var nightsOpen: Int
+    public var detail: String?
+
+    /// A `pendingPayoutTotal` break bounds what a customer can reverse-withdraw: high priority.
+    public var highPriority: Bool { field == "pendingPayoutTotal" && lifecycle != .resolved }
+    /// actual − expected, when both are known.
+    public var differenceMinor: Int64? {
+        guard let e = expectedMinor, let a = actualMinor else { return nil }
+        return a - e
+    }
+    /// Exact decimal text of minor units at this break's exponent.
+    public func text(_ minor: Int64?) -> String? { minor.map { Amount.format(Int128($0), exponent: exponent) } }
+}
+
+/// Rows rejected or failed for the same reason.
+public struct ReasonGroup: Sendable, Equatable {
+    /// `rejected` or `failed`.
+    public var state: RowState
+    /// The field named by the reason (`row` for the record as a whole).
+    public var field: String
+    /// The message with digits replaced by `#` (so "line 5" and "line 9" group together).
+    public var pattern: String
+    public var count: Int
+    /// Up to three examples: where, which customer, the exact message.
+    public var examples: [ReasonExample]
+}
+
+/// One example line of a ``ReasonGroup``.
+public struct ReasonExample: Sendable, Equatable {
+    public var batchPath: String
+    public var line: Int
+    public var customerID: String?
+    public var message: String
+}
+
+/// A rejected or failed row: its original cells and why.
+public struct RejectRow: Sendable, Equatable {
+    public var batchPath: String
+    public var line: Int
+    public var state: RowState
+    /// The original cells as a flat JSON object keyed by column name (`rows.source_json`).
+    public var sourceJSON: String?
+    /// `field: message` pairs.
+    public var reasons: [FieldIssue]
+    /// API attempts recorded for the row (all runs).
+    public var attempts: Int
+}
+
+/// Counts and totals compared with the previous sending run of the same ledger.
+public struct PreviousRunDiff: Sendable, Equatable {
+    public var run: RunInfo
+    public var counts: RowCounts
+    public var totals: [TotalsEntry]
+    /// Breaks of the previous run that were not resolved.
+    public var openBreaks: Int
+}
+
+/// The verdict at the top of every report.
+public struct Verdict: Sendable, Equatable {
+    /// `ok`, `warning` or `failure`.
+    public var level: String
+    /// One sentence.
+    public var text: String
+
+    init(data: ReportData) {
+        let run = data.run
+        let openBreaks = data.breaks.filter { $0.lifecycle != .resolved }
+        let highPriority = openBreaks.filter(\.highPriority).count
+        var parts: [String] = []
+        switch (run.status, run.exitCode) {
+        case (.running, _): level = "warning"; parts.append("Run \(run.id) is still running (or died unnoticed)")
+        case (.crashed, _): level = "failure"; parts.append("Run \(run.id) crashed; the next run recovers it")
+        case (_, let code?):
+            switch code {
+            case 0: level = "ok"; parts.append("Clean run: every row sent or already done")
+            case 3: level = "warning"; parts.append("Finished with rejected or failed rows")
+            case 4: level = "warning"; parts.append("Finished with reconciliation breaks")
+            case 65: level = "failure"; parts.append("A batch was refused (unreadable, bad header or control totals); nothing of it was sent")
+            case 69: level = "failure"; parts.append("The API was unavailable after retries; re-run later")
+            case 75: level = "failure"; parts.append("Another run held the ledger lock")
+            case 77: level = "failure"; parts.append("Credentials refused by the API (401/403); the run stopped")
+            case 130, 143: level = "failure"; parts.append("Interrupted by a signal; re-run to resume")
+            default: level = "failure"; parts.append("Ended with exit code \(code)")
+            }
+        case (_, nil): level = "warning"; parts.append("Run \(run.id) has no exit code")
+        }
+        let c = data.counts
+        parts.append("\(c.done) done, \(c.skipped) skipped, \(c.rejected) rejected, \(c.failed) failed, \(c.inDoubt) in doubt of \(c.read) read")
+        if !openBreaks.isEmpty {
+            parts.append("\(openBreaks.count) open break\(openBreaks.count == 1 ? "" : "s")"
+                + (highPriority > 0 ? " (\(highPriority) high priority: pendingPayoutTotal)" : ""))
+            if level == "ok" { level = "warning" }
+        }
+        if !c.closes {
+            parts.append("row accounting does NOT close")
+            level = "failure"
+        }
+        text = parts.joined(separator: "; ") + "."
+    }
+}

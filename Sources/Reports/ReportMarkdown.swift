@@ -1,0 +1,70 @@
+import CashierModel
+import Foundation
+import Ledger
+
+/// `summary.md`: the verdict and the key figures, short enough for a chat message.
+public enum ReportMarkdown {
+    /// Renders the summary. Values from input (paths, ids, reasons) have Markdown
+    /// control characters neutralised so a hostile id cannot forge links or formatting.
+    public static func render(_ data: ReportData) -> String {
+        let v = data.verdict
+        let icon = v.level == "ok" ? "✅" : v.level == "warning" ? "⚠️" : "❌"
+        let run = data.run
+        var s = "\(icon) **cashier-batch run \(run.id)** (\(md(run.command))) — exit \(run.exitCode.map { "\($0)" } ?? "–"), \(Format.duration(run.durationSeconds))\n\n"
+        s += md(v.text) + "\n\n"
+        let c = data.counts
+        var line = "Rows: read \(c.read) · done \(c.done) · skipped \(c.skipped) · rejected \(c.rejected) · failed \(c.failed) · in doubt \(c.inDoubt)"
+        if c.unfinished > 0 { line += " · unfinished \(c.unfinished)" }
+        s += line + "\n"
+        if let p = data.previous {
+            let deltas = zip(c.parts, p.counts.parts).filter { $0.value != $1.value }
+                .map { "\($0.name) \(Format.signed($0.value - $1.value))" }
+            s += "vs run \(p.run.id): " + (deltas.isEmpty ? "no change in row counts" : deltas.joined(separator: ", ")) + "\n"
+        }
+        let requests = data.requests.reduce(0) { $0 + $1.sent }
+        if requests > 0 {
+            let throttled = data.requests.reduce(0) { $0 + $1.tooManyRequests }
+            let retries = data.requests.reduce(0) { $0 + $1.retries }
+            s += "Requests: \(requests) (\(retries) retries, \(throttled) × 429)"
+            let p95 = data.requests.compactMap { op in op.p95.map { "\(op.operation.rawValue) p95 \($0) ms" } }
+            if !p95.isEmpty { s += " · " + p95.joined(separator: ", ") }
+            s += "\n"
+        }
+        if !data.totals.isEmpty {
+            s += "\nBalances sent (of input):\n"
+            for t in data.totals.prefix(8) {
+                s += "- \(md(t.websiteID)) \(md(t.currency)): \(t.text(t.balance.sent)) of \(t.text(t.balance.input))"
+                if let gross = t.balance.gross, gross != 0 { s += " · gross diff \(t.text(gross))" }
+                s += "\n"
+            }
+            if data.totals.count > 8 { s += "- … \(data.totals.count - 8) more in report.html\n" }
+        }
+        let open = data.breaks.filter { $0.lifecycle != .resolved }
+        if !open.isEmpty || data.breaks.contains(where: { $0.lifecycle == .resolved }) {
+            let new = open.filter { $0.lifecycle == .new }.count
+            let high = open.filter(\.highPriority).count
+            let resolved = data.breaks.count - open.count
+            s += "\nBreaks: \(open.count) open (\(new) new, \(open.count - new) persisting), \(resolved) resolved"
+            if high > 0 { s += " — **\(high) high priority (pendingPayoutTotal)**" }
+            s += "\n"
+        }
+        if let top = data.reasons.first {
+            s += "\nTop reason: \(md(top.field)): \(md(top.pattern)) (\(top.count) row\(top.count == 1 ? "" : "s"))\n"
+        }
+        if c.rejected + c.failed > 0 { s += "Rejected and failed rows: rejects.csv (fix and pass back to `run`).\n" }
+        return s
+    }
+
+    /// Escapes Markdown punctuation and drops line breaks from one value.
+    static func md(_ text: String) -> String {
+        var out = ""
+        for ch in text {
+            switch ch {
+            case "\\", "`", "*", "_", "[", "]", "<", ">", "|", "#", "!", "(", ")", "~": out.append("\\"); out.append(ch)
+            case "\n", "\r", "\t": out.append(" ")
+            default: out.append(ch)
+            }
+        }
+        return out
+    }
+}

@@ -1,1 +1,0 @@
-// Reports: html, md, json, csv, prom from the ledger (issue 5).
