@@ -64,7 +64,7 @@ let package = Package(
         ),
         .target(
             name: "BatchRun",
-            dependencies: ["CashierModel", "BatchInput", "Ledger", "Throttle", "RebillyClient"],
+            dependencies: ["CashierModel", "BatchInput", "Ledger", "Throttle", "RebillyClient", "Reconciliation"],
             swiftSettings: strict
         ),
         .target(
