@@ -16,6 +16,12 @@ import CashierModel
 /// than itself, up to `maxRecordBytes`). Quoted cells are unescaped in place once their
 /// record is complete. Physical lines are counted so a record is reported at the line
 /// where it starts.
+///
+/// `rejects.csv` (written by the reports) is a batch too: its annotation columns
+/// `reason` and `attempts` are ignored, and in a file that has them a cell made of
+/// one or more `'` followed by `=`, `+`, `-`, `@`, tab or CR loses exactly one leading
+/// `'` (the writer added it against spreadsheet formula injection), so every value,
+/// money included, is read back exactly as it was first read. Other files are read unchanged.
 struct CSVBatchReader {
     let path: String
 
@@ -151,7 +157,8 @@ struct CSVBatchReader {
         var eof = false
         var first = true
         var line = 1  // the physical line at `pos`
-        var columns: [Field]? = nil
+        var columns: [Field?]? = nil
+        var guarded = false  // a rejects file: strip the formula guard
         var scan = RecordScan()
         var record = ByteRecord()
 
@@ -173,6 +180,7 @@ struct CSVBatchReader {
                     if scan.isBlank { continue }
                     guard let columns else {
                         columns = try header(buffer, scan, line: recordLine)
+                        guarded = columns!.contains { $0 == nil }
                         continue
                     }
                     record.reset(line: recordLine, base: UnsafePointer(buffer))
@@ -185,8 +193,11 @@ struct CSVBatchReader {
                         columns.withUnsafeBufferPointer { columns in
                             for index in 0..<count {
                                 let cell = cells[index]
-                                if cell.end > cell.start {
-                                    record.set(columns[index], ValueSpan(kind: .text, start: cell.start, end: cell.end))
+                                guard let field = columns[index] else { continue }  // annotation column
+                                var start = cell.start
+                                if guarded, Self.hasFormulaGuard(buffer, cell) { start += 1 }
+                                if cell.end > start {
+                                    record.set(field, ValueSpan(kind: .text, start: start, end: cell.end))
                                 }
                             }
                         }
@@ -235,8 +246,24 @@ struct CSVBatchReader {
         }
     }
 
-    func header(_ buffer: UnsafeMutablePointer<UInt8>, _ scan: RecordScan, line: Int) throws -> [Field] {
-        var fields: [Field] = []
+    /// Columns of `rejects.csv` that annotate a row and are not batch data.
+    static let annotationColumns: Set<String> = ["reason", "attempts"]
+
+    /// `'`+ followed by `=`, `+`, `-`, `@`, tab or CR: the writer's guard against formula injection.
+    static func hasFormulaGuard(_ p: UnsafeMutablePointer<UInt8>, _ cell: Cell) -> Bool {
+        var i = cell.start
+        while i < cell.end, p[i] == 0x27 { i += 1 }
+        guard i > cell.start, i < cell.end else { return false }
+        switch p[i] {
+        case 0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D: return true
+        default: return false
+        }
+    }
+
+    /// The header's columns in order; nil for an annotation column (ignored).
+    func header(_ buffer: UnsafeMutablePointer<UInt8>, _ scan: RecordScan, line: Int) throws -> [Field?] {
+        var fields: [Field?] = []
+        var annotations = Set<String>()
         var unknown: [String] = []
         var seen = Set<Field>()
         for (index, cell) in scan.cells.enumerated() {
@@ -244,6 +271,13 @@ struct CSVBatchReader {
                 throw BatchError(.badHeader, path: path, lastCompleteLine: 0, detail: "line \(line): header cell \(index + 1) is not valid UTF-8")
             }
             let trimmed = name.trimmingSpaces
+            if Self.annotationColumns.contains(trimmed) {
+                if !annotations.insert(trimmed).inserted {
+                    throw BatchError(.badHeader, path: path, lastCompleteLine: 0, detail: "line \(line): column \(trimmed) appears twice")
+                }
+                fields.append(nil)
+                continue
+            }
             guard let field = Field(name: trimmed) else { unknown.append(trimmed); continue }
             if !seen.insert(field).inserted {
                 throw BatchError(.badHeader, path: path, lastCompleteLine: 0, detail: "line \(line): column \(trimmed) appears twice")

@@ -1,6 +1,8 @@
 import ArgumentParser
 import BatchRun
+import Ledger
 import RebillyClient
+import Reports
 import Throttle
 
 /// `cashier-batch run FILE…`: the nightly job — read, validate, stage, send, record.
@@ -60,6 +62,20 @@ struct RetryCommand: AsyncParsableCommand {
 struct SendingSession {
     let options: SendingOptions
 
+    /// Writes every report of the run to `--report-dir` (not for a dry run, which must not
+    /// replace the night's reports). A report that cannot be written is logged; the exit code stays the run's.
+    func writeReports(_ result: RunResult, log: RunLog) {
+        guard let runID = result.runID, !options.dryRun else { return }
+        do {
+            let ledger = try Ledger(path: options.db)
+            let data = try ReportBuilder(ledger: ledger).build(runID: runID, reconciliation: result.reconciliation)
+            let files = try ReportWriter(directory: options.reportDir).write(data)
+            log(RunEvent(.info, "reports written", [("dir", options.reportDir), ("files", "\(files.count)")]))
+        } catch {
+            log(RunEvent(.error, "reports could not be written", [("dir", options.reportDir), ("error", "\(error)")]))
+        }
+    }
+
     func perform(settings: RunSettings,
                  _ body: (NightlyRun, any CashierAPI, any RequestGate, ProgressTracker) async throws -> RunResult) async throws {
         let log = RunLog(format: options.logFormat)
@@ -102,6 +118,7 @@ struct SendingSession {
             ("done", "\(t.done)"), ("rejected", "\(t.rejected)"), ("failed", "\(t.failed)"),
             ("inDoubt", "\(t.inDoubt)"), ("notTaken", "\(t.stopped)"), ("refusedBatches", "\(result.refusedBatches)"),
         ]))
+        writeReports(result, log: log)
         if case let .credentialsRefused(why)? = result.stopReason {
             log(RunEvent(.error, "credentials refused by the API; the run stopped before sending more rows", [("answer", why)]))
         }

@@ -1,6 +1,7 @@
 import CashierModel
 import Foundation
 import Ledger
+import Reconciliation
 
 /// Errors of the report module.
 public enum ReportError: Error, Sendable, CustomStringConvertible, Equatable {
@@ -35,7 +36,13 @@ public struct ReportBuilder: Sendable {
     }
 
     /// The report of run `runID` (default: the newest run that is not `validate`).
-    public func build(runID: Int64? = nil) throws -> ReportData {
+    ///
+    /// - Parameter reconciliation: The reconciliation the caller just made (`run`,
+    ///   `reconcile`): its breaks, totals, accounting and deposit checks are used as they
+    ///   are. When nil, the breaks recorded in the ledger for the run are shown and the
+    ///   totals are recomputed from the ledger (``Reconciler/reconcileFromLedger(runID:record:)``
+    ///   with `record: false`: nothing is written).
+    public func build(runID: Int64? = nil, reconciliation: ReconciliationReport? = nil) throws -> ReportData {
         let run: RunRecord
         if let runID {
             guard let found = try ledger.run(id: runID) else { throw ReportError.noSuchRun(runID) }
@@ -46,6 +53,11 @@ public struct ReportBuilder: Sendable {
             run = last
         }
         var data = try core(run: run, details: true)
+        let report = try reconciliation ?? (data.batches.isEmpty ? nil
+            : try? Reconciler(ledger: ledger, clock: now).reconcileFromLedger(runID: run.id, record: false))
+        if let report, report.runID == run.id {
+            Self.apply(report, to: &data, breaksToo: reconciliation != nil)
+        }
         if let previous = try previousRun(before: run) {
             let old = try core(run: previous, details: false)
             data.previous = PreviousRunDiff(run: old.run, counts: old.counts, totals: old.totals,
@@ -124,6 +136,62 @@ public struct ReportBuilder: Sendable {
         return data
     }
 
+    /// Takes totals (rebilly, net, gross), accounting and deposit-check notes — and,
+    /// when `breaksToo`, the breaks — from a reconciliation of the run.
+    static func apply(_ report: ReconciliationReport, to data: inout ReportData, breaksToo: Bool) {
+        var entries: [TotalsEntry] = []
+        for t in report.totals {
+            var entry = data.totals.first { $0.websiteID == t.websiteID && $0.currency == t.currency }
+                ?? TotalsEntry(websiteID: t.websiteID, currency: t.currency, exponent: t.exponent, rows: t.inputRows)
+            for f in t.figures {
+                guard let figure = CurrencyTotals.Figure(rawValue: f.figure.rawValue) else { continue }
+                entry[figure] = FigureSums(input: f.inputMinor, sent: f.sentMinor, rebilly: f.rebillyMinor,
+                                           net: f.netDifferenceMinor, gross: f.grossDifferenceMinor)
+            }
+            entry.rows = t.inputRows
+            entries.append(entry)
+        }
+        // Keep any (website, currency) the reconciliation did not list (e.g. no valid row compared).
+        for old in data.totals where !entries.contains(where: { $0.websiteID == old.websiteID && $0.currency == old.currency }) {
+            entries.append(old)
+        }
+        data.totals = entries.sorted { ($0.websiteID, $0.currency) < ($1.websiteID, $1.currency) }
+        data.reconciled = true
+        if breaksToo {
+            data.breaks = report.breaks.map { b in
+                var info = BreakInfo(websiteID: b.websiteID, customerID: b.customerID, currency: b.currency, field: b.field.rawValue,
+                                     expectedMinor: b.expectedMinor, actualMinor: b.actualMinor, exponent: b.exponent,
+                                     lifecycle: b.lifecycle, firstSeenRunID: b.firstSeenRunID, firstSeenAt: b.firstSeenAt,
+                                     nightsOpen: b.nightsOpen, detail: b.detail)
+                info.flaggedHigh = b.priority == .high
+                if b.field.isDepositRequest {
+                    info.expectedMinor = nil; info.actualMinor = nil
+                    info.detail = Self.depositDetail(expected: b.expected, actual: b.actual, detail: b.detail)
+                }
+                return info
+            }
+        }
+        var notes: [String] = []
+        let c = report.counts
+        notes.append("Reconciled \(c.compared) of \(c.cashiers) cashiers from \(report.source == .readBack ? "a read-back (GET /cashiers)" : "the create answers recorded in the ledger")"
+            + (c.notCompared > 0 ? "; \(c.notCompared) not compared (no figures known)" : "")
+            + (c.readBackFailures > 0 ? "; \(c.readBackFailures) read-backs failed" : "") + ".")
+        if report.accountingHolds {
+            notes.append("Row accounting holds for every batch (read = done + skipped + rejected + failed + in doubt).")
+        } else {
+            for a in report.accounting where !a.holds {
+                notes.append("Row accounting does NOT close for \(a.path): " + a.problems.joined(separator: "; ") + ".")
+            }
+        }
+        if let d = report.depositChecks {
+            notes.append("Deposit requests: \(d.checkedRows) rows checked, \(d.matched) exactly one, \(d.missing) missing, \(d.duplicated) duplicated"
+                + (d.unverified > 0 ? ", \(d.unverified) unverified" : "") + (d.notApplicable > 0 ? ", \(d.notApplicable) without deposits" : "") + ".")
+        } else {
+            notes.append("Deposit requests were not listed in this reconciliation (run `cashier-batch reconcile` to check them).")
+        }
+        data.reconciliationNotes = notes
+    }
+
     // MARK: - Pieces (internal for tests)
 
     struct TotalsKey: Hashable { var website: String; var currency: String }
@@ -167,19 +235,33 @@ public struct ReportBuilder: Sendable {
     }
 
     static func breakInfo(_ b: BreakRecord, runStartedAt: Date) -> BreakInfo {
-        BreakInfo(websiteID: b.websiteID, customerID: b.customerID, currency: b.currency, field: b.field,
-                  expectedMinor: b.expectedMinor, actualMinor: b.actualMinor, exponent: b.exponent, lifecycle: b.lifecycle,
-                  firstSeenRunID: b.firstSeenRunID, firstSeenAt: b.firstSeenAt,
-                  nightsOpen: nights(from: b.firstSeenAt, to: max(runStartedAt, b.firstSeenAt)), detail: b.detail)
+        var info = BreakInfo(websiteID: b.websiteID, customerID: b.customerID, currency: b.currency, field: b.field,
+                             expectedMinor: b.expectedMinor, actualMinor: b.actualMinor, exponent: b.exponent, lifecycle: b.lifecycle,
+                             firstSeenRunID: b.firstSeenRunID, firstSeenAt: b.firstSeenAt,
+                             nightsOpen: nights(from: b.firstSeenAt, to: max(runStartedAt, b.firstSeenAt)), detail: b.detail)
+        info.flaggedHigh = b.highPriority
+        if b.field.hasPrefix("depositRequest") {
+            // Counts of deposit requests, not money.
+            info.detail = depositDetail(expected: b.expectedMinor.map(String.init), actual: b.actualMinor.map(String.init), detail: b.detail)
+            info.expectedMinor = nil; info.actualMinor = nil
+        }
+        return info
     }
 
-    /// Calendar days (UTC) from `first` to `last`, counting both: same day → 1.
+    static func depositDetail(expected: String?, actual: String?, detail: String?) -> String {
+        var parts: [String] = []
+        if let expected, let actual { parts.append("expected \(expected) deposit request, Rebilly lists \(actual)") }
+        if let detail, !detail.isEmpty { parts.append(detail) }
+        return parts.joined(separator: "; ")
+    }
+
+    /// Whole calendar days (UTC) from `first` to `last`: same day → 0.
     static func nights(from first: Date, to last: Date) -> Int {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let days = calendar.dateComponents([.day], from: calendar.startOfDay(for: first),
                                            to: calendar.startOfDay(for: last)).day ?? 0
-        return days + 1
+        return days
     }
 
     /// `[{"field":…,"message":…}]` → issues (an unreadable text becomes one `row` issue).

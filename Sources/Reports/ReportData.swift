@@ -140,7 +140,7 @@ public struct Throughput: Sendable, Equatable {
 }
 
 /// Exact totals of one figure for one (websiteId, currency).
-public struct FigureTotals: Sendable, Equatable {
+public struct FigureSums: Sendable, Equatable {
     /// Every valid row of the run's batches (what the operator asked for).
     public var input: Int128 = 0
     /// Rows that are `done` (Rebilly has them).
@@ -160,12 +160,12 @@ public struct TotalsEntry: Sendable, Equatable {
     public var exponent: Int
     /// Valid rows counted in `input`.
     public var rows: Int
-    public var balance = FigureTotals()
-    public var bonusBalance = FigureTotals()
-    public var pendingPayoutTotal = FigureTotals()
+    public var balance = FigureSums()
+    public var bonusBalance = FigureSums()
+    public var pendingPayoutTotal = FigureSums()
 
     /// The figure by name.
-    public subscript(figure: CurrencyTotals.Figure) -> FigureTotals {
+    public subscript(figure: CurrencyTotals.Figure) -> FigureSums {
         get {
             switch figure {
             case .balance: balance
@@ -199,12 +199,14 @@ public struct BreakInfo: Sendable, Equatable {
     public var lifecycle: BreakLifecycle
     public var firstSeenRunID: Int64
     public var firstSeenAt: Date
-    /// Nights (distinct calendar days, UTC) since first seen, counting the first: 1 for a new break.
+    /// Whole UTC calendar days from first seen to this run (0 for a break first seen the same day).
     public var nightsOpen: Int
     public var detail: String?
+    /// Marked high priority by the reconciliation (a `pendingPayoutTotal` break always is).
+    public var flaggedHigh = false
 
-    /// A `pendingPayoutTotal` break bounds what a customer can reverse-withdraw: high priority.
-    public var highPriority: Bool { field == "pendingPayoutTotal" && lifecycle != .resolved }
+    /// A `pendingPayoutTotal` break bounds what a customer can reverse-withdraw: high priority while open.
+    public var highPriority: Bool { (flaggedHigh || field == "pendingPayoutTotal") && lifecycle != .resolved }
     /// actual − expected, when both are known.
     public var differenceMinor: Int64? {
         guard let e = expectedMinor, let a = actualMinor else { return nil }

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import Reports
+
+/// `cashier-batch report`: (re)writes the reports of a run from the ledger.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write the reports of a run (default: the last) from the ledger: report.html, summary.md, report.json, rejects.csv, metrics.prom.",
+        discussion: """
+            Nothing is sent and nothing is written to the ledger. The directory is created 0700 and \
+            every file 0600 (they hold customer ids); each file is replaced atomically. \
+            Totals are recomputed from the figures recorded in the ledger; breaks are the ones recorded for the run.
+            """
+    )
+
+    @Option(name: .customLong("run"), help: "The run to report on (see `runs`); default the last run.")
+    var runID: Int64?
+
+    @Option(help: "Comma-separated formats: html, md, json, csv, prom (default: all).")
+    var format: String = "html,md,json,csv,prom"
+
+    @Option(help: "The directory to write the reports into.")
+    var out: String = "reports"
+
+    @Option(help: "The SQLite ledger file.")
+    var db: String = "cashier-batch.sqlite"
+
+    func validate() throws {
+        do { _ = try ReportFormat.parseList(format) } catch { throw ValidationError("--format: \(error)") }
+        if (try? ReportFormat.parseList(format))?.isEmpty ?? true { throw ValidationError("--format: give at least one format") }
+    }
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: db) else {
+            throw ValidationError("no ledger at \(db) (give --db)")
+        }
+        let formats = try ReportFormat.parseList(format)
+        do {
+            let ledger = try Ledger(path: db)
+            let data = try ReportBuilder(ledger: ledger).build(runID: runID)
+            for path in try ReportWriter(directory: out).write(data, formats: formats) { print(path) }
+            FileHandle.standardError.write(Data((data.verdict.text + "\n").utf8))
+        } catch let error as ReportError {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            if case .noSuchRun = error { throw ExitStatus.usage.exitCode }
+            throw ExitStatus.internalError.exitCode
+        }
+    }
+}
