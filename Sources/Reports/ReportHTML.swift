@@ -222,7 +222,7 @@ public enum ReportHTML {
         .verdict .muted{color:#edf2f7}
         table{border-collapse:collapse;width:100%;margin:6px 0 10px}th,td{border-bottom:1px solid #e2e8f0;padding:4px 8px;text-align:left;vertical-align:top}
         thead th{background:#edf2f7;font-weight:600}table.kv{width:auto}table.kv th{background:none;font-weight:600;padding-right:24px}
-        .n{text-align:right}.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px;word-break:break-all}
+        .n{text-align:right;white-space:nowrap}.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px;overflow-wrap:anywhere}td.n.mono{overflow-wrap:normal}
         .muted{color:#718096}.ok{color:#2f855a;font-weight:600}.bad{color:#c53030;font-weight:700}
         tr.off td{background:#fff5f5}tr.high td{background:#fed7d7}
         .lc.new{color:#c53030;font-weight:600}.lc.persisting{color:#b7791f;font-weight:600}.lc.resolved{color:#2f855a}

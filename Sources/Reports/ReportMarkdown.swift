@@ -49,7 +49,8 @@ public enum ReportMarkdown {
             s += "\n"
         }
         if let top = data.reasons.first {
-            s += "\nTop reason: \(md(top.field)): \(md(top.pattern)) (\(top.count) row\(top.count == 1 ? "" : "s"))\n"
+            let example = top.examples.first?.message ?? top.pattern
+            s += "\nTop reason: \(md(top.field)): \(md(example)) (\(top.count) row\(top.count == 1 ? "" : "s") like it)\n"
         }
         if c.rejected + c.failed > 0 { s += "Rejected and failed rows: rejects.csv (fix and pass back to `run`).\n" }
         return s

@@ -119,7 +119,7 @@ enum SVGChart {
         for b in open { byCurrency[b.currency, default: [:]][b.field, default: 0] += 1 }
         let currencies = byCurrency.keys.sorted()
         let rowHeight = 24, labelWidth = 60, legend = 22
-        let height = currencies.count * rowHeight + legend + 10
+        let height = currencies.count * rowHeight + 2 * legend + 10
         let maxValue = max(1, currencies.map { byCurrency[$0]!.values.reduce(0, +) }.max() ?? 1)
         let plot = width - labelWidth - 50
         var s = #"<svg xmlns="http://www.w3.org/2000/svg" role="img" width="\#(width)" height="\#(height)" viewBox="0 0 \#(width) \#(height)"><title>open breaks by currency</title>"#
@@ -140,10 +140,12 @@ enum SVGChart {
             s += #"<text x="\#(x + 6)" y="\#(y + 16)" class="val">\#(total + others)</text>"#
         }
         var lx = 4
-        let ly = currencies.count * rowHeight + 12
+        var ly = currencies.count * rowHeight + 12
         for (f, field) in fields.enumerated() {
+            let itemWidth = 22 + field.count * 6
+            if lx + itemWidth > width { lx = 4; ly += legend }
             s += #"<rect x="\#(lx)" y="\#(ly)" width="10" height="10" fill="\#(colors[f])"/><text x="\#(lx + 13)" y="\#(ly + 9)" class="tick">\#(field)</text>"#
-            lx += 20 + field.count * 6
+            lx += itemWidth
         }
         return s + "</svg>"
     }
