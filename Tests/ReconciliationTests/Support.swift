@@ -1,0 +1,94 @@
+import BatchRun
+import CashierModel
+import Foundation
+import Ledger
+import RebillyClient
+import Reconciliation
+import Sandbox
+import Testing
+import Throttle
+
+/// One batch line: money as text exactly as the operator wrote it (nil = empty cell = absent).
+struct Line {
+    var website = "web_1"
+    var customer: String
+    var currency = "USD"
+    var balance: String?
+    var bonus: String?
+    var pending: String?
+}
+
+/// A temporary directory holding the ledger and the batch files of a test.
+final class Workspace: Sendable {
+    let dir: URL
+    var ledgerPath: String { dir.appendingPathComponent("ledger.sqlite").path }
+
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("cb-recon-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    /// Writes a CSV batch (every row with deposit amounts 10;20) and returns its path.
+    func batch(_ name: String, _ lines: [Line], extraLines: [String] = []) throws -> String {
+        var text = "websiteId,customerId,currency,balance,bonusBalance,pendingPayoutTotal,deposit.amounts\n"
+        for l in lines {
+            text += [l.website, l.customer, l.currency, l.balance ?? "", l.bonus ?? "", l.pending ?? "", "10;20"].joined(separator: ",") + "\n"
+        }
+        for extra in extraLines { text += extra + "\n" }
+        let path = dir.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func openLedger() throws -> Ledger { try Ledger(path: ledgerPath) }
+
+    func cleanup() { try? FileManager.default.removeItem(at: dir) }
+}
+
+/// A sandbox holding these cashiers before the batch runs (JSON Lines, literals kept exactly).
+func startSandbox(preload jsonLines: String = "") async throws -> RunningSandbox {
+    var config = SandboxConfiguration()
+    config.preload = try PreloadedCashier.load(jsonLines: jsonLines)
+    return try await SandboxServer.start(config)
+}
+
+func makeClient(_ sandbox: RunningSandbox) throws -> RebillyClient {
+    RebillyClient(configuration: try RebillyConfiguration(baseURL: sandbox.baseURL, apiKey: try APIKey(sandbox.apiKey)))
+}
+
+func fastPolicy() -> SendPolicy {
+    var policy = SendPolicy()
+    policy.maxAttempts = 6
+    policy.backoffBase = .milliseconds(1)
+    policy.backoffCap = .milliseconds(20)
+    policy.concurrency = 4
+    return policy
+}
+
+/// One night: the real `run` (stage, send through `RebillyCashierAPI`, reconcile from the ledger).
+func runNight(_ workspace: Workspace, files: [String], sandbox: RunningSandbox) async throws -> RunResult {
+    let client = try makeClient(sandbox)
+    let settings = RunSettings(ledgerPath: workspace.ledgerPath, command: "run", optionsJSON: "{}", policy: fastPolicy(), dryRun: false)
+    let nightly = NightlyRun(settings: settings, control: RunControl(), log: { _ in })
+    do {
+        let result = try await nightly.run(files: files, api: RebillyCashierAPI(client: client), gate: OpenGate())
+        try await client.shutdown()
+        return result
+    } catch {
+        try? await client.shutdown()
+        throw error
+    }
+}
+
+func limiter() throws -> RateLimiter { RateLimiter(try RateSpec(parsing: "200/s")) }
+
+extension ReconciliationReport {
+    func breaks(_ customer: String) -> [ReconciliationBreak] { breaks.filter { $0.customerID == customer } }
+    func onlyBreak(_ customer: String, _ field: BreakField) -> ReconciliationBreak? {
+        let found = breaks.filter { $0.customerID == customer && $0.field == field }
+        return found.count == 1 ? found[0] : nil
+    }
+    func totals(_ website: String, _ currency: String) -> ReconciliationTotals? {
+        totals.first { $0.websiteID == website && $0.currency == currency }
+    }
+}
