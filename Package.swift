@@ -114,7 +114,7 @@ let package = Package(
             name: "ReconciliationTests",
             dependencies: ["Reconciliation", "Ledger", "CashierModel", "Sandbox", "RebillyClient", "BatchRun"]
         ),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Reconciliation", "Ledger", "CashierModel"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Reconciliation", "Ledger", "CashierModel", "BatchInput"]),
         .testTarget(
             name: "CashierBatchTests",
             dependencies: [

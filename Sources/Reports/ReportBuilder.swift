@@ -55,7 +55,8 @@ public struct ReportBuilder: Sendable {
         var data = try core(run: run, details: true)
         let report = try reconciliation ?? (data.batches.isEmpty ? nil
             : try? Reconciler(ledger: ledger, clock: now).reconcileFromLedger(runID: run.id, record: false))
-        if let report, report.runID == run.id {
+        // A recomputation that compared no cashier knows nothing about Rebilly: leave the columns empty.
+        if let report, report.runID == run.id, reconciliation != nil || report.counts.compared > 0 {
             Self.apply(report, to: &data, breaksToo: reconciliation != nil)
         }
         if let previous = try previousRun(before: run) {
