@@ -94,7 +94,15 @@ struct RowSender: Sendable {
 
     /// Lists the customer's deposit requests and adopts the one created for this row, if any.
     private func verifyDeposit(_ rowID: Int64, _ row: CashierRow) async throws -> Verification {
-        let since = try firstDepositAttempt(rowID)
+        let attempts = try ledger.attempts(rowID: rowID).filter { $0.operation == .createDepositRequest }.map(\.requestedAt)
+        let since = attempts.min()
+        // A request whose client went away can still be committed by the server a moment
+        // later: only list once the last attempt is older than the settle time, or a
+        // deposit request committed after the list would be duplicated by the next POST.
+        if let last = attempts.max() {
+            let wait = last.addingTimeInterval(policy.inDoubtSettleSeconds).timeIntervalSinceNow
+            if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000) + 1)) }
+        }
         switch try await call(.listDepositRequests, rowID: rowID, {
             await api.listDepositRequests(customerId: row.cashier.customerId, websiteId: row.cashier.websiteId)
         }) {
@@ -114,10 +122,6 @@ struct RowSender: Sendable {
         case let .failure(end):
             return .undecided(end == .failed ? .inDoubt : end)
         }
-    }
-
-    private func firstDepositAttempt(_ rowID: Int64) throws -> Date? {
-        try ledger.attempts(rowID: rowID).filter { $0.operation == .createDepositRequest }.map(\.requestedAt).min()
     }
 
     static func parseTime(_ text: String) -> Date? {

@@ -13,6 +13,11 @@ public struct SendPolicy: Sendable {
     /// created no earlier than this margin before the row's first deposit attempt
     /// (covers clock skew between this machine and the API; nights are 24 h apart).
     public var adoptionSkewSeconds: Double = 300
+    /// An in-doubt deposit request is verified only once its last POST is this old
+    /// (`--in-doubt-settle`): the server may still commit a request whose answer was
+    /// lost, so listing too early could miss it and the next POST would duplicate it.
+    /// The default matches the client's request deadline.
+    public var inDoubtSettleSeconds: Double = 60
 
     public init() {}
 }

@@ -30,6 +30,9 @@ struct SendingOptions: ParsableArguments {
     @Option(help: "Attempts per API call before a row is recorded as failed (429, 5xx, timeouts, connection errors).")
     var maxAttempts: Int = 6
 
+    @Option(help: "Seconds to wait after a deposit request's last unanswered POST before checking whether it was created (a lost request may still be committed by the server).")
+    var inDoubtSettle: Double = 60
+
     @Flag(help: "Create cashiers only; no deposit requests.")
     var noDeposits = false
 
@@ -47,6 +50,7 @@ struct SendingOptions: ParsableArguments {
         if concurrency < 1 || concurrency > 1024 { throw ValidationError("--concurrency must be 1…1024") }
         if maxAttempts < 1 || maxAttempts > 100 { throw ValidationError("--max-attempts must be 1…100") }
         if let burst, burst < 1 { throw ValidationError("--burst must be at least 1") }
+        if inDoubtSettle < 0 || inDoubtSettle > 3600 { throw ValidationError("--in-doubt-settle must be 0…3600 seconds") }
         do { _ = try RebillyConfiguration(baseURL: apiUrl, organizationId: organizationId, apiKey: APIKey("placeholder")) } catch {
             throw ValidationError("--api-url / --organization-id: \(error)")
         }
@@ -57,6 +61,7 @@ struct SendingOptions: ParsableArguments {
         policy.maxAttempts = maxAttempts
         policy.deposits = !noDeposits
         policy.concurrency = concurrency
+        policy.inDoubtSettleSeconds = inDoubtSettle
         return policy
     }
 
@@ -74,6 +79,7 @@ struct SendingOptions: ParsableArguments {
         if let burst { w.int("burst", burst) }
         w.int("concurrency", concurrency)
         w.int("maxAttempts", maxAttempts)
+        w.number("inDoubtSettleSeconds", literal: String(inDoubtSettle))
         w.bool("deposits", !noDeposits)
         w.bool("dryRun", dryRun)
         if let apiKeyFile { w.string("apiKeyFile", apiKeyFile) }

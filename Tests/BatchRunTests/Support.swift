@@ -70,5 +70,6 @@ func fastPolicy(attempts: Int = 8, concurrency: Int = 8) -> SendPolicy {
     policy.backoffBase = .milliseconds(1)
     policy.backoffCap = .milliseconds(20)
     policy.concurrency = concurrency
+    policy.inDoubtSettleSeconds = 0.2
     return policy
 }

@@ -22,7 +22,7 @@ func sandboxStats(_ sandbox: RunningSandbox) async throws -> JSONValue {
 }
 
 func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [String] {
-    ["run", "--api-url", sandbox.baseURL, "--db", dir.path("ledger.sqlite"), "--rate", "1000/s"] + extra
+    ["run", "--api-url", sandbox.baseURL, "--db", dir.path("ledger.sqlite"), "--rate", "1000/s", "--in-doubt-settle", "1"] + extra
 }
 
 @Suite(.serialized) struct RunCLITests {
