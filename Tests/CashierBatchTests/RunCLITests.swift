@@ -22,7 +22,7 @@ func sandboxStats(_ sandbox: RunningSandbox) async throws -> JSONValue {
 }
 
 func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [String] {
-    ["run", "--api-url", sandbox.baseURL, "--db", dir.path("ledger.sqlite"), "--rate", "1000/s", "--in-doubt-settle", "1"] + extra
+    ["run", "--api-url", sandbox.baseURL, "--db", dir.path("ledger.sqlite"), "--rate", "1000/s", "--in-doubt-settle", "1", "--report-dir", dir.path("reports")] + extra
 }
 
 @Suite(.serialized) struct RunCLITests {
@@ -181,7 +181,7 @@ func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [S
         let env = ["REBILLY_API_KEY": healthy.apiKey]
         let first = try await runCLI(runArgs(down, dir, [batch, "--max-attempts", "2"]), environment: env)
         #expect(first.status == 69, "nothing got through: the API is unavailable (\(first.stderr))")
-        let retry = try await runCLI(["retry", "--api-url", healthy.baseURL, "--db", dir.path("ledger.sqlite"), "--rate", "1000/s"], environment: env)
+        let retry = try await runCLI(["retry", "--api-url", healthy.baseURL, "--db", dir.path("ledger.sqlite"), "--rate", "1000/s", "--report-dir", dir.path("reports")], environment: env)
         let stats = try await sandboxStats(healthy)
         await down.stop()
         await healthy.stop()
