@@ -35,9 +35,10 @@ struct RowSender: Sendable {
 
         // 1. The cashier (repeating it is safe: 200 returns the existing one).
         if state == .pending || state == .failed || (state == .cashierCreated && record.cashierID == nil) {
-            switch try await call(.createCashier, rowID: record.id, figuresIn: row.cashier.currency, { await api.createCashier(body: row.cashierBody) }) {
-            case let .success(reply):
-                try await writer.transition(rowID: record.id, to: .cashierCreated, cashierID: reply.id)
+            // The outcome and the row's new state are one write.
+            switch try await call(.createCashier, rowID: record.id, figuresIn: row.cashier.currency,
+                                  then: { .cashierCreated(cashierID: $0.id) }, { await api.createCashier(body: row.cashierBody) }) {
+            case .success:
                 state = .cashierCreated
                 if !policy.deposits {
                     try await writer.transition(rowID: record.id, to: .done)
@@ -64,10 +65,11 @@ struct RowSender: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            let result = try await callOnce(.createDepositRequest, rowID: record.id) { await api.createDepositRequest(body: row.depositRequestBody) }
+            let result = try await callOnce(.createDepositRequest, rowID: record.id, then: { .done(depositRequestID: $0.id) }) {
+                await api.createDepositRequest(body: row.depositRequestBody)
+            }
             switch result {
-            case let .success(reply):
-                try await writer.transition(rowID: record.id, to: .done, depositRequestID: reply.id)
+            case .success:
                 return .done
             case let .failure(failure):
                 if case .rejected = failure.kind { return .rejected }
@@ -133,11 +135,12 @@ struct RowSender: Sendable {
 
     /// Calls with retries; returns the value or how the row ended.
     private func call<T: Sendable>(_ operation: AttemptOperation, rowID: Int64, figuresIn currency: Currency? = nil,
+                                   then transition: (T) -> RowTransition? = { _ in nil },
                                    _ body: @Sendable () async -> Result<T, APIFailure>) async throws -> Result<T, RowOutcome> {
         var attempt = 0
         while true {
             attempt += 1
-            switch try await callOnce(operation, rowID: rowID, figuresIn: currency, body) {
+            switch try await callOnce(operation, rowID: rowID, figuresIn: currency, then: transition, body) {
             case let .success(value): return .success(value)
             case let .failure(failure):
                 switch failure.kind {
@@ -160,6 +163,7 @@ struct RowSender: Sendable {
     /// One attempt: gate, intent, call, outcome — and the row's state for a definite answer.
     /// `currency`: keep a cashier reply's figures (exact text, minor units at its exponent) for reconciliation.
     private func callOnce<T: Sendable>(_ operation: AttemptOperation, rowID: Int64, figuresIn currency: Currency? = nil,
+                                       then transition: (T) -> RowTransition? = { _ in nil },
                                        _ body: @Sendable () async -> Result<T, APIFailure>) async throws -> Result<T, APIFailure> {
         try await gate.acquire()
         if control.isStopped { throw CancellationError() }
@@ -170,7 +174,7 @@ struct RowSender: Sendable {
             let (status, latency, id, quota) = Self.describe(value)
             let figures = currency.flatMap { c in (value as? CashierReply).map { Self.figures($0, currency: c) } }
             try await writer.recordOutcome(attemptID: attemptID, httpStatus: status, latencyMs: latency, error: nil, returnedID: id, outcome: .succeeded,
-                                           remoteFigures: figures)
+                                           then: transition(value), remoteFigures: figures)
             await gate.succeeded(quota: quota)
         case let .failure(failure):
             switch failure.kind {
