@@ -7,6 +7,6 @@ struct CashierBatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cashier-batch",
         abstract: "Create Rebilly cashiers and deposit requests from customer batches, with a ledger and reports.",
-        subcommands: [RunCommand.self, RetryCommand.self, ReconcileCommand.self, RunsCommand.self, ReportCommand.self, ValidateCommand.self, SandboxCommand.self]
+        subcommands: [DemoCommand.self, RunCommand.self, RetryCommand.self, ReconcileCommand.self, RunsCommand.self, ReportCommand.self, ValidateCommand.self, SandboxCommand.self]
     )
 }

@@ -61,6 +61,9 @@ struct RetryCommand: AsyncParsableCommand {
 /// The wiring shared by `run` and `retry`: key, client, limiter, signals, progress, exit code.
 struct SendingSession {
     let options: SendingOptions
+    /// The key to send; nil loads it from `--api-key-file` or `REBILLY_API_KEY` (the `demo`
+    /// command passes the in-process sandbox's key here).
+    var apiKey: APIKey? = nil
 
     /// Writes every report of the run to `--report-dir` (not for a dry run, which must not
     /// replace the night's reports). A report that cannot be written is logged; the exit code stays the run's.
@@ -80,7 +83,9 @@ struct SendingSession {
                  _ body: (NightlyRun, any CashierAPI, any RequestGate, ProgressTracker) async throws -> RunResult) async throws {
         let log = RunLog(format: options.logFormat)
         let key: APIKey
-        if options.dryRun {
+        if let apiKey {
+            key = apiKey
+        } else if options.dryRun {
             key = try APIKey("dry-run-sends-nothing")
         } else {
             do { key = try APIKey.load(file: options.apiKeyFile) } catch {
