@@ -8,10 +8,13 @@ import Ledger
 public struct BatchStager: Sendable {
     public let ledger: Ledger
     public let runID: Int64
+    /// `--shard i/N`: only this shard's rows are staged (nil: every row).
+    public let shard: Shard?
 
-    public init(ledger: Ledger, runID: Int64) {
+    public init(ledger: Ledger, runID: Int64, shard: Shard? = nil) {
         self.ledger = ledger
         self.runID = runID
+        self.shard = shard
     }
 
     /// Registers the batch by the SHA-256 of its bytes and returns the staging sink for its rows.
@@ -21,7 +24,7 @@ public struct BatchStager: Sendable {
         let (batch, _) = try ledger.upsertBatch(
             NewBatch(sha256: sha, path: path, format: format.syntax == .csv ? .csv : .jsonl, gzip: format.gzip),
             runID: runID)
-        return BatchStaging(ledger: ledger, batch: batch)
+        return BatchStaging(ledger: ledger, batch: batch, shard: shard)
     }
 }
 
@@ -34,20 +37,43 @@ public final class BatchStaging {
     public var batchID: Int64 { batch.id }
     private var pending: [StagedRow] = []
     private static let chunk = 20_000
+    private let shard: Shard?
+    /// Records of the file that belong to other shards (not staged, never sent by this run).
+    public private(set) var otherShardRows = 0
+    /// Of those, the rejected ones (another shard reports them).
+    public private(set) var otherShardRejectedRows = 0
 
-    init(ledger: Ledger, batch: BatchRecord) {
+    init(ledger: Ledger, batch: BatchRecord, shard: Shard? = nil) {
         self.ledger = ledger
         self.batch = batch
+        self.shard = shard
         pending.reserveCapacity(Self.chunk)
     }
 
     public func add(_ record: RawRecord, _ verdict: RowVerdict) throws {
+        if let shard {
+            let customerID: String?
+            switch verdict {
+            case let .valid(row): customerID = row.key.customerId
+            case .rejected: customerID = record[.customerId]?.scalarText
+            }
+            if !shard.owns(customerID: customerID) {
+                otherShardRows += 1
+                if case .rejected = verdict { otherShardRejectedRows += 1 }
+                return
+            }
+        }
         pending.append(Self.stagedRow(record, verdict))
         if pending.count >= Self.chunk { try flush() }
     }
 
     public func finish(_ summary: BatchSummary) throws {
         try flush()
+        // With a shard the batch's counts are this shard's rows, so row accounting closes per ledger.
+        var summary = summary
+        summary.rowsRead -= otherShardRows
+        summary.rejected -= otherShardRejectedRows
+        summary.valid -= otherShardRows - otherShardRejectedRows
         let verdict: ControlVerdict
         switch summary.control {
         case nil: verdict = .absent
@@ -97,4 +123,57 @@ public final class BatchStaging {
         w.endArray()
         return w.text
     }
+}
+
+/// `--shard i/N`: which of N processes (e.g. Kubernetes indexed pods) a row belongs to.
+///
+/// A row belongs to shard `fnv1a64(UTF-8 bytes of customerId) mod N` — FNV-1a, 64 bit
+/// (offset basis 0xcbf29ce484222325, prime 0x100000001b3), over the customerId exactly as
+/// the batch wrote it. The function has no seed, so a customer lands in the same shard on
+/// every machine and every night, and all its rows (every website and currency) go
+/// to the same pod. A row without a customerId (rejected anyway) belongs to shard 0.
+public struct Shard: Sendable, Hashable, CustomStringConvertible {
+    public let index: Int
+    public let count: Int
+
+    public init(index: Int, count: Int) throws(ShardError) {
+        guard count >= 1 else { throw ShardError("the number of shards must be at least 1") }
+        guard index >= 0, index < count else { throw ShardError("shard index \(index) must be 0…\(count - 1) for \(count) shards") }
+        self.index = index
+        self.count = count
+    }
+
+    /// Parses `i/N`, e.g. `0/4`.
+    public init(parsing text: String) throws(ShardError) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]) else {
+            throw ShardError("shard \"\(text)\" must look like i/N, e.g. 0/4")
+        }
+        try self.init(index: i, count: n)
+    }
+
+    public static func fnv1a64<S: Sequence<UInt8>>(_ bytes: S) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return hash
+    }
+
+    public static func shard(ofCustomerID customerID: String, count: Int) -> Int {
+        Int(fnv1a64(customerID.utf8) % UInt64(count))
+    }
+
+    public func owns(customerID: String?) -> Bool {
+        guard let customerID else { return index == 0 }
+        return Self.shard(ofCustomerID: customerID, count: count) == index
+    }
+
+    public var description: String { "\(index)/\(count)" }
+}
+
+public struct ShardError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

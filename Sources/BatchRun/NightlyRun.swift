@@ -41,13 +41,16 @@ public struct RunSettings: Sendable {
     public var optionsJSON: String
     public var policy: SendPolicy
     public var dryRun: Bool
+    /// `--shard i/N`: stage and send only this shard's rows (nil: all).
+    public var shard: Shard?
 
-    public init(ledgerPath: String, command: String, optionsJSON: String, policy: SendPolicy, dryRun: Bool) {
+    public init(ledgerPath: String, command: String, optionsJSON: String, policy: SendPolicy, dryRun: Bool, shard: Shard? = nil) {
         self.ledgerPath = ledgerPath
         self.command = command
         self.optionsJSON = optionsJSON
         self.policy = policy
         self.dryRun = dryRun
+        self.shard = shard
     }
 }
 
@@ -83,7 +86,7 @@ public struct NightlyRun: Sendable {
                     onPlan: @escaping @Sendable (Int) -> Void = { _ in },
                     onRow: @escaping @Sendable (RowOutcome) -> Void = { _ in }) async throws -> RunResult {
         try await session { ledger, runID, result in
-            let stager = BatchStager(ledger: ledger, runID: runID)
+            let stager = BatchStager(ledger: ledger, runID: runID, shard: settings.shard)
             for path in files {
                 if let batchID = stage(path, stager: stager, result: &result) { result.batchIDs.append(batchID) }
             }
@@ -191,10 +194,14 @@ public struct NightlyRun: Sendable {
                 refuse(path, "control manifest mismatch: " + control.differences.joined(separator: "; "), &result)
                 return nil
             }
-            log(RunEvent(.info, "batch staged", [("file", path), ("format", summary.format.description),
-                                                 ("read", "\(summary.rowsRead)"), ("valid", "\(summary.valid)"),
-                                                 ("rejected", "\(summary.rejected)")]))
-            if summary.rejected > 0 { result.verdict = max(result.verdict, .rowsRejectedOrFailed) }
+            var fields = [("file", path), ("format", summary.format.description),
+                          ("read", "\(summary.rowsRead)"), ("valid", "\(summary.valid)"), ("rejected", "\(summary.rejected)")]
+            if let shard = settings.shard {
+                fields += [("shard", shard.description), ("otherShards", "\(staging.otherShardRows)")]
+            }
+            log(RunEvent(.info, "batch staged", fields))
+            let shardRejected = summary.rejected - staging.otherShardRejectedRows
+            if shardRejected > 0 { result.verdict = max(result.verdict, .rowsRejectedOrFailed) }
             return staging.batchID
         } catch let error as BatchError {
             refuse(path, error.description, &result)

@@ -29,7 +29,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = RunSettings(ledgerPath: options.db, command: "run", optionsJSON: options.optionsJSON(command: "run", files: files),
-                                   policy: options.policy, dryRun: options.dryRun)
+                                   policy: options.policy, dryRun: options.dryRun, shard: options.parsedShard)
         try await SendingSession(options: options).perform(settings: settings) { nightly, api, gate, progress in
             try await nightly.run(files: files, api: api, gate: gate, onPlan: progress.plan, onRow: progress.row)
         }
@@ -96,7 +96,7 @@ struct SendingSession {
         let configuration = try RebillyConfiguration(baseURL: options.apiUrl, organizationId: options.organizationId, apiKey: key,
                                                      maxConnections: options.concurrency)
         let client = RebillyClient(configuration: configuration)
-        let limiter = RateLimiter(try RateSpec(parsing: options.rate), burst: options.burst)
+        let limiter = RateLimiter(try options.effectiveRate, burst: options.burst)
         let control = RunControl()
         let signals = SignalTrap(control: control, log: log)
         let progress = ProgressTracker(log: log)

@@ -39,6 +39,12 @@ struct SendingOptions: ParsableArguments {
     @Flag(help: "Stage and show what would be sent; send nothing.")
     var dryRun = false
 
+    @Option(help: ArgumentHelp("Send only shard i of N: the rows whose customerId hashes to i (FNV-1a 64 of its UTF-8 bytes, mod N; the same on every machine and night). Give each shard its own --db.", valueName: "i/N"))
+    var shard: String?
+
+    @Flag(help: "With --shard: --rate is this shard's own rate, not divided by N (default: every shard gets 1/N of --rate).")
+    var noRateSplit = false
+
     @Option(help: "Read the API key from this file (mode 0600) instead of REBILLY_API_KEY.")
     var apiKeyFile: String?
 
@@ -50,9 +56,30 @@ struct SendingOptions: ParsableArguments {
         if concurrency < 1 || concurrency > 1024 { throw ValidationError("--concurrency must be 1…1024") }
         if maxAttempts < 1 || maxAttempts > 100 { throw ValidationError("--max-attempts must be 1…100") }
         if let burst, burst < 1 { throw ValidationError("--burst must be at least 1") }
+        if let shard {
+            let parsed: Shard
+            do { parsed = try Shard(parsing: shard) } catch { throw ValidationError("--shard: \(error)") }
+            if !noRateSplit {
+                do { _ = try RateSpec(parsing: rate).divided(by: parsed.count) } catch {
+                    throw ValidationError("--rate with --shard \(shard): \(error) (or give each shard its own rate with --no-rate-split)")
+                }
+            }
+        }
         if inDoubtSettle < 0 || inDoubtSettle > 3600 { throw ValidationError("--in-doubt-settle must be 0…3600 seconds") }
         do { _ = try RebillyConfiguration(baseURL: apiUrl, organizationId: organizationId, apiKey: APIKey("placeholder")) } catch {
             throw ValidationError("--api-url / --organization-id: \(error)")
+        }
+    }
+
+    /// The parsed `--shard` (checked in `validate()`).
+    var parsedShard: Shard? { shard.flatMap { try? Shard(parsing: $0) } }
+
+    /// The rate this process uses: `--rate`, divided by N with `--shard i/N` unless `--no-rate-split`.
+    var effectiveRate: RateSpec {
+        get throws {
+            let spec = try RateSpec(parsing: rate)
+            guard let shard = parsedShard, !noRateSplit else { return spec }
+            return try spec.divided(by: shard.count)
         }
     }
 
@@ -82,6 +109,10 @@ struct SendingOptions: ParsableArguments {
         w.number("inDoubtSettleSeconds", literal: String(inDoubtSettle))
         w.bool("deposits", !noDeposits)
         w.bool("dryRun", dryRun)
+        if let shard = parsedShard {
+            w.string("shard", shard.description)
+            w.bool("rateSplit", !noRateSplit)
+        }
         if let apiKeyFile { w.string("apiKeyFile", apiKeyFile) }
         w.endObject()
         return w.text

@@ -1,5 +1,7 @@
+import BatchRun
 import Foundation
 import Ledger
+import Sandbox
 import Testing
 
 @Suite(.serialized) struct DemoAndShardTests {
@@ -34,5 +36,106 @@ import Testing
         let again = try await runCLI(["demo", "--out", out])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(try Ledger(path: out + "/ledger.sqlite").runs().count == 1)
+    }
+
+    /// A batch whose rows spread over shards: distinct customers, one customer in two
+    /// currencies, a rejected row with a customerId and one without.
+    func shardBatch(_ dir: TempDir, count: Int) throws -> String {
+        var text = "websiteId,customerId,currency,balance,pendingPayoutTotal,deposit.amounts\n"
+        for i in 0..<count { text += "web_1,cus_shard-\(i),USD,\(i).25,1.50,10;20\n" }
+        text += "web_1,cus_shard-7,EUR,3.00,0,10\n"
+        text += "web_1,cus_shard-rejected,XXX,1.00,0,10\n"
+        text += "web_1,,USD,1.00,0,10\n"
+        return try dir.write("shards.csv", text)
+    }
+
+    /// Every row of a ledger's only run, by line.
+    func stagedRows(_ path: String) throws -> [RowRecord] {
+        let ledger = try Ledger(path: path)
+        var rows: [RowRecord] = []
+        for run in try ledger.runs() {
+            for batch in try ledger.batches(runID: run.id) { rows += try ledger.rows(batchID: batch.id) }
+        }
+        return rows
+    }
+
+    @Test func shardHashIsFNV1a64OfTheCustomerIdBytes() throws {
+        #expect(Shard.fnv1a64("".utf8) == 0xcbf2_9ce4_8422_2325)
+        #expect(Shard.fnv1a64("a".utf8) == 0xaf63_dc4c_8601_ec8c)
+        #expect(Shard.fnv1a64("foobar".utf8) == 0x8594_4171_f739_67e8)
+        #expect(Shard.shard(ofCustomerID: "foobar", count: 7) == Int(0x8594_4171_f739_67e8 as UInt64 % 7))
+        #expect(try Shard(parsing: "2/3") == Shard(index: 2, count: 3))
+        #expect(throws: ShardError.self) { try Shard(parsing: "3/3") }
+        #expect(throws: ShardError.self) { try Shard(parsing: "-1/3") }
+        #expect(throws: ShardError.self) { try Shard(parsing: "0/0") }
+        #expect(throws: ShardError.self) { try Shard(parsing: "1") }
+    }
+
+    @Test func shardOptionIsValidated() async throws {
+        let dir = try TempDir()
+        let batch = try shardBatch(dir, count: 3)
+        let base = ["run", "--dry-run", "--db", dir.path("l.sqlite"), batch]
+        #expect(try await runCLI(base + ["--shard", "3/3"]).status == 64)
+        #expect(try await runCLI(base + ["--shard", "x"]).status == 64)
+        let tooSlow = try await runCLI(base + ["--shard", "0/4", "--rate", "3/s"])
+        #expect(tooSlow.status == 64)
+        #expect(tooSlow.stderr.contains("--no-rate-split"), "\(tooSlow.stderr)")
+        #expect(try await runCLI(base + ["--shard", "0/4", "--rate", "3/s", "--no-rate-split"]).status != 64)
+    }
+
+    /// The shards 0..N-1 of a batch partition it: every row staged by exactly one shard,
+    /// the one its customerId hashes to; rows of other shards are counted in the log.
+    @Test func shardsPartitionTheBatchExactlyInDryRuns() async throws {
+        let dir = try TempDir()
+        let batch = try shardBatch(dir, count: 60)
+        let all = try await runCLI(["run", "--dry-run", "--db", dir.path("all.sqlite"), batch])
+        #expect(all.status == 3, "\(all.stderr)")
+        let everyLine = try stagedRows(dir.path("all.sqlite")).map(\.line)
+        #expect(everyLine.count == 63)
+
+        let n = 3
+        var seen: [Int: Int] = [:]
+        for i in 0..<n {
+            let db = dir.path("shard-\(i).sqlite")
+            let result = try await runCLI(["run", "--dry-run", "--db", db, "--shard", "\(i)/\(n)", batch])
+            #expect([0, 3].contains(result.status), "\(result.stderr)")
+            let rows = try stagedRows(db)
+            #expect(result.stderr.contains("otherShards=\(63 - rows.count)"), "\(result.stderr)")
+            for row in rows {
+                seen[row.line, default: 0] += 1
+                if let customer = row.customerID, !customer.isEmpty {
+                    #expect(Shard.shard(ofCustomerID: customer, count: n) == i, "line \(row.line) \(customer) in shard \(i)")
+                } else {
+                    #expect(i == 0, "a row without customerId belongs to shard 0")
+                }
+            }
+            #expect(!rows.isEmpty, "60 customers leave no shard of 3 empty")
+            // The customer in two currencies stays together.
+            let sevens = rows.filter { $0.customerID == "cus_shard-7" }
+            #expect(sevens.isEmpty || sevens.count == 2)
+        }
+        #expect(Set(seen.keys) == Set(everyLine), "every row in some shard")
+        #expect(seen.values.allSatisfy { $0 == 1 }, "no row in two shards: \(seen.filter { $0.value != 1 })")
+    }
+
+    /// Against the sandbox: two shards together create every cashier exactly once.
+    @Test func twoShardsSendEveryRowOnce() async throws {
+        let dir = try TempDir()
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let batch = try shardBatch(dir, count: 40)
+        var done = 0
+        for i in 0..<2 {
+            let result = try await runCLI(runArgs(sandbox, dir, ["--db", dir.path("s\(i).sqlite"), "--report-dir", dir.path("r\(i)"),
+                                                               "--shard", "\(i)/2", "--no-deposits", batch]),
+                                          environment: ["REBILLY_API_KEY": sandbox.apiKey])
+            #expect([0, 3].contains(result.status), "\(result.stderr)")
+            #expect(result.stderr.contains("accounting=holds"), "each shard's row accounting closes: \(result.stderr)")
+            done += try stagedRows(dir.path("s\(i).sqlite")).filter { $0.state == .done }.count
+        }
+        let stats = try await sandboxStats(sandbox)
+        await sandbox.stop()
+        #expect(done == 41)
+        #expect(stats["cashiers"] == .number("41"))
+        #expect(stats["requestsTotal"] == .number("41"))
     }
 }
