@@ -138,4 +138,21 @@ import Testing
         #expect(stats["cashiers"] == .number("41"))
         #expect(stats["requestsTotal"] == .number("41"))
     }
+
+    /// Jobs/nightly.yaml documents every option of `run` by the same name (plus `files`), and nothing else.
+    @Test func nightlyJobFileNamesEveryRunOption() async throws {
+        let help = try await runCLI(["run", "--help"])
+        let options = Set(help.stdout.split(separator: "\n").compactMap { line -> String? in
+            let trimmed = line.drop { $0 == " " }
+            guard trimmed.hasPrefix("--") else { return nil }
+            return String(trimmed.dropFirst(2).prefix { $0.isLetter || $0 == "-" })
+        })
+        #expect(options.contains("shard") && options.contains("rate"))
+        let text = try String(contentsOf: repoRoot.appendingPathComponent("Jobs/nightly.yaml"), encoding: .utf8)
+        let keys = Set(text.split(separator: "\n").compactMap { line -> String? in
+            guard let first = line.first, first.isLetter, let colon = line.firstIndex(of: ":") else { return nil }
+            return String(line[..<colon])
+        })
+        #expect(keys == options.union(["files"]), "missing: \(options.union(["files"]).subtracting(keys)), extra: \(keys.subtracting(options))")
+    }
 }
