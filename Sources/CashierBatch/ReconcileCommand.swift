@@ -53,7 +53,7 @@ struct ReconcileCommand: AsyncParsableCommand {
         let configuration = try RebillyConfiguration(baseURL: options.apiUrl, organizationId: options.organizationId, apiKey: key,
                                                      maxConnections: options.concurrency)
         let client = RebillyClient(configuration: configuration)
-        let limiter = RateLimiter(try RateSpec(parsing: options.rate), burst: options.burst)
+        let limiter = RateLimiter(try options.effectiveRate, burst: options.burst)
         let report: ReconciliationReport
         do {
             report = try await Reconciler(ledger: ledger).reconcileWithReadBack(runID: target.id, client: client, limiter: limiter)
