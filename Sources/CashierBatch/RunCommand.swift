@@ -96,7 +96,7 @@ struct SendingSession {
         let configuration = try RebillyConfiguration(baseURL: options.apiUrl, organizationId: options.organizationId, apiKey: key,
                                                      maxConnections: options.concurrency)
         let client = RebillyClient(configuration: configuration)
-        let limiter = RateLimiter(try options.effectiveRate, burst: options.burst)
+        let limiter = RateLimiter(try options.effectiveRate.withJitterMargin(), burst: options.burst, recoverySuccesses: 20)
         let control = RunControl()
         let signals = SignalTrap(control: control, log: log)
         let progress = ProgressTracker(log: log)

@@ -130,6 +130,17 @@ public struct RateLimiterCore: Sendable {
     public mutating func observe(limit: Int, remaining: Int, now: ContinuousClock.Instant) {
         guard limit > 0 else { return }
         refill(now)
+        // Paced at the server's own limit, this run empties the server's window by design:
+        // a low `remaining` is only a warning when someone else (another shard, another job
+        // of the organization) spent part of it — when the server counts more requests
+        // than this limiter granted in its last period.
+        let used = limit - max(0, remaining)
+        let ours = window.count(since: now - spec.period)
+        let slack = max(1, limit / 20)
+        guard used > ours + slack else {
+            pressure = 1
+            return
+        }
         let fraction = Double(max(0, remaining)) / Double(limit)
         pressure = fraction >= 0.1 ? 1 : max(0.25, fraction / 0.1)
     }
@@ -149,6 +160,20 @@ struct GrantLog: Sendable {
     /// The oldest of the last `capacity` grants, once there have been that many.
     var oldestIfFull: ContinuousClock.Instant? {
         storage.count == capacity ? storage[next] : nil
+    }
+
+    /// How many logged grants are at or after `instant` (binary search: the log is in time order).
+    func count(since instant: ContinuousClock.Instant) -> Int {
+        let n = storage.count
+        guard n > 0 else { return 0 }
+        let start = n == capacity ? next : 0
+        func at(_ i: Int) -> ContinuousClock.Instant { storage[(start + i) % n] }
+        var low = 0, high = n
+        while low < high {
+            let mid = (low + high) / 2
+            if at(mid) < instant { low = mid + 1 } else { high = mid }
+        }
+        return n - low
     }
 
     mutating func append(_ instant: ContinuousClock.Instant) {

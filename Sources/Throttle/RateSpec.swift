@@ -67,6 +67,14 @@ public struct RateSpec: Sendable, Hashable, CustomStringConvertible {
     /// divided rounding down, so the shards together never exceed the whole; a rate
     /// too small to give every shard at least one request per period is refused
     /// (any smaller share would break the window guarantee).
+    /// The spec the job paces at: 2 % under the configured limit (at least one request
+    /// per period), so that network jitter between this process's grant times and the
+    /// server's arrival times does not push the server's window over its limit.
+    public func withJitterMargin() -> RateSpec {
+        guard limit >= 2 else { return self }
+        return (try? RateSpec(limit: limit - max(1, limit / 50), period: period)) ?? self
+    }
+
     public func divided(by shards: Int) throws(RateSpecError) -> RateSpec {
         guard shards >= 1 else { throw RateSpecError("the number of shards must be at least 1") }
         guard limit >= shards else {

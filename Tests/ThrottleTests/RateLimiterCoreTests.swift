@@ -147,4 +147,16 @@ struct RateLimiterCoreTests {
         core.observe(limit: 100, remaining: 99, now: t0)
         #expect(core.effectiveRate == 20)
     }
+
+    @Test("a server window emptied by this limiter's own grants is no reason to slow down")
+    func observeCountsOwnGrants() throws {
+        var core = RateLimiterCore(spec: try RateSpec(parsing: "50/s"), burst: 50, now: t0)
+        var granted = 0
+        while core.tryGrant(now: t0) { granted += 1 }
+        #expect(granted == 50)
+        core.observe(limit: 50, remaining: 0, now: t0)   // all 50 used — by us
+        #expect(core.effectiveRate == 50)
+        core.observe(limit: 100, remaining: 0, now: t0)  // 100 used, 50 of them by others
+        #expect(core.effectiveRate == 12.5)
+    }
 }
