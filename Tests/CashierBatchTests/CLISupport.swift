@@ -38,13 +38,7 @@ func runCLI(_ arguments: [String], environment: [String: String] = [:], cwd: URL
 }
 
 func runCLIBlocking(_ arguments: [String], environment: [String: String] = [:], cwd: URL = repoRoot) throws -> CLIResult {
-    let process = Process()
-    process.executableURL = try cliBinary()
-    process.arguments = arguments
-    process.currentDirectoryURL = cwd
-    var env = ProcessInfo.processInfo.environment
-    for (k, v) in environment { env[k] = v }
-    process.environment = env
+    let process = try cliProcess(arguments, environment: environment, cwd: cwd)
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -76,15 +70,19 @@ final class TempDir {
     }
 }
 
-/// Starts the executable without waiting (for kill tests); output goes to /dev/null.
-func startCLI(_ arguments: [String], environment: [String: String] = [:], cwd: URL = repoRoot) throws -> Process {
+/// The executable with its arguments, working directory and environment (the test's, plus `environment`).
+func cliProcess(_ arguments: [String], environment: [String: String], cwd: URL) throws -> Process {
     let process = Process()
     process.executableURL = try cliBinary()
     process.arguments = arguments
     process.currentDirectoryURL = cwd
-    var env = ProcessInfo.processInfo.environment
-    for (k, v) in environment { env[k] = v }
-    process.environment = env
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    return process
+}
+
+/// Starts the executable without waiting (for kill tests); output goes to /dev/null.
+func startCLI(_ arguments: [String], environment: [String: String] = [:], cwd: URL = repoRoot) throws -> Process {
+    let process = try cliProcess(arguments, environment: environment, cwd: cwd)
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()
