@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `cashier-batch` root command: a nightly batch job that pushes customer
 /// batches into Rebilly's cashier API and keeps a ledger of every row.
@@ -9,4 +10,15 @@ struct CashierBatchCommand: AsyncParsableCommand {
         abstract: "Create Rebilly cashiers and deposit requests from customer batches, with a ledger and reports.",
         subcommands: [DemoCommand.self, RunCommand.self, RetryCommand.self, ReconcileCommand.self, RunsCommand.self, ReportCommand.self, ValidateCommand.self, SandboxCommand.self]
     )
+
+    /// Expands `run --job FILE` and `CASHIER_BATCH_*` variables into arguments, then parses.
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            await main(try JobConfig.rewrite(arguments, environment: ProcessInfo.processInfo.environment))
+        } catch {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            Foundation.exit(ExitStatus.usage.rawValue)
+        }
+    }
 }

@@ -23,11 +23,21 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var options: SendingOptions
 
+    @Option(help: "A job file (Jobs/nightly.yaml): every option of run by the same name, plus `files:` (paths or globs). Precedence: flags > CASHIER_BATCH_* environment > job file > defaults.")
+    var job: String?
+
+    @Flag(help: "Print the effective configuration (job file, environment and flags merged; the API key redacted) and exit.")
+    var printConfig = false
+
     func validate() throws {
-        if files.isEmpty { throw ValidationError("give at least one batch file") }
+        if files.isEmpty && !printConfig { throw ValidationError("give at least one batch file (or `files:` in the job file)") }
     }
 
     func run() async throws {
+        if printConfig {
+            print(options.configurationText(files: files))
+            return
+        }
         let settings = RunSettings(ledgerPath: options.db, command: "run", optionsJSON: options.optionsJSON(command: "run", files: files),
                                    policy: options.policy, dryRun: options.dryRun, shard: options.parsedShard)
         try await SendingSession(options: options).perform(settings: settings) { nightly, api, gate, progress in

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import BatchRun
 import CashierModel
 import RebillyClient
@@ -90,6 +91,31 @@ struct SendingOptions: ParsableArguments {
         policy.concurrency = concurrency
         policy.inDoubtSettleSeconds = inDoubtSettle
         return policy
+    }
+
+    /// The effective configuration in the job-file format; the API key itself is never shown.
+    func configurationText(files: [String]) -> String {
+        var lines = ["files:"] + files.map { "  - \($0)" }
+        func line(_ key: String, _ value: String?) { lines.append("\(key): \(value ?? "null")") }
+        line("api-url", apiUrl)
+        line("organization-id", organizationId)
+        line("db", db)
+        line("report-dir", reportDir)
+        line("rate", rate)
+        line("burst", burst.map(String.init))
+        line("concurrency", String(concurrency))
+        line("max-attempts", String(maxAttempts))
+        line("in-doubt-settle", String(inDoubtSettle))
+        line("no-deposits", String(noDeposits))
+        line("dry-run", String(dryRun))
+        line("shard", shard)
+        line("no-rate-split", String(noRateSplit))
+        line("api-key-file", apiKeyFile)
+        line("log-format", logFormat.rawValue)
+        let source = apiKeyFile.map { "from --api-key-file \($0)" }
+            ?? (ProcessInfo.processInfo.environment["REBILLY_API_KEY"].map { $0.isEmpty ? "REBILLY_API_KEY is empty" : "from REBILLY_API_KEY" } ?? "none: set REBILLY_API_KEY or --api-key-file")
+        lines.append("# api key: <redacted> (\(source))")
+        return lines.joined(separator: "\n")
     }
 
     /// The options as recorded in the ledger: no secret (the key file's path, never the key).
