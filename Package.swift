@@ -54,6 +54,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Monitoring",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "Sandbox",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -81,7 +90,7 @@ let package = Package(
             name: "CashierBatch",
             dependencies: [
                 "CashierModel", "BatchInput", "Ledger", "Sandbox", "BatchRun", "RebillyClient", "Throttle",
-                "Reconciliation", "Reports",
+                "Reconciliation", "Reports", "Monitoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -99,6 +108,13 @@ let package = Package(
             resources: []
         ),
         .testTarget(name: "ThrottleTests", dependencies: ["Throttle"]),
+        .testTarget(
+            name: "MonitoringTests",
+            dependencies: [
+                "Monitoring", "Sandbox",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .testTarget(
             name: "RebillyClientTests",
             dependencies: ["RebillyClient", "Sandbox", "CashierModel"]

@@ -61,6 +61,9 @@ public struct RunResult: Sendable {
     public var tally = SendTally()
     public var batchIDs: [Int64] = []
     public var refusedBatches = 0
+    /// Rows of this run's batches (this shard's) rejected by validation, before any sending;
+    /// `tally.rejected` counts the rows the API refused.
+    public var invalidRows = 0
     public var stopReason: StopReason?
     /// The reconciliation `run` ends with (from the ledger: the create answers); nil for a
     /// dry run, `retry`, or when it could not be made (logged).
@@ -201,6 +204,7 @@ public struct NightlyRun: Sendable {
             }
             log(RunEvent(.info, "batch staged", fields))
             let shardRejected = summary.rejected - staging.otherShardRejectedRows
+            result.invalidRows += shardRejected
             if shardRejected > 0 { result.verdict = max(result.verdict, .rowsRejectedOrFailed) }
             return staging.batchID
         } catch let error as BatchError {

@@ -16,3 +16,23 @@ enum ExitStatus: Int32 {
 
     var exitCode: ExitCode { ExitCode(rawValue) }
 }
+
+extension ExitStatus {
+    /// One line for a monitoring ping or a log: what the exit code means.
+    static func meaning(of code: Int32) -> String {
+        switch ExitStatus(rawValue: code) {
+        case .clean?: "clean"
+        case .rowsRejectedOrFailed?: "finished with rejected or failed rows"
+        case .reconciliationBreaks?: "finished with reconciliation breaks"
+        case .usage?: "usage error"
+        case .badBatch?: "bad batch"
+        case .apiUnavailable?: "API unavailable after retries"
+        case .internalError?: "internal error"
+        case .locked?: "another run holds the ledger lock"
+        case .credentialsRefused?: "credentials refused by the API"
+        case .interrupted?: "interrupted (SIGINT)"
+        case .terminated?: "terminated (SIGTERM)"
+        case nil: "failed"
+        }
+    }
+}

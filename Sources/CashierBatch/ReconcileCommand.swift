@@ -28,6 +28,12 @@ struct ReconcileCommand: AsyncParsableCommand {
 
     func run() async throws {
         let log = RunLog(format: options.logFormat)
+        try await withHealthPing(options.healthPing, command: "reconcile", log: log) { summary in
+            try await reconcile(log: log, summary: &summary)
+        }
+    }
+
+    private func reconcile(log: RunLog, summary: inout String) async throws {
         guard FileManager.default.fileExists(atPath: options.db) else {
             log(RunEvent(.error, "no ledger at \(options.db) (give --db)"))
             throw ExitStatus.usage.exitCode
@@ -89,6 +95,8 @@ struct ReconcileCommand: AsyncParsableCommand {
             ("highPriority", "\(c.highPriorityOpenBreaks)"), ("depositMissing", "\(d?.missing ?? 0)"),
             ("depositDuplicated", "\(d?.duplicated ?? 0)"), ("accounting", report.accountingHolds ? "holds" : "off"),
         ]))
+        summary = "run \(target.id): cashiers \(c.cashiers), read back \(c.compared), open breaks \(c.openBreaks) "
+            + "(\(c.highPriorityOpenBreaks) high priority), resolved \(c.resolvedBreaks)"
         if c.cashiers > 0, c.readBackFailures == c.cashiers { throw ExitStatus.apiUnavailable.exitCode }
         if report.hasOpenBreaks { throw ExitStatus.reconciliationBreaks.exitCode }
     }

@@ -92,6 +92,13 @@ struct SendingSession {
     func perform(settings: RunSettings,
                  _ body: (NightlyRun, any CashierAPI, any RequestGate, ProgressTracker) async throws -> RunResult) async throws {
         let log = RunLog(format: options.logFormat)
+        try await withHealthPing(options.healthPing, command: settings.command, log: log) { summary in
+            try await perform(settings: settings, log: log, summary: &summary, body)
+        }
+    }
+
+    private func perform(settings: RunSettings, log: RunLog, summary: inout String,
+                         _ body: (NightlyRun, any CashierAPI, any RequestGate, ProgressTracker) async throws -> RunResult) async throws {
         let key: APIKey
         if let apiKey {
             key = apiKey
@@ -130,9 +137,11 @@ struct SendingSession {
         let t = result.tally
         log(RunEvent(result.verdict == .clean ? .info : .warning, "run finished", [
             ("run", result.runID.map(String.init) ?? "-"), ("exitCode", "\(result.verdict.rawValue)"),
-            ("done", "\(t.done)"), ("rejected", "\(t.rejected)"), ("failed", "\(t.failed)"),
+            ("done", "\(t.done)"), ("invalid", "\(result.invalidRows)"), ("rejected", "\(t.rejected)"), ("failed", "\(t.failed)"),
             ("inDoubt", "\(t.inDoubt)"), ("notTaken", "\(t.stopped)"), ("refusedBatches", "\(result.refusedBatches)"),
         ]))
+        summary = "run \(result.runID.map(String.init) ?? "-"): done \(t.done), invalid \(result.invalidRows), rejected by the API \(t.rejected), failed \(t.failed), "
+            + "in doubt \(t.inDoubt), not taken \(t.stopped), refused batches \(result.refusedBatches)"
         writeReports(result, log: log)
         if case let .credentialsRefused(why)? = result.stopReason {
             log(RunEvent(.error, "credentials refused by the API; the run stopped before sending more rows", [("answer", why)]))

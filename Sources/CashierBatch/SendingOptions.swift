@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import BatchRun
 import CashierModel
+import Monitoring
 import RebillyClient
 import Throttle
 
@@ -49,6 +50,9 @@ struct SendingOptions: ParsableArguments {
     @Option(help: "Read the API key from this file (mode 0600) instead of REBILLY_API_KEY.")
     var apiKeyFile: String?
 
+    @Option(help: ArgumentHelp("Monitoring check URL (Healthchecks.io convention): POST URL/start when the job starts, URL on exit 0, URL/fail with the exit code otherwise. Best effort: never changes the exit code.", valueName: "url"))
+    var pingUrl: String?
+
     @Option(help: "Log format on stderr: text or json.")
     var logFormat: LogFormat = .text
 
@@ -66,11 +70,17 @@ struct SendingOptions: ParsableArguments {
                 }
             }
         }
+        if let pingUrl {
+            do { _ = try HealthPing(url: pingUrl) } catch { throw ValidationError("\(error)") }
+        }
         if inDoubtSettle < 0 || inDoubtSettle > 3600 { throw ValidationError("--in-doubt-settle must be 0…3600 seconds") }
         do { _ = try RebillyConfiguration(baseURL: apiUrl, organizationId: organizationId, apiKey: APIKey("placeholder")) } catch {
             throw ValidationError("--api-url / --organization-id: \(error)")
         }
     }
+
+    /// The `--ping-url` pinger (checked in `validate()`).
+    var healthPing: HealthPing? { pingUrl.flatMap { try? HealthPing(url: $0) } }
 
     /// The parsed `--shard` (checked in `validate()`).
     var parsedShard: Shard? { shard.flatMap { try? Shard(parsing: $0) } }
@@ -111,6 +121,7 @@ struct SendingOptions: ParsableArguments {
         line("shard", shard)
         line("no-rate-split", String(noRateSplit))
         line("api-key-file", apiKeyFile)
+        line("ping-url", pingUrl)
         line("log-format", logFormat.rawValue)
         let source = apiKeyFile.map { "from --api-key-file \($0)" }
             ?? (ProcessInfo.processInfo.environment["REBILLY_API_KEY"].map { $0.isEmpty ? "REBILLY_API_KEY is empty" : "from REBILLY_API_KEY" } ?? "none: set REBILLY_API_KEY or --api-key-file")
@@ -140,6 +151,7 @@ struct SendingOptions: ParsableArguments {
             w.bool("rateSplit", !noRateSplit)
         }
         if let apiKeyFile { w.string("apiKeyFile", apiKeyFile) }
+        if let ping = healthPing { w.string("pingUrl", ping.redacted) }
         w.endObject()
         return w.text
     }

@@ -67,7 +67,7 @@ public enum SandboxServer {
             configuration: configuration, api: api,
             limiter: configuration.rate.map(RateLimiter.init(rate:)),
             faults: FaultInjector(failRate: configuration.failRate, dropRate: configuration.dropRate, latency: configuration.latency, seed: configuration.seed),
-            stats: SandboxStats(), logger: logger
+            stats: SandboxStats(), pings: PingLog(), logger: logger
         )
         let portBox = Locked<Int?>(nil)
         let app = Application(

@@ -10,6 +10,9 @@ struct Route: Sendable, Equatable {
         case sandboxStats = "SandboxStats"
         case sandboxCashiers = "SandboxCashiers"
         case sandboxHealth = "SandboxHealth"
+        /// A monitoring ping (`/_sandbox/ping/{check…}`), recorded for `/_sandbox/pings`.
+        case sandboxPing = "SandboxPing"
+        case sandboxPings = "SandboxPings"
         /// The hosted deposit form a deposit request's `deposit` link points to.
         case sandboxDepositForm = "SandboxDepositForm"
         /// Known path, wrong method.
@@ -19,6 +22,7 @@ struct Route: Sendable, Equatable {
 
         var isInspection: Bool {
             self == .sandboxStats || self == .sandboxCashiers || self == .sandboxHealth || self == .sandboxDepositForm
+                || self == .sandboxPing || self == .sandboxPings
         }
     }
 
@@ -64,8 +68,13 @@ struct Route: Sendable, Equatable {
             case "stats": table = ["GET": .sandboxStats]
             case "cashiers": table = ["GET": .sandboxCashiers]
             case "health": table = ["GET": .sandboxHealth]
+            case "pings": table = ["GET": .sandboxPings]
             default: break
             }
+        case 3... where segments[0] == "_sandbox" && segments[1] == "ping" && !prefixed:
+            // Healthchecks accepts GET, HEAD and POST on every ping URL.
+            table = ["GET": .sandboxPing, "HEAD": .sandboxPing, "POST": .sandboxPing]
+            resourceId = segments[2...].joined(separator: "/")
         case 3 where segments[0] == "_sandbox" && segments[1] == "deposit-form" && !prefixed && FieldFormats.isResourceID(segments[2]):
             table = ["GET": .sandboxDepositForm]
             resourceId = String(segments[2])

@@ -61,7 +61,7 @@ struct SandboxAPI: Sendable {
                 body: Problem.body(status: 405, title: "Method Not Allowed", detail: "\(request.method.rawValue) is not allowed on \(request.uri.path)"),
                 headers: [("Allow", route.allowedMethods.joined(separator: ", "))]
             )
-        case .notFound, .sandboxStats, .sandboxCashiers, .sandboxHealth, .sandboxDepositForm:
+        case .notFound, .sandboxStats, .sandboxCashiers, .sandboxHealth, .sandboxDepositForm, .sandboxPing, .sandboxPings:
             return JSONResponse(status: 404, body: Problem.notFound("No resource at \(request.uri.path)"))
         }
     }

@@ -13,6 +13,7 @@ struct SandboxResponder: HTTPResponder {
     let limiter: RateLimiter?
     let faults: FaultInjector
     let stats: SandboxStats
+    let pings: PingLog
     let logger: Logger
 
     func respond(to request: Request, context: Context) async throws -> Response {
@@ -28,7 +29,11 @@ struct SandboxResponder: HTTPResponder {
             logger.debug("\(method) \(request.uri.path) -> \(response.status.code)", metadata: ["operation": .string(route.operation.rawValue)])
             return response
         }
-        if route.operation.isInspection {
+        if route.operation == .sandboxPing {
+            let body = (try? await request.body.collect(upTo: 100_000)).map { String(decoding: $0.readableBytesView, as: UTF8.self) } ?? ""
+            pings.record(.init(path: route.resourceId ?? "", method: method, body: body, receivedAt: Date()))
+            result = JSONResponse(status: 200, body: .object([("status", .string("OK"))]))
+        } else if route.operation.isInspection {
             result = inspect(route, request)
         } else {
             plan = faults.nextPlan()
@@ -66,6 +71,7 @@ struct SandboxResponder: HTTPResponder {
         guard authorized(request) else { return JSONResponse(status: 401, body: Problem.unauthorized) }
         switch route.operation {
         case .sandboxStats: return JSONResponse(status: 200, body: api.statsDocument(stats))
+        case .sandboxPings: return JSONResponse(status: 200, body: pings.document())
         default: return JSONResponse(status: 200, body: api.stateDocument())
         }
     }
