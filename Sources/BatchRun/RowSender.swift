@@ -32,14 +32,21 @@ struct RowSender: Sendable {
             return .rejected
         }
         var state = record.state
+        /// The deposit request's intent, when it was recorded with the cashier's outcome.
+        var depositIntent: Int64?
 
         // 1. The cashier (repeating it is safe: 200 returns the existing one).
         if state == .pending || state == .failed || (state == .cashierCreated && record.cashierID == nil) {
             // The outcome and the row's new state are one write.
-            switch try await call(.createCashier, rowID: record.id, figuresIn: row.cashier.currency,
-                                  then: { .cashierCreated(cashierID: $0.id) }, { await api.createCashier(body: row.cashierBody) }) {
+            // With deposits, the cashier's outcome and the deposit request's intent are one write.
+            let (result, next) = try await call(.createCashier, rowID: record.id, figuresIn: row.cashier.currency,
+                                                then: { .cashierCreated(cashierID: $0.id) },
+                                                chainTo: policy.deposits ? .createDepositRequest : nil,
+                                                { await api.createCashier(body: row.cashierBody) })
+            switch result {
             case .success:
                 state = .cashierCreated
+                depositIntent = next
                 if !policy.deposits {
                     try await writer.transition(rowID: record.id, to: .done)
                     return .done
@@ -65,9 +72,11 @@ struct RowSender: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            let result = try await callOnce(.createDepositRequest, rowID: record.id, then: { .done(depositRequestID: $0.id) }) {
+            let (result, _) = try await callOnce(.createDepositRequest, rowID: record.id, recordedIntent: depositIntent,
+                                                 then: { .done(depositRequestID: $0.id) }) {
                 await api.createDepositRequest(body: row.depositRequestBody)
             }
+            depositIntent = nil
             switch result {
             case .success:
                 return .done
@@ -107,7 +116,7 @@ struct RowSender: Sendable {
         }
         switch try await call(.listDepositRequests, rowID: rowID, {
             await api.listDepositRequests(customerId: row.cashier.customerId, websiteId: row.cashier.websiteId)
-        }) {
+        }).result {
         case let .success(list):
             let mine = list.items.filter { item in
                 guard item.currency == nil || item.currency == row.cashier.currency.code else { return false }
@@ -133,27 +142,30 @@ struct RowSender: Sendable {
         return formatter.date(from: text)
     }
 
-    /// Calls with retries; returns the value or how the row ended.
+    /// Calls with retries; returns the value or how the row ended, and the id of the
+    /// `chainTo` call's intent when it was recorded with the success (see ``callOnce``).
     private func call<T: Sendable>(_ operation: AttemptOperation, rowID: Int64, figuresIn currency: Currency? = nil,
                                    then transition: (T) -> RowTransition? = { _ in nil },
-                                   _ body: @Sendable () async -> Result<T, APIFailure>) async throws -> Result<T, RowOutcome> {
+                                   chainTo next: AttemptOperation? = nil,
+                                   _ body: @Sendable () async -> Result<T, APIFailure>) async throws -> (result: Result<T, RowOutcome>, nextIntent: Int64?) {
         var attempt = 0
         while true {
             attempt += 1
-            switch try await callOnce(operation, rowID: rowID, figuresIn: currency, then: transition, body) {
-            case let .success(value): return .success(value)
+            let (result, nextIntent) = try await callOnce(operation, rowID: rowID, figuresIn: currency, then: transition, chainTo: next, body)
+            switch result {
+            case let .success(value): return (.success(value), nextIntent)
             case let .failure(failure):
                 switch failure.kind {
-                case .rejected: return .failure(.rejected)
-                case .fatal: return .failure(.stopped)
+                case .rejected: return (.failure(.rejected), nil)
+                case .fatal: return (.failure(.stopped), nil)
                 case .retryable:
                     if attempt >= policy.maxAttempts {
                         if operation == .createCashier {
                             try await writer.transition(rowID: rowID, to: .failed, reasonsJSON: Self.reasons(failure))
                         }
-                        return .failure(.failed)
+                        return (.failure(.failed), nil)
                     }
-                    if control.isStopped { return .failure(.stopped) }
+                    if control.isStopped { return (.failure(.stopped), nil) }
                     try await pause(after: failure, attempt: attempt)
                 }
             }
@@ -162,19 +174,37 @@ struct RowSender: Sendable {
 
     /// One attempt: gate, intent, call, outcome — and the row's state for a definite answer.
     /// `currency`: keep a cashier reply's figures (exact text, minor units at its exponent) for reconciliation.
+    /// `recordedIntent`: the intent is already in the ledger (and its token taken): send at once.
+    /// `chainTo`: on success, take the next call's token and record its intent in the same write
+    /// as this outcome (one ledger write fewer per row); returns that intent's attempt id.
     private func callOnce<T: Sendable>(_ operation: AttemptOperation, rowID: Int64, figuresIn currency: Currency? = nil,
+                                       recordedIntent: Int64? = nil,
                                        then transition: (T) -> RowTransition? = { _ in nil },
-                                       _ body: @Sendable () async -> Result<T, APIFailure>) async throws -> Result<T, APIFailure> {
-        try await gate.acquire()
-        if control.isStopped { throw CancellationError() }
-        let attemptID = try await writer.recordIntent(rowID: rowID, runID: runID, operation: operation)
+                                       chainTo next: AttemptOperation? = nil,
+                                       _ body: @Sendable () async -> Result<T, APIFailure>) async throws -> (Result<T, APIFailure>, Int64?) {
+        let attemptID: Int64
+        if let recordedIntent {
+            attemptID = recordedIntent
+        } else {
+            try await gate.acquire()
+            if control.isStopped { throw CancellationError() }
+            attemptID = try await writer.recordIntent(rowID: rowID, runID: runID, operation: operation)
+        }
         let result = await body()
+        var nextIntent: Int64?
         switch result {
         case let .success(value):
             let (status, latency, id, quota) = Self.describe(value)
             let figures = currency.flatMap { c in (value as? CashierReply).map { Self.figures($0, currency: c) } }
-            try await writer.recordOutcome(attemptID: attemptID, httpStatus: status, latencyMs: latency, error: nil, returnedID: id, outcome: .succeeded,
-                                           then: transition(value), remoteFigures: figures)
+            // The next call's token comes first, so that its intent's time is its send time.
+            if let next, !control.isStopped, (try? await gate.acquire()) != nil, !control.isStopped {
+                nextIntent = try await writer.recordOutcomeThenIntent(
+                    attemptID: attemptID, httpStatus: status, latencyMs: latency, error: nil, returnedID: id, outcome: .succeeded,
+                    then: transition(value), remoteFigures: figures, nextOperation: next, runID: runID)
+            } else {
+                try await writer.recordOutcome(attemptID: attemptID, httpStatus: status, latencyMs: latency, error: nil, returnedID: id, outcome: .succeeded,
+                                               then: transition(value), remoteFigures: figures)
+            }
             await gate.succeeded(quota: quota)
         case let .failure(failure):
             switch failure.kind {
@@ -193,7 +223,7 @@ struct RowSender: Sendable {
                 if failure.httpStatus == 429 || failure.httpStatus == 503 { await gate.throttled(retryAfterSeconds: failure.retryAfterSeconds) }
             }
         }
-        return result
+        return (result, nextIntent)
     }
 
     private func pause(after failure: APIFailure, attempt: Int) async throws {

@@ -124,6 +124,46 @@ enum LedgerSQL {
     static let attemptsOfRun = "SELECT * FROM attempts WHERE run_id = ? ORDER BY id"
     static let inFlightAttempts = "SELECT * FROM attempts WHERE outcome = 'in_flight' ORDER BY id"
 
+    // MARK: hot path (one row's intents, outcomes and transitions; raw binding, see LedgerHotPath.swift)
+    //
+    // Each check is part of its write: `UPDATE … WHERE id = ? AND state IN (allowed)`, and only
+    // when nothing changed does the slow path read the row to say why. These statements are
+    // bound through the SQLite C API only; their text differs from the GRDB-bound ones above,
+    // so the two never share a cached statement.
+
+    /// `state IN ('a','b')` for a set of row states (fixed identifiers, safe to inline).
+    static func stateIn(_ states: Set<RowState>) -> String {
+        "state IN (" + states.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",") + ")"
+    }
+
+    /// ?1 run, ?2 stamp, ?3 row — with the condition under which the operation may be sent.
+    static func hotTouchRow(where condition: String?) -> String {
+        "UPDATE rows SET attempt_count = attempt_count + 1, last_run_id = ?1, updated_at = ?2 WHERE id = ?3"
+            + (condition.map { " AND " + $0 } ?? "")
+    }
+    static let hotTouchRowForCashier = hotTouchRow(where: stateIn(RowState.allCases.filterSet { Ledger.mayAttempt(.createCashier, in: $0) }))
+    static let hotTouchRowForDeposit = hotTouchRow(where: stateIn(RowState.allCases.filterSet { Ledger.mayAttempt(.createDepositRequest, in: $0) }))
+    static let hotTouchRowForRead = hotTouchRow(where: nil)
+    /// ?1 row, ?2 run, ?3 operation, ?4 stamp.
+    static let hotInsertAttempt = "INSERT INTO attempts (row_id, run_id, operation, requested_at, outcome) VALUES (?1, ?2, ?3, ?4, 'in_flight')"
+    /// ?1 stamp, ?2 status, ?3 latency, ?4 error, ?5 returned id, ?6 outcome, ?7 attempt.
+    static let hotRecordOutcome = """
+        UPDATE attempts SET finished_at = ?1, http_status = ?2, latency_ms = ?3, error = ?4, returned_id = ?5, outcome = ?6
+        WHERE id = ?7
+        """
+    /// ?1 attempt.
+    static let hotRowIDOfAttempt = "SELECT row_id FROM attempts WHERE id = ?1"
+    /// ?1 state, ?2 cashier id, ?3 deposit request id, ?4 reasons, ?5 stamp, ?6 row — only from
+    /// a state that may move to ?1.
+    static func hotTransition(to target: RowState) -> String {
+        """
+        UPDATE rows SET state = ?1, cashier_id = COALESCE(?2, cashier_id), deposit_request_id = COALESCE(?3, deposit_request_id),
+                        reasons_json = COALESCE(?4, reasons_json), updated_at = ?5
+        WHERE id = ?6 AND \(stateIn(RowState.allCases.filterSet { $0.allowedNext.contains(target) }))
+        """
+    }
+    static let hotTransitions: [RowState: String] = Dictionary(uniqueKeysWithValues: RowState.allCases.map { ($0, hotTransition(to: $0)) })
+
     // MARK: group commit (LedgerWriter): one savepoint per operation inside the group transaction
 
     static let beginOperation = "SAVEPOINT ledger_op"

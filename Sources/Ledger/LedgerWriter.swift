@@ -1,5 +1,10 @@
 import Foundation
 import GRDB
+#if canImport(GRDBSQLite)
+import GRDBSQLite
+#else
+import SQLite3
+#endif
 
 /// Group commit for the sender's hot writes: intents, outcomes and row
 /// transitions from many concurrent tasks, committed together.
@@ -85,6 +90,30 @@ public final class LedgerWriter: Sendable {
             try Ledger.recordOutcome(db, attemptID: attemptID, httpStatus: httpStatus, latencyMs: latencyMs, error: error,
                                      returnedID: returnedID, outcome: outcome, then: transition, at: at,
                                      remoteFigures: remoteFigures)
+        }
+    }
+
+    /// The outcome of one call (with its row transition and figures) and the intent of the
+    /// row's next call, in ONE operation of the group: a row's cashier answer and its deposit
+    /// request's intent cost one write instead of two. The intent is checked against the row's
+    /// state after the transition, exactly like ``recordIntent(rowID:runID:operation:)``; if it
+    /// is refused, nothing of the operation is written. Returns the new attempt's id.
+    ///
+    /// Call it only right before sending the next request (its token already taken): the
+    /// intent's time is the request's time, which in-doubt verification relies on.
+    public func recordOutcomeThenIntent(
+        attemptID: Int64, httpStatus: Int?, latencyMs: Int?, error: String?,
+        returnedID: String?, outcome: AttemptOutcome, then transition: RowTransition?,
+        remoteFigures: RemoteFigures? = nil, nextOperation: AttemptOperation, runID: Int64
+    ) async throws -> Int64 {
+        let at = ledger.now()
+        return try await submit { db in
+            guard let rowID = try LedgerHotPath.int64(db, LedgerSQL.hotRowIDOfAttempt, { sqlite3_bind_int64($0, 1, attemptID) })
+            else { throw LedgerError.noSuchAttempt(attemptID) }
+            try Ledger.recordOutcome(db, attemptID: attemptID, httpStatus: httpStatus, latencyMs: latencyMs, error: error,
+                                     returnedID: returnedID, outcome: outcome, then: transition, at: at,
+                                     remoteFigures: remoteFigures, rowID: rowID)
+            return try Ledger.recordIntent(db, rowID: rowID, runID: runID, operation: nextOperation, at: at)
         }
     }
 

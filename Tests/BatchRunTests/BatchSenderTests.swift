@@ -31,6 +31,13 @@ import Throttle
         let attempts = try staged.ledger.attempts(runID: staged.runID)
         #expect(attempts.count == 80)
         #expect(attempts.allSatisfy { $0.outcome == .succeeded && $0.httpStatus == 201 })
+        // A row's cashier outcome and its deposit request's intent are one ledger write:
+        // the same timestamp, and the deposit attempt right after the cashier's.
+        for row in rows {
+            let mine = attempts.filter { $0.rowID == row.id }
+            #expect(mine.map(\.operation) == [.createCashier, .createDepositRequest])
+            #expect(mine.count == 2 && mine[0].finishedAt == mine[1].requestedAt, "row \(row.id)")
+        }
     }
 
     @Test func dropsAndFailuresEndWithEveryRowDoneAndNoDuplicateDeposit() async throws {

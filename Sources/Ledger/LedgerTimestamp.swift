@@ -1,0 +1,44 @@
+import Foundation
+import GRDB
+
+/// The ledger's timestamp text, `yyyy-MM-dd HH:mm:ss.SSS` in UTC — exactly what GRDB writes for
+/// a `Date` (and reads back), without going through a `DateFormatter`: the writer stamps four
+/// rows per customer, and ICU formatting was a visible share of its time.
+enum LedgerTimestamp {
+    static func text(_ date: Date) -> String {
+        // Milliseconds since the epoch, rounded to the nearest, as ICU does for GRDB (tested).
+        let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        var days = totalMillis >= 0 ? totalMillis / 86_400_000 : (totalMillis - 86_399_999) / 86_400_000
+        let msOfDay = totalMillis - days * 86_400_000
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        days += 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let doe = days - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let hour = msOfDay / 3_600_000, minute = msOfDay / 60_000 % 60, second = msOfDay / 1000 % 60, ms = msOfDay % 1000
+
+        var bytes = [UInt8](repeating: 0, count: 23)
+        func put(_ value: Int64, at offset: Int, width: Int) {
+            var v = value
+            for i in stride(from: offset + width - 1, through: offset, by: -1) {
+                bytes[i] = UInt8(truncatingIfNeeded: 48 + v % 10)
+                v /= 10
+            }
+        }
+        put(year, at: 0, width: 4); bytes[4] = 45  // -
+        put(month, at: 5, width: 2); bytes[7] = 45
+        put(day, at: 8, width: 2); bytes[10] = 32  // space
+        put(hour, at: 11, width: 2); bytes[13] = 58  // :
+        put(minute, at: 14, width: 2); bytes[16] = 58
+        put(second, at: 17, width: 2); bytes[19] = 46  // .
+        put(ms, at: 20, width: 3)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func value(_ date: Date) -> DatabaseValue { text(date).databaseValue }
+}
