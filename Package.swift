@@ -96,6 +96,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Benchmarks/send-bench.sh: async-http-client alone, the ceiling of the sending design.
+        .executableTarget(
+            name: "http-ceiling",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/HTTPCeiling"
+        ),
         .testTarget(name: "CashierModelTests", dependencies: ["CashierModel"]),
         .testTarget(name: "BatchInputTests", dependencies: ["BatchInput", "CashierModel"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", .product(name: "GRDB", package: "GRDB.swift")]),
