@@ -3,10 +3,13 @@ import PackageDescription
 
 // Module map (arrows point down only; see README "Architecture"):
 //   CashierBatch (executable: commands, wiring)
-//     ├─ Sandbox       the local Rebilly twin (Hummingbird) — judges requests on its own, never imports CashierModel
-//     ├─ Ledger        GRDB schema, migrations, row states
-//     ├─ BatchInput    CSV, JSON Lines, zlib streams, control manifest
-//     └─ CashierModel  money in minor units, ISO 4217, rows, validation, exact JSON text
+//     ├─ BatchRun        stage, send, resume, retry, lock — over Ledger, Throttle, RebillyClient, BatchInput
+//     ├─ Reports         html / json / md / csv / prom from the ledger
+//     ├─ Reconciliation  breaks and totals
+//     ├─ Monitoring      --ping-url pings
+//     └─ Sandbox         the local Rebilly twin (Hummingbird) — judges requests on its own, never imports CashierModel
+//   BatchInput, Ledger, RebillyClient, Throttle, CashierModel: the foundations
+//   http-ceiling (Benchmarks/HTTPCeiling): async-http-client alone, for Benchmarks/send-bench.sh
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]

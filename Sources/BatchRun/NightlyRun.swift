@@ -65,8 +65,8 @@ public struct RunResult: Sendable {
     /// `tally.rejected` counts the rows the API refused.
     public var invalidRows = 0
     public var stopReason: StopReason?
-    /// The reconciliation `run` ends with (from the ledger: the create answers); nil for a
-    /// dry run, `retry`, or when it could not be made (logged).
+    /// The reconciliation `run` and `retry` end with (from the ledger: the create answers); nil
+    /// for a dry run, or when it could not be made (logged).
     public var reconciliation: ReconciliationReport?
 }
 
@@ -141,6 +141,9 @@ public struct NightlyRun: Sendable {
             result.batchIDs = batches.map(\.id)
             log(RunEvent(.info, "retrying run \(previous.id)", [("batches", "\(result.batchIDs.count)")]))
             try await send(ledger: ledger, runID: runID, api: api, gate: gate, result: &result, onPlan: onPlan, onRow: onRow)
+            // Like `run`: the batches' figures against Rebilly's answers, so that a retry's exit
+            // code and report never call a night clean while its breaks are still open.
+            if !settings.dryRun { try reconcile(ledger: ledger, runID: runID, result: &result) }
         }
     }
 

@@ -13,7 +13,7 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Re-running the same file sends nothing that already succeeded; a run killed at any \
             moment completes on the next run with every row sent exactly once. Exit codes: 0 clean, \
-            3 rows rejected or failed, 65 bad batch, 69 API unavailable, 75 ledger locked by another run, \
+            3 rows rejected or failed, 4 reconciliation breaks, 64 usage, 65 bad batch, 69 API unavailable, 75 ledger locked by another run, \
             77 credentials refused, 130/143 interrupted.
             """
     )

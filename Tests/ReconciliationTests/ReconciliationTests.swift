@@ -278,3 +278,38 @@ func stagedRow(line: Int, customer: String) throws -> StagedRow {
                      websiteID: "web_1", customerID: customer, currency: "USD", payloadJSON: row.payloadJSON,
                      sourceJSON: raw.sourceJSON, state: .pending, reasonsJSON: nil)
 }
+
+@Suite struct RetryReconciliationTests {
+    /// `retry` ends like `run`: with the batches' figures against Rebilly's answers. A retry
+    /// after a night with breaks must not call the night clean: exit 4, the breaks persisting.
+    @Test func aRetryKeepsOpenBreaksAndExitsFour() async throws {
+        let ws = try Workspace()
+        defer { ws.cleanup() }
+        let sandbox = try await startSandbox(preload: """
+            {"customerId":"cus_up","websiteId":"web_1","currency":"USD","balance":110.00}
+            """)
+        let file = try ws.batch("night.csv", [
+            Line(customer: "cus_up", balance: "100.00"),
+            Line(customer: "cus_ok", balance: "5.00"),
+        ])
+        let first = try await runNight(ws, files: [file], sandbox: sandbox)
+        let client = try makeClient(sandbox)
+        let settings = RunSettings(ledgerPath: ws.ledgerPath, command: "retry", optionsJSON: "{}", policy: fastPolicy(), dryRun: false)
+        let retry = try await NightlyRun(settings: settings, control: RunControl(), log: { _ in })
+            .retry(runID: first.runID, api: RebillyCashierAPI(client: client), gate: OpenGate())
+        try await client.shutdown()
+        await sandbox.stop()
+
+        #expect(first.verdict == .reconciliationBreaks)
+        #expect(retry.verdict == .reconciliationBreaks)
+        #expect(retry.tally == SendTally(), "nothing was left to send")
+        let report = try #require(retry.reconciliation)
+        #expect(report.runID == retry.runID)
+        let up = try #require(report.onlyBreak("cus_up", .balance))
+        #expect(up.lifecycle == .persisting && up.firstSeenRunID == first.runID)
+        #expect(up.expected == "100.00" && up.actual == "110.00")
+        #expect(report.counts.openBreaks == 1)
+        let ledger = try Ledger(path: ws.ledgerPath)
+        #expect(try ledger.run(id: try #require(retry.runID))?.exitCode == 4)
+    }
+}
