@@ -70,6 +70,7 @@ struct RetryCommand: AsyncParsableCommand {
 
 /// The wiring shared by `run` and `retry`: key, client, limiter, signals, progress, exit code.
 struct SendingSession {
+
     let options: SendingOptions
     /// The key to send; nil loads it from `--api-key-file` or `REBILLY_API_KEY` (the `demo`
     /// command passes the in-process sandbox's key here).
@@ -113,7 +114,8 @@ struct SendingSession {
         let configuration = try RebillyConfiguration(baseURL: options.apiUrl, organizationId: options.organizationId, apiKey: key,
                                                      maxConnections: options.concurrency)
         let client = RebillyClient(configuration: configuration)
-        let limiter = RateLimiter(try options.effectiveRate.withJitterMargin(), burst: options.burst, recoverySuccesses: 20)
+        let limiter = RateLimiter(try options.effectiveRate.withJitterMargin(), burst: options.burst, recoverySuccesses: 20,
+                                  decreaseFactor: ThrottleGate.decreaseFactor)
         let control = RunControl()
         let signals = SignalTrap(control: control, log: log)
         let progress = ProgressTracker(log: log)

@@ -29,16 +29,17 @@ public actor RateLimiter {
     ///   - burst: bucket capacity; default `RateLimiterCore.defaultBurst(for:)`.
     ///   - floorFraction: AIMD never goes below this fraction of the configured rate.
     ///   - recoverySuccesses: successes needed to climb from half back to the full rate.
+    ///   - decreaseFactor: what a 429 multiplies the rate by (0.5: halve).
     ///   - clock: the time source (a `ManualClock` in tests).
     public init(
         _ spec: RateSpec, burst: Int? = nil, floorFraction: Double = 1.0 / 16,
-        recoverySuccesses: Int = 50, clock: any ThrottleClock = SystemThrottleClock()
+        recoverySuccesses: Int = 50, decreaseFactor: Double = 0.5, clock: any ThrottleClock = SystemThrottleClock()
     ) {
         self.clock = clock
         self.spec = spec
         self.core = RateLimiterCore(
             spec: spec, burst: burst, floorFraction: floorFraction,
-            recoverySuccesses: recoverySuccesses, now: clock.now
+            recoverySuccesses: recoverySuccesses, decreaseFactor: decreaseFactor, now: clock.now
         )
     }
 
@@ -96,7 +97,7 @@ public actor RateLimiter {
         core.pause(until: instant, now: clock.now)
     }
 
-    /// The server answered 429: halve the rate (not below the floor).
+    /// The server answered 429: multiply the rate by the decrease factor (not below the floor).
     public func onThrottled() { core.onThrottled(now: clock.now) }
 
     /// A request succeeded: move the rate a step back toward the configured one.

@@ -24,6 +24,8 @@ public struct RateLimiterCore: Sendable {
 
     /// The AIMD rate in requests per second (≤ the configured rate).
     public private(set) var currentRate: Double
+    /// The multiplicative decrease of a 429 (0.5 halves the rate).
+    public let decreaseFactor: Double
     /// Slow-down factor from `observe(limit:remaining:)`, in 0.25...1.
     public private(set) var pressure: Double = 1
     /// Grants are held back until this instant (429 with a retry-after).
@@ -45,8 +47,10 @@ public struct RateLimiterCore: Sendable {
         return max(1, min(perSecond, spec.limit / 10))
     }
 
-    public init(spec: RateSpec, burst: Int? = nil, floorFraction: Double = 1.0 / 16, recoverySuccesses: Int = 50, now: ContinuousClock.Instant) {
+    public init(spec: RateSpec, burst: Int? = nil, floorFraction: Double = 1.0 / 16, recoverySuccesses: Int = 50,
+                decreaseFactor: Double = 0.5, now: ContinuousClock.Instant) {
         self.spec = spec
+        self.decreaseFactor = min(0.95, max(0.05, decreaseFactor))
         let burst = max(1, min(burst ?? Self.defaultBurst(for: spec), spec.limit))
         self.burst = burst
         let rate = spec.perSecond
@@ -108,11 +112,11 @@ public struct RateLimiterCore: Sendable {
         }
     }
 
-    /// Multiplicative decrease: the server said 429. Halves the rate (not below the
-    /// floor) and empties the bucket.
+    /// Multiplicative decrease: the server said 429. Multiplies the rate by
+    /// ``decreaseFactor`` (halves it by default; not below the floor) and empties the bucket.
     public mutating func onThrottled(now: ContinuousClock.Instant) {
         refill(now)
-        currentRate = max(floorRate, currentRate * 0.5)
+        currentRate = max(floorRate, currentRate * decreaseFactor)
         tokens = min(tokens, 0)
     }
 

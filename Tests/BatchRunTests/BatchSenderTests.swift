@@ -159,7 +159,7 @@ import Throttle
         config.rate = SandboxRate(parsing: "20/s")
         let sandbox = try await SandboxServer.start(config)
         let (client, api) = try makeAPI(sandbox)
-        let limiter = RateLimiter(try RateSpec(parsing: "100/s"))
+        let limiter = RateLimiter(try RateSpec(parsing: "100/s"), decreaseFactor: ThrottleGate.decreaseFactor)
         let start = ContinuousClock.now
         let sender = BatchSender(ledger: staged.ledger, api: api, gate: ThrottleGate(limiter: limiter), control: RunControl(),
                                  policy: fastPolicy(attempts: 20, concurrency: 16), runID: staged.runID)

@@ -109,6 +109,22 @@ struct RateLimiterCoreTests {
         #expect(successes == 94)  // (20 - 1.25) / 0.2 = 93.75 steps of 0.2 (half the rate in 50 steps)
     }
 
+    @Test("a gentler decrease factor (the job's 0.75) cuts by a quarter, still down to the floor")
+    func gentlerDecrease() throws {
+        let spec = try RateSpec(parsing: "48/s")
+        var core = RateLimiterCore(spec: spec, floorFraction: 1.0 / 16, recoverySuccesses: 20, decreaseFactor: 0.75, now: t0)
+        core.onThrottled(now: t0)
+        #expect(core.currentRate == 36)
+        core.onThrottled(now: t0)
+        #expect(core.currentRate == 27)
+        for _ in 0..<20 { core.onThrottled(now: t0) }
+        #expect(core.currentRate == 3, "floor = 48/16")
+        // Out-of-range factors are clamped: never a rate of 0, never no decrease at all.
+        var clamped = RateLimiterCore(spec: spec, decreaseFactor: 1.5, now: t0)
+        clamped.onThrottled(now: t0)
+        #expect(clamped.currentRate == 48 * 0.95)
+    }
+
     @Test("after a 429 the pace is half: gaps of 2/rate")
     func halvedPace() throws {
         var core = RateLimiterCore(spec: try RateSpec(parsing: "20/s"), now: t0)
