@@ -597,7 +597,14 @@ public struct Reconciler: Sendable {
         if lifecycle == .resolved {
             detail = isCount ? "resolved: exactly one deposit request now" : "resolved: Rebilly's figure now agrees with the batch"
         } else {
-            detail = "carried forward: not checked again by this run" + (b.detail.map { "; was: \($0)" } ?? "")
+            // Carried forward night after night, the detail keeps what was found, once.
+            let carried = "carried forward: not checked again by this run"
+            var found: Substring? = b.detail.map { Substring($0) }
+            if let text = found, text.hasPrefix(carried) {
+                let rest = text.dropFirst(carried.count)
+                found = rest.hasPrefix("; was: ") ? rest.dropFirst("; was: ".count) : nil
+            }
+            detail = carried + (found.map { "; was: \($0)" } ?? "")
         }
         return ReconciliationBreak(
             websiteID: b.websiteID, customerID: b.customerID, currency: b.currency, exponent: b.exponent, field: field,

@@ -313,3 +313,31 @@ func stagedRow(line: Int, customer: String) throws -> StagedRow {
         #expect(try ledger.run(id: try #require(retry.runID))?.exitCode == 4)
     }
 }
+
+@Suite struct CarriedBreakTests {
+    /// A break whose customer is not in the next nights' batches is carried forward, and its
+    /// detail keeps what was found once, however many nights it is carried.
+    @Test func aBreakCarriedForwardTwiceKeepsOneDetail() async throws {
+        let ws = try Workspace()
+        defer { ws.cleanup() }
+        let sandbox = try await startSandbox(preload: """
+            {"customerId":"cus_up","websiteId":"web_1","currency":"USD","balance":110.00}
+            """)
+        let night1 = try ws.batch("night1.csv", [Line(customer: "cus_up", balance: "100.00")])
+        let night2 = try ws.batch("night2.csv", [Line(customer: "cus_b", balance: "1.00")])
+        let night3 = try ws.batch("night3.csv", [Line(customer: "cus_c", balance: "2.00")])
+        let first = try await runNight(ws, files: [night1], sandbox: sandbox)
+        _ = try await runNight(ws, files: [night2], sandbox: sandbox)
+        let third = try await runNight(ws, files: [night3], sandbox: sandbox)
+        await sandbox.stop()
+
+        let ledger = try Ledger(path: ws.ledgerPath)
+        let firstRun = try #require(first.runID), thirdRun = try #require(third.runID)
+        let original = try #require(ledger.breaks(runID: firstRun).first { $0.customerID == "cus_up" })
+        let carried = try #require(ledger.breaks(runID: thirdRun).first { $0.customerID == "cus_up" })
+        #expect(carried.lifecycle == .persisting && carried.firstSeenRunID == first.runID)
+        #expect(carried.detail == "carried forward: not checked again by this run" + (original.detail.map { "; was: \($0)" } ?? ""))
+        #expect(carried.detail?.components(separatedBy: "carried forward").count == 2, "once: \(carried.detail ?? "-")")
+        #expect(third.verdict == .reconciliationBreaks)
+    }
+}
