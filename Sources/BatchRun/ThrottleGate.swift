@@ -22,8 +22,11 @@ public struct ThrottleGate: RequestGate {
         await limiter.onThrottled()
     }
 
+    /// One visit to the limiter at most: none when the rate is already the configured one and
+    /// the answer carried no quota headers (nothing would change).
     public func succeeded(quota: Quota) async {
-        await limiter.onSuccess()
-        if quota.limit != nil || quota.remaining != nil { await limiter.observe(limit: quota.limit, remaining: quota.remaining) }
+        let hasQuota = quota.limit != nil && quota.remaining != nil
+        guard hasQuota || limiter.isRecovering else { return }
+        await limiter.succeeded(limit: quota.limit, remaining: quota.remaining)
     }
 }

@@ -670,11 +670,21 @@ extension Ledger {
         }
         if changed == 0 { throw LedgerError.noSuchAttempt(attemptID) }
         if let f = remoteFigures {
-            try db.cachedStatement(sql: LedgerSQL.insertRemoteFiguresForAttempt).execute(arguments: [
-                RemoteFigureSource.create.rawValue, f.cashierID, f.httpStatus, f.currency, f.exponent,
-                f.balanceMinor, f.bonusBalanceMinor, f.pendingPayoutTotalMinor,
-                f.balanceText, f.bonusBalanceText, f.pendingPayoutTotalText, stamp, attemptID,
-            ])
+            _ = try LedgerHotPath.write(db, LedgerSQL.hotInsertRemoteFigures) { h in
+                LedgerHotPath.bind(h, 1, RemoteFigureSource.create.rawValue)
+                LedgerHotPath.bind(h, 2, f.cashierID)
+                LedgerHotPath.bind(h, 3, f.httpStatus)
+                LedgerHotPath.bind(h, 4, f.currency)
+                LedgerHotPath.bind(h, 5, f.exponent)
+                LedgerHotPath.bind(h, 6, f.balanceMinor)
+                LedgerHotPath.bind(h, 7, f.bonusBalanceMinor)
+                LedgerHotPath.bind(h, 8, f.pendingPayoutTotalMinor)
+                LedgerHotPath.bind(h, 9, f.balanceText)
+                LedgerHotPath.bind(h, 10, f.bonusBalanceText)
+                LedgerHotPath.bind(h, 11, f.pendingPayoutTotalText)
+                LedgerHotPath.bind(h, 12, stamp)
+                sqlite3_bind_int64(h, 13, attemptID)
+            }
         }
         guard let transition else { return }
         let rowID: Int64

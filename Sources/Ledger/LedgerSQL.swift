@@ -151,6 +151,14 @@ enum LedgerSQL {
         UPDATE attempts SET finished_at = ?1, http_status = ?2, latency_ms = ?3, error = ?4, returned_id = ?5, outcome = ?6
         WHERE id = ?7
         """
+    /// The create answer's figures, tied to the attempt's row and run: ?1 source, ?2 cashier id,
+    /// ?3 status, ?4 currency, ?5 exponent, ?6–?8 minor units, ?9–?11 texts, ?12 stamp, ?13 attempt.
+    static let hotInsertRemoteFigures = """
+        INSERT INTO remote_figures (row_id, run_id, attempt_id, source, cashier_id, http_status, currency, exponent,
+                                    balance_minor, bonus_balance_minor, pending_payout_total_minor,
+                                    balance_text, bonus_balance_text, pending_payout_total_text, observed_at)
+        SELECT row_id, run_id, id, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 FROM attempts WHERE id = ?13
+        """
     /// ?1 attempt.
     static let hotRowIDOfAttempt = "SELECT row_id FROM attempts WHERE id = ?1"
     /// ?1 state, ?2 cashier id, ?3 deposit request id, ?4 reasons, ?5 stamp, ?6 row — only from
@@ -192,13 +200,6 @@ enum LedgerSQL {
 
     // MARK: remote figures (v2)
 
-    /// The figures of a cashier reply, tied to the attempt that got it (row and run from the attempt).
-    static let insertRemoteFiguresForAttempt = """
-        INSERT INTO remote_figures (row_id, run_id, attempt_id, source, cashier_id, http_status, currency, exponent,
-                                    balance_minor, bonus_balance_minor, pending_payout_total_minor,
-                                    balance_text, bonus_balance_text, pending_payout_total_text, observed_at)
-        SELECT row_id, run_id, id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM attempts WHERE id = ?
-        """
     static let insertRemoteFigures = """
         INSERT INTO remote_figures (row_id, run_id, attempt_id, source, cashier_id, http_status, currency, exponent,
                                     balance_minor, bonus_balance_minor, pending_payout_total_minor,

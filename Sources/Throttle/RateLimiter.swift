@@ -1,3 +1,5 @@
+import Foundation  // NSLock (Mutex needs macOS 15; the package supports 14)
+
 /// The one rate limiter every request of a run goes through.
 ///
 /// `acquire()` returns when the caller may send one request. Callers are served in
@@ -98,10 +100,29 @@ public actor RateLimiter {
     }
 
     /// The server answered 429: multiply the rate by the decrease factor (not below the floor).
-    public func onThrottled() { core.onThrottled(now: clock.now) }
+    public func onThrottled() {
+        core.onThrottled(now: clock.now)
+        recovering.set(core.currentRate < spec.perSecond)
+    }
 
     /// A request succeeded: move the rate a step back toward the configured one.
-    public func onSuccess() { core.onSuccess(now: clock.now) }
+    public func onSuccess() {
+        core.onSuccess(now: clock.now)
+        recovering.set(core.currentRate < spec.perSecond)
+    }
+
+    /// A request succeeded, with the server's quota headers if it sent them: ``onSuccess()``
+    /// and ``observe(limit:remaining:)`` in one visit.
+    public func succeeded(limit: Int?, remaining: Int?) {
+        onSuccess()
+        observe(limit: limit, remaining: remaining)
+    }
+
+    /// Whether a success still changes anything: the rate is below the configured one after a
+    /// 429. Read without visiting the actor, so that a caller at full rate and without quota
+    /// headers can skip reporting its successes (one actor hop less per request).
+    public nonisolated var isRecovering: Bool { recovering.value }
+    private nonisolated let recovering = LockedFlag()
 
     /// Feeds the server's `X-RateLimit-Limit` / `X-RateLimit-Remaining`.
     public func observe(limit: Int?, remaining: Int?) {
@@ -145,4 +166,14 @@ public actor RateLimiter {
             queueHead = 0
         }
     }
+}
+
+/// A Bool behind a lock, readable from outside the actor.
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+
+    var value: Bool { lock.lock(); defer { lock.unlock() }; return flag }
+
+    func set(_ new: Bool) { lock.lock(); flag = new; lock.unlock() }
 }

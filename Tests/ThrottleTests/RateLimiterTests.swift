@@ -122,10 +122,15 @@ struct RateLimiterTests {
     func aimdThroughActor() async throws {
         let clock = ManualClock()
         let limiter = RateLimiter(try RateSpec(parsing: "10/s"), burst: 1, recoverySuccesses: 5, clock: clock)
+        #expect(!limiter.isRecovering, "at full rate a success changes nothing")
         await limiter.onThrottled()
         #expect(await limiter.status.currentRate == 5)
-        for _ in 0..<5 { await limiter.onSuccess() }
+        #expect(limiter.isRecovering)
+        for _ in 0..<4 { await limiter.onSuccess() }
+        #expect(limiter.isRecovering)
+        await limiter.succeeded(limit: nil, remaining: nil)
         #expect(await limiter.status.currentRate == 10)
+        #expect(!limiter.isRecovering)
         await limiter.observe(limit: 3000, remaining: 150)
         #expect(await limiter.status.effectiveRate == 5)
         await limiter.observe(limit: nil, remaining: 0)  // no headers: unchanged
