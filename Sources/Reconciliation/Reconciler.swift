@@ -31,7 +31,8 @@ public struct Reconciler: Sendable {
     /// Backoff between read-back attempts.
     public var backoff = Backoff(base: .milliseconds(100), cap: .seconds(10))
     /// A listed deposit request counts for a row when created no earlier than this margin
-    /// before the row's first deposit attempt (clock skew; the sender adopts with the same margin).
+    /// before the row's first deposit attempt and no later than this margin after its last
+    /// deposit call (clock skew; the sender adopts with the same margin).
     public var depositSkewSeconds: Double = 300
 
     /// - Parameters:
@@ -354,13 +355,21 @@ public struct Reconciler: Sendable {
             guard let items = lists[listKey] ?? nil else { checks.unverified += 1; continue }
             checks.checkedRows += 1
             checked.insert(row.key)
-            let since = try ledger.attempts(rowID: row.rowID)
-                .filter { $0.operation == .createDepositRequest }.map(\.requestedAt).min()
+            // This row's deposit requests were created between its first deposit POST and its last
+            // deposit call (POST or verifying list), give or take the clock skew: a deposit request
+            // of the same customer from an earlier or a LATER night (the customer in another batch)
+            // is not this row's, even when an old run is reconciled after newer ones.
+            let depositCalls = try ledger.attempts(rowID: row.rowID)
+                .filter { $0.operation == .createDepositRequest || $0.operation == .listDepositRequests }
+            let since = depositCalls.filter { $0.operation == .createDepositRequest }.map(\.requestedAt).min()
+            let until = depositCalls.map { $0.finishedAt ?? $0.requestedAt }.max()
             let mine = items.filter { item in
                 guard item.currency == row.key.currency else { return false }
                 guard let since else { return true }
                 guard let created = item.createdTime.flatMap(Self.parseTime) else { return true }
-                return created.timeIntervalSince(since) >= -depositSkewSeconds
+                if created.timeIntervalSince(since) < -depositSkewSeconds { return false }
+                if let until, created.timeIntervalSince(until) > depositSkewSeconds { return false }
+                return true
             }.sorted { ($0.createdTime ?? "", $0.id) < ($1.createdTime ?? "", $1.id) }
             let ids = mine.map(\.id)
             var finding = Finding(key: row.key, field: .depositRequestMissing, exponent: row.exponent, expected: nil,

@@ -341,3 +341,36 @@ func stagedRow(line: Int, customer: String) throws -> StagedRow {
         #expect(third.verdict == .reconciliationBreaks)
     }
 }
+
+@Suite struct RecurringCustomerTests {
+    /// The same customer in the next night's batch gets a second deposit request. Reconciling
+    /// the OLD night afterwards must count only that night's deposit request for its row.
+    @Test func anOldRunReconciledAfterANewerOneCountsOnlyItsOwnDepositRequest() async throws {
+        let ws = try Workspace()
+        defer { ws.cleanup() }
+        let sandbox = try await startSandbox()
+        let night1 = try ws.batch("night1.csv", [Line(customer: "cus_daily", balance: "10.00")])
+        let night2 = try ws.batch("night2.csv", [Line(customer: "cus_daily", balance: "10.00"), Line(customer: "cus_new", balance: "1.00")])
+        let first = try await runNight(ws, files: [night1], sandbox: sandbox)
+        try await Task.sleep(for: .milliseconds(2_500))
+        let second = try await runNight(ws, files: [night2], sandbox: sandbox)
+
+        let ledger = try Ledger(path: ws.ledgerPath)
+        let client = try makeClient(sandbox)
+        var reconciler = Reconciler(ledger: ledger)
+        reconciler.depositSkewSeconds = 1  // the two nights are 2.5 s apart here, not a day
+        let old = try await reconciler.reconcileWithReadBack(runID: try #require(first.runID), client: client, limiter: try limiter())
+        let new = try await reconciler.reconcileWithReadBack(runID: try #require(second.runID), client: client, limiter: try limiter())
+        let daily = try await client.listDepositRequests(customerId: "cus_daily", websiteId: "web_1")
+        try await client.shutdown()
+        await sandbox.stop()
+
+        #expect(first.verdict == .clean && second.verdict == .clean)
+        #expect(daily.items.count == 2, "cus_daily has one deposit request per night")
+        let oldChecks = try #require(old.depositChecks)
+        #expect(oldChecks.matched == 1 && oldChecks.duplicated == 0 && oldChecks.missing == 0, "\(oldChecks)")
+        let newChecks = try #require(new.depositChecks)
+        #expect(newChecks.matched == 2 && newChecks.duplicated == 0 && newChecks.missing == 0, "\(newChecks)")
+        #expect(!old.hasOpenBreaks && !new.hasOpenBreaks)
+    }
+}
