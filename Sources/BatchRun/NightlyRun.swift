@@ -9,6 +9,8 @@ public enum RunVerdict: Int32, Sendable, Comparable {
     case clean = 0
     case rowsRejectedOrFailed = 3
     case reconciliationBreaks = 4
+    /// The command cannot be carried out as given (e.g. a shard on another shard's ledger).
+    case usage = 64
     case badBatch = 65
     case apiUnavailable = 69
     case locked = 75
@@ -89,6 +91,11 @@ public struct NightlyRun: Sendable {
                     onPlan: @escaping @Sendable (Int) -> Void = { _ in },
                     onRow: @escaping @Sendable (RowOutcome) -> Void = { _ in }) async throws -> RunResult {
         try await session { ledger, runID, result in
+            if let conflict = try shardConflict(ledger: ledger, runID: runID) {
+                log(RunEvent(.error, conflict))
+                result.verdict = .usage
+                return
+            }
             let stager = BatchStager(ledger: ledger, runID: runID, shard: settings.shard)
             for path in files {
                 if let batchID = stage(path, stager: stager, result: &result) { result.batchIDs.append(batchID) }
@@ -96,6 +103,23 @@ public struct NightlyRun: Sendable {
             try await send(ledger: ledger, runID: runID, api: api, gate: gate, result: &result, onPlan: onPlan, onRow: onRow)
             if !settings.dryRun { try reconcile(ledger: ledger, runID: runID, result: &result) }
         }
+    }
+
+    /// A batch is staged once per ledger, with the rows of the shard that staged it: a ledger
+    /// used for shard 0/4 and then given `--shard 1/4` (or none) would resume the batch with
+    /// shard 0's rows and never send its own. So a ledger keeps the shard of the runs that
+    /// staged into it (`run`, `validate --db`); another one is refused before anything is read.
+    func shardConflict(ledger: Ledger, runID: Int64) throws -> String? {
+        let mine = settings.shard?.description
+        let previous = try ledger.runs(limit: 10_000).first { run in
+            run.id != runID && (run.command == "run" || run.command == "validate") && run.exitCode != RunVerdict.usage.rawValue
+        }
+        guard let previous else { return nil }
+        let theirs = (try? JSONParser.parse(previous.optionsJSON))?["shard"]?.stringValue
+        guard theirs != mine else { return nil }
+        func name(_ shard: String?) -> String { shard.map { "shard \($0)" } ?? "every row (no --shard)" }
+        return "this ledger holds \(name(theirs)) (run \(previous.id), \(previous.command)); \(name(mine)) needs its own --db: "
+            + "a batch is staged once per ledger, with one shard's rows"
     }
 
     /// Compares the batch figures with the figures Rebilly answered (recorded in the

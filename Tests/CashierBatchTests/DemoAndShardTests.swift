@@ -157,3 +157,33 @@ import Testing
         #expect(keys == settable, "missing: \(settable.subtracting(keys)), extra: \(keys.subtracting(settable))")
     }
 }
+
+/// A ledger stages each batch once, with one shard's rows: another shard (or no shard) on the
+/// same ledger would resume the batch with the wrong rows and never send its own.
+@Suite struct ShardLedgerTests {
+    @Test func aLedgerRefusesAnotherShardBeforeReadingAnything() async throws {
+        let dir = try TempDir()
+        var text = "websiteId,customerId,currency,balance\n"
+        for i in 0..<20 { text += "web_1,cus_s-\(i),USD,\(i).00\n" }
+        let batch = try dir.write("b.csv", text)
+        func run(_ extra: [String], db: String = "l.sqlite") async throws -> CLIResult {
+            try await runCLI(["run", "--dry-run", "--db", dir.path(db), batch] + extra)
+        }
+        let first = try await run(["--shard", "0/2"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let other = try await run(["--shard", "1/2"])
+        #expect(other.status == 64)
+        #expect(other.stderr.contains("this ledger holds shard 0/2 (run 1, run); shard 1/2 needs its own --db"), "\(other.stderr)")
+        let unsharded = try await run([])
+        #expect(unsharded.status == 64)
+        #expect(unsharded.stderr.contains("every row (no --shard) needs its own --db"), "\(unsharded.stderr)")
+        // The same shard again is fine, and so is the other shard on its own ledger.
+        #expect(try await run(["--shard", "0/2"]).status == 0)
+        #expect(try await run(["--shard", "1/2"], db: "l1.sqlite").status == 0)
+        // `validate --db` stages every row: a shard may not use that ledger afterwards.
+        #expect(try await runCLI(["validate", "--db", dir.path("v.sqlite"), batch]).status == 0)
+        let afterValidate = try await run(["--shard", "0/2"], db: "v.sqlite")
+        #expect(afterValidate.status == 64)
+        #expect(afterValidate.stderr.contains("this ledger holds every row (no --shard) (run 1, validate)"), "\(afterValidate.stderr)")
+    }
+}
