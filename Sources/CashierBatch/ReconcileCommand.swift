@@ -4,6 +4,7 @@ import Foundation
 import Ledger
 import RebillyClient
 import Reconciliation
+import Reports
 import Throttle
 
 /// `cashier-batch reconcile [--run ID]`: read every cashier of a run back from the API,
@@ -16,7 +17,7 @@ struct ReconcileCommand: AsyncParsableCommand {
             Compares balance, bonusBalance and pendingPayoutTotal exactly (minor units) with what \
             Rebilly holds now, and checks that every done row has exactly one deposit request. The \
             breaks replace the ones recorded for that run (new / persisting / resolved against the \
-            previous run's). Exit codes: 0 no open break, 4 open breaks, 64 usage, 69 API unavailable, \
+            previous run's), and the run's reports are written again to --report-dir with them. Exit codes: 0 no open break, 4 open breaks, 64 usage, 69 API unavailable, \
             70 internal error, 75 ledger locked by a run, 77 credentials refused.
             """
     )
@@ -95,6 +96,13 @@ struct ReconcileCommand: AsyncParsableCommand {
             ("highPriority", "\(c.highPriorityOpenBreaks)"), ("depositMissing", "\(d?.missing ?? 0)"),
             ("depositDuplicated", "\(d?.duplicated ?? 0)"), ("accounting", report.accountingHolds ? "holds" : "off"),
         ]))
+        do {
+            let data = try ReportBuilder(ledger: ledger).build(runID: target.id, reconciliation: report)
+            let files = try ReportWriter(directory: options.reportDir).write(data)
+            log(RunEvent(.info, "reports written", [("dir", options.reportDir), ("files", "\(files.count)"), ("run", "\(target.id)")]))
+        } catch {
+            log(RunEvent(.error, "reports could not be written", [("dir", options.reportDir), ("error", "\(error)")]))
+        }
         summary = "run \(target.id): cashiers \(c.cashiers), read back \(c.compared), open breaks \(c.openBreaks) "
             + "(\(c.highPriorityOpenBreaks) high priority), resolved \(c.resolvedBreaks)"
         if c.cashiers > 0, c.readBackFailures == c.cashiers { throw ExitStatus.apiUnavailable.exitCode }
