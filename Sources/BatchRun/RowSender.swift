@@ -220,7 +220,9 @@ struct RowSender: Sendable {
                 try await writer.recordOutcome(attemptID: attemptID, httpStatus: failure.httpStatus, latencyMs: failure.latencyMs,
                                          error: failure.message, returnedID: nil,
                                          outcome: failure.mayHaveBeenApplied ? .lost : .retryable)
-                if failure.httpStatus == 429 || failure.httpStatus == 503 { await gate.throttled(retryAfterSeconds: failure.retryAfterSeconds) }
+                if let status = failure.httpStatus, status == 429 || status == 503 {
+                    await gate.throttled(status: status, retryAfterSeconds: failure.retryAfterSeconds)
+                }
             }
         }
         return (result, nextIntent)

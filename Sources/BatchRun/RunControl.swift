@@ -27,8 +27,8 @@ public final class RunControl: Sendable {
 public protocol RequestGate: Sendable {
     /// Waits for permission to send one request.
     func acquire() async throws
-    /// A 429 (or 503) arrived: pause every worker (until `retryAfterSeconds` if known) and slow down.
-    func throttled(retryAfterSeconds: Double?) async
+    /// A 429 (or 503, `status`) arrived: pause every worker (until `retryAfterSeconds` if known) and slow down.
+    func throttled(status: Int, retryAfterSeconds: Double?) async
     /// A request succeeded: recover toward the configured rate, and slow down when the
     /// API says few requests remain in its window.
     func succeeded(quota: Quota) async
@@ -38,7 +38,7 @@ public protocol RequestGate: Sendable {
 public struct OpenGate: RequestGate {
     public init() {}
     public func acquire() async throws { try Task.checkCancellation() }
-    public func throttled(retryAfterSeconds: Double?) async {
+    public func throttled(status: Int, retryAfterSeconds: Double?) async {
         if let seconds = retryAfterSeconds, seconds > 0 { try? await Task.sleep(for: .milliseconds(Int(seconds * 1000))) }
     }
     public func succeeded(quota: Quota) async {}

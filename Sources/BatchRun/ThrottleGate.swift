@@ -15,7 +15,7 @@ public struct ThrottleGate: RequestGate {
 
     public func acquire() async throws { try await limiter.acquire() }
 
-    public func throttled(retryAfterSeconds: Double?) async {
+    public func throttled(status: Int, retryAfterSeconds: Double?) async {
         if let seconds = retryAfterSeconds, seconds > 0 {
             await limiter.pause(until: .now + .milliseconds(Int(seconds * 1000)))
         }

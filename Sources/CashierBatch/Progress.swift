@@ -33,6 +33,8 @@ final class ProgressTracker: Sendable {
     }
 
     func throttled() { state.withLock { $0.throttled += 1 } }
+    /// The 429s counted so far.
+    var throttledCount: Int { state.withLock { $0.throttled } }
 
     /// Draws (TTY) or logs (otherwise) until cancelled.
     func report() async {
@@ -84,15 +86,16 @@ enum ProgressLine {
     }
 }
 
-/// Wraps the run's gate to count 429 pauses for the progress line.
+/// Wraps the run's gate to count 429s for the progress line (503s pause and slow down too,
+/// but are not the API's rate limit).
 struct CountingGate: RequestGate {
     let inner: any RequestGate
     let progress: ProgressTracker
 
     func acquire() async throws { try await inner.acquire() }
-    func throttled(retryAfterSeconds: Double?) async {
-        progress.throttled()
-        await inner.throttled(retryAfterSeconds: retryAfterSeconds)
+    func throttled(status: Int, retryAfterSeconds: Double?) async {
+        if status == 429 { progress.throttled() }
+        await inner.throttled(status: status, retryAfterSeconds: retryAfterSeconds)
     }
     func succeeded(quota: Quota) async { await inner.succeeded(quota: quota) }
 }
