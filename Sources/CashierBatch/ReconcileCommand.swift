@@ -4,7 +4,6 @@ import Foundation
 import Ledger
 import RebillyClient
 import Reconciliation
-import Reports
 import Throttle
 
 /// `cashier-batch reconcile [--run ID]`: read every cashier of a run back from the API,
@@ -96,13 +95,8 @@ struct ReconcileCommand: AsyncParsableCommand {
             ("highPriority", "\(c.highPriorityOpenBreaks)"), ("depositMissing", "\(d?.missing ?? 0)"),
             ("depositDuplicated", "\(d?.duplicated ?? 0)"), ("accounting", report.accountingHolds ? "holds" : "off"),
         ]))
-        do {
-            let data = try ReportBuilder(ledger: ledger).build(runID: target.id, reconciliation: report)
-            let files = try ReportWriter(directory: options.reportDir).write(data)
-            log(RunEvent(.info, "reports written", [("dir", options.reportDir), ("files", "\(files.count)"), ("run", "\(target.id)")]))
-        } catch {
-            log(RunEvent(.error, "reports could not be written", [("dir", options.reportDir), ("error", "\(error)")]))
-        }
+        writeRunReports(ledger: ledger, runID: target.id, reconciliation: report, directory: options.reportDir, log: log,
+                        fields: [("run", "\(target.id)")])
         summary = "run \(target.id): cashiers \(c.cashiers), read back \(c.compared), open breaks \(c.openBreaks) "
             + "(\(c.highPriorityOpenBreaks) high priority), resolved \(c.resolvedBreaks)"
         if c.cashiers > 0, c.readBackFailures == c.cashiers { throw ExitStatus.apiUnavailable.exitCode }

@@ -2,6 +2,7 @@ import ArgumentParser
 import BatchRun
 import Ledger
 import RebillyClient
+import Reconciliation
 import Reports
 import Throttle
 
@@ -70,7 +71,6 @@ struct RetryCommand: AsyncParsableCommand {
 
 /// The wiring shared by `run` and `retry`: key, client, limiter, signals, progress, exit code.
 struct SendingSession {
-
     let options: SendingOptions
     /// The key to send; nil loads it from `--api-key-file` or `REBILLY_API_KEY` (the `demo`
     /// command passes the in-process sandbox's key here).
@@ -81,10 +81,8 @@ struct SendingSession {
     func writeReports(_ result: RunResult, log: RunLog) {
         guard let runID = result.runID, !options.dryRun else { return }
         do {
-            let ledger = try Ledger(path: options.db)
-            let data = try ReportBuilder(ledger: ledger).build(runID: runID, reconciliation: result.reconciliation)
-            let files = try ReportWriter(directory: options.reportDir).write(data)
-            log(RunEvent(.info, "reports written", [("dir", options.reportDir), ("files", "\(files.count)")]))
+            writeRunReports(ledger: try Ledger(path: options.db), runID: runID, reconciliation: result.reconciliation,
+                            directory: options.reportDir, log: log)
         } catch {
             log(RunEvent(.error, "reports could not be written", [("dir", options.reportDir), ("error", "\(error)")]))
         }
@@ -149,5 +147,18 @@ struct SendingSession {
             log(RunEvent(.error, "credentials refused by the API; the run stopped before sending more rows", [("answer", why)]))
         }
         if result.verdict != .clean { throw ExitCode(result.verdict.rawValue) }
+    }
+}
+
+/// Writes every report of `runID` to `directory` (`run`, `retry`, `reconcile`). A report that
+/// cannot be written is logged; the command's exit code stays its own. `fields` go on the log line.
+func writeRunReports(ledger: Ledger, runID: Int64, reconciliation: ReconciliationReport?, directory: String, log: RunLog,
+                     fields: [(String, String)] = []) {
+    do {
+        let data = try ReportBuilder(ledger: ledger).build(runID: runID, reconciliation: reconciliation)
+        let files = try ReportWriter(directory: directory).write(data)
+        log(RunEvent(.info, "reports written", [("dir", directory), ("files", "\(files.count)")] + fields))
+    } catch {
+        log(RunEvent(.error, "reports could not be written", [("dir", directory), ("error", "\(error)")]))
     }
 }

@@ -85,14 +85,6 @@ enum LedgerSQL {
     static let countsByState = "SELECT state, count(*) FROM rows WHERE batch_id = ? GROUP BY state"
     static let rowCountOfBatch = "SELECT count(*) FROM rows WHERE batch_id = ?"
     /// Moves a row to a new state; NULL arguments keep the current value.
-    static let transitionRow = """
-        UPDATE rows SET state = ?,
-                        cashier_id = COALESCE(?, cashier_id),
-                        deposit_request_id = COALESCE(?, deposit_request_id),
-                        reasons_json = COALESCE(?, reasons_json),
-                        updated_at = ?
-        WHERE id = ?
-        """
     static let accounting = """
         SELECT count(*)                                                            AS read,
                coalesce(sum(state = 'done' AND last_run_id >= ?), 0)               AS done,
@@ -106,19 +98,6 @@ enum LedgerSQL {
 
     // MARK: attempts
 
-    static let insertAttempt = """
-        INSERT INTO attempts (row_id, run_id, operation, requested_at, outcome)
-        VALUES (?, ?, ?, ?, 'in_flight')
-        """
-    static let touchRowForAttempt = """
-        UPDATE rows SET attempt_count = attempt_count + 1, last_run_id = ?, updated_at = ? WHERE id = ?
-        """
-    static let recordOutcome = """
-        UPDATE attempts SET finished_at = ?, http_status = ?, latency_ms = ?, error = ?,
-                            returned_id = ?, outcome = ?
-        WHERE id = ?
-        """
-    static let rowIDOfAttempt = "SELECT row_id FROM attempts WHERE id = ?"
     static let attemptByID = "SELECT * FROM attempts WHERE id = ?"
     static let attemptsOfRow = "SELECT * FROM attempts WHERE row_id = ? ORDER BY id"
     static let attemptsOfRun = "SELECT * FROM attempts WHERE run_id = ? ORDER BY id"
