@@ -78,7 +78,7 @@ public struct BatchSender: Sendable {
                         // The first row goes alone: bad credentials stop the run after one answer,
                         // before any other row is sent.
                         isFirst = false
-                        let outcome = try await Self.guarded { try await sender.send(row) }
+                        let outcome = try await Self.guarded(control) { try await sender.send(row) }
                         tally.add(outcome)
                         onRow(outcome)
                         continue
@@ -91,7 +91,7 @@ public struct BatchSender: Sendable {
                         }
                     }
                     if control.isStopped { tally.stopped += 1; continue }
-                    group.addTask { try await Self.guarded { try await sender.send(row) } }
+                    group.addTask { try await Self.guarded(control) { try await sender.send(row) } }
                     inFlight += 1
                 }
                 if page.count < 500 { break pages }
@@ -105,11 +105,15 @@ public struct BatchSender: Sendable {
     }
 
     /// A row cut short by the stop flag (or a cancelled task) counts as stopped, not as an error.
-    static func guarded(_ body: () async throws -> RowOutcome) async throws -> RowOutcome {
+    /// Any other error is the ledger failing to record: every worker stops sending at once.
+    static func guarded(_ control: RunControl, _ body: () async throws -> RowOutcome) async throws -> RowOutcome {
         do {
             return try await body()
         } catch is CancellationError {
             return .stopped
+        } catch {
+            control.stop(.ledgerFailed("\(error)"))
+            throw error
         }
     }
 }

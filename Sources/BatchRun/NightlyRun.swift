@@ -13,6 +13,9 @@ public enum RunVerdict: Int32, Sendable, Comparable {
     case usage = 64
     case badBatch = 65
     case apiUnavailable = 69
+    case internalError = 70
+    /// The ledger cannot be used or could not record (full disk, I/O error, damaged, not a ledger).
+    case ledgerUnusable = 74
     case locked = 75
     case credentialsRefused = 77
     case interrupted = 130
@@ -98,7 +101,7 @@ public struct NightlyRun: Sendable {
             }
             let stager = BatchStager(ledger: ledger, runID: runID, shard: settings.shard)
             for path in files {
-                if let batchID = stage(path, stager: stager, result: &result) { result.batchIDs.append(batchID) }
+                if let batchID = try stage(path, stager: stager, result: &result) { result.batchIDs.append(batchID) }
             }
             try await send(ledger: ledger, runID: runID, api: api, gate: gate, result: &result, onPlan: onPlan, onRow: onRow)
             if !settings.dryRun { try reconcile(ledger: ledger, runID: runID, result: &result) }
@@ -172,6 +175,11 @@ public struct NightlyRun: Sendable {
     }
 
     /// Lock, open, begin, recover; run `body`; close the run with its verdict.
+    ///
+    /// A ledger that cannot be used, or that stops recording mid-run, ends the command with
+    /// ``RunVerdict/ledgerUnusable`` and one line saying which file and what to do; the run is
+    /// recorded as `crashed` if the ledger still takes that write (else the next run's
+    /// recovery does it), and every call it left in flight is checked before any resend.
     private func session(_ body: (Ledger, Int64, inout RunResult) async throws -> Void) async throws -> RunResult {
         let lock: RunLock
         do {
@@ -181,12 +189,22 @@ public struct NightlyRun: Sendable {
             return RunResult(verdict: .locked)
         }
         defer { lock.release() }
-        let ledger = try Ledger(path: settings.ledgerPath)
-        let runID = try ledger.beginRun(command: settings.command, optionsJSON: settings.optionsJSON)
-        let recovery = try ledger.recoverCrashedRuns(currentRunID: runID)
-        if !recovery.crashedRunIDs.isEmpty {
-            log(RunEvent(.warning, "recovered after a crashed run", [
+        let ledger: Ledger
+        let runID: Int64
+        let recovery: CrashRecovery
+        do {
+            ledger = try Ledger(path: settings.ledgerPath, quickCheck: true)
+            runID = try ledger.beginRun(command: settings.command, optionsJSON: settings.optionsJSON)
+            recovery = try ledger.recoverCrashedRuns(currentRunID: runID)
+        } catch {
+            guard let fault = LedgerFault.classify(error, path: settings.ledgerPath) else { throw error }
+            log(RunEvent(.error, fault.description))
+            return RunResult(verdict: .ledgerUnusable)
+        }
+        if !recovery.isEmpty {
+            log(RunEvent(.warning, "recovered after an unfinished run: its calls in flight are checked before anything is sent again", [
                 ("crashedRuns", recovery.crashedRunIDs.map(String.init).joined(separator: ",")),
+                ("runsWithCallsInFlight", recovery.runsWithCallsInFlight.map(String.init).joined(separator: ",")),
                 ("rowsInDoubt", "\(recovery.rowsMarkedInDoubt)"), ("lostAttempts", "\(recovery.lostAttempts)"),
             ]))
         }
@@ -194,8 +212,13 @@ public struct NightlyRun: Sendable {
         do {
             try await body(ledger, runID, &result)
         } catch {
-            try? ledger.finishRun(id: runID, status: .finished, exitCode: 70)
-            throw error
+            let fault = LedgerFault.classify(error, path: settings.ledgerPath)
+            result.verdict = fault == nil ? .internalError : .ledgerUnusable
+            try? ledger.finishRun(id: runID, status: .crashed, exitCode: result.verdict.rawValue)
+            guard let fault else { throw error }
+            log(RunEvent(.error, fault.description))
+            result.stopReason = control.stopReason
+            return result
         }
         let status: RunStatus
         switch control.stopReason {
@@ -207,7 +230,8 @@ public struct NightlyRun: Sendable {
     }
 
     /// Stages one file; nil when the batch is refused (unreadable, corrupt, control totals).
-    private func stage(_ path: String, stager: BatchStager, result: inout RunResult) -> Int64? {
+    /// A ledger error is not the batch's fault: it is thrown and ends the command.
+    private func stage(_ path: String, stager: BatchStager, result: inout RunResult) throws -> Int64? {
         do {
             let staging = try stager.beginBatch(path: path)
             if staging.batch.isStaged {
@@ -236,9 +260,6 @@ public struct NightlyRun: Sendable {
             return staging.batchID
         } catch let error as BatchError {
             refuse(path, error.description, &result)
-            return nil
-        } catch {
-            refuse(path, "\(error)", &result)
             return nil
         }
     }
@@ -285,6 +306,7 @@ public struct NightlyRun: Sendable {
         switch control.stopReason {
         case .credentialsRefused?: result.verdict = max(result.verdict, .credentialsRefused)
         case let .signal(number)?: result.verdict = max(result.verdict, number == 15 ? .terminated : .interrupted)
+        case .ledgerFailed?: result.verdict = max(result.verdict, .ledgerUnusable)
         case nil:
             if result.tally.failed > 0 || result.tally.inDoubt > 0 {
                 // Nothing got through at all: the API is down, not the rows.

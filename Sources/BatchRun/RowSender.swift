@@ -190,6 +190,9 @@ struct RowSender: Sendable {
             if control.isStopped { throw CancellationError() }
             attemptID = try await writer.recordIntent(rowID: rowID, runID: runID, operation: operation)
         }
+        // The ledger failed meanwhile: send nothing more (the intent stays in flight, and the next
+        // run checks it before sending again).
+        if case .ledgerFailed? = control.stopReason { throw CancellationError() }
         let result = await body()
         var nextIntent: Int64?
         switch result {

@@ -6,6 +6,8 @@ public enum StopReason: Sendable, Equatable {
     case credentialsRefused(String)
     /// SIGINT (130) or SIGTERM (143).
     case signal(Int32)
+    /// The ledger could not record a write: nothing more may be sent (exit 74).
+    case ledgerFailed(String)
 }
 
 /// Shared by every worker of a run: the stop flag, checked before each row and each attempt.

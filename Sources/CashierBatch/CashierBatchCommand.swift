@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The `cashier-batch` root command: a nightly batch job that pushes customer
 /// batches into Rebilly's cashier API and keeps a ledger of every row.
@@ -13,6 +16,9 @@ struct CashierBatchCommand: AsyncParsableCommand {
 
     /// Expands `run --job FILE` and `CASHIER_BATCH_*` variables into arguments, then parses.
     static func main() async {
+        // A file-size limit (ulimit -f) makes a write fail with EFBIG, which the ledger reports
+        // like a full disk, instead of killing the process with no word.
+        signal(SIGXFSZ, SIG_IGN)
         let arguments = Array(CommandLine.arguments.dropFirst())
         do {
             await main(try JobConfig.rewrite(arguments, environment: ProcessInfo.processInfo.environment))

@@ -70,26 +70,76 @@ public final class Ledger: Sendable {
     /// The timestamp source; ``LedgerWriter`` stamps an operation when it is enqueued, as the sync API does on call.
     let now: @Sendable () -> Date
 
-    /// Opens the ledger at `path`, creating it (mode 0600, parent directories
-    /// 0700) if needed, and applies any pending migrations.
+    /// How a command uses the ledger.
+    public enum Access: Sendable {
+        /// Sending and staging commands: created if absent (0600), migrated forward.
+        case write
+        /// `runs`, `report`: never created and never written (an older ledger that must be
+        /// upgraded first is upgraded, when it can be written, before it is read).
+        case read
+    }
+
+    /// Opens the ledger at `path` and applies any pending migrations.
+    ///
+    /// Nothing is written before the file is known to be a ledger of this job (or absent,
+    /// or empty): another program's SQLite file, a file that is not SQLite, a ledger of a
+    /// newer cashier-batch and (with `quickCheck`) a damaged ledger are refused untouched.
     ///
     /// - Parameters:
     ///   - path: The SQLite file. Its `-wal`/`-shm` companions live beside it.
+    ///   - access: ``Access/write`` creates the file (mode 0600, parent directories 0700).
+    ///   - quickCheck: Run `PRAGMA quick_check` first (the sending commands do).
     ///   - durability: See ``Durability``; `.full` unless you know better.
     ///   - busyTimeout: How long a write waits for another connection's lock (seconds).
     ///   - clock: The source of timestamps (tests inject a fixed clock).
-    /// - Throws: ``LedgerError/fileSetup(path:errno:)``, ``LedgerError/newerSchema``,
-    ///   or a GRDB `DatabaseError`.
+    /// - Throws: ``LedgerFault`` when the file cannot be used.
     public init(
         path: String,
+        access: Access = .write,
+        quickCheck: Bool = false,
         durability: Durability = .full,
         busyTimeout: TimeInterval = 10,
         clock: @escaping @Sendable () -> Date = { Date() }
-    ) throws {
+    ) throws(LedgerFault) {
         self.path = path
         self.now = clock
-        try Self.prepareFile(at: path)
+        let migrator = LedgerSchema.migrator
+        let found = try LedgerFile.inspect(path: path, knownMigrations: LedgerSchema.migrationIDs, quickCheck: quickCheck)
+        let current = LedgerSchema.migrationIDs.count
+        do {
+            switch access {
+            case .write:
+                try LedgerFile.checkWritable(path: path)
+                try Self.prepareFile(at: path)
+                pool = try DatabasePool(path: path, configuration: Self.configuration(durability: durability, busyTimeout: busyTimeout))
+                try Self.migrate(pool, migrator)
+                Self.protectCompanions(of: path)
+            case .read:
+                guard case let .ledger(version) = found else { throw LedgerFault(path: path, cause: .missing, detail: "") }
+                if version < current {
+                    // An older ledger is upgraded once by a writing open, then read.
+                    do {
+                        try LedgerFile.checkWritable(path: path)
+                        let upgrade = try DatabasePool(path: path, configuration: Self.configuration(durability: durability, busyTimeout: busyTimeout))
+                        try Self.migrate(upgrade, migrator)
+                        try upgrade.close()
+                    } catch {
+                        let detail = (error as? LedgerFault)?.detail ?? "\(error)"
+                        throw LedgerFault(path: path, cause: .olderVersion(found: version, known: current), detail: detail)
+                    }
+                }
+                var config = Self.configuration(durability: durability, busyTimeout: busyTimeout)
+                config.readonly = true
+                pool = try DatabasePool(path: path, configuration: config)
+            }
+        } catch let fault as LedgerFault {
+            throw fault
+        } catch {
+            throw LedgerFault.classify(error, path: path) ?? LedgerFault(path: path, cause: .cannotOpen, detail: "\(error)")
+        }
+    }
 
+    private static func configuration(durability: Durability, busyTimeout: TimeInterval) -> Configuration {
         var config = Configuration()
         config.label = "ledger"
         config.foreignKeysEnabled = true
@@ -104,14 +154,16 @@ public final class Ledger: Sendable {
             // memory it costs a memcpy. Nothing durable lives there: the WAL holds the commits.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
-        pool = try DatabasePool(path: path, configuration: config)
+        return config
+    }
 
-        let migrator = LedgerSchema.migrator
+    private static func migrate(_ pool: DatabasePool, _ migrator: DatabaseMigrator) throws {
         if try pool.read({ try migrator.hasBeenSuperseded($0) }) {
-            throw LedgerError.newerSchema
+            let applied = try pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM grdb_migrations") ?? 0 }
+            throw LedgerFault(path: pool.path, cause: .newerVersion(found: applied, known: LedgerSchema.migrationIDs.count),
+                              detail: "unknown migrations")
         }
         try migrator.migrate(pool)
-        Self.protectCompanions(of: path)
     }
 
     /// Closes the database connections. Further calls throw.
@@ -175,13 +227,14 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Repairs what a dead process left behind. Call it right after taking the
-    /// run lock (so no other live process owns a `running` run):
+    /// Repairs what an ended run left behind. Call it right after taking the run lock (so no
+    /// other live process owns a run):
     ///
-    /// - every other run still `running` becomes `crashed`;
-    /// - rows with a `create_deposit_request` in flight in those runs become
-    ///   `in_doubt` (the request may have been created);
-    /// - their in-flight attempts become `lost`.
+    /// - every other run still `running` becomes `crashed` (its process is gone);
+    /// - every call another run left in flight, whatever that run recorded as its end (a signal,
+    ///   a crash, a full disk), becomes `lost`;
+    /// - the rows of those calls that were deposit-request creates become `in_doubt`: the
+    ///   request may have been created, so it is listed before anything is sent again.
     ///
     /// A `create_cashier` in flight leaves its row as it was: repeating a
     /// cashier create is safe (the API answers 200 with the existing cashier).
@@ -189,13 +242,13 @@ public final class Ledger: Sendable {
         let at = now()
         return try pool.write { db in
             let stale = try Int64.fetchAll(db.cachedStatement(sql: LedgerSQL.staleRunIDs), arguments: [currentRunID])
-            guard !stale.isEmpty else { return CrashRecovery(crashedRunIDs: [], lostAttempts: 0, rowsMarkedInDoubt: 0) }
-            try db.cachedStatement(sql: LedgerSQL.markRowsInDoubtForStaleRuns).execute(arguments: [at, currentRunID])
+            let unfinished = try Int64.fetchAll(db.cachedStatement(sql: LedgerSQL.runIDsWithCallsInFlight), arguments: [currentRunID])
+            try db.cachedStatement(sql: LedgerSQL.markRowsInDoubtForCallsInFlight).execute(arguments: [at, currentRunID])
             let inDoubt = db.changesCount
-            try db.cachedStatement(sql: LedgerSQL.markAttemptsLostForStaleRuns).execute(arguments: [currentRunID])
+            try db.cachedStatement(sql: LedgerSQL.markCallsInFlightLost).execute(arguments: [currentRunID])
             let lost = db.changesCount
             try db.cachedStatement(sql: LedgerSQL.markStaleRunsCrashed).execute(arguments: [at, currentRunID])
-            return CrashRecovery(crashedRunIDs: stale, lostAttempts: lost, rowsMarkedInDoubt: inDoubt)
+            return CrashRecovery(crashedRunIDs: stale, runsWithCallsInFlight: unfinished, lostAttempts: lost, rowsMarkedInDoubt: inDoubt)
         }
     }
 

@@ -54,6 +54,8 @@ public struct BatchRecord: Sendable, Equatable, Hashable {
     /// (staging is idempotent, so just stage again).
     public var stagedAt: Date?
     public var firstRunID: Int64
+    /// `run --allow-repeat` let this batch through although its rows repeat rows done within 24 hours.
+    public var repeatAllowed: Bool
 
     /// `true` once every row of the file is in the ledger.
     public var isStaged: Bool { stagedAt != nil }
@@ -324,10 +326,14 @@ public struct RowAccounting: Sendable, Equatable {
 public struct CrashRecovery: Sendable, Equatable {
     /// Runs left `running` by a dead process, now `crashed`.
     public var crashedRunIDs: [Int64]
-    /// In-flight attempts of those runs, now `lost`.
+    /// Runs (crashed or not) that had left calls in flight.
+    public var runsWithCallsInFlight: [Int64]
+    /// The calls those runs left in flight, now `lost`.
     public var lostAttempts: Int
     /// Rows whose deposit-request create was in flight, now `in_doubt`.
     public var rowsMarkedInDoubt: Int
+
+    public var isEmpty: Bool { crashedRunIDs.isEmpty && lostAttempts == 0 && rowsMarkedInDoubt == 0 }
 }
 
 // MARK: - Decoding from SQLite rows
@@ -361,6 +367,7 @@ extension BatchRecord: FetchableRecord {
         createdAt = row["created_at"]
         stagedAt = row["staged_at"]
         firstRunID = row["first_run_id"]
+        repeatAllowed = row["repeat_allowed"]
     }
 }
 

@@ -21,18 +21,21 @@ enum LedgerSQL {
 
     /// Runs left `running` by a process that is gone (any run but the caller's).
     static let staleRunIDs = "SELECT id FROM runs WHERE status = 'running' AND id <> ? ORDER BY id"
-    /// A deposit-request create in flight when the process died may have happened.
-    static let markRowsInDoubtForStaleRuns = """
+    /// Runs other than the caller's that left a call in flight, whatever they recorded as their
+    /// end (a run whose ledger failed may have closed itself, or not).
+    static let runIDsWithCallsInFlight = """
+        SELECT DISTINCT run_id FROM attempts WHERE outcome = 'in_flight' AND run_id <> ? ORDER BY run_id
+        """
+    /// A deposit-request create in flight when its run ended may have happened.
+    static let markRowsInDoubtForCallsInFlight = """
         UPDATE rows SET state = 'in_doubt', updated_at = ?
         WHERE state IN ('pending', 'cashier_created', 'failed')
           AND id IN (SELECT row_id FROM attempts
-                     WHERE outcome = 'in_flight' AND operation = 'create_deposit_request'
-                       AND run_id IN (SELECT id FROM runs WHERE status = 'running' AND id <> ?))
+                     WHERE outcome = 'in_flight' AND operation = 'create_deposit_request' AND run_id <> ?)
         """
-    static let markAttemptsLostForStaleRuns = """
-        UPDATE attempts SET outcome = 'lost', error = COALESCE(error, 'process ended while the call was in flight')
-        WHERE outcome = 'in_flight'
-          AND run_id IN (SELECT id FROM runs WHERE status = 'running' AND id <> ?)
+    static let markCallsInFlightLost = """
+        UPDATE attempts SET outcome = 'lost', error = COALESCE(error, 'the run ended while the call was in flight')
+        WHERE outcome = 'in_flight' AND run_id <> ?
         """
     static let markStaleRunsCrashed = """
         UPDATE runs SET status = 'crashed', finished_at = COALESCE(finished_at, ?)

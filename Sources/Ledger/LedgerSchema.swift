@@ -9,13 +9,18 @@ import GRDB
 /// constraints listing exactly the Swift enum raw values; extending one needs a
 /// new migration that rebuilds the table.
 enum LedgerSchema {
+    /// Every migration, oldest first; the schema version (`PRAGMA user_version`) is their count.
+    static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3)]
+    static var migrationIDs: [String] { migrations.map(\.id) }
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            for sql in v1 { try db.execute(sql: sql) }
-        }
-        migrator.registerMigration("v2") { db in
-            for sql in v2 { try db.execute(sql: sql) }
+        for (index, migration) in migrations.enumerated() {
+            migrator.registerMigration(migration.id) { db in
+                for sql in migration.sql { try db.execute(sql: sql) }
+                // In the migration's transaction: the version moves with the schema.
+                try db.execute(sql: "PRAGMA user_version = \(index + 1)")
+            }
         }
         return migrator
     }
@@ -172,5 +177,13 @@ enum LedgerSchema {
         "ALTER TABLE breaks ADD COLUMN cashier_id TEXT",
         "ALTER TABLE breaks ADD COLUMN times_seen INTEGER NOT NULL DEFAULT 1 CHECK (times_seen >= 1)",
         "ALTER TABLE breaks ADD COLUMN rechecked INTEGER NOT NULL DEFAULT 1 CHECK (rechecked IN (0, 1))",
+    ]
+
+    /// v3: the ledger's mark (`application_id`, with the schema version in `user_version`),
+    /// and `batches.repeat_allowed`: 1 once `run --allow-repeat` let a batch through whose rows
+    /// repeat rows done within the last 24 hours (the same export saved again).
+    static let v3: [String] = [
+        "PRAGMA application_id = \(LedgerFile.applicationID)",
+        "ALTER TABLE batches ADD COLUMN repeat_allowed INTEGER NOT NULL DEFAULT 0 CHECK (repeat_allowed IN (0, 1))",
     ]
 }

@@ -160,8 +160,6 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidOptionsJSON
     /// The ledger file could not be created or protected.
     case fileSetup(path: String, errno: Int32)
-    /// The file was migrated by a newer version of the job (unknown migrations): refuse to touch it.
-    case newerSchema
 
     public var description: String {
         switch self {
@@ -176,7 +174,6 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         case .secretInOptions(let key): "ledger: options must not contain secrets (key \"\(key)\")"
         case .invalidOptionsJSON: "ledger: options must be a JSON object"
         case .fileSetup(let path, let err): "ledger: cannot set up \(path): \(String(cString: strerror(err)))"
-        case .newerSchema: "ledger: the file was written by a newer cashier-batch (unknown migrations)"
         }
     }
 }

@@ -80,11 +80,18 @@ func cliProcess(_ arguments: [String], environment: [String: String], cwd: URL) 
     return process
 }
 
-/// Starts the executable without waiting (for kill tests); output goes to /dev/null.
-func startCLI(_ arguments: [String], environment: [String: String] = [:], cwd: URL = repoRoot) throws -> Process {
+/// Starts the executable without waiting (for kill tests); output goes to /dev/null, or
+/// standard error to the file `stderrTo`.
+func startCLI(_ arguments: [String], environment: [String: String] = [:], cwd: URL = repoRoot,
+              stderrTo logPath: String? = nil) throws -> Process {
     let process = try cliProcess(arguments, environment: environment, cwd: cwd)
     process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
+    if let logPath {
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+    } else {
+        process.standardError = FileHandle.nullDevice
+    }
     try process.run()
     return process
 }

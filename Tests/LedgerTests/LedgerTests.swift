@@ -72,7 +72,7 @@ struct SchemaTests {
     @Test func migrationsCreateTheSchema() throws {
         let dir = try TempDir()
         let ledger = try Ledger(path: dir.path("l.sqlite"))
-        #expect(try ledger.appliedMigrations() == ["v1", "v2"])
+        #expect(try ledger.appliedMigrations() == ["v1", "v2", "v3"])
         let (tables, indexes) = try inspect(ledger.path) { db in
             (try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"),
              try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name"))
@@ -145,14 +145,14 @@ struct SchemaTests {
             try ledger.close()
         }
         let again = try Ledger(path: path)
-        #expect(try again.appliedMigrations() == ["v1", "v2"])
+        #expect(try again.appliedMigrations() == ["v1", "v2", "v3"])
         let migrationRows = try inspect(path) { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations") }
-        #expect(migrationRows == 2)
+        #expect(migrationRows == 3)
         #expect(try again.runs(limit: 10).count == 1)
         #expect(try again.countsByState(batchID: 1)[.pending] == 7)
         // A third open, while the second is still open, is fine too.
         let third = try Ledger(path: path)
-        #expect(try third.appliedMigrations() == ["v1", "v2"])
+        #expect(try third.appliedMigrations() == ["v1", "v2", "v3"])
     }
 
     @Test func aLedgerFromANewerVersionIsRefused() throws {
@@ -162,7 +162,9 @@ struct SchemaTests {
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v999')") }
         try queue.close()
-        #expect(throws: LedgerError.newerSchema) { _ = try Ledger(path: path) }
+        #expect(throws: LedgerFault(path: path, cause: .newerVersion(found: 4, known: 3), detail: "unknown migrations")) {
+            _ = try Ledger(path: path)
+        }
     }
 
     @Test func checkConstraintsMatchTheSwiftEnums() throws {
@@ -525,7 +527,7 @@ struct RunTests {
         let ledger = try Ledger(path: path)
         let run2 = try ledger.beginRun(command: "run")
         let recovery = try ledger.recoverCrashedRuns(currentRunID: run2)
-        #expect(recovery == CrashRecovery(crashedRunIDs: [1], lostAttempts: 2, rowsMarkedInDoubt: 1))
+        #expect(recovery == CrashRecovery(crashedRunIDs: [1], runsWithCallsInFlight: [1], lostAttempts: 2, rowsMarkedInDoubt: 1))
         #expect(try ledger.run(id: 1)?.status == .crashed)
         #expect(try ledger.run(id: 1)?.finishedAt != nil)
         #expect(try ledger.run(id: run2)?.status == .running)
@@ -534,7 +536,24 @@ struct RunTests {
         #expect(try ledger.inFlightAttempts().isEmpty)
         #expect(try ledger.attempts(rowID: depositRow).map(\.outcome) == [.lost])
         // Idempotent.
-        #expect(try ledger.recoverCrashedRuns(currentRunID: run2) == CrashRecovery(crashedRunIDs: [], lostAttempts: 0, rowsMarkedInDoubt: 0))
+        #expect(try ledger.recoverCrashedRuns(currentRunID: run2).isEmpty)
+    }
+
+    /// A run whose ledger failed under it may have closed itself (`finished`, `interrupted`)
+    /// with a deposit request still in flight: it is in doubt all the same.
+    @Test func recoveryTakesCallsInFlightOfRunsThatClosedThemselves() throws {
+        let dir = try TempDir()
+        let (ledger, run1, batch) = try fixture(dir)
+        let row = try #require(try ledger.rows(batchID: batch.id, states: [.pending]).first)
+        try ledger.markCashierCreated(rowID: row.id, cashierID: "c")
+        _ = try ledger.recordIntent(rowID: row.id, runID: run1, operation: .createDepositRequest)
+        try ledger.finishRun(id: run1, status: .finished, exitCode: 70)
+        let run2 = try ledger.beginRun(command: "retry")
+        let recovery = try ledger.recoverCrashedRuns(currentRunID: run2)
+        #expect(recovery == CrashRecovery(crashedRunIDs: [], runsWithCallsInFlight: [run1], lostAttempts: 1, rowsMarkedInDoubt: 1))
+        #expect(try ledger.row(id: row.id)?.state == .inDoubt)
+        #expect(try ledger.run(id: run1)?.status == .finished)
+        #expect(try ledger.inFlightAttempts().isEmpty)
     }
 
     @Test func accountingClosesAndCountsSkippedDone() throws {
