@@ -148,6 +148,7 @@ let package = Package(
             dependencies: [
                 "CashierBatch", "CashierModel", "Ledger", "Sandbox", "BatchRun",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
     ]

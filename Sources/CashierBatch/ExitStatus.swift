@@ -7,8 +7,10 @@ enum ExitStatus: Int32 {
     case reconciliationBreaks = 4
     case usage = 64
     case badBatch = 65
+    case noInput = 66
     case apiUnavailable = 69
     case internalError = 70
+    case ioError = 74
     case locked = 75
     case credentialsRefused = 77
     case interrupted = 130
@@ -26,8 +28,10 @@ extension ExitStatus {
         case .reconciliationBreaks?: "finished with reconciliation breaks"
         case .usage?: "usage error"
         case .badBatch?: "bad batch"
+        case .noInput?: "an input file or the ledger does not exist or cannot be opened"
         case .apiUnavailable?: "API unavailable after retries"
         case .internalError?: "internal error"
+        case .ioError?: "the ledger or the reports could not be read or written"
         case .locked?: "another run holds the ledger lock"
         case .credentialsRefused?: "credentials refused by the API"
         case .interrupted?: "interrupted (SIGINT)"

@@ -35,8 +35,8 @@ struct ReconcileCommand: AsyncParsableCommand {
 
     private func reconcile(log: RunLog, summary: inout String) async throws {
         guard FileManager.default.fileExists(atPath: options.db) else {
-            log(RunEvent(.error, "no ledger at \(options.db) (give --db)"))
-            throw ExitStatus.usage.exitCode
+            log(RunEvent(.error, "no ledger at \(options.db): give --db the ledger of the run to reconcile"))
+            throw ExitStatus.noInput.exitCode
         }
         let key: APIKey
         do { key = try APIKey.load(file: options.apiKeyFile) } catch {
@@ -49,7 +49,7 @@ struct ReconcileCommand: AsyncParsableCommand {
             throw ExitStatus.locked.exitCode
         }
         defer { lock.release() }
-        let ledger = try Ledger(path: options.db)
+        let ledger = try openLedger(options.db, access: .write, quickCheck: true) { log(RunEvent(.error, $0)) }
         let target = try run.flatMap { try ledger.run(id: $0) }
             ?? (run == nil ? ledger.runs(limit: 50).first { $0.command == "run" || $0.command == "retry" } : nil)
         guard let target else {

@@ -33,13 +33,10 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: db) else {
-            throw ValidationError("no ledger at \(db) (give --db)")
-        }
         let formats = try ReportFormat.parseList(format)
+        let ledger = try openLedger(db, access: .read)
         do {
-            let ledger = try Ledger(path: db)
-            let data = try ReportBuilder(ledger: ledger).build(runID: runID)
+            let data = try readingLedger(db) { try ReportBuilder(ledger: ledger).build(runID: runID) }
             for path in try ReportWriter(directory: out).write(data, formats: formats) { print(path) }
             FileHandle.standardError.write(Data((data.verdict.text + "\n").utf8))
         } catch let error as ReportError {

@@ -17,10 +17,11 @@ struct RunsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: db) else {
-            throw ValidationError("no ledger at \(db) (give --db)")
-        }
-        let ledger = try Ledger(path: db)
+        let ledger = try openLedger(db, access: .read)
+        try readingLedger(db) { try list(ledger) }
+    }
+
+    private func list(_ ledger: Ledger) throws {
         let formatter = ISO8601DateFormatter()
         if !json { print("id  command   started               seconds  exit  status       rows by state") }
         for run in try ledger.runs(limit: limit) {

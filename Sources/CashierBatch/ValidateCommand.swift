@@ -45,7 +45,7 @@ struct ValidateCommand: ParsableCommand {
         let out = OutputStream.standardOutput()
         let err = OutputStream.standardError()
         var worst = ExitStatus.clean
-        let ledger = try db.map { try Ledger(path: $0) }
+        let ledger = try db.map { try openLedger($0, access: .write, quickCheck: true) }
         let runID = try ledger?.beginRun(command: "validate", optionsJSON: optionsJSON)
         let stager = ledger.map { BatchStager(ledger: $0, runID: runID!) }
 

@@ -105,3 +105,52 @@ func waitForExit(_ process: Process) async {
         }.start()
     }
 }
+
+/// Runs the executable as the unprivileged user `nobody` (setpriv, when the tests run as root),
+/// so that file permissions apply; as any other user it runs as that user.
+func runCLIAsNobody(_ arguments: [String], environment: [String: String] = [:]) async throws -> CLIResult {
+    guard getuid() == 0 else { return try await runCLI(arguments, environment: environment) }
+    let binary = try cliBinary().path
+    return try await withCheckedThrowingContinuation { continuation in
+        Thread {
+            do {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+                process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "--", binary] + arguments
+                process.currentDirectoryURL = URL(fileURLWithPath: "/tmp")
+                process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+                let out = Pipe(), err = Pipe()
+                process.standardOutput = out
+                process.standardError = err
+                try process.run()
+                nonisolated(unsafe) var errData = Data()
+                let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
+                reader.start()
+                let outData = out.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                while !reader.isFinished { usleep(1000) }
+                continuation.resume(returning: CLIResult(status: process.terminationStatus,
+                                                         stdout: String(decoding: outData, as: UTF8.self),
+                                                         stderr: String(decoding: errData, as: UTF8.self)))
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }.start()
+    }
+}
+
+/// Gives `path` (and what is inside it) to `nobody`, so that `runCLIAsNobody` owns it.
+func chownToNobody(_ path: String) {
+    guard getuid() == 0 else { return }
+    let chown = Process()
+    chown.executableURL = URL(fileURLWithPath: "/bin/chown")
+    chown.arguments = ["-R", "65534:65534", path]
+    try? chown.run()
+    chown.waitUntilExit()
+}
+
+/// A file's bytes and mode (to show that a command left it untouched).
+func fileState(_ path: String) throws -> (bytes: Data, mode: Int) {
+    let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int ?? -1
+    return (try Data(contentsOf: URL(fileURLWithPath: path)), mode)
+}

@@ -1,5 +1,6 @@
 import BatchRun
 import Foundation
+import GRDB
 import Ledger
 import Sandbox
 import Testing
@@ -54,4 +55,152 @@ import Testing
         #expect(try ledger.countsByState(batchID: batchID)[.done] == rows)
         #expect(try ledger.inFlightAttempts().isEmpty)
     }
+}
+
+/// Ledgers that cannot be used: damaged, not a ledger, newer, unwritable.
+@Suite(.serialized) struct LedgerRefusalCLITests {
+    /// A ledger with a damaged page: the sending commands check it first, send nothing, leave the
+    /// file as it is and say how to recover it.
+    @Test func aDamagedLedgerIsCheckedFirstAndNothingIsSent() async throws {
+        let dir = try TempDir()
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let env = ["REBILLY_API_KEY": sandbox.apiKey]
+        let first = try writeBatch(dir, name: "night1.csv", count: 60)
+        let night1 = try await runCLI(runArgs(sandbox, dir, [first]), environment: env)
+        #expect(night1.status == 0, "\(night1.stderr)")
+        let path = dir.path("ledger.sqlite")
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        try handle.seek(toOffset: UInt64(size / 2))
+        handle.write(Data((0..<600).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }))
+        try handle.close()
+        let damaged = try fileState(path)
+        let before = try await sandboxStats(sandbox)["requestsTotal"]
+
+        let second = try writeBatch(dir, name: "night2.csv", count: 60, prefix: "cus2_")
+        let night2 = try await runCLI(runArgs(sandbox, dir, [second]), environment: env)
+        let retry = try await runCLI(["retry", "--api-url", sandbox.baseURL, "--db", path], environment: env)
+        let reconcile = try await runCLI(["reconcile", "--api-url", sandbox.baseURL, "--db", path], environment: env)
+        let after = try await sandboxStats(sandbox)["requestsTotal"]
+        await sandbox.stop()
+        for result in [night2, retry, reconcile] {
+            #expect(result.status == 74, "\(result.stderr)")
+            #expect(result.stderr.contains("the ledger \(path) is damaged (quick_check: "), "\(result.stderr)")
+            #expect(result.stderr.contains("nothing was sent and the file was left untouched. Recover it with `sqlite3 \(path) .recover | sqlite3 recovered.sqlite`"))
+        }
+        #expect(after == before, "nothing was sent")
+        let now = try fileState(path)
+        #expect(now.bytes == damaged.bytes && now.mode == damaged.mode, "the damaged file is untouched")
+    }
+
+    /// Another program's SQLite file given as --db: refused by every command, not a byte written.
+    @Test func anotherProgramsDatabaseIsRefusedUntouched() async throws {
+        let dir = try TempDir()
+        let other = dir.path("other.db")
+        try makeForeignDatabase(other)
+        chmod(other, 0o644)
+        let original = try fileState(other)
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let batch = try writeBatch(dir, count: 3)
+        let runs = try await runCLI(["runs", "--db", other])
+        let report = try await runCLI(["report", "--db", other, "--out", dir.path("r")])
+        let run = try await runCLI(["run", "--api-url", sandbox.baseURL, "--db", other, batch], environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        let validate = try await runCLI(["validate", "--db", other, batch])
+        let stats = try await sandboxStats(sandbox)
+        await sandbox.stop()
+        for result in [runs, report, run, validate] {
+            #expect(result.status == 74, "\(result.stderr)")
+            #expect(result.stderr.contains("\(other) is not a cashier-batch ledger (an SQLite database with tables notes, people); nothing was written to it"),
+                    "\(result.stderr)")
+        }
+        #expect(stats["requestsTotal"] == .number("0"))
+        let now = try fileState(other)
+        #expect(now.bytes == original.bytes && now.mode == 0o644)
+        #expect(!FileManager.default.fileExists(atPath: other + "-wal") && !FileManager.default.fileExists(atPath: other + "-shm"))
+
+        let text = try dir.write("notes.txt", "not a database at all, but long enough to have a header of one hundred bytes .......................\n")
+        let notSQLite = try await runCLI(["runs", "--db", text])
+        #expect(notSQLite.status == 74)
+        #expect(notSQLite.stderr.contains("\(text) is not a cashier-batch ledger (not an SQLite database)"))
+    }
+
+    /// A ledger from a newer cashier-batch: refused, not upgraded, not written.
+    @Test func aLedgerOfANewerVersionIsRefused() async throws {
+        let dir = try TempDir()
+        let path = dir.path("ledger.sqlite")
+        let batch = try writeBatch(dir, count: 2)
+        let staged = try await runCLI(["validate", "--db", path, batch])
+        #expect(staged.status == 0)
+        try setUserVersion(path, 99)
+        let original = try fileState(path)
+        for arguments in [["runs", "--db", path], ["validate", "--db", path, batch], ["report", "--db", path, "--out", dir.path("r")]] {
+            let result = try await runCLI(arguments)
+            #expect(result.status == 74, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("the ledger \(path) was written by a newer cashier-batch (schema 99; this one knows 3); nothing was written to it"),
+                    "\(result.stderr)")
+        }
+        #expect(try fileState(path).bytes == original.bytes)
+    }
+
+    /// `runs` and `report` read a ledger the user may only read; a writing command says which
+    /// file to fix, and once fixed the ledger works again (no 0400 companion left behind).
+    @Test func aReadOnlyLedgerIsReadAndNamedWhenItMustBeWritten() async throws {
+        let dir = try TempDir()
+        let path = dir.path("ledger.sqlite")
+        let batch = try writeBatch(dir, count: 2)
+        chownToNobody(dir.url.path)
+        let staged = try await runCLIAsNobody(["validate", "--db", path, batch])
+        #expect(staged.status == 0, "\(staged.stderr)")
+        chmod(path, 0o400)
+        let runs = try await runCLIAsNobody(["runs", "--db", path])
+        #expect(runs.status == 0, "\(runs.stderr)")
+        #expect(runs.stdoutLines.count == 2 && runs.stdoutLines[1].contains("validate"))
+        let report = try await runCLIAsNobody(["report", "--db", path, "--out", dir.path("r")])
+        #expect(report.status == 0, "\(report.stderr)")
+        let validate = try await runCLIAsNobody(["validate", "--db", path, batch])
+        #expect(validate.status == 74)
+        #expect(validate.stderr.contains("error: the ledger \(path) cannot be written by this user (\(path): Permission denied): make it and its -wal/-shm files writable (chmod 600 \(path)*"),
+                "\(validate.stderr)")
+        chmod(path, 0o600)
+        let again = try await runCLIAsNobody(["validate", "--db", path, batch])
+        #expect(again.status == 0, "\(again.stderr)")
+    }
+
+    @Test func aLedgerPathThatIsADirectoryOrMissingSaysSo() async throws {
+        let dir = try TempDir()
+        let batch = try writeBatch(dir, count: 1)
+        let asDirectory = try await runCLI(["validate", "--db", dir.url.path, batch])
+        #expect(asDirectory.status == 74)
+        #expect(asDirectory.stderr.contains("--db \(dir.url.path) is a directory: give the ledger's file path, e.g. \(dir.url.path)/cashier-batch.sqlite"))
+        let missing = try await runCLI(["runs", "--db", dir.path("nosuch.sqlite")])
+        #expect(missing.status == 66)
+        #expect(missing.stderr == "error: no ledger at \(dir.path("nosuch.sqlite")): give --db the ledger file of the runs\n")
+        #expect(!FileManager.default.fileExists(atPath: dir.path("nosuch.sqlite")))
+        let locked = try TempDir()
+        chownToNobody(locked.url.path)
+        chmod(locked.url.path, 0o500)
+        let unwritable = try await runCLIAsNobody(["validate", "--db", locked.path("ledger.sqlite"), batch])
+        #expect(unwritable.status == 74)
+        #expect(unwritable.stderr.contains("the ledger \(locked.path("ledger.sqlite")) cannot be written by this user (directory \(locked.url.path): Permission denied)"),
+                "\(unwritable.stderr)")
+        chmod(locked.url.path, 0o700)
+    }
+}
+
+/// An SQLite file of some other program: two tables, a few rows.
+func makeForeignDatabase(_ path: String) throws {
+    let queue = try DatabaseQueue(path: path)
+    try queue.write { db in
+        try db.execute(sql: "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT)")
+        try db.execute(sql: "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        try db.execute(sql: "INSERT INTO people (name) VALUES ('Ada'), ('Grace')")
+    }
+    try queue.close()
+}
+
+/// Writes `PRAGMA user_version` as a newer cashier-batch would.
+func setUserVersion(_ path: String, _ version: Int) throws {
+    let queue = try DatabaseQueue(path: path)
+    try queue.write { try $0.execute(sql: "PRAGMA user_version = \(version)") }
+    try queue.close()
 }

@@ -48,10 +48,11 @@ struct RateLimitTests {
 
     @Test("a short window reopens")
     func windowReopens() async throws {
-        try await Harness.with({ $0.rate = SandboxRate(limit: 1, period: .milliseconds(300)) }) { h in
+        // A window long enough that the second request falls inside it on a loaded machine.
+        try await Harness.with({ $0.rate = SandboxRate(limit: 1, period: .milliseconds(1500)) }) { h in
             #expect(try await h.postCashier(customer: "w1").status == 201)
             #expect(try await h.postCashier(customer: "w2").status == 429)
-            try await Task.sleep(for: .milliseconds(350))
+            try await Task.sleep(for: .milliseconds(1600))
             #expect(try await h.postCashier(customer: "w3").status == 201)
         }
     }
