@@ -95,10 +95,11 @@ struct ReconcileCommand: AsyncParsableCommand {
             ("highPriority", "\(c.highPriorityOpenBreaks)"), ("depositMissing", "\(d?.missing ?? 0)"),
             ("depositDuplicated", "\(d?.duplicated ?? 0)"), ("accounting", report.accountingHolds ? "holds" : "off"),
         ]))
-        writeRunReports(ledger: ledger, runID: target.id, reconciliation: report, directory: options.reportDir, log: log,
-                        fields: [("run", "\(target.id)")])
+        let reportsWritten = writeRunReports(ledger: ledger, runID: target.id, reconciliation: report, directory: options.reportDir,
+                                             log: log, fields: [("run", "\(target.id)")])
         summary = "run \(target.id): cashiers \(c.cashiers), read back \(c.compared), open breaks \(c.openBreaks) "
             + "(\(c.highPriorityOpenBreaks) high priority), resolved \(c.resolvedBreaks)"
+        if !reportsWritten { throw ExitStatus.ioError.exitCode }
         if c.cashiers > 0, c.readBackFailures == c.cashiers { throw ExitStatus.apiUnavailable.exitCode }
         if report.hasOpenBreaks { throw ExitStatus.reconciliationBreaks.exitCode }
     }

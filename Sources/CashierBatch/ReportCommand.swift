@@ -40,9 +40,17 @@ struct ReportCommand: ParsableCommand {
             for path in try ReportWriter(directory: out).write(data, formats: formats) { print(path) }
             FileHandle.standardError.write(Data((data.verdict.text + "\n").utf8))
         } catch let error as ReportError {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            if case .noSuchRun = error { throw ExitStatus.usage.exitCode }
-            throw ExitStatus.internalError.exitCode
+            switch error {
+            case .noSuchRun:
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitStatus.usage.exitCode
+            case let .write(path, reason):
+                FileHandle.standardError.write(Data("error: the reports could not be written to \(out) (\(path): \(reason)): make it a writable directory or give --out another\n".utf8))
+                throw ExitStatus.ioError.exitCode
+            case .unknownFormat:
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitStatus.usage.exitCode
+            }
         }
     }
 }

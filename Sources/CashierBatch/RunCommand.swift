@@ -77,15 +77,11 @@ struct SendingSession {
     var apiKey: APIKey? = nil
 
     /// Writes every report of the run to `--report-dir` (not for a dry run, which must not
-    /// replace the night's reports). A report that cannot be written is logged; the exit code stays the run's.
-    func writeReports(_ result: RunResult, log: RunLog) {
-        guard let runID = result.runID, !options.dryRun else { return }
-        do {
-            writeRunReports(ledger: try Ledger(path: options.db), runID: runID, reconciliation: result.reconciliation,
-                            directory: options.reportDir, log: log)
-        } catch {
-            log(RunEvent(.error, "reports could not be written", [("dir", options.reportDir), ("error", "\(error)")]))
-        }
+    /// replace the night's reports). False when they could not be written (logged).
+    func writeReports(_ result: RunResult, log: RunLog) -> Bool {
+        guard let runID = result.runID, !options.dryRun, result.verdict != .ledgerUnusable else { return true }
+        guard let ledger = try? Ledger(path: options.db) else { return false }
+        return writeRunReports(ledger: ledger, runID: runID, reconciliation: result.reconciliation, directory: options.reportDir, log: log)
     }
 
     func perform(settings: RunSettings,
@@ -142,23 +138,44 @@ struct SendingSession {
         ]))
         summary = "run \(result.runID.map(String.init) ?? "-"): done \(t.done), invalid \(result.invalidRows), rejected by the API \(t.rejected), failed \(t.failed), "
             + "in doubt \(t.inDoubt), not taken \(t.stopped), refused batches \(result.refusedBatches)"
-        writeReports(result, log: log)
+        var exit = ExitStatus(rawValue: result.verdict.rawValue) ?? .internalError
+        if !writeReports(result, log: log), let runID = result.runID {
+            exit = max(exit, .ioError)
+            recordExitCode(exit, runID: runID)
+        }
         if case let .credentialsRefused(why)? = result.stopReason {
             log(RunEvent(.error, "credentials refused by the API; the run stopped before sending more rows", [("answer", why)]))
         }
-        if result.verdict != .clean { throw ExitCode(result.verdict.rawValue) }
+        if exit != .clean { throw exit.exitCode }
     }
 }
 
-/// Writes every report of `runID` to `directory` (`run`, `retry`, `reconcile`). A report that
-/// cannot be written is logged; the command's exit code stays its own. `fields` go on the log line.
+/// Writes every report of `runID` to `directory` (`run`, `retry`, `reconcile`). Reports that
+/// cannot be written are logged in one line saying where they should have gone and how to
+/// write them again; the caller then exits 74 (the night's work itself is in the ledger).
 func writeRunReports(ledger: Ledger, runID: Int64, reconciliation: ReconciliationReport?, directory: String, log: RunLog,
-                     fields: [(String, String)] = []) {
+                     fields: [(String, String)] = []) -> Bool {
     do {
         let data = try ReportBuilder(ledger: ledger).build(runID: runID, reconciliation: reconciliation)
         let files = try ReportWriter(directory: directory).write(data)
         log(RunEvent(.info, "reports written", [("dir", directory), ("files", "\(files.count)")] + fields))
+        return true
     } catch {
-        log(RunEvent(.error, "reports could not be written", [("dir", directory), ("error", "\(error)")]))
+        let why: String
+        switch error {
+        case let ReportError.write(path, reason): why = "\(path): \(reason)"
+        default: why = "\(error)"
+        }
+        log(RunEvent(.error, "the reports could not be written to \(directory) (\(why)); the run is recorded in the ledger: "
+            + "make \(directory) a writable directory, then `cashier-batch report --db \(ledger.path) --run \(runID) --out \(directory)` writes them"))
+        return false
+    }
+}
+
+extension SendingSession {
+    /// A run's exit code changed after its end (its reports failed): the ledger says so too.
+    func recordExitCode(_ exit: ExitStatus, runID: Int64) {
+        guard let ledger = try? Ledger(path: options.db), let run = try? ledger.run(id: runID) else { return }
+        try? ledger.finishRun(id: runID, status: run.status, exitCode: exit.rawValue)
     }
 }

@@ -29,7 +29,9 @@ public enum MetricsProm {
         metric("cashier_batch_last_run_timestamp_seconds", "gauge", "Unix time the last run of the job ended (or started, while running).")
         sample("cashier_batch_last_run_timestamp_seconds", [], seconds(lastRun))
 
+        // A previous value later than this run cannot be a real success: it is ignored.
         var lastSuccess = previous.flatMap { value(of: "cashier_batch_last_success_timestamp_seconds", in: $0) }
+            .flatMap { $0 <= lastRun.timeIntervalSince1970 + 1 ? $0 : nil }
         if let known = data.lastSuccessAt?.timeIntervalSince1970 { lastSuccess = max(lastSuccess ?? 0, known) }
         metric("cashier_batch_last_success_timestamp_seconds", "gauge",
                "Unix time the last successful run ended (exit 0, 3 or 4); kept when a run fails, 0 if none yet.")

@@ -58,12 +58,26 @@ public struct ReportWriter: Sendable {
             case .md: text = ReportMarkdown.render(data)
             case .json: text = ReportJSON.render(data)
             case .csv: text = RejectsCSV.render(data)
-            case .prom: text = MetricsProm.render(data, previous: try? String(contentsOfFile: path, encoding: .utf8))
+            case .prom: text = MetricsProm.render(data, previous: Self.previousFile(path))
             }
             try Self.writeAtomically(text, to: path)
             written.append(path)
         }
         return written
+    }
+
+    /// The report being replaced, when it is a regular file of at most 1 MiB: never read through
+    /// a symbolic link (a planted link must not feed its values into the new report).
+    static func previousFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return nil }
+        defer { _ = close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size <= 1 << 20 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard n >= 0 else { return nil }
+        return String(decoding: bytes[0..<n], as: UTF8.self)
     }
 
     /// Creates the directory (and parents) with mode 0700.

@@ -204,3 +204,78 @@ func setUserVersion(_ path: String, _ version: Int) throws {
     try queue.write { try $0.execute(sql: "PRAGMA user_version = \(version)") }
     try queue.close()
 }
+
+/// Reports that cannot be written end the command with 74 after the night is recorded.
+@Suite(.serialized) struct ReportFailureCLITests {
+    @Test func aReportDirThatIsAFileExitsSeventyFourAfterRecordingTheNight() async throws {
+        let dir = try TempDir()
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let batch = try writeBatch(dir, count: 5)
+        let blocker = try dir.write("reports", "a file where the report directory should be\n")
+        let result = try await runCLI(runArgs(sandbox, dir, [batch]), environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        let stats = try await sandboxStats(sandbox)
+        await sandbox.stop()
+        #expect(result.status == 74, "\(result.stderr)")
+        #expect(result.stderr.contains("the reports could not be written to \(blocker) (\(blocker): not a directory); the run is recorded in the ledger: "
+            + "make \(blocker) a writable directory, then `cashier-batch report --db \(dir.path("ledger.sqlite")) --run 1 --out \(blocker)` writes them"),
+                "\(result.stderr)")
+        #expect(stats["depositRequests"] == .number("5"))
+        let ledger = try Ledger(path: dir.path("ledger.sqlite"))
+        let run = try #require(try ledger.run(id: 1))
+        #expect(run.exitCode == 74 && run.status == .finished)
+        #expect(try ledger.countsByState(batchID: 1)[.done] == 5)
+        let report = try await runCLI(["report", "--db", dir.path("ledger.sqlite"), "--out", blocker])
+        #expect(report.status == 74)
+    }
+
+    @Test func anUnwritableReportDirExitsSeventyFour() async throws {
+        let dir = try TempDir()
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let batch = try writeBatch(dir, count: 2)
+        let reports = dir.path("reports")
+        try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
+        chownToNobody(dir.url.path)
+        chmod(reports, 0o500)
+        let result = try await runCLIAsNobody(runArgs(sandbox, dir, [batch]), environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        await sandbox.stop()
+        chmod(reports, 0o700)
+        #expect(result.status == 74, "\(result.stderr)")
+        #expect(result.stderr.contains("the reports could not be written to \(reports) ("), "\(result.stderr)")
+        #expect(result.stderr.contains("Permission denied); the run is recorded in the ledger"), "\(result.stderr)")
+    }
+
+    @Test(.enabled(if: DiskFault.available.contains(.tmpfs)))
+    func aFullReportDiskExitsSeventyFour() async throws {
+        let dir = try TempDir()
+        let disk = try DiskFault(in: dir, megabytes: 1, kind: .tmpfs)
+        try #require(disk.kind == .tmpfs)
+        try disk.strike(pid: 0)
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let batch = try writeBatch(dir, count: 40)
+        var arguments = runArgs(sandbox, dir, [batch])
+        arguments[arguments.firstIndex(of: "--report-dir")! + 1] = disk.directory + "/reports"
+        let result = try await runCLI(arguments, environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        await sandbox.stop()
+        #expect(result.status == 74, "\(result.stderr)")
+        #expect(result.stderr.contains("No space left on device); the run is recorded in the ledger"), "\(result.stderr)")
+    }
+
+    /// A planted `metrics.prom` link to a file claiming a success far in the future is not read:
+    /// the staleness alert still sees the real last success.
+    @Test func aPreviousMetricsFileIsNeverReadThroughALink() async throws {
+        let dir = try TempDir()
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let batch = try writeBatch(dir, count: 2)
+        let planted = try dir.write("planted.prom", "cashier_batch_last_success_timestamp_seconds 99999999999\n")
+        try FileManager.default.createDirectory(atPath: dir.path("reports"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir.path("reports/metrics.prom"), withDestinationPath: planted)
+        let result = try await runCLI(runArgs(sandbox, dir, [batch, "--max-attempts", "1"]), environment: ["REBILLY_API_KEY": "wrong-key"])
+        await sandbox.stop()
+        #expect(result.status == 77)
+        let metrics = try String(contentsOfFile: dir.path("reports/metrics.prom"), encoding: .utf8)
+        #expect(metrics.contains("\ncashier_batch_last_success_timestamp_seconds 0.000\n"), "\(metrics)")
+        #expect(try String(contentsOfFile: planted, encoding: .utf8) == "cashier_batch_last_success_timestamp_seconds 99999999999\n")
+        let attributes = try FileManager.default.attributesOfItem(atPath: dir.path("reports/metrics.prom"))
+        #expect(attributes[.type] as? FileAttributeType == .typeRegular)
+    }
+}
