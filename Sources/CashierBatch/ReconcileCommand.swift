@@ -86,21 +86,30 @@ struct ReconcileCommand: AsyncParsableCommand {
             log(RunEvent(.warning, "row accounting does not close", [("batch", "\(check.batchID)"), ("file", check.path),
                                                                     ("problems", check.problems.joined(separator: "; "))]))
         }
+        for u in report.unread {
+            log(RunEvent(.warning, "not read back: neither matched nor broken", [
+                ("websiteId", u.websiteID), ("customerId", u.customerID), ("currency", u.currency),
+                ("cashierId", u.cashierID ?? "-"), ("reason", u.reason),
+            ]))
+        }
         let c = report.counts
         let d = report.depositChecks
         log(RunEvent(c.openBreaks > 0 ? .warning : .info, "reconciled", [
             ("run", "\(target.id)"), ("cashiers", "\(c.cashiers)"), ("readBack", "\(c.compared)"),
-            ("readBackFailures", "\(c.readBackFailures)"), ("newBreaks", "\(c.newBreaks)"),
+            ("readBackFailures", "\(c.readBackFailures)"), ("unread", "\(report.unread.count)"), ("newBreaks", "\(c.newBreaks)"),
             ("persistingBreaks", "\(c.persistingBreaks)"), ("resolvedBreaks", "\(c.resolvedBreaks)"),
             ("highPriority", "\(c.highPriorityOpenBreaks)"), ("depositMissing", "\(d?.missing ?? 0)"),
             ("depositDuplicated", "\(d?.duplicated ?? 0)"), ("accounting", report.accountingHolds ? "holds" : "off"),
         ]))
         let reportsWritten = writeRunReports(ledger: ledger, runID: target.id, reconciliation: report, directory: options.reportDir,
                                              log: log, fields: [("run", "\(target.id)")])
-        summary = "run \(target.id): cashiers \(c.cashiers), read back \(c.compared), open breaks \(c.openBreaks) "
+        summary = "run \(target.id): cashiers \(c.cashiers), read back \(c.compared), not read \(report.unread.count), open breaks \(c.openBreaks) "
             + "(\(c.highPriorityOpenBreaks) high priority), resolved \(c.resolvedBreaks)"
         if !reportsWritten { throw ExitStatus.ioError.exitCode }
-        if c.cashiers > 0, c.readBackFailures == c.cashiers { throw ExitStatus.apiUnavailable.exitCode }
+        if !report.unread.isEmpty {
+            log(RunEvent(.error, "\(report.unread.count) of \(c.cashiers) cashiers could not be read back, so the night is not reconciled: run `cashier-batch reconcile` again when the API answers"))
+            throw ExitStatus.apiUnavailable.exitCode
+        }
         if report.hasOpenBreaks { throw ExitStatus.reconciliationBreaks.exitCode }
     }
 }

@@ -95,6 +95,7 @@ public struct Reconciler: Sendable {
 
         var observed: [CashierKey: Observation] = [:]
         var failures = 0
+        var unread: [UnreadCashier] = []
         var toStore: [NewRemoteFigures] = []
         for (key, cashier) in scan.cashiers {
             switch read[key] {
@@ -106,11 +107,10 @@ public struct Reconciler: Sendable {
                 observed[key] = Observation(figures: nil, source: .readBack,
                                             detail: "GET /cashiers/\(cashier.cashierID ?? "?") answered \(status): \(message)")
             case let .failed(why)?:
+                // Not read is not compared: neither matched nor broken, listed apart.
                 failures += 1
-                if let stored = cashier.stored {
-                    observed[key] = Observation(figures: stored.figures, source: .ledger,
-                                                detail: "read-back failed (\(why)); compared with the ledger's figures")
-                }
+                unread.append(UnreadCashier(websiteID: key.websiteID, customerID: key.customerID, currency: key.currency,
+                                            cashierID: cashier.cashierID, reason: "GET /cashiers/\(cashier.cashierID ?? "?") failed: \(why)"))
             case nil:
                 if let stored = cashier.stored { observed[key] = Observation(figures: stored.figures, source: .ledger, detail: nil) }
             }
@@ -120,8 +120,15 @@ public struct Reconciler: Sendable {
         // 2. Deposit requests: exactly one per done row.
         let deposits = try await checkDeposits(scan: scan, client: client, limiter: limiter, calls: calls)
 
-        return try finish(runID: runID, scan: scan, observed: observed, deposits: deposits, source: .readBack,
-                          readBackRequests: calls.cashierCalls, readBackFailures: failures, record: record)
+        let unlisted = deposits.unlisted.filter { key in !unread.contains { $0.websiteID == key.websiteID && $0.customerID == key.customerID && $0.currency == key.currency } }
+        for key in unlisted.sorted() {
+            unread.append(UnreadCashier(websiteID: key.websiteID, customerID: key.customerID, currency: key.currency,
+                                        cashierID: scan.cashiers[key]?.cashierID, reason: "its deposit requests could not be listed"))
+        }
+        var report = try finish(runID: runID, scan: scan, observed: observed, deposits: deposits, source: .readBack,
+                                readBackRequests: calls.cashierCalls, readBackFailures: failures, record: record)
+        report.unread = unread.sorted { ($0.websiteID, $0.customerID, $0.currency) < ($1.websiteID, $1.customerID, $1.currency) }
+        return report
     }
 
     // MARK: - Scanning the run's rows
@@ -338,12 +345,15 @@ public struct Reconciler: Sendable {
         var findings: [Finding]
         /// Cashier keys whose deposit requests were looked at.
         var checkedKeys: Set<CashierKey>
+        /// Cashier keys whose deposit requests could not be listed.
+        var unlisted: Set<CashierKey> = []
     }
 
     func checkDeposits(scan: RunScan, client: RebillyClient, limiter: RateLimiter, calls: CallCounter) async throws -> DepositOutcome {
         var checks = DepositRequestChecks(checkedRows: 0, matched: 0, missing: 0, duplicated: 0, notApplicable: 0, unverified: 0)
         var findings: [Finding] = []
         var checked = Set<CashierKey>()
+        var unlisted = Set<CashierKey>()
         var lists: [String: [DepositRequest]?] = [:]   // websiteId␟customerId → items (nil: the list failed)
         for row in scan.doneRows.sorted(by: { $0.rowID < $1.rowID }) {
             guard let recorded = row.depositRequestID else { checks.notApplicable += 1; continue }
@@ -352,7 +362,7 @@ public struct Reconciler: Sendable {
                 lists[listKey] = .some(try await listAll(customerID: row.key.customerID, websiteID: row.key.websiteID,
                                                          client: client, limiter: limiter, calls: calls))
             }
-            guard let items = lists[listKey] ?? nil else { checks.unverified += 1; continue }
+            guard let items = lists[listKey] ?? nil else { checks.unverified += 1; unlisted.insert(row.key); continue }
             checks.checkedRows += 1
             checked.insert(row.key)
             // This row's deposit requests were created between its first deposit POST and its last
@@ -391,7 +401,7 @@ public struct Reconciler: Sendable {
             }
             findings.append(finding)
         }
-        return DepositOutcome(checks: checks, findings: findings, checkedKeys: checked)
+        return DepositOutcome(checks: checks, findings: findings, checkedKeys: checked, unlisted: unlisted)
     }
 
     /// Every deposit request of a customer on a website (all pages); nil when the call keeps failing.

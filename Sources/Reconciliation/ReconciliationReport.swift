@@ -85,6 +85,9 @@ public struct ReconciliationReport: Sendable, Equatable {
     public var depositChecks: DepositRequestChecks?
     /// Headline counts.
     public var counts: ReconciliationCounts
+    /// Cashiers that could not be read back (or whose deposit requests could not be listed):
+    /// neither matched nor broken. `reconcile` exits 69 while any remain.
+    public var unread: [UnreadCashier] = []
 
     /// The open breaks (new and persisting).
     public var openBreaks: [ReconciliationBreak] { breaks.filter { $0.lifecycle != .resolved } }
@@ -415,4 +418,22 @@ public struct ReconciliationCounts: Sendable, Equatable, Hashable {
 public enum MoneyText {
     /// `format(-1000, exponent: 2)` is `"-10.00"`; `format(5, exponent: 3)` is `"0.005"`.
     public static func format(_ minor: Int128, exponent: Int) -> String { Amount.format(minor, exponent: exponent) }
+}
+
+/// A cashier `reconcile` could not look at, and why: it is neither matched nor broken.
+public struct UnreadCashier: Sendable, Equatable {
+    public var websiteID: String
+    public var customerID: String
+    public var currency: String
+    public var cashierID: String?
+    /// What failed, e.g. "GET /cashiers/{id} failed 4 times: HTTP 503 …".
+    public var reason: String
+
+    public init(websiteID: String, customerID: String, currency: String, cashierID: String?, reason: String) {
+        self.websiteID = websiteID
+        self.customerID = customerID
+        self.currency = currency
+        self.cashierID = cashierID
+        self.reason = reason
+    }
 }

@@ -176,7 +176,7 @@ public struct ReportBuilder: Sendable {
         let c = report.counts
         notes.append("Reconciled \(c.compared) of \(c.cashiers) cashiers from \(report.source == .readBack ? "a read-back (GET /cashiers)" : "the create answers recorded in the ledger")"
             + (c.notCompared > 0 ? "; \(c.notCompared) not compared (no figures known)" : "")
-            + (c.readBackFailures > 0 ? "; \(c.readBackFailures) read-backs failed" : "") + ".")
+            + (report.unread.isEmpty ? "" : "; \(report.unread.count) could not be read back (neither matched nor broken, listed below)") + ".")
         if report.accountingHolds {
             notes.append("Row accounting holds for every batch (read = done + skipped + rejected + failed + in doubt).")
         } else {
@@ -191,6 +191,7 @@ public struct ReportBuilder: Sendable {
             notes.append("Deposit requests were not listed in this reconciliation (run `cashier-batch reconcile` to check them).")
         }
         data.reconciliationNotes = notes
+        data.unread = report.unread
     }
 
     // MARK: - Pieces (internal for tests)

@@ -1,3 +1,4 @@
+import Reconciliation
 import CashierModel
 import Foundation
 import Ledger
@@ -28,6 +29,8 @@ public struct ReportData: Sendable {
     public var reconciled: Bool
     /// Extra reconciliation findings to show as-is (accounting identity, deposit-request checks).
     public var reconciliationNotes: [String]
+    /// Cashiers the reconciliation could not read back: neither matched nor broken.
+    public var unread: [UnreadCashier] = []
     /// Rejection and failure reasons, most frequent first.
     public var reasons: [ReasonGroup]
     /// Every rejected or failed row with its original cells (for `rejects.csv`).
@@ -276,6 +279,7 @@ public struct Verdict: Sendable, Equatable {
         case (.crashed, _): level = "failure"; parts.append("Run \(run.id) crashed; the next run recovers it")
         case (_, let code?):
             switch code {
+            case 0 where !data.unread.isEmpty: level = "failure"; parts.append("Every row sent or already done, but not reconciled")
             case 0: level = "ok"; parts.append("Clean run: every row sent or already done")
             case 3: level = "warning"; parts.append("Finished with rejected or failed rows")
             case 4: level = "warning"; parts.append("Finished with reconciliation breaks")
@@ -287,6 +291,10 @@ public struct Verdict: Sendable, Equatable {
             default: level = "failure"; parts.append("Ended with exit code \(code)")
             }
         case (_, nil): level = "warning"; parts.append("Run \(run.id) has no exit code")
+        }
+        if !data.unread.isEmpty {
+            parts.append("\(data.unread.count) cashier\(data.unread.count == 1 ? "" : "s") could not be read back, so neither matched nor broken: run `cashier-batch reconcile` again")
+            level = "failure"
         }
         let c = data.counts
         parts.append("\(c.done) done, \(c.skipped) skipped, \(c.rejected) rejected, \(c.failed) failed, \(c.inDoubt) in doubt of \(c.read) read")

@@ -111,6 +111,13 @@ public enum ReportHTML {
         // Breaks.
         h += "<section><h2>Reconciliation breaks</h2>"
         for note in data.reconciliationNotes { h += "<p>\(e(note))</p>" }
+        if !data.unread.isEmpty {
+            h += "<h3>Not read back: neither matched nor broken</h3><table><thead><tr><th>Website</th><th>Customer</th><th>Currency</th><th>Cashier</th><th>Why</th></tr></thead><tbody>"
+            for u in data.unread {
+                h += "<tr class=off><td class=mono>\(e(u.websiteID))</td><td class=mono>\(e(u.customerID))</td><td>\(e(u.currency))</td><td class=mono>\(e(u.cashierID ?? "–"))</td><td>\(e(u.reason))</td></tr>"
+            }
+            h += "</tbody></table>"
+        }
         if data.breaks.isEmpty {
             h += "<p class=muted>\(data.reconciled ? "No break." : "No break recorded for this run.")</p>"
         } else {

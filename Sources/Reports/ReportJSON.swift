@@ -123,6 +123,17 @@ public enum ReportJSON {
             w.endObject()
         }
         w.endArray()
+        w.beginArray("unreadCashiers")
+        for u in data.unread {
+            w.beginObject()
+            w.string("websiteId", u.websiteID)
+            w.string("customerId", u.customerID)
+            w.string("currency", u.currency)
+            if let id = u.cashierID { w.string("cashierId", id) } else { w.null("cashierId") }
+            w.string("reason", u.reason)
+            w.endObject()
+        }
+        w.endArray()
         w.beginArray("reconciliationNotes")
         for note in data.reconciliationNotes { w.string(nil, note) }
         w.endArray()

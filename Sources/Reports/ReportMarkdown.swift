@@ -48,6 +48,11 @@ public enum ReportMarkdown {
             if high > 0 { s += " — **\(high) high priority (pendingPayoutTotal)**" }
             s += "\n"
         }
+        if !data.unread.isEmpty {
+            s += "\nNot read back (neither matched nor broken): \(data.unread.count)\n"
+            for u in data.unread.prefix(8) { s += "- \(md(u.websiteID)) \(md(u.customerID)) \(md(u.currency)): \(md(u.reason))\n" }
+            if data.unread.count > 8 { s += "- … \(data.unread.count - 8) more in report.json\n" }
+        }
         if let top = data.reasons.first {
             let example = top.examples.first?.message ?? top.pattern
             s += "\nTop reason: \(md(top.field)): \(md(example)) (\(top.count) row\(top.count == 1 ? "" : "s") like it)\n"

@@ -25,6 +25,9 @@ public struct SandboxConfiguration: Sendable {
     public var failRate: Double = 0
     /// Probability (0...1) that a request is committed and then its connection closed unanswered.
     public var dropRate: Double = 0
+    /// When set, `failRate` and `dropRate` apply only to these operations (`GetCashier`,
+    /// `PostDepositRequest`, `GetDepositRequestCollection`, …); the others are never faulted.
+    public var faultOperations: Set<String>?
     /// Extra delay drawn uniformly from this range for every API request; nil = none.
     public var latency: ClosedRange<Duration>?
     /// Seed for the fault generator; the same seed and request order give the same faults.

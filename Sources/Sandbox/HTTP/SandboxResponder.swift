@@ -37,6 +37,7 @@ struct SandboxResponder: HTTPResponder {
             result = inspect(route, request)
         } else {
             plan = faults.nextPlan()
+            if let only = configuration.faultOperations, !only.contains(route.operation.rawValue) { plan.cancelFaults() }
             if let delay = plan.delay { try? await Task.sleep(for: delay) }
             result = await handleAPI(route, &request, plan: &plan)
             let outcome = plan.drop ? "dropped:\(result.status)" : String(result.status)
