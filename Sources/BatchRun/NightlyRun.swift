@@ -48,6 +48,8 @@ public struct RunSettings: Sendable {
     public var dryRun: Bool
     /// `--shard i/N`: stage and send only this shard's rows (nil: all).
     public var shard: Shard?
+    /// `run --allow-repeat`: send a batch whose rows repeat rows done within the last 24 hours.
+    public var allowRepeat = false
 
     public init(ledgerPath: String, command: String, optionsJSON: String, policy: SendPolicy, dryRun: Bool, shard: Shard? = nil) {
         self.ledgerPath = ledgerPath
@@ -240,7 +242,7 @@ public struct NightlyRun: Sendable {
                     return nil
                 }
                 log(RunEvent(.info, "batch already in the ledger; resuming it", [("file", path), ("sha256", staging.batch.sha256)]))
-                return staging.batchID
+                return try refusedAsRepeat(staging.batch, path: path, stager: stager, result: &result) ? nil : staging.batchID
             }
             let summary = try BatchScan.scan(path: path) { record, verdict in try staging.add(record, verdict) }
             try staging.finish(summary)
@@ -257,12 +259,35 @@ public struct NightlyRun: Sendable {
             let shardRejected = summary.rejected - staging.otherShardRejectedRows
             result.invalidRows += shardRejected
             if shardRejected > 0 { result.verdict = max(result.verdict, .rowsRejectedOrFailed) }
-            return staging.batchID
+            return try refusedAsRepeat(staging.batch, path: path, stager: stager, result: &result) ? nil : staging.batchID
         } catch let error as BatchError {
             refuse(path, error.description, &result)
             return nil
         }
     }
+
+    /// A batch most of whose rows repeat rows done within the last 24 hours in every field (the
+    /// same export saved again: another SHA-256, the same rows) is refused unless `--allow-repeat`.
+    private func refusedAsRepeat(_ batch: BatchRecord, path: String, stager: BatchStager, result: inout RunResult) throws -> Bool {
+        guard !batch.repeatAllowed,
+              let finding = try stager.ledger.repeatedRows(batchID: batch.id, since: Date().addingTimeInterval(-Self.repeatWindow)),
+              finding.isRepeat
+        else { return false }
+        let earlier = "batch \(finding.earlierBatchID) (\(finding.earlierPath)\(finding.earlierRunID.map { ", sent by run \($0)" } ?? ""))"
+        if settings.allowRepeat {
+            try stager.ledger.allowRepeat(batchID: batch.id)
+            log(RunEvent(.warning, "sending a repeat on purpose (--allow-repeat)", [
+                ("file", path), ("repeatedRows", "\(finding.repeated)"), ("validRows", "\(finding.valid)"), ("repeats", earlier)]))
+            return false
+        }
+        refuse(path, "\(finding.repeated) of its \(finding.valid) rows repeat rows that \(earlier) sent within the last 24 hours, "
+               + "with the same customer, website, currency, figures and deposit request: the same export saved again? "
+               + "Give --allow-repeat to send it anyway", &result)
+        return true
+    }
+
+    /// How far back a done row makes a new batch's identical row a repeat.
+    static let repeatWindow: TimeInterval = 24 * 3600
 
     private func refuse(_ path: String, _ why: String, _ result: inout RunResult) {
         log(RunEvent(.error, "batch refused; nothing of it is sent", [("file", path), ("reason", why)]))
@@ -315,6 +340,11 @@ public struct NightlyRun: Sendable {
             } else if result.tally.rejected > 0 {
                 result.verdict = max(result.verdict, .rowsRejectedOrFailed)
             }
+        }
+        // Rejected rows stay rejected until fixed and sent as a new batch: every run over their
+        // batch says so with 3, not only the run that found them.
+        for batchID in result.batchIDs where try ledger.countsByState(batchID: batchID)[.rejected, default: 0] > 0 {
+            result.verdict = max(result.verdict, .rowsRejectedOrFailed)
         }
     }
 }

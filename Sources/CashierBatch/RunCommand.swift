@@ -27,6 +27,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "A job file (Jobs/nightly.yaml): every option of run by the same name, plus `files:` (paths or globs). Precedence: flags > CASHIER_BATCH_* environment > job file > defaults.")
     var job: String?
 
+    @Flag(help: "Send a batch even though most of its rows repeat rows done within the last 24 hours (the same export saved again is refused with 65 otherwise). Command line only.")
+    var allowRepeat = false
+
     @Flag(help: "Print the effective configuration (job file, environment and flags merged; the API key redacted) and exit.")
     var printConfig = false
 
@@ -39,8 +42,9 @@ struct RunCommand: AsyncParsableCommand {
             print(options.configurationText(files: files))
             return
         }
-        let settings = RunSettings(ledgerPath: options.db, command: "run", optionsJSON: options.optionsJSON(command: "run", files: files),
+        var settings = RunSettings(ledgerPath: options.db, command: "run", optionsJSON: options.optionsJSON(command: "run", files: files),
                                    policy: options.policy, dryRun: options.dryRun, shard: options.parsedShard)
+        settings.allowRepeat = allowRepeat
         try await SendingSession(options: options).perform(settings: settings) { nightly, api, gate, progress in
             try await nightly.run(files: files, api: api, gate: gate, onPlan: progress.plan, onRow: progress.row)
         }

@@ -279,3 +279,64 @@ func setUserVersion(_ path: String, _ version: Int) throws {
         #expect(attributes[.type] as? FileAttributeType == .typeRegular)
     }
 }
+
+/// The same night's export saved again (CRLF line endings: a new SHA-256, the same rows).
+@Suite(.serialized) struct RepeatedExportCLITests {
+    @Test func theSameExportSavedAgainIsRefusedUnlessAllowed() async throws {
+        let dir = try TempDir()
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let env = ["REBILLY_API_KEY": sandbox.apiKey]
+        let batch = try writeBatch(dir, name: "night.csv", count: 60)
+        let first = try await runCLI(runArgs(sandbox, dir, [batch]), environment: env)
+        #expect(first.status == 0, "\(first.stderr)")
+        let text = try String(contentsOfFile: batch, encoding: .utf8)
+        let resaved = try dir.write("night-crlf.csv", text.replacingOccurrences(of: "\n", with: "\r\n"))
+        let refused = try await runCLI(runArgs(sandbox, dir, [resaved]), environment: env)
+        let afterRefusal = try await sandboxStats(sandbox)
+        #expect(refused.status == 65, "\(refused.stderr)")
+        #expect(refused.stderr.contains("batch refused; nothing of it is sent file=\(resaved) reason=\"60 of its 60 rows repeat rows that batch 1 (\(batch), sent by run 1) sent within the last 24 hours, with the same customer, website, currency, figures and deposit request: the same export saved again? Give --allow-repeat to send it anyway\""),
+                "\(refused.stderr)")
+        #expect(afterRefusal["depositRequests"] == .number("60"))
+        // A later run without the flag refuses it again: the refusal is not forgotten once staged.
+        let again = try await runCLI(runArgs(sandbox, dir, [resaved]), environment: env)
+        #expect(again.status == 65)
+        let allowed = try await runCLI(runArgs(sandbox, dir, [resaved, "--allow-repeat"]), environment: env)
+        let stats = try await sandboxStats(sandbox)
+        await sandbox.stop()
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(allowed.stderr.contains("sending a repeat on purpose (--allow-repeat)"))
+        #expect(stats["depositRequests"] == .number("120"))
+    }
+
+    /// Rows done more than 24 hours ago, or a batch where only a few rows repeat, are no repeat.
+    @Test func oldRowsAndAFewRepeatsAreNotARepeat() async throws {
+        let dir = try TempDir()
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let env = ["REBILLY_API_KEY": sandbox.apiKey]
+        let batch = try writeBatch(dir, name: "night.csv", count: 10)
+        #expect(try await runCLI(runArgs(sandbox, dir, [batch]), environment: env).status == 0)
+        // Tomorrow's export: 4 of the same customers with the same deposit request, 6 new ones.
+        var tomorrow = "websiteId,customerId,currency,balance,pendingPayoutTotal,deposit.amounts\n"
+        for i in 0..<4 { tomorrow += "web_1,cus_\(i),USD,\(i).25,1.50,10;20\n" }
+        for i in 0..<6 { tomorrow += "web_1,new_\(i),USD,1.00,0,10;20\n" }
+        let next = try dir.write("tomorrow.csv", tomorrow)
+        let nextRun = try await runCLI(runArgs(sandbox, dir, [next]), environment: env)
+        #expect(nextRun.status == 0, "\(nextRun.stderr)")
+        // Yesterday's rows, aged past the window: the re-saved export goes through.
+        try ageDoneRows(dir.path("ledger.sqlite"), hours: 25)
+        let text = try String(contentsOfFile: batch, encoding: .utf8)
+        let resaved = try dir.write("night-crlf.csv", text.replacingOccurrences(of: "\n", with: "\r\n"))
+        let late = try await runCLI(runArgs(sandbox, dir, [resaved]), environment: env)
+        let stats = try await sandboxStats(sandbox)
+        await sandbox.stop()
+        #expect(late.status == 0, "\(late.stderr)")
+        #expect(stats["depositRequests"] == .number("30"))
+    }
+}
+
+/// Moves every done row's `updated_at` back by `hours`, as if the night were that old.
+func ageDoneRows(_ path: String, hours: Int) throws {
+    let queue = try DatabaseQueue(path: path)
+    try queue.write { try $0.execute(sql: "UPDATE rows SET updated_at = strftime('%Y-%m-%d %H:%M:%f', updated_at, '-\(hours) hours') WHERE state = 'done'") }
+    try queue.close()
+}

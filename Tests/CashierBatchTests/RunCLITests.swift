@@ -197,3 +197,24 @@ func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [S
         #expect(runs.stdoutLines[1].contains(#""command":"run""#) && runs.stdoutLines[1].contains(#""exitCode":69"#))
     }
 }
+
+/// Rejected rows make every run over their batch exit 3, not only the first one.
+@Suite(.serialized) struct RejectedRowsExitCLITests {
+    @Test func everyRunOverABatchWithRejectedRowsExitsThree() async throws {
+        let dir = try TempDir()
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let env = ["REBILLY_API_KEY": sandbox.apiKey]
+        var text = "websiteId,customerId,currency,balance\n"
+        for i in 0..<5 { text += "web_1,cus_\(i),USD,1.00\n" }
+        text += "web_1,cus_bad,XXX,1.00\n"
+        let batch = try dir.write("b.csv", text)
+        let first = try await runCLI(runArgs(sandbox, dir, [batch]), environment: env)
+        let second = try await runCLI(runArgs(sandbox, dir, [batch]), environment: env)
+        let retry = try await runCLI(["retry", "--api-url", sandbox.baseURL, "--db", dir.path("ledger.sqlite"), "--report-dir", dir.path("reports")],
+                                     environment: env)
+        await sandbox.stop()
+        #expect(first.status == 3, "\(first.stderr)")
+        #expect(second.status == 3, "\(second.stderr)")
+        #expect(retry.status == 3, "\(retry.stderr)")
+    }
+}

@@ -68,7 +68,9 @@ func fastPolicy() -> SendPolicy {
 /// One night: the real `run` (stage, send through `RebillyCashierAPI`, reconcile from the ledger).
 func runNight(_ workspace: Workspace, files: [String], sandbox: RunningSandbox) async throws -> RunResult {
     let client = try makeClient(sandbox)
-    let settings = RunSettings(ledgerPath: workspace.ledgerPath, command: "run", optionsJSON: "{}", policy: fastPolicy(), dryRun: false)
+    var settings = RunSettings(ledgerPath: workspace.ledgerPath, command: "run", optionsJSON: "{}", policy: fastPolicy(), dryRun: false)
+    // These "nights" are seconds apart on one ledger: the same rows again are meant.
+    settings.allowRepeat = true
     let nightly = NightlyRun(settings: settings, control: RunControl(), log: { _ in })
     do {
         let result = try await nightly.run(files: files, api: RebillyCashierAPI(client: client), gate: OpenGate())
