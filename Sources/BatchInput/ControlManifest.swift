@@ -44,6 +44,14 @@ public struct ControlManifest: Sendable, Equatable {
         let json: JSONValue
         do { json = try JSONParser.parse(bytes) } catch { throw bad(error.description) }
         guard case let .object(members) = json else { throw bad("must be a JSON object") }
+        // A key given twice is ambiguous ("the last one wins" would let a second value hide the first).
+        func unique(_ members: [JSONMember], in place: String) throws(BatchError) {
+            var seen = Set<String>()
+            for member in members where !seen.insert(member.key).inserted {
+                throw bad("\(place)\"\(member.key)\" is given twice")
+            }
+        }
+        try unique(members, in: "")
         var rows: Int?
         var totals: [String: [CurrencyTotals.Figure: String]] = [:]
         for member in members {
@@ -55,8 +63,13 @@ public struct ControlManifest: Sendable, Equatable {
                 rows = count
             case "totals":
                 guard case let .object(currencies) = member.value else { throw bad("\"totals\" must be an object keyed by currency") }
+                try unique(currencies, in: "totals.")
                 for currency in currencies {
                     guard case let .object(figures) = currency.value else { throw bad("totals.\(currency.key) must be an object") }
+                    try unique(figures, in: "totals.\(currency.key).")
+                    guard !figures.isEmpty else {
+                        throw bad("totals.\(currency.key) states no figure: give balance, bonusBalance or pendingPayoutTotal, or leave the currency out")
+                    }
                     var byFigure: [CurrencyTotals.Figure: String] = [:]
                     for figure in figures {
                         guard let name = CurrencyTotals.Figure(rawValue: figure.key) else {

@@ -53,6 +53,28 @@ import Testing
             #expect(error.detail == "control manifest: \"rows\" must be a whole number ≥ 0")
         }
     }
+
+    /// `"USD": {}` would switch the check off for USD, and a key given twice would let the last
+    /// value hide the first: both are refused, saying why.
+    @Test(arguments: [
+        (#"{"rows": 4, "totals": {"USD": {}}}"#,
+         "control manifest: totals.USD states no figure: give balance, bonusBalance or pendingPayoutTotal, or leave the currency out"),
+        (#"{"rows": 999, "rows": 4}"#, "control manifest: \"rows\" is given twice"),
+        (#"{"rows": 4, "totals": {"USD": {"balance": "1"}, "USD": {"balance": "2"}}}"#, "control manifest: totals.\"USD\" is given twice"),
+        (#"{"rows": 4, "totals": {"USD": {"balance": "1", "balance": "1234.50"}}}"#, "control manifest: totals.USD.\"balance\" is given twice"),
+    ])
+    func anEmptyCurrencyOrADuplicateKeyIsRefused(_ manifest: String, _ detail: String) throws {
+        let dir = try TempDir()
+        let path = try dir.write("b.csv", batch)
+        _ = try dir.write("b.csv.control.json", manifest)
+        do {
+            _ = try BatchScan.scan(path: path) { _, _ in }
+            Issue.record("accepted \(manifest)")
+        } catch let error as BatchError {
+            #expect(error.kind == .controlManifest && error.path == path + ".control.json")
+            #expect(error.detail == detail)
+        }
+    }
 }
 
 @Suite struct SampleDataTests {
