@@ -3,6 +3,8 @@
 /// Every such error makes the batch unusable (exit 65); rows already read are not sent.
 public struct BatchError: Error, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable {
+        /// The path cannot be opened at all (missing, a directory, no permission): nothing was read.
+        case cannotOpen
         case unreadable, corruptCompression, truncatedCompression, badHeader, malformed, controlManifest
     }
 

@@ -17,7 +17,13 @@ public struct BatchFormat: Hashable, Sendable, CustomStringConvertible {
     /// extension under any `.gz` (`.csv`, `.jsonl`/`.ndjson`/`.json`), then by the first
     /// meaningful byte of the content (`{` means JSON Lines).
     public static func detect(path: String) throws(BatchError) -> BatchFormat {
-        let head = try FileByteSource.peek(path: path, count: 4)
+        try detect(try BatchFile(path: path))
+    }
+
+    /// ``detect(path:)`` on an open file (reads its first bytes, nothing else).
+    public static func detect(_ file: BatchFile) throws(BatchError) -> BatchFormat {
+        let path = file.path
+        let head = try file.head(4)
         let gzip = head.count >= 2 && head[0] == 0x1F && head[1] == 0x8B
         var name = path.lowercased()
         if name.hasSuffix(".gz") { name.removeLast(3) } else if name.hasSuffix(".gzip") { name.removeLast(5) }
@@ -27,7 +33,7 @@ public struct BatchFormat: Hashable, Sendable, CustomStringConvertible {
         }
         // Sniff the content.
         var first: UInt8?
-        let source: any ByteSource = gzip ? try GzipByteSource(path: path) : try FileByteSource(path: path)
+        let source: any ByteSource = gzip ? try GzipByteSource(file: file) : file.bytes()
         var probe = source
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
         defer { buffer.deallocate() }

@@ -3,18 +3,19 @@ import CashierModel
 /// Streams the records of one batch file, whatever its format, with memory bounded by
 /// one chunk and one record (a 2 GB batch does not need 2 GB).
 public struct BatchReader: Sendable {
-    public let path: String
+    public let file: BatchFile
+    public var path: String { file.path }
     public let format: BatchFormat
 
     /// Opens `path` and detects its format (magic bytes, extension, content).
     public init(path: String) throws(BatchError) {
-        self.path = path
-        self.format = try BatchFormat.detect(path: path)
+        try self.init(file: BatchFile(path: path))
     }
 
-    public init(path: String, format: BatchFormat) {
-        self.path = path
-        self.format = format
+    /// Reads an opened file (its format detected from it).
+    public init(file: BatchFile) throws(BatchError) {
+        self.file = file
+        self.format = try BatchFormat.detect(file)
     }
 
     /// Calls `body` with every record in file order. Throws `BatchError` when the file
@@ -27,11 +28,11 @@ public struct BatchReader: Sendable {
     /// (valid only during the call; `rawRecord()` makes the Strings when needed).
     public func forEachByteRecord(_ body: (inout ByteRecord) throws -> Void) throws {
         if format.gzip {
-            var source = ReadAheadByteSource(try GzipByteSource(path: path))
+            var source = ReadAheadByteSource(try GzipByteSource(file: file))
             try read(&source, body)
         } else {
             // read(2) on a second thread too: page-cache misses overlap with parsing.
-            var source = ReadAheadByteSource(try FileByteSource(path: path))
+            var source = ReadAheadByteSource(file.bytes())
             try read(&source, body)
         }
     }

@@ -24,8 +24,14 @@ public enum BatchScan {
     /// Every row is built as a `RawRecord` and a typed verdict (for `--json`, `--db` and
     /// sending). When only the rejections are needed, `scanRejections` is much faster.
     public static func scan(path: String, body: (RawRecord, RowVerdict) throws -> Void) throws -> BatchSummary {
+        try scan(BatchFile(path: path), body: body)
+    }
+
+    /// ``scan(path:body:)`` over a file already opened (the same open the ledger hashed).
+    public static func scan(_ file: BatchFile, body: (RawRecord, RowVerdict) throws -> Void) throws -> BatchSummary {
+        let path = file.path
         let manifest = try ControlManifest.load(forBatchAt: path)  // a malformed manifest fails first
-        let reader = try BatchReader(path: path)
+        let reader = try BatchReader(file: file)
         var summary = BatchSummary(path: path, format: reader.format)
         var validator = BatchValidator()
         try reader.forEachByteRecord { bytes in
@@ -54,8 +60,14 @@ public enum BatchScan {
     /// the bytes (`RowValidator.quickCheck`) and counted, deduplicated and totalled
     /// without making a String; any other row takes `scan`'s path.
     public static func scanRejections(path: String, rejected: (_ line: Int, _ issues: [FieldIssue]) throws -> Void) throws -> BatchSummary {
+        try scanRejections(BatchFile(path: path), rejected: rejected)
+    }
+
+    /// ``scanRejections(path:rejected:)`` over a file already opened.
+    public static func scanRejections(_ file: BatchFile, rejected: (_ line: Int, _ issues: [FieldIssue]) throws -> Void) throws -> BatchSummary {
+        let path = file.path
         let manifest = try ControlManifest.load(forBatchAt: path)
-        let reader = try BatchReader(path: path)
+        let reader = try BatchReader(file: file)
         var summary = BatchSummary(path: path, format: reader.format)
         var validator = BatchValidator()
         let rows = RowValidator()

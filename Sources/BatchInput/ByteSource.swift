@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import CZlib
+import Foundation
 
 /// A stream of bytes read in chunks: a plain file, or zlib inflating one.
 /// `read` returns 0 only at the true end of the data.
@@ -11,53 +12,60 @@ public protocol ByteSource {
     mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(BatchError) -> Int
 }
 
-/// Reads a file with `read(2)`, never more than one buffer in memory.
-public final class FileByteSource: ByteSource {
+/// An input file opened once: every pass over it (hash, format sniffing, reading) reads the
+/// same open file, so a pipe or a process substitution (`<(zcat night.gz)`) works like a file.
+/// A regular file is read in place with `pread(2)`; anything else (a FIFO, a pipe, a character
+/// device) is copied once into an unlinked private temporary file (mode 0600) as it is opened.
+public final class BatchFile: @unchecked Sendable {
     public let path: String
-    private let fd: Int32
+    let fd: Int32
 
     public init(path: String) throws(BatchError) {
         self.path = path
-        let fd = open(path, O_RDONLY)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw BatchError(.unreadable, path: path, detail: "cannot open: \(String(cString: strerror(errno)))")
+            throw BatchError(.cannotOpen, path: path, detail: String(cString: strerror(errno)))
         }
         var info = stat()
-        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+        guard fstat(fd, &info) == 0 else {
+            let why = String(cString: strerror(errno))
             close(fd)
-            throw BatchError(.unreadable, path: path, detail: "is a directory")
+            throw BatchError(.cannotOpen, path: path, detail: why)
         }
-        self.fd = fd
+        switch info.st_mode & S_IFMT {
+        case S_IFREG:
+            self.fd = fd
+        case S_IFDIR:
+            close(fd)
+            throw BatchError(.cannotOpen, path: path, detail: "it is a directory")
+        default:
+            defer { close(fd) }
+            self.fd = try Self.spool(fd, path: path)
+        }
     }
 
     deinit { close(fd) }
 
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(BatchError) -> Int {
-        while true {
-            let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if count >= 0 { return count }
-            if errno == EINTR { continue }
-            throw BatchError(.unreadable, path: path, detail: "read failed: \(String(cString: strerror(errno)))")
-        }
-    }
+    /// A fresh reader from the first byte.
+    public func bytes() -> FileByteSource { FileByteSource(file: self) }
 
-    /// The first `count` bytes of the file (fewer if it is shorter), for format sniffing.
-    public static func peek(path: String, count: Int) throws(BatchError) -> [UInt8] {
-        let source = try FileByteSource(path: path)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
-        defer { buffer.deallocate() }
+    /// The first `count` bytes (fewer if the file is shorter), for format sniffing.
+    public func head(_ count: Int) throws(BatchError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {
-            let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, count - filled, off_t(filled)) }
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { throw BatchError(.unreadable, path: path, detail: "read failed: \(String(cString: strerror(errno)))") }
             if n == 0 { break }
             filled += n
         }
-        return Array(buffer[0..<filled])
+        return Array(bytes[0..<filled])
     }
 
     /// SHA-256 of the file's bytes, as lower-case hex.
-    public static func sha256(path: String) throws(BatchError) -> String {
-        let source = try FileByteSource(path: path)
+    public func sha256() throws(BatchError) -> String {
+        let source = bytes()
         var hash = SHA256()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
@@ -67,6 +75,69 @@ public final class FileByteSource: ByteSource {
             hash.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }
         return hash.hexDigest()
+    }
+
+    /// Copies a stream into an unlinked temporary file and returns that file's descriptor.
+    private static func spool(_ input: Int32, path: String) throws(BatchError) -> Int32 {
+        let directory = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array((directory + "/cashier-batch-input-XXXXXX").utf8CString)
+        let out = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard out >= 0 else {
+            throw BatchError(.unreadable, path: path, detail: "cannot spool the stream to \(directory): \(String(cString: strerror(errno)))")
+        }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = Glibc.read(input, buffer.baseAddress, buffer.count)
+            if n < 0, errno == EINTR { continue }
+            if n < 0 {
+                let why = String(cString: strerror(errno))
+                close(out)
+                throw BatchError(.unreadable, path: path, detail: "read failed: \(why)")
+            }
+            if n == 0 { break }
+            var written = 0
+            while written < n {
+                let w = Glibc.write(out, buffer.baseAddress! + written, n - written)
+                if w < 0, errno == EINTR { continue }
+                if w < 0 {
+                    let why = String(cString: strerror(errno))
+                    close(out)
+                    throw BatchError(.unreadable, path: path, detail: "cannot spool the stream: \(why)")
+                }
+                written += w
+            }
+        }
+        return out
+    }
+}
+
+/// Reads a ``BatchFile`` from its first byte with `pread(2)`, never more than one buffer in memory.
+public final class FileByteSource: ByteSource {
+    public let file: BatchFile
+    public var path: String { file.path }
+    private var offset: off_t = 0
+
+    public init(file: BatchFile) {
+        self.file = file
+    }
+
+    /// Opens `path` (once) and reads it from the start.
+    public convenience init(path: String) throws(BatchError) {
+        self.init(file: try BatchFile(path: path))
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(BatchError) -> Int {
+        while true {
+            let count = pread(file.fd, buffer.baseAddress, buffer.count, offset)
+            if count >= 0 {
+                offset += off_t(count)
+                return count
+            }
+            if errno == EINTR { continue }
+            throw BatchError(.unreadable, path: path, detail: "read failed: \(String(cString: strerror(errno)))")
+        }
     }
 }
 
@@ -81,8 +152,13 @@ public final class GzipByteSource: ByteSource {
     private var memberEnded = false
     private var finished = false
 
-    public init(path: String) throws(BatchError) {
-        file = try FileByteSource(path: path)
+    public convenience init(path: String) throws(BatchError) {
+        try self.init(file: BatchFile(path: path))
+    }
+
+    public init(file batch: BatchFile) throws(BatchError) {
+        file = batch.bytes()
+        let path = batch.path
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         input = .allocate(byteCount: 256 * 1024, alignment: 16)

@@ -18,11 +18,11 @@ public struct BatchStager: Sendable {
     }
 
     /// Registers the batch by the SHA-256 of its bytes and returns the staging sink for its rows.
-    public func beginBatch(path: String) throws -> BatchStaging {
-        let sha = try FileByteSource.sha256(path: path)
-        let format = try BatchInput.BatchFormat.detect(path: path)
+    public func beginBatch(_ file: BatchFile) throws -> BatchStaging {
+        let sha = try file.sha256()
+        let format = try BatchInput.BatchFormat.detect(file)
         let (batch, _) = try ledger.upsertBatch(
-            NewBatch(sha256: sha, path: path, format: format.syntax == .csv ? .csv : .jsonl, gzip: format.gzip),
+            NewBatch(sha256: sha, path: file.path, format: format.syntax == .csv ? .csv : .jsonl, gzip: format.gzip),
             runID: runID)
         return BatchStaging(ledger: ledger, batch: batch, shard: shard)
     }

@@ -12,6 +12,8 @@ public enum RunVerdict: Int32, Sendable, Comparable {
     /// The command cannot be carried out as given (e.g. a shard on another shard's ledger).
     case usage = 64
     case badBatch = 65
+    /// An input path cannot be opened (missing, a directory, no permission): nothing was touched.
+    case noInput = 66
     case apiUnavailable = 69
     case internalError = 70
     /// The ledger cannot be used or could not record (full disk, I/O error, damaged, not a ledger).
@@ -95,15 +97,25 @@ public struct NightlyRun: Sendable {
     public func run(files: [String], api: any CashierAPI, gate: any RequestGate,
                     onPlan: @escaping @Sendable (Int) -> Void = { _ in },
                     onRow: @escaping @Sendable (RowOutcome) -> Void = { _ in }) async throws -> RunResult {
-        try await session { ledger, runID, result in
+        // Every input is opened (once) before the ledger: a mistyped path touches nothing.
+        var inputs: [BatchFile] = []
+        var unopened = false
+        for path in files {
+            do { inputs.append(try BatchFile(path: path)) } catch {
+                log(RunEvent(.error, "cannot open batch \(path): \(error.detail); check the path (nothing was sent, the ledger and the reports were not touched)"))
+                unopened = true
+            }
+        }
+        if unopened { return RunResult(verdict: .noInput) }
+        return try await session { ledger, runID, result in
             if let conflict = try shardConflict(ledger: ledger, runID: runID) {
                 log(RunEvent(.error, conflict))
                 result.verdict = .usage
                 return
             }
             let stager = BatchStager(ledger: ledger, runID: runID, shard: settings.shard)
-            for path in files {
-                if let batchID = try stage(path, stager: stager, result: &result) { result.batchIDs.append(batchID) }
+            for file in inputs {
+                if let batchID = try stage(file, stager: stager, result: &result) { result.batchIDs.append(batchID) }
             }
             try await send(ledger: ledger, runID: runID, api: api, gate: gate, result: &result, onPlan: onPlan, onRow: onRow)
             if !settings.dryRun { try reconcile(ledger: ledger, runID: runID, result: &result) }
@@ -233,9 +245,10 @@ public struct NightlyRun: Sendable {
 
     /// Stages one file; nil when the batch is refused (unreadable, corrupt, control totals).
     /// A ledger error is not the batch's fault: it is thrown and ends the command.
-    private func stage(_ path: String, stager: BatchStager, result: inout RunResult) throws -> Int64? {
+    private func stage(_ file: BatchFile, stager: BatchStager, result: inout RunResult) throws -> Int64? {
+        let path = file.path
         do {
-            let staging = try stager.beginBatch(path: path)
+            let staging = try stager.beginBatch(file)
             if staging.batch.isStaged {
                 if staging.batch.controlVerdict == .mismatch {
                     refuse(path, "control totals did not match when this file was first read", &result)
@@ -244,7 +257,7 @@ public struct NightlyRun: Sendable {
                 log(RunEvent(.info, "batch already in the ledger; resuming it", [("file", path), ("sha256", staging.batch.sha256)]))
                 return try refusedAsRepeat(staging.batch, path: path, stager: stager, result: &result) ? nil : staging.batchID
             }
-            let summary = try BatchScan.scan(path: path) { record, verdict in try staging.add(record, verdict) }
+            let summary = try BatchScan.scan(file) { record, verdict in try staging.add(record, verdict) }
             try staging.finish(summary)
             if let control = summary.control, !control.matched {
                 refuse(path, "control manifest mismatch: " + control.differences.joined(separator: "; "), &result)

@@ -45,17 +45,31 @@ struct ValidateCommand: ParsableCommand {
         let out = OutputStream.standardOutput()
         let err = OutputStream.standardError()
         var worst = ExitStatus.clean
+        // Every input is opened (once) first: a path that cannot be opened is reported, and
+        // with --db nothing is staged until every path opens.
+        var inputs: [BatchFile] = []
+        for path in files {
+            do { inputs.append(try BatchFile(path: path)) } catch {
+                err.line("error: cannot open batch \(path): \(error.detail); check the path")
+                worst = max(worst, .noInput)
+            }
+        }
+        if db != nil, worst == .noInput {
+            err.flush()
+            throw worst.exitCode
+        }
         let ledger = try db.map { try openLedger($0, access: .write, quickCheck: true) }
         let runID = try ledger?.beginRun(command: "validate", optionsJSON: optionsJSON)
         let stager = ledger.map { BatchStager(ledger: $0, runID: runID!) }
 
-        for path in files {
+        for file in inputs {
+            let path = file.path
             do {
-                let staging = try stager?.beginBatch(path: path)
+                let staging = try stager?.beginBatch(file)
                 let summary: BatchSummary
                 if json || staging != nil {
                     // Every row typed: the JSON output and the ledger need the row itself.
-                    summary = try BatchScan.scan(path: path) { record, verdict in
+                    summary = try BatchScan.scan(file) { record, verdict in
                         try staging?.add(record, verdict)
                         if json {
                             out.line(ValidateOutput.json(path: path, verdict: verdict))
@@ -65,7 +79,7 @@ struct ValidateCommand: ParsableCommand {
                     }
                 } else {
                     // Plain mode needs only counts, totals and the rejections: the byte-level path.
-                    summary = try BatchScan.scanRejections(path: path) { line, issues in
+                    summary = try BatchScan.scanRejections(file) { line, issues in
                         for issue in issues { out.line("\(path):\(line): \(issue.field): \(issue.message)") }
                     }
                 }

@@ -130,6 +130,6 @@ import Testing
         let path = try dir.write("x.bin", bytes)
         var h = SHA256()
         h.update(bytes)
-        #expect(try FileByteSource.sha256(path: path) == h.hexDigest())
+        #expect(try BatchFile(path: path).sha256() == h.hexDigest())
     }
 }

@@ -1,3 +1,4 @@
+import Sandbox
 import Foundation
 import Testing
 import CashierModel
@@ -41,15 +42,17 @@ import Ledger
         #expect(result.stderr.hasPrefix("\(path) (csv): 2 rows read, 1 valid, 1 rejected"))
     }
 
-    @Test func unusableFilesExitSixtyFiveAndTheOthersStillRun() async throws {
+    @Test func unusableFilesExitSixtyFiveOrSixtySixAndTheOthersStillRun() async throws {
         let dir = try TempDir()
         let truncated = dir.path("t.csv.gz")
         let original = try Data(contentsOf: repoRoot.appendingPathComponent("SampleData/customers.jsonl.gz"))
         try original.prefix(original.count - 30).write(to: URL(fileURLWithPath: truncated))
         let result = try await runCLI(["validate", truncated, "SampleData/customers.csv", dir.path("missing.csv")])
-        #expect(result.status == 65)
+        #expect(result.status == 66, "a path that cannot be opened is 66, worse than an unusable file's 65")
         #expect(result.stderr.contains("error: \(truncated): gzip stream is truncated"))
-        #expect(result.stderr.contains("error: \(dir.path("missing.csv")): cannot open: No such file or directory"))
+        #expect(result.stderr.contains("error: cannot open batch \(dir.path("missing.csv")): No such file or directory; check the path"))
+        let unusable = try await runCLI(["validate", truncated, "SampleData/customers.csv"])
+        #expect(unusable.status == 65)
         #expect(result.stdout.contains("SampleData/customers.csv (csv): 41 rows read, 41 valid, 0 rejected"))
     }
 
@@ -94,5 +97,82 @@ import Ledger
         #expect(line12.reasonsJSON == #"[{"field":"balance","message":"\"10.001\" has 3 decimals but USD allows 2 (amounts are never rounded)"}]"#)
         let attributes = try FileManager.default.attributesOfItem(atPath: db)
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+    }
+}
+
+/// Inputs that are not regular files: every input is read through a single open.
+@Suite(.serialized) struct StreamInputCLITests {
+    /// Runs `script` with bash (`$BIN` is the executable), killed after 30 s.
+    func bash(_ script: String, environment: [String: String] = [:]) async throws -> CLIResult {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                do {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: "/bin/bash")
+                    process.arguments = ["-c", script]
+                    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+                        .merging(["BIN": try cliBinary().path]) { $1 }
+                    process.currentDirectoryURL = repoRoot
+                    let out = Pipe(), err = Pipe()
+                    process.standardOutput = out
+                    process.standardError = err
+                    try process.run()
+                    let deadline = Date().addingTimeInterval(30)
+                    while process.isRunning && Date() < deadline { usleep(10_000) }
+                    if process.isRunning { process.terminate() }
+                    process.waitUntilExit()
+                    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+                    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+                    continuation.resume(returning: CLIResult(status: process.terminationStatus,
+                                                             stdout: String(decoding: stdout, as: UTF8.self),
+                                                             stderr: String(decoding: stderr, as: UTF8.self)))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }.start()
+        }
+    }
+
+    @Test func validateReadsAFifoAndAProcessSubstitution() async throws {
+        let dir = try TempDir()
+        let fifo = dir.path("batch.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let fromFifo = try await bash("cat SampleData/customers.csv > '\(fifo)' & \"$BIN\" validate '\(fifo)'; rc=$?; wait; exit $rc")
+        #expect(fromFifo.status == 0, "\(fromFifo.stderr)")
+        #expect(fromFifo.stdout.contains("\(fifo) (csv): 41 rows read, 41 valid, 0 rejected"), "\(fromFifo.stdout)")
+        let gzipped = try await bash(#""$BIN" validate <(cat SampleData/customers.jsonl.gz)"#)
+        #expect(gzipped.status == 0, "\(gzipped.stderr)")
+        #expect(gzipped.stdout.contains("(jsonl+gzip): "), "\(gzipped.stdout)")
+    }
+
+    @Test func runSendsAProcessSubstitution() async throws {
+        let dir = try TempDir()
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let batch = try writeBatch(dir, count: 5)
+        let result = try await bash(
+            #""$BIN" run --api-url \#(sandbox.baseURL) --db '\#(dir.path("ledger.sqlite"))' --report-dir '\#(dir.path("reports"))' --rate 1000/s <(cat '\#(batch)')"#,
+            environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        let stats = try await sandboxStats(sandbox)
+        await sandbox.stop()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(stats["depositRequests"] == .number("5"))
+    }
+
+    /// A mistyped input path exits 66 before the ledger or the reports are touched.
+    @Test func aMistypedPathExitsSixtySixAndTouchesNothing() async throws {
+        let dir = try TempDir()
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let batch = try writeBatch(dir, count: 2)
+        let result = try await runCLI(runArgs(sandbox, dir, [batch, dir.path("nosuch.csv")]), environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        let stats = try await sandboxStats(sandbox)
+        await sandbox.stop()
+        #expect(result.status == 66, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot open batch \(dir.path("nosuch.csv")): No such file or directory; check the path (nothing was sent, the ledger and the reports were not touched)"))
+        #expect(stats["requestsTotal"] == .number("0"))
+        #expect(!FileManager.default.fileExists(atPath: dir.path("ledger.sqlite")))
+        #expect(!FileManager.default.fileExists(atPath: dir.path("reports")))
+        let directory = try await runCLI(runArgs(sandbox, dir, [dir.url.path]), environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        #expect(directory.status == 66)
+        #expect(directory.stderr.contains("cannot open batch \(dir.url.path): it is a directory"))
     }
 }
