@@ -1,3 +1,4 @@
+import CashierModel
 /// A problem with a batch file as a whole: it cannot be read, or reading it cannot be
 /// trusted (corrupt or truncated gzip, unknown column, control totals that differ).
 /// Every such error makes the batch unusable (exit 65); rows already read are not sent.
@@ -14,11 +15,12 @@ public struct BatchError: Error, Sendable, CustomStringConvertible {
     public var lastCompleteLine: Int?
     public var detail: String
 
+    /// The path and the detail are made printable (see ``Printable``).
     public init(_ kind: Kind, path: String, lastCompleteLine: Int? = nil, detail: String) {
         self.kind = kind
-        self.path = path
+        self.path = Printable.text(path, limit: 1_000)
         self.lastCompleteLine = lastCompleteLine
-        self.detail = detail
+        self.detail = Printable.text(detail, limit: 1_000)
     }
 
     public var description: String {

@@ -273,19 +273,20 @@ struct CSVBatchReader {
             let trimmed = name.trimmingSpaces
             if Self.annotationColumns.contains(trimmed) {
                 if !annotations.insert(trimmed).inserted {
-                    throw BatchError(.badHeader, path: path, lastCompleteLine: 0, detail: "line \(line): column \(trimmed) appears twice")
+                    throw BatchError(.badHeader, path: path, lastCompleteLine: 0, detail: "line \(line): column \(Printable.text(trimmed)) appears twice")
                 }
                 fields.append(nil)
                 continue
             }
             guard let field = Field(name: trimmed) else { unknown.append(trimmed); continue }
             if !seen.insert(field).inserted {
-                throw BatchError(.badHeader, path: path, lastCompleteLine: 0, detail: "line \(line): column \(trimmed) appears twice")
+                throw BatchError(.badHeader, path: path, lastCompleteLine: 0, detail: "line \(line): column \(Printable.text(trimmed)) appears twice")
             }
             fields.append(field)
         }
         if !unknown.isEmpty {
-            let list = unknown.map { "\"\($0)\"" }.joined(separator: ", ")
+            let shown = unknown.prefix(5).map { Printable.quoted($0, limit: 60) }.joined(separator: ", ")
+            let list = shown + (unknown.count > 5 ? " and \(unknown.count - 5) more" : "")
             throw BatchError(.badHeader, path: path, lastCompleteLine: 0,
                              detail: "line \(line): unknown column\(unknown.count == 1 ? "" : "s") \(list); known columns: \(Field.allCases.map(\.name).joined(separator: ", "))")
         }

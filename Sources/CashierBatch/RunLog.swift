@@ -23,15 +23,15 @@ final class RunLog: Sendable {
         let line: String
         switch format {
         case .text:
-            let fields = event.fields.map { "\($0.0)=\(Self.quoted($0.1))" }.joined(separator: " ")
-            line = "\(stamp) \(event.level.rawValue.uppercased()) \(event.message)\(fields.isEmpty ? "" : " " + fields)"
+            let fields = event.fields.map { "\($0.0)=\(Self.quoted(Printable.text($0.1, limit: Self.valueLimit)))" }.joined(separator: " ")
+            line = "\(stamp) \(event.level.rawValue.uppercased()) \(Printable.text(event.message, limit: Self.messageLimit))\(fields.isEmpty ? "" : " " + fields)"
         case .json:
             var w = JSONWriter()
             w.beginObject()
             w.string("time", stamp)
             w.string("level", event.level.rawValue)
-            w.string("message", event.message)
-            for (key, value) in event.fields { w.string(key, value) }
+            w.string("message", Printable.text(event.message, limit: Self.messageLimit))
+            for (key, value) in event.fields { w.string(key, Printable.text(value, limit: Self.valueLimit)) }
             w.endObject()
             line = w.text
         }
@@ -39,6 +39,11 @@ final class RunLog: Sendable {
             FileHandle.standardError.write(Data((ProgressLine.clearIfActive() + line + "\n").utf8))
         }
     }
+
+    /// Every message and value is printable and bounded (a batch's cells are already cut to 200
+    /// characters where they are quoted; these bounds hold for anything else).
+    static let messageLimit = 2_000
+    static let valueLimit = 1_000
 
     static func quoted(_ value: String) -> String {
         value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) ? "\"" + value.replacingOccurrences(of: "\"", with: "\\\"") + "\"" : value

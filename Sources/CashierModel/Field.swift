@@ -57,8 +57,9 @@ public struct FieldIssue: Hashable, Sendable, Codable {
     public var field: String
     public var message: String
 
+    /// Both are made printable (see ``Printable``): they may carry a batch's keys and cells.
     public init(field: String, message: String) {
-        self.field = field
-        self.message = message
+        self.field = Printable.text(field)
+        self.message = Printable.text(message, limit: 1_000)
     }
 }

@@ -186,15 +186,15 @@ public struct RowValidator: Sendable {
         }
         switch Amount.parse(text[...], exponent: exponent) {
         case let .failure(error):
-            issues.append(FieldIssue(field: field, message: "\"\(text)\" \(error.message(currency: currency))"))
+            issues.append(FieldIssue(field: field, message: "\(Printable.quoted(text)) \(error.message(currency: currency))"))
             return nil
         case let .success(amount):
             if amount.minorUnits < 0 {
-                issues.append(FieldIssue(field: field, message: "\(text) must be ≥ 0"))
+                issues.append(FieldIssue(field: field, message: "\(Printable.text(text)) must be ≥ 0"))
                 return nil
             }
             if atLeastOneHundredth, !amount.isAtLeastOneHundredth {
-                issues.append(FieldIssue(field: field, message: "\(text) must be at least 0.01"))
+                issues.append(FieldIssue(field: field, message: "\(Printable.text(text)) must be at least 0.01"))
                 return nil
             }
             return amount

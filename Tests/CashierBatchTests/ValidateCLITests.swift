@@ -176,3 +176,30 @@ import Ledger
         #expect(directory.stderr.contains("cannot open batch \(dir.url.path): it is a directory"))
     }
 }
+
+/// A batch cannot write terminal control sequences or megabytes through an error message.
+@Suite struct EchoedBytesCLITests {
+    @Test func controlBytesInCellsAreEscapedInEveryMessage() async throws {
+        let dir = try TempDir()
+        let path = try dir.write("b.csv", "websiteId,customerId,currency,balance\nweb_1,cus_1,USD,\u{1B}[2J\u{07}12\u{0}\n")
+        let result = try await runCLI(["validate", path])
+        #expect(result.status == 3)
+        #expect(!result.stdout.utf8.contains(0x1B) && !result.stdout.utf8.contains(0x07) && !result.stdout.utf8.contains(0x00), "\(result.stdout)")
+        #expect(result.stdout.contains(#"\u{1B}[2J\u{7}12\u{0}"#), "\(result.stdout)")
+    }
+
+    @Test func aHugeHeaderLineIsNotEchoedWhole() async throws {
+        let dir = try TempDir()
+        let url = dir.url.appendingPathComponent("huge.csv")
+        var header = Data("websiteId,customerId,currency,balance,".utf8)
+        header.append(Data(repeating: UInt8(ascii: "z"), count: 50 << 20))
+        header.append(Data(",\u{1B}]0;pwned\u{07}\nweb_1,cus_1,USD,1\n".utf8))
+        try header.write(to: url)
+        let result = try await runCLI(["validate", url.path])
+        #expect(result.status == 65)
+        #expect(result.stderr.utf8.count < 2_000, "\(result.stderr.utf8.count) bytes")
+        #expect(result.stderr.contains("unknown columns \"zzzz"), "\(result.stderr.prefix(500))")
+        #expect(result.stderr.contains("…"))
+        #expect(!result.stderr.utf8.contains(0x1B) && !result.stderr.utf8.contains(0x07))
+    }
+}

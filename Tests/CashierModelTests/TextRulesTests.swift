@@ -36,3 +36,18 @@ import Testing
         #expect(TextRules.dateTimeProblem("2026-11-22T24:00:00Z") == "has an invalid time of day")
     }
 }
+
+@Suite struct PrintableTests {
+    @Test func controlCharactersAreEscapedAndLongValuesCut() {
+        #expect(Printable.text("a\u{1B}[31mred\u{07}\u{0}b") == #"a\u{1B}[31mred\u{7}\u{0}b"#)
+        #expect(Printable.text("tab\tnew\nline\r") == #"tab\tnew\nline\r"#)
+        #expect(Printable.text("\u{202E}evil\u{9B}") == #"\u{202E}evil\u{9B}"#)
+        #expect(Printable.text("€ ünïcode ok") == "€ ünïcode ok")
+        let long = String(repeating: "x", count: 5_000)
+        #expect(Printable.text(long) == String(repeating: "x", count: 200) + "…")
+        #expect(Printable.text(String(repeating: "y", count: 200)) == String(repeating: "y", count: 200))
+        let once = Printable.text("a\u{1B}b")
+        #expect(Printable.text(once) == once, "idempotent")
+        #expect(Printable.quoted("\u{1B}") == #""\u{1B}""#)
+    }
+}
