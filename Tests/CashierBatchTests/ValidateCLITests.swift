@@ -102,14 +102,16 @@ import Ledger
 
 /// Inputs that are not regular files: every input is read through a single open.
 @Suite(.serialized) struct StreamInputCLITests {
-    /// Runs `script` with bash (`$BIN` is the executable), killed after 30 s.
+    /// Runs `script` with bash (`$BIN` is the executable); its process group is killed after 30 s.
     func bash(_ script: String, environment: [String: String] = [:]) async throws -> CLIResult {
         try await withCheckedThrowingContinuation { continuation in
             Thread {
                 do {
+                    // In a session of its own, so a timeout kills the whole group (a reader
+                    // stuck on a FIFO too), and the test never hangs on a pipe it holds.
                     let process = Process()
-                    process.executableURL = URL(fileURLWithPath: "/bin/bash")
-                    process.arguments = ["-c", script]
+                    process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+                    process.arguments = ["/bin/bash", "-c", script]
                     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
                         .merging(["BIN": try cliBinary().path]) { $1 }
                     process.currentDirectoryURL = repoRoot
@@ -119,7 +121,7 @@ import Ledger
                     try process.run()
                     let deadline = Date().addingTimeInterval(30)
                     while process.isRunning && Date() < deadline { usleep(10_000) }
-                    if process.isRunning { process.terminate() }
+                    if process.isRunning { kill(-process.processIdentifier, SIGKILL) }
                     process.waitUntilExit()
                     let stdout = out.fileHandleForReading.readDataToEndOfFile()
                     let stderr = err.fileHandleForReading.readDataToEndOfFile()
