@@ -40,6 +40,7 @@ let package = Package(
         .target(
             name: "Ledger",
             dependencies: [
+                "CashierModel",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),  // raw binding in the staging hot loop
             ],
@@ -54,6 +55,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Gateway",
+            dependencies: ["CashierModel", "RebillyClient", "Throttle"],
             swiftSettings: strict
         ),
         .target(
@@ -76,12 +82,12 @@ let package = Package(
         ),
         .target(
             name: "BatchRun",
-            dependencies: ["CashierModel", "BatchInput", "Ledger", "Throttle", "RebillyClient", "Reconciliation"],
+            dependencies: ["CashierModel", "BatchInput", "Ledger", "Gateway", "RebillyClient", "Reconciliation"],
             swiftSettings: strict
         ),
         .target(
             name: "Reconciliation",
-            dependencies: ["CashierModel", "Ledger", "RebillyClient", "Throttle"],
+            dependencies: ["CashierModel", "Ledger", "Gateway", "RebillyClient"],
             swiftSettings: strict
         ),
         .target(
@@ -92,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "CashierBatch",
             dependencies: [
-                "CashierModel", "BatchInput", "Ledger", "Sandbox", "BatchRun", "RebillyClient", "Throttle",
+                "CashierModel", "BatchInput", "Ledger", "Sandbox", "BatchRun", "RebillyClient", "Throttle", "Gateway",
                 "Reconciliation", "Reports", "Monitoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -134,19 +140,19 @@ let package = Package(
         .testTarget(
             name: "BatchRunTests",
             dependencies: [
-                "BatchRun", "Ledger", "CashierModel", "Sandbox", "RebillyClient", "Throttle",
+                "BatchRun", "Ledger", "CashierModel", "Sandbox", "RebillyClient", "Throttle", "Gateway",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .testTarget(
             name: "ReconciliationTests",
-            dependencies: ["Reconciliation", "Ledger", "CashierModel", "Sandbox", "RebillyClient", "BatchRun"]
+            dependencies: ["Reconciliation", "Ledger", "CashierModel", "Sandbox", "RebillyClient", "BatchRun", "Gateway", "Throttle"]
         ),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Reconciliation", "Ledger", "CashierModel", "BatchInput"]),
         .testTarget(
             name: "CashierBatchTests",
             dependencies: [
-                "CashierBatch", "CashierModel", "Ledger", "Sandbox", "BatchRun",
+                "CashierBatch", "CashierModel", "Ledger", "Sandbox", "BatchRun", "Gateway",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

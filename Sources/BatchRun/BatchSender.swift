@@ -1,3 +1,5 @@
+import Foundation
+import Gateway
 import Ledger
 
 /// What a send pass did, counted by the outcome of each row it took.
@@ -20,34 +22,44 @@ public struct SendTally: Sendable, Equatable {
         case .stopped: stopped += 1
         }
     }
+
+    mutating func add(_ other: SendTally) {
+        done += other.done
+        rejected += other.rejected
+        failed += other.failed
+        inDoubt += other.inDoubt
+        stopped += other.stopped
+    }
 }
 
-/// Sends the open rows of a batch, many in flight at once (each row's two calls in
-/// order), all through one gate (rate limit + pauses) and one stop flag.
+/// Sends the open rows of a batch, many in flight at once (each row's calls in order), all
+/// through one gateway. A row whose deposit request is in doubt is parked until it has
+/// settled and checked then: it holds none of the `--concurrency` slots while it waits, so
+/// the other rows keep going.
 public struct BatchSender: Sendable {
     let ledger: Ledger
-    let api: any CashierAPI
-    let gate: any RequestGate
-    let control: RunControl
+    let gateway: RebillyGateway
     let policy: SendPolicy
     let runID: Int64
+    /// Told when nothing is left to send but parked rows: how long, for how many.
+    let onWait: @Sendable (_ seconds: Double, _ rows: Int) -> Void
 
-    public init(ledger: Ledger, api: any CashierAPI, gate: any RequestGate, control: RunControl, policy: SendPolicy, runID: Int64) {
+    public init(ledger: Ledger, gateway: RebillyGateway, policy: SendPolicy, runID: Int64,
+                onWait: @escaping @Sendable (_ seconds: Double, _ rows: Int) -> Void = { _, _ in }) {
         self.ledger = ledger
-        self.api = api
-        self.gate = gate
-        self.control = control
+        self.gateway = gateway
         self.policy = policy
         self.runID = runID
+        self.onWait = onWait
     }
 
     /// The states a pass takes: everything not finished (`done`/`rejected` are final).
     public static let openStates: Set<RowState> = [.pending, .cashierCreated, .failed, .inDoubt]
 
     /// Sends every row of `batchID` in one of `states`, in line order; returns what happened.
-    /// `onRow` is called after each row (progress).
+    /// `onRow` is called after each row ends (progress).
     public func send(batchID: Int64, states: Set<RowState> = openStates,
-                     onRow: @Sendable (RowOutcome) -> Void = { _ in }) async throws -> SendTally {
+                     onRow: @escaping @Sendable (RowOutcome) -> Void = { _ in }) async throws -> SendTally {
         let writer = ledger.writer()
         do {
             let tally = try await send(batchID: batchID, states: states, writer: writer, onRow: onRow)
@@ -59,13 +71,68 @@ public struct BatchSender: Sendable {
         }
     }
 
+    private enum Event: Sendable {
+        case row(RowRecord, RowStep)
+        /// The earliest parked row's settle time has come.
+        case wake
+    }
+
+    private struct Parked {
+        var record: RowRecord
+        var until: Date
+    }
+
     private func send(batchID: Int64, states: Set<RowState>, writer: LedgerWriter,
-                      onRow: @Sendable (RowOutcome) -> Void) async throws -> SendTally {
+                      onRow: @escaping @Sendable (RowOutcome) -> Void) async throws -> SendTally {
         var tally = SendTally()
-        let sender = RowSender(ledger: ledger, writer: writer, api: api, gate: gate, control: control, policy: policy, runID: runID)
-        let control = self.control
-        try await withThrowingTaskGroup(of: RowOutcome.self) { group in
+        let sender = RowSender(ledger: ledger, writer: writer, gateway: gateway, policy: policy, runID: runID)
+        let control = gateway.control
+        let slots = max(1, policy.concurrency)
+        try await withThrowingTaskGroup(of: Event.self) { group in
             var inFlight = 0
+            var parked: [Parked] = []
+            var waking = false
+
+            func dispatch(_ record: RowRecord) {
+                inFlight += 1
+                group.addTask { .row(record, try await Self.guarded(control) { try await sender.send(record) }) }
+            }
+            func handle(_ event: Event) {
+                switch event {
+                case let .row(record, .ended(outcome)):
+                    inFlight -= 1
+                    tally.add(outcome)
+                    onRow(outcome)
+                case let .row(record, .parked(until)):
+                    inFlight -= 1
+                    var waiting = record
+                    waiting.state = .inDoubt
+                    parked.append(Parked(record: waiting, until: until))
+                case .wake:
+                    waking = false
+                }
+            }
+            /// Parked rows whose settle time has come go before new rows.
+            func dispatchSettled() {
+                guard !control.isStopped else { return }
+                let now = Date()
+                parked.sort { $0.until < $1.until }
+                while inFlight < slots, let first = parked.first, first.until <= now {
+                    parked.removeFirst()
+                    dispatch(first.record)
+                }
+            }
+            /// One timer at a time wakes the loop for the earliest parked row.
+            func armWake() {
+                guard !waking, let earliest = parked.map(\.until).min() else { return }
+                waking = true
+                let delay = max(0, earliest.timeIntervalSinceNow)
+                group.addTask {
+                    try? await Task.sleep(for: .milliseconds(Int(delay * 1000) + 1))
+                    return .wake
+                }
+            }
+
             var afterID: Int64 = 0
             var isFirst = true
             pages: while true {
@@ -78,39 +145,49 @@ public struct BatchSender: Sendable {
                         // The first row goes alone: bad credentials stop the run after one answer,
                         // before any other row is sent.
                         isFirst = false
-                        let outcome = try await Self.guarded(control) { try await sender.send(row) }
-                        tally.add(outcome)
-                        onRow(outcome)
+                        dispatch(row)
+                        while inFlight > 0, let event = try await group.next() { handle(event) }
                         continue
                     }
-                    if inFlight >= max(1, policy.concurrency) {
-                        if let outcome = try await group.next() {
-                            inFlight -= 1
-                            tally.add(outcome)
-                            onRow(outcome)
-                        }
+                    dispatchSettled()
+                    while inFlight >= slots, let event = try await group.next() {
+                        handle(event)
+                        dispatchSettled()
                     }
                     if control.isStopped { tally.stopped += 1; continue }
-                    group.addTask { try await Self.guarded(control) { try await sender.send(row) } }
-                    inFlight += 1
+                    dispatch(row)
                 }
                 if page.count < 500 { break pages }
             }
-            while let outcome = try await group.next() {
-                tally.add(outcome)
-                onRow(outcome)
+            // The rows still running, then the parked ones as they settle.
+            while inFlight > 0 || (!parked.isEmpty && !control.isStopped) {
+                dispatchSettled()
+                if !parked.isEmpty, !control.isStopped {
+                    if inFlight == 0, !waking, let earliest = parked.map(\.until).min() {
+                        onWait(max(0, earliest.timeIntervalSinceNow), parked.count)
+                    }
+                    armWake()
+                }
+                guard let event = try await group.next() else { break }
+                handle(event)
             }
+            // Stopped while rows were parked: they stay in doubt for the next run.
+            for _ in parked {
+                tally.inDoubt += 1
+                onRow(.inDoubt)
+            }
+            group.cancelAll()
         }
         return tally
     }
 
     /// A row cut short by the stop flag (or a cancelled task) counts as stopped, not as an error.
     /// Any other error is the ledger failing to record: every worker stops sending at once.
-    static func guarded(_ control: RunControl, _ body: () async throws -> RowOutcome) async throws -> RowOutcome {
+    static func guarded(_ control: RunControl, _ body: () async throws -> RowStep) async throws -> RowStep {
         do {
             return try await body()
         } catch is CancellationError {
-            return .stopped
+            return .ended(.stopped)
         } catch {
             control.stop(.ledgerFailed("\(error)"))
             throw error

@@ -1,44 +1,9 @@
 import BatchInput
 import CashierModel
 import Foundation
+import Gateway
 import Ledger
 import Reconciliation
-
-/// How a run ended, in the terms of the documented exit codes (the command maps them).
-public enum RunVerdict: Int32, Sendable, Comparable {
-    case clean = 0
-    case rowsRejectedOrFailed = 3
-    case reconciliationBreaks = 4
-    /// The command cannot be carried out as given (e.g. a shard on another shard's ledger).
-    case usage = 64
-    case badBatch = 65
-    /// An input path cannot be opened (missing, a directory, no permission): nothing was touched.
-    case noInput = 66
-    case apiUnavailable = 69
-    case internalError = 70
-    /// The ledger cannot be used or could not record (full disk, I/O error, damaged, not a ledger).
-    case ledgerUnusable = 74
-    case locked = 75
-    case credentialsRefused = 77
-    case interrupted = 130
-    case terminated = 143
-
-    public static func < (lhs: RunVerdict, rhs: RunVerdict) -> Bool { lhs.rawValue < rhs.rawValue }
-}
-
-/// One line of the run's log, for the command layer to print (text or JSON).
-public struct RunEvent: Sendable {
-    public enum Level: String, Sendable { case info, warning, error }
-    public var level: Level
-    public var message: String
-    public var fields: [(String, String)]
-
-    public init(_ level: Level, _ message: String, _ fields: [(String, String)] = []) {
-        self.level = level
-        self.message = message
-        self.fields = fields
-    }
-}
 
 /// What `run` and `retry` need besides the API.
 public struct RunSettings: Sendable {
@@ -84,17 +49,19 @@ public struct RunResult: Sendable {
 /// sent), send the open rows, close the run. `retry` is the same without staging.
 public struct NightlyRun: Sendable {
     public let settings: RunSettings
-    public let control: RunControl
     public let log: @Sendable (RunEvent) -> Void
 
-    public init(settings: RunSettings, control: RunControl, log: @escaping @Sendable (RunEvent) -> Void) {
+    public init(settings: RunSettings, log: @escaping @Sendable (RunEvent) -> Void) {
         self.settings = settings
-        self.control = control
         self.log = log
     }
 
+    private var session: CommandSession {
+        CommandSession(ledgerPath: settings.ledgerPath, command: settings.command, optionsJSON: settings.optionsJSON, log: log)
+    }
+
     /// `run FILE…`.
-    public func run(files: [String], api: any CashierAPI, gate: any RequestGate,
+    public func run(files: [String], gateway: RebillyGateway,
                     onPlan: @escaping @Sendable (Int) -> Void = { _ in },
                     onRow: @escaping @Sendable (RowOutcome) -> Void = { _ in }) async throws -> RunResult {
         // Every input is opened (once) before the ledger: a mistyped path touches nothing.
@@ -107,7 +74,7 @@ public struct NightlyRun: Sendable {
             }
         }
         if unopened { return RunResult(verdict: .noInput) }
-        return try await session { ledger, runID, result in
+        return try await perform(gateway) { ledger, runID, result in
             if let conflict = try shardConflict(ledger: ledger, runID: runID) {
                 log(RunEvent(.error, conflict))
                 result.verdict = .usage
@@ -117,8 +84,59 @@ public struct NightlyRun: Sendable {
             for file in inputs {
                 if let batchID = try stage(file, stager: stager, result: &result) { result.batchIDs.append(batchID) }
             }
-            try await send(ledger: ledger, runID: runID, api: api, gate: gate, result: &result, onPlan: onPlan, onRow: onRow)
+            try await send(ledger: ledger, runID: runID, gateway: gateway, result: &result, onPlan: onPlan, onRow: onRow)
             if !settings.dryRun { try reconcile(ledger: ledger, runID: runID, result: &result) }
+        }
+    }
+
+    /// `retry [--run ID]`: the open rows (failed, in doubt, unfinished) of the batches of run `ID`
+    /// (default: the last `run` or `retry`). Nothing is created when there is no such run.
+    public func retry(runID target: Int64?, gateway: RebillyGateway,
+                      onPlan: @escaping @Sendable (Int) -> Void = { _ in },
+                      onRow: @escaping @Sendable (RowOutcome) -> Void = { _ in }) async throws -> RunResult {
+        let what = target.map { "run \($0)" } ?? "no run"
+        guard FileManager.default.fileExists(atPath: settings.ledgerPath) else {
+            log(RunEvent(.error, "\(what) to retry in \(settings.ledgerPath): there is no ledger there (give --db the ledger of the night)"))
+            return RunResult(verdict: .usage)
+        }
+        return try await perform(gateway) { ledger, runID, result in
+            let previous = try target.map { try ledger.run(id: $0) } ?? ledger.lastRun(of: Self.sendingCommands, excluding: runID)
+            guard let previous, previous.id != runID else {
+                log(RunEvent(.error, "\(what) to retry in \(settings.ledgerPath): give --run one of the runs listed by `cashier-batch runs`"))
+                result.verdict = .usage
+                return
+            }
+            let batches = try ledger.batches(runID: previous.id).filter { $0.isStaged && $0.controlVerdict != .mismatch }
+            for batch in batches {
+                // Links the batch to this run (upsert finds it by its SHA-256).
+                _ = try ledger.upsertBatch(NewBatch(sha256: batch.sha256, path: batch.path, format: batch.format, gzip: batch.gzip), runID: runID)
+            }
+            result.batchIDs = batches.map(\.id)
+            log(RunEvent(.info, "retrying run \(previous.id)", [("batches", "\(result.batchIDs.count)")]))
+            try await send(ledger: ledger, runID: runID, gateway: gateway, result: &result, onPlan: onPlan, onRow: onRow)
+            // Like `run`: the batches' figures against Rebilly's answers, so that a retry's exit
+            // code and report never call a night clean while its breaks are still open.
+            if !settings.dryRun { try reconcile(ledger: ledger, runID: runID, result: &result) }
+        }
+    }
+
+    /// The commands whose runs `retry`, `reconcile` and `report` take as "the last run".
+    public static let sendingCommands: Set<String> = ["run", "retry"]
+
+    /// The session around `body`, with the run's result as its value.
+    private func perform(_ gateway: RebillyGateway,
+                         _ body: (Ledger, Int64, inout RunResult) async throws -> Void) async throws -> RunResult {
+        let end = try await session.perform(control: gateway.control, { ledger, runID in
+            var result = RunResult(runID: runID, verdict: .clean)
+            try await body(ledger, runID, &result)
+            return result
+        }, verdict: \.verdict)
+        switch end {
+        case let .completed(_, result): return result
+        case let .failed(runID, verdict):
+            var result = RunResult(runID: runID, verdict: verdict)
+            result.stopReason = gateway.control.stopReason
+            return result
         }
     }
 
@@ -128,9 +146,7 @@ public struct NightlyRun: Sendable {
     /// staged into it (`run`, `validate --db`); another one is refused before anything is read.
     func shardConflict(ledger: Ledger, runID: Int64) throws -> String? {
         let mine = settings.shard?.description
-        let previous = try ledger.runs(limit: 10_000).first { run in
-            run.id != runID && (run.command == "run" || run.command == "validate") && run.exitCode != RunVerdict.usage.rawValue
-        }
+        let previous = try ledger.lastStagingRun(excluding: runID)
         guard let previous else { return nil }
         let theirs = (try? JSONParser.parse(previous.optionsJSON))?["shard"]?.stringValue
         guard theirs != mine else { return nil }
@@ -141,109 +157,25 @@ public struct NightlyRun: Sendable {
 
     /// Compares the batch figures with the figures Rebilly answered (recorded in the
     /// ledger), records the breaks; open breaks make the verdict at least 4.
-    /// A reconciliation that cannot be made (a ledger error) ends the run as an internal error.
     private func reconcile(ledger: Ledger, runID: Int64, result: inout RunResult) throws {
-        do {
-            let report = try Reconciler(ledger: ledger).reconcileFromLedger(runID: runID)
-            result.reconciliation = report
-            let c = report.counts
-            log(RunEvent(c.openBreaks > 0 ? .warning : .info, "reconciled", [
-                ("cashiers", "\(c.compared)"), ("newBreaks", "\(c.newBreaks)"), ("persistingBreaks", "\(c.persistingBreaks)"),
-                ("resolvedBreaks", "\(c.resolvedBreaks)"), ("highPriority", "\(c.highPriorityOpenBreaks)"),
-                ("accounting", report.accountingHolds ? "holds" : "off"),
-            ]))
+        let report = try Reconciler(ledger: ledger).reconcileFromLedger(runID: runID)
+        result.reconciliation = report
+        let c = report.counts
+        log(RunEvent(c.openBreaks > 0 ? .warning : .info, "reconciled", [
+            ("cashiers", "\(c.compared)"), ("newBreaks", "\(c.newBreaks)"), ("persistingBreaks", "\(c.persistingBreaks)"),
+            ("resolvedBreaks", "\(c.resolvedBreaks)"), ("highPriority", "\(c.highPriorityOpenBreaks)"),
+            ("accounting", report.accountingHolds ? "holds" : "off"),
+        ]))
+        // A run stopped early leaves rows unfinished by design; the accounting speaks of a whole night.
+        if result.stopReason == nil {
             for check in report.accounting where !check.holds {
                 log(RunEvent(.warning, "row accounting does not close", [("batch", "\(check.batchID)"), ("file", check.path),
                                                                         ("problems", check.problems.joined(separator: "; "))]))
             }
-            if report.hasOpenBreaks { result.verdict = max(result.verdict, .reconciliationBreaks) }
-        } catch {
-            log(RunEvent(.error, "reconciliation failed", [("error", "\(error)")]))
-            throw error
         }
+        if report.hasOpenBreaks { result.verdict = max(result.verdict, .reconciliationBreaks) }
     }
 
-    /// `retry [--run ID]`: the open rows (failed, in doubt, unfinished) of the batches of run `ID`.
-    public func retry(runID target: Int64?, api: any CashierAPI, gate: any RequestGate,
-                      onPlan: @escaping @Sendable (Int) -> Void = { _ in },
-                      onRow: @escaping @Sendable (RowOutcome) -> Void = { _ in }) async throws -> RunResult {
-        try await session { ledger, runID, result in
-            let previous = try target.map { try ledger.run(id: $0) } ?? ledger.runs(limit: 10).first { $0.id != runID && $0.command != "validate" }
-            guard let previous else {
-                log(RunEvent(.error, "no run to retry", [("run", target.map(String.init) ?? "last")]))
-                result.verdict = .badBatch
-                return
-            }
-            let batches = try ledger.batches(runID: previous.id).filter { $0.isStaged && $0.controlVerdict != .mismatch }
-            for batch in batches {
-                // Links the batch to this run (upsert finds it by its SHA-256).
-                _ = try ledger.upsertBatch(NewBatch(sha256: batch.sha256, path: batch.path, format: batch.format, gzip: batch.gzip), runID: runID)
-            }
-            result.batchIDs = batches.map(\.id)
-            log(RunEvent(.info, "retrying run \(previous.id)", [("batches", "\(result.batchIDs.count)")]))
-            try await send(ledger: ledger, runID: runID, api: api, gate: gate, result: &result, onPlan: onPlan, onRow: onRow)
-            // Like `run`: the batches' figures against Rebilly's answers, so that a retry's exit
-            // code and report never call a night clean while its breaks are still open.
-            if !settings.dryRun { try reconcile(ledger: ledger, runID: runID, result: &result) }
-        }
-    }
-
-    /// Lock, open, begin, recover; run `body`; close the run with its verdict.
-    ///
-    /// A ledger that cannot be used, or that stops recording mid-run, ends the command with
-    /// ``RunVerdict/ledgerUnusable`` and one line saying which file and what to do; the run is
-    /// recorded as `crashed` if the ledger still takes that write (else the next run's
-    /// recovery does it), and every call it left in flight is checked before any resend.
-    private func session(_ body: (Ledger, Int64, inout RunResult) async throws -> Void) async throws -> RunResult {
-        let lock: RunLock
-        do {
-            lock = try RunLock(ledgerPath: settings.ledgerPath)
-        } catch let held as RunLock.Held {
-            log(RunEvent(.error, held.description))
-            return RunResult(verdict: .locked)
-        }
-        defer { lock.release() }
-        let ledger: Ledger
-        let runID: Int64
-        let recovery: CrashRecovery
-        do {
-            ledger = try Ledger(path: settings.ledgerPath, quickCheck: true)
-            runID = try ledger.beginRun(command: settings.command, optionsJSON: settings.optionsJSON)
-            recovery = try ledger.recoverCrashedRuns(currentRunID: runID)
-        } catch {
-            guard let fault = LedgerFault.classify(error, path: settings.ledgerPath) else { throw error }
-            log(RunEvent(.error, fault.description))
-            return RunResult(verdict: .ledgerUnusable)
-        }
-        if !recovery.isEmpty {
-            log(RunEvent(.warning, "recovered after an unfinished run: its calls in flight are checked before anything is sent again", [
-                ("crashedRuns", recovery.crashedRunIDs.map(String.init).joined(separator: ",")),
-                ("runsWithCallsInFlight", recovery.runsWithCallsInFlight.map(String.init).joined(separator: ",")),
-                ("rowsInDoubt", "\(recovery.rowsMarkedInDoubt)"), ("lostAttempts", "\(recovery.lostAttempts)"),
-            ]))
-        }
-        var result = RunResult(runID: runID, verdict: .clean)
-        do {
-            try await body(ledger, runID, &result)
-        } catch {
-            let fault = LedgerFault.classify(error, path: settings.ledgerPath)
-            result.verdict = fault == nil ? .internalError : .ledgerUnusable
-            try? ledger.finishRun(id: runID, status: .crashed, exitCode: result.verdict.rawValue)
-            guard let fault else { throw error }
-            log(RunEvent(.error, fault.description))
-            result.stopReason = control.stopReason
-            return result
-        }
-        let status: RunStatus
-        switch control.stopReason {
-        case .signal?: status = .interrupted
-        default: status = .finished
-        }
-        try ledger.finishRun(id: runID, status: status, exitCode: result.verdict.rawValue)
-        return result
-    }
-
-    /// Stages one file; nil when the batch is refused (unreadable, corrupt, control totals).
     /// A ledger error is not the batch's fault: it is thrown and ends the command.
     private func stage(_ file: BatchFile, stager: BatchStager, result: inout RunResult) throws -> Int64? {
         let path = file.path
@@ -308,9 +240,10 @@ public struct NightlyRun: Sendable {
         result.verdict = max(result.verdict, .badBatch)
     }
 
-    private func send(ledger: Ledger, runID: Int64, api: any CashierAPI, gate: any RequestGate,
+    private func send(ledger: Ledger, runID: Int64, gateway: RebillyGateway,
                       result: inout RunResult, onPlan: @Sendable (Int) -> Void,
                       onRow: @escaping @Sendable (RowOutcome) -> Void) async throws {
+        let control = gateway.control
         if settings.dryRun {
             for batchID in result.batchIDs {
                 let open = try ledger.rows(batchID: batchID, states: BatchSender.openStates)
@@ -330,15 +263,13 @@ public struct NightlyRun: Sendable {
         }
         onPlan(planned)
         log(RunEvent(.info, "sending", [("rows", "\(planned)"), ("batches", "\(result.batchIDs.count)")]))
-        let sender = BatchSender(ledger: ledger, api: api, gate: gate, control: control, policy: settings.policy, runID: runID)
+        let log = self.log
+        let sender = BatchSender(ledger: ledger, gateway: gateway, policy: settings.policy, runID: runID, onWait: { seconds, rows in
+            log(RunEvent(.info, "waiting \(Int(seconds.rounded(.up))) s for \(rows) in-doubt deposit request\(rows == 1 ? "" : "s") to settle before checking \(rows == 1 ? "it" : "them")"))
+        })
         for batchID in result.batchIDs {
             if control.isStopped { break }
-            let tally = try await sender.send(batchID: batchID, onRow: onRow)
-            result.tally.done += tally.done
-            result.tally.rejected += tally.rejected
-            result.tally.failed += tally.failed
-            result.tally.inDoubt += tally.inDoubt
-            result.tally.stopped += tally.stopped
+            result.tally.add(try await sender.send(batchID: batchID, onRow: onRow))
         }
         result.stopReason = control.stopReason
         switch control.stopReason {

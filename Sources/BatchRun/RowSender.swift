@@ -1,35 +1,42 @@
 import CashierModel
 import Foundation
+import Gateway
 import Ledger
-import Throttle
+import RebillyClient
+import Synchronization
 
-/// Sends one row: the cashier, then its deposit request, each call recorded in the
-/// ledger before it is made (the intent) and after (the outcome), so that a crash at
-/// any instant loses nothing and a re-run never sends a deposit request twice.
-///
-/// A deposit POST whose answer was lost, timed out or failed with a 5xx may have been
-/// created: the row becomes `in_doubt` and is verified (listed) before any new POST,
-/// adopting the deposit request created for it if there is one.
 /// What happened to a row in a run (an `Error` only so that it can end a `Result`).
 public enum RowOutcome: Error, Sendable, Equatable { case done, rejected, failed, inDoubt, stopped }
 
+/// Where a row stands after one pass: it ended, or it waits for its in-doubt deposit request
+/// to settle before it can be checked (it holds no worker meanwhile).
+enum RowStep: Sendable, Equatable {
+    case ended(RowOutcome)
+    case parked(until: Date)
+}
+
+/// One row's bookkeeping: its cashier, then its deposit request, each call through the
+/// gateway with its intent recorded durably before it is sent and its outcome after the
+/// answer, so a crash at any instant loses nothing and a re-run never sends a deposit
+/// request twice. A deposit POST without a usable answer leaves the row `in_doubt`: it is
+/// parked, and checked by listing (the gateway's ownership rule) once settled.
 struct RowSender: Sendable {
     let ledger: Ledger
     /// Group-committed writes: each await returns once the write is durable.
     let writer: LedgerWriter
-    let api: any CashierAPI
-    let gate: any RequestGate
-    let control: RunControl
+    let gateway: RebillyGateway
     let policy: SendPolicy
     let runID: Int64
 
-    func send(_ record: RowRecord) async throws -> RowOutcome {
-        guard let payload = record.sourceJSON else { return .failed }
+    var control: RunControl { gateway.control }
+
+    func send(_ record: RowRecord) async throws -> RowStep {
+        guard let payload = record.sourceJSON else { return .ended(.failed) }
         let raw = try RawRecord(line: record.line, sourceJSON: payload)
         guard case let .valid(row) = RowValidator().validate(raw) else {
             // Staged as valid, no longer valid: the validator changed. Never send it.
             try await writer.transition(rowID: record.id, to: .rejected, reasonsJSON: #"[{"field":"row","message":"no longer passes validation"}]"#)
-            return .rejected
+            return .ended(.rejected)
         }
         var state = record.state
         /// The deposit request's intent, when it was recorded with the cashier's outcome.
@@ -37,239 +44,207 @@ struct RowSender: Sendable {
 
         // 1. The cashier (repeating it is safe: 200 returns the existing one).
         if state == .pending || state == .failed || (state == .cashierCreated && record.cashierID == nil) {
-            // The outcome and the row's new state are one write.
-            // With deposits, the cashier's outcome and the deposit request's intent are one write.
-            let (result, next) = try await call(.createCashier, rowID: record.id, figuresIn: row.cashier.currency,
-                                                then: { .cashierCreated(cashierID: $0.id) },
-                                                chainTo: policy.deposits ? .createDepositRequest : nil,
-                                                { await api.createCashier(body: row.cashierBody) })
-            switch result {
-            case .success:
+            switch try await createCashier(record.id, row) {
+            case let .created(intent):
                 state = .cashierCreated
-                depositIntent = next
-                if !policy.deposits {
-                    try await writer.transition(rowID: record.id, to: .done)
-                    return .done
-                }
-            case let .failure(end): return end
+                depositIntent = intent
+            case let .ended(outcome):
+                return .ended(outcome)
             }
         }
         guard policy.deposits else {
             if state == .cashierCreated { try await writer.transition(rowID: record.id, to: .done) }
-            return .done
+            return .ended(.done)
         }
 
-        // 2. An in-doubt deposit request is verified before anything is sent again.
+        // 2. An in-doubt deposit request is checked, once settled, before anything is sent again.
         if state == .inDoubt {
             switch try await verifyDeposit(record.id, row) {
-            case .adopted: return .done
-            case .absent: state = .cashierCreated
-            case let .undecided(end): return end
+            case .adopted: return .ended(.done)
+            case .absent: break
+            case let .wait(until): return .parked(until: until)
+            case let .undecided(outcome): return .ended(outcome)
             }
         }
 
         // 3. The deposit request.
-        var attempt = 0
-        while true {
-            attempt += 1
-            let (result, _) = try await callOnce(.createDepositRequest, rowID: record.id, recordedIntent: depositIntent,
-                                                 then: { .done(depositRequestID: $0.id) }) {
-                await api.createDepositRequest(body: row.depositRequestBody)
-            }
-            depositIntent = nil
-            switch result {
-            case .success:
-                return .done
-            case let .failure(failure):
-                if case .rejected = failure.kind { return .rejected }
-                if failure.kind == .fatal { return .stopped }
-                if failure.mayHaveBeenApplied || (failure.httpStatus ?? 0) >= 500 {
-                    try await writer.transition(rowID: record.id, to: .inDoubt)
-                    switch try await verifyDeposit(record.id, row) {
-                    case .adopted: return .done
-                    case .absent: break
-                    case let .undecided(end): return end
+        return try await createDeposit(record.id, row, preparedIntent: depositIntent)
+    }
+
+    // MARK: - The cashier
+
+    enum CashierStep { case created(depositIntent: Int64?), ended(RowOutcome) }
+
+    private func createCashier(_ rowID: Int64, _ row: CashierRow) async throws -> CashierStep {
+        let chained = Mutex<Int64?>(nil)
+        let chain = policy.deposits
+        let hooks = RebillyGateway.Hooks<CashierResult>(
+            intent: { _ in try await writer.recordIntent(rowID: rowID, runID: runID, operation: .createCashier) },
+            outcome: { attemptID, result, next in
+                guard let attemptID else { return }
+                switch result {
+                case let .success(answer):
+                    let figures = RemoteFigures(answer.cashier, httpStatus: answer.status)
+                    // With deposits, the cashier's outcome and the deposit request's intent are one
+                    // write; the deposit's token comes first, so that its intent's time is its send time.
+                    if chain, !control.isStopped, (try? await gateway.acquireToken()) != nil, !control.isStopped {
+                        let intent = try await writer.recordOutcomeThenIntent(
+                            attemptID: attemptID, httpStatus: answer.status, latencyMs: Self.ms(answer.latency), error: nil,
+                            returnedID: answer.id, outcome: .succeeded, then: .cashierCreated(cashierID: answer.id),
+                            remoteFigures: figures, nextOperation: .createDepositRequest, runID: runID)
+                        chained.withLock { $0 = intent }
+                    } else {
+                        try await writer.recordOutcome(attemptID: attemptID, httpStatus: answer.status, latencyMs: Self.ms(answer.latency),
+                                                       error: nil, returnedID: answer.id, outcome: .succeeded,
+                                                       then: .cashierCreated(cashierID: answer.id), remoteFigures: figures)
                     }
+                case let .failure(failure):
+                    try await record(attemptID, failure, next)
                 }
-                if attempt >= policy.maxAttempts {
-                    try await writer.transition(rowID: record.id, to: .failed, reasonsJSON: Self.reasons(failure))
-                    return .failed
+            })
+        switch try await gateway.call(.safe, hooks: hooks, { [client = gateway.client] () async throws(RebillyError) -> CashierResult in
+            try await client.createCashier(body: row.cashierBody)
+        }) {
+        case .succeeded:
+            if !policy.deposits {
+                try await writer.transition(rowID: rowID, to: .done)
+                return .ended(.done)
+            }
+            return .created(depositIntent: chained.withLock { $0 })
+        case .rowFinal: return .ended(.rejected)
+        case .exhausted: return .ended(.failed)
+        case .inDoubt: return .ended(.failed)  // a cashier create is never in doubt (.safe)
+        case .stopped: return .ended(.stopped)
+        }
+    }
+
+    // MARK: - The deposit request
+
+    private func createDeposit(_ rowID: Int64, _ row: CashierRow, preparedIntent: Int64?) async throws -> RowStep {
+        let hooks = RebillyGateway.Hooks<DepositRequestResult>(
+            intent: { _ in try await writer.recordIntent(rowID: rowID, runID: runID, operation: .createDepositRequest) },
+            outcome: { attemptID, result, next in
+                guard let attemptID else { return }
+                switch result {
+                case let .success(answer):
+                    try await writer.recordOutcome(attemptID: attemptID, httpStatus: answer.status, latencyMs: Self.ms(answer.latency),
+                                                   error: nil, returnedID: answer.id, outcome: .succeeded,
+                                                   then: .done(depositRequestID: answer.id))
+                case let .failure(failure):
+                    try await record(attemptID, failure, next)
                 }
-                if control.isStopped { return .stopped }
-                try await pause(after: failure, attempt: attempt)
+            })
+        switch try await gateway.call(.inDoubtWhenUnanswered, preparedIntent: preparedIntent, hooks: hooks,
+                                      { [client = gateway.client] () async throws(RebillyError) -> DepositRequestResult in
+            try await client.createDepositRequest(body: row.depositRequestBody)
+        }) {
+        case .succeeded: return .ended(.done)
+        case .rowFinal: return .ended(.rejected)
+        case .exhausted: return .ended(.failed)
+        case .stopped: return .ended(.stopped)
+        case .inDoubt:
+            switch try await verifyDeposit(rowID, row) {
+            case .adopted: return .ended(.done)
+            case .absent: return try await createDeposit(rowID, row, preparedIntent: nil)
+            case let .wait(until): return .parked(until: until)
+            case let .undecided(outcome): return .ended(outcome)
             }
         }
     }
 
-    enum Verification { case adopted, absent, undecided(RowOutcome) }
+    enum Verification { case adopted, absent, wait(until: Date), undecided(RowOutcome) }
 
-    /// Lists the customer's deposit requests and adopts the one created for this row, if any.
+    /// Lists the customer's deposit requests and adopts the one made for this row, if any — but
+    /// only once the row's last POST has settled: a request whose client went away can still be
+    /// committed by the server a moment later, and a list made before that would miss it.
     private func verifyDeposit(_ rowID: Int64, _ row: CashierRow) async throws -> Verification {
-        let attempts = try ledger.attempts(rowID: rowID).filter { $0.operation == .createDepositRequest }.map(\.requestedAt)
-        let since = attempts.min()
-        // A request whose client went away can still be committed by the server a moment
-        // later: only list once the last attempt is older than the settle time, or a
-        // deposit request committed after the list would be duplicated by the next POST.
-        if let last = attempts.max() {
-            let wait = last.addingTimeInterval(policy.inDoubtSettleSeconds).timeIntervalSinceNow
-            if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000) + 1)) }
+        let posts = try ledger.attempts(rowID: rowID).filter { $0.operation == .createDepositRequest }
+        if let last = posts.map(\.requestedAt).max() {
+            let settled = gateway.settled(after: last)
+            if settled > Date() { return .wait(until: settled) }
         }
-        switch try await call(.listDepositRequests, rowID: rowID, {
-            await api.listDepositRequests(customerId: row.cashier.customerId, websiteId: row.cashier.websiteId)
-        }).result {
-        case let .success(list):
-            let mine = list.items.filter { item in
-                guard item.currency == nil || item.currency == row.cashier.currency.code else { return false }
-                guard let since, let created = item.createdTime.flatMap(Self.parseTime) else { return since == nil }
-                return created.timeIntervalSince(since) >= -policy.adoptionSkewSeconds
-            }
+        let hooks = RebillyGateway.Hooks<DepositRequestPage>(
+            intent: { _ in try await writer.recordIntent(rowID: rowID, runID: runID, operation: .listDepositRequests) },
+            outcome: { attemptID, result, next in
+                guard let attemptID else { return }
+                switch result {
+                case let .success(page):
+                    try await writer.recordOutcome(attemptID: attemptID, httpStatus: page.status, latencyMs: Self.ms(page.latency),
+                                                   error: nil, returnedID: nil, outcome: .succeeded)
+                case let .failure(failure):
+                    // A list is only a read: its failure never moves the row.
+                    try await record(attemptID, failure, next == .rowFinal ? .retry : next)
+                }
+            })
+        let key = row.cashier
+        switch try await gateway.listDepositRequests(customerId: key.customerId, websiteId: key.websiteId, hooks: hooks) {
+        case let .succeeded(items):
+            let mine = gateway.ownership.owned(
+                by: DepositOwnership.Row(customerId: key.customerId, websiteId: key.websiteId, currency: key.currency.code,
+                                         firstPost: posts.map(\.requestedAt).min(), lastCall: Date()),
+                among: items)
             // The oldest one is this row's; any later one would be a duplicate for reconciliation to flag.
-            if let adopted = mine.min(by: { ($0.createdTime ?? "") < ($1.createdTime ?? "") }) {
+            if let adopted = mine.first {
                 try await writer.transition(rowID: rowID, to: .done, depositRequestID: adopted.id)
                 return .adopted
             }
+            // Verified absent. A row whose POSTs of this run reached --max-attempts stops here.
+            let postsThisRun = posts.filter { $0.runID == runID }.count
+            if postsThisRun >= gateway.settings.maxAttempts {
+                try await writer.transition(rowID: rowID, to: .failed, reasonsJSON: Self.reasons(field: "api", message:
+                    "no deposit request was created after \(postsThisRun) unanswered attempts"))
+                return .undecided(.failed)
+            }
             try await writer.transition(rowID: rowID, to: .cashierCreated)
             return .absent
-        case let .failure(end):
-            return .undecided(end == .failed ? .inDoubt : end)
+        case .stopped: return .undecided(.stopped)
+        case .rowFinal, .inDoubt, .exhausted: return .undecided(.inDoubt)
         }
     }
 
-    static func parseTime(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
-    }
+    // MARK: - Recording
 
-    /// Calls with retries; returns the value or how the row ended, and the id of the
-    /// `chainTo` call's intent when it was recorded with the success (see ``callOnce``).
-    private func call<T: Sendable>(_ operation: AttemptOperation, rowID: Int64, figuresIn currency: Currency? = nil,
-                                   then transition: (T) -> RowTransition? = { _ in nil },
-                                   chainTo next: AttemptOperation? = nil,
-                                   _ body: @Sendable () async -> Result<T, APIFailure>) async throws -> (result: Result<T, RowOutcome>, nextIntent: Int64?) {
-        var attempt = 0
-        while true {
-            attempt += 1
-            let (result, nextIntent) = try await callOnce(operation, rowID: rowID, figuresIn: currency, then: transition, chainTo: next, body)
-            switch result {
-            case let .success(value): return (.success(value), nextIntent)
-            case let .failure(failure):
-                switch failure.kind {
-                case .rejected: return (.failure(.rejected), nil)
-                case .fatal: return (.failure(.stopped), nil)
-                case .retryable:
-                    if attempt >= policy.maxAttempts {
-                        if operation == .createCashier {
-                            try await writer.transition(rowID: rowID, to: .failed, reasonsJSON: Self.reasons(failure))
-                        }
-                        return (.failure(.failed), nil)
-                    }
-                    if control.isStopped { return (.failure(.stopped), nil) }
-                    try await pause(after: failure, attempt: attempt)
-                }
-            }
+    /// Records a failed attempt's outcome, moving the row when the failure ends it.
+    private func record(_ attemptID: Int64, _ failure: CallFailure, _ next: RebillyGateway.Next) async throws {
+        let outcome: AttemptOutcome
+        var transition: RowTransition?
+        switch next {
+        case .stopCommand: outcome = .fatal
+        case .rowFinal:
+            outcome = .rejected
+            transition = .rejected(reasonsJSON: Self.reasons(failure))
+        case .inDoubt:
+            outcome = .lost
+            transition = .inDoubt
+        case .exhausted:
+            outcome = failure.mayHaveBeenApplied ? .lost : .retryable
+            transition = .failed(reasonsJSON: Self.reasons(failure))
+        case .retry, .done:
+            outcome = failure.mayHaveBeenApplied ? .lost : .retryable
         }
+        try await writer.recordOutcome(attemptID: attemptID, httpStatus: failure.status, latencyMs: Self.ms(failure.latency),
+                                       error: failure.message, returnedID: nil, outcome: outcome, then: transition)
     }
 
-    /// One attempt: gate, intent, call, outcome — and the row's state for a definite answer.
-    /// `currency`: keep a cashier reply's figures (exact text, minor units at its exponent) for reconciliation.
-    /// `recordedIntent`: the intent is already in the ledger (and its token taken): send at once.
-    /// `chainTo`: on success, take the next call's token and record its intent in the same write
-    /// as this outcome (one ledger write fewer per row); returns that intent's attempt id.
-    private func callOnce<T: Sendable>(_ operation: AttemptOperation, rowID: Int64, figuresIn currency: Currency? = nil,
-                                       recordedIntent: Int64? = nil,
-                                       then transition: (T) -> RowTransition? = { _ in nil },
-                                       chainTo next: AttemptOperation? = nil,
-                                       _ body: @Sendable () async -> Result<T, APIFailure>) async throws -> (Result<T, APIFailure>, Int64?) {
-        let attemptID: Int64
-        if let recordedIntent {
-            attemptID = recordedIntent
-        } else {
-            try await gate.acquire()
-            if control.isStopped { throw CancellationError() }
-            attemptID = try await writer.recordIntent(rowID: rowID, runID: runID, operation: operation)
+    static func ms(_ d: Duration) -> Int {
+        Int(d.components.seconds) * 1000 + Int(d.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    static func reasons(_ failure: CallFailure) -> String {
+        if failure.kind == .rowFinal, !failure.invalidFields.isEmpty {
+            var w = JSONWriter()
+            w.beginArray()
+            for issue in failure.invalidFields { w.beginObject(); w.string("field", issue.field); w.string("message", issue.message); w.endObject() }
+            w.endArray()
+            return w.text
         }
-        // The ledger failed meanwhile: send nothing more (the intent stays in flight, and the next
-        // run checks it before sending again).
-        if case .ledgerFailed? = control.stopReason { throw CancellationError() }
-        let result = await body()
-        var nextIntent: Int64?
-        switch result {
-        case let .success(value):
-            let (status, latency, id, quota) = Self.describe(value)
-            let figures = currency.flatMap { c in (value as? CashierReply).map { Self.figures($0, currency: c) } }
-            // The next call's token comes first, so that its intent's time is its send time.
-            if let next, !control.isStopped, (try? await gate.acquire()) != nil, !control.isStopped {
-                nextIntent = try await writer.recordOutcomeThenIntent(
-                    attemptID: attemptID, httpStatus: status, latencyMs: latency, error: nil, returnedID: id, outcome: .succeeded,
-                    then: transition(value), remoteFigures: figures, nextOperation: next, runID: runID)
-            } else {
-                try await writer.recordOutcome(attemptID: attemptID, httpStatus: status, latencyMs: latency, error: nil, returnedID: id, outcome: .succeeded,
-                                               then: transition(value), remoteFigures: figures)
-            }
-            await gate.succeeded(quota: quota)
-        case let .failure(failure):
-            switch failure.kind {
-            case .fatal:
-                try await writer.recordOutcome(attemptID: attemptID, httpStatus: failure.httpStatus, latencyMs: failure.latencyMs,
-                                         error: failure.message, returnedID: nil, outcome: .fatal)
-                control.stop(.credentialsRefused("HTTP \(failure.httpStatus ?? 0): \(failure.message)"))
-            case .rejected:
-                try await writer.recordOutcome(attemptID: attemptID, httpStatus: failure.httpStatus, latencyMs: failure.latencyMs,
-                                         error: failure.message, returnedID: nil, outcome: .rejected,
-                                         then: operation == .listDepositRequests ? nil : .rejected(reasonsJSON: Self.reasons(failure)))
-            case .retryable:
-                try await writer.recordOutcome(attemptID: attemptID, httpStatus: failure.httpStatus, latencyMs: failure.latencyMs,
-                                         error: failure.message, returnedID: nil,
-                                         outcome: failure.mayHaveBeenApplied ? .lost : .retryable)
-                if let status = failure.httpStatus, status == 429 || status == 503 {
-                    await gate.throttled(status: status, retryAfterSeconds: failure.retryAfterSeconds)
-                }
-            }
-        }
-        return (result, nextIntent)
+        return reasons(field: "api", message: failure.message)
     }
 
-    private func pause(after failure: APIFailure, attempt: Int) async throws {
-        if failure.httpStatus == 429, failure.retryAfterSeconds != nil { return }  // the gate already paused everyone
-        try await Task.sleep(for: Backoff(base: policy.backoffBase, cap: policy.backoffCap).delay(attempt: attempt - 1))
-    }
-
-    private static func describe<T>(_ value: T) -> (Int?, Int?, String?, Quota) {
-        switch value {
-        case let reply as CashierReply: (reply.httpStatus, reply.latencyMs, reply.id, reply.quota)
-        case let reply as DepositReply: (reply.httpStatus, reply.latencyMs, reply.id, reply.quota)
-        case let list as DepositList: (list.httpStatus, list.latencyMs, nil, list.quota)
-        default: (nil, nil, nil, Quota())
-        }
-    }
-
-    /// What Rebilly said the cashier holds (kept for reconciliation): the exact texts and,
-    /// when a text is a valid amount of the currency, its minor units. Never through `Double`.
-    static func figures(_ reply: CashierReply, currency: Currency) -> RemoteFigures {
-        func minor(_ text: String?) -> Int64? {
-            guard let text, case let .success(amount) = Amount.parse(Substring(text), exponent: currency.exponent) else { return nil }
-            return amount.minorUnits
-        }
-        return RemoteFigures(
-            cashierID: reply.id, httpStatus: reply.httpStatus, currency: currency.code, exponent: currency.exponent,
-            balanceMinor: minor(reply.balance), bonusBalanceMinor: minor(reply.bonusBalance),
-            pendingPayoutTotalMinor: minor(reply.pendingPayoutTotal),
-            balanceText: reply.balance, bonusBalanceText: reply.bonusBalance, pendingPayoutTotalText: reply.pendingPayoutTotal)
-    }
-
-    static func reasons(_ failure: APIFailure) -> String {
+    static func reasons(field: String, message: String) -> String {
         var w = JSONWriter()
         w.beginArray()
-        if case let .rejected(fields) = failure.kind, !fields.isEmpty {
-            for issue in fields { w.beginObject(); w.string("field", issue.field); w.string("message", issue.message); w.endObject() }
-        } else {
-            w.beginObject()
-            w.string("field", "api")
-            w.string("message", failure.httpStatus.map { "HTTP \($0): \(failure.message)" } ?? failure.message)
-            w.endObject()
-        }
+        w.beginObject(); w.string("field", field); w.string("message", message); w.endObject()
         w.endArray()
         return w.text
     }

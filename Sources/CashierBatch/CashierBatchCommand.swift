@@ -1,4 +1,5 @@
 import ArgumentParser
+import BatchRun
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -24,7 +25,7 @@ struct CashierBatchCommand: AsyncParsableCommand {
             await main(try JobConfig.rewrite(arguments, environment: ProcessInfo.processInfo.environment))
         } catch {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-            Foundation.exit(ExitStatus.usage.rawValue)
+            Foundation.exit(RunVerdict.usage.rawValue)
         }
     }
 }

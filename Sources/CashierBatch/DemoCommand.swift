@@ -74,17 +74,21 @@ struct DemoCommand: AsyncParsableCommand {
               + "\(Self.preload.count) preloaded cashiers with other figures)")
         say("Running: cashier-batch run \(files.joined(separator: " ")) --db \(ledgerPath) --report-dir \(out)\n")
 
-        let options = try SendingOptions.parse([
-            "--api-url", sandbox.baseURL, "--db", ledgerPath, "--report-dir", out,
-            "--rate", "200/s", "--in-doubt-settle", "0.5",
+        let options = try CommandOptions.parse([
+            "--api-url", sandbox.baseURL, "--db", ledgerPath, "--report-dir", out, "--rate", "200/s",
         ])
-        let settings = RunSettings(ledgerPath: ledgerPath, command: "run", optionsJSON: options.optionsJSON(command: "run", files: files),
-                                   policy: options.policy, dryRun: false)
+        let sending = try SendingOptions.parse(["--in-doubt-settle", "0.5"])
+        let json = optionsJSON(command: "run", files: files) { options.writeJSON(into: &$0); sending.writeJSON(into: &$0) }
+        let settings = RunSettings(ledgerPath: ledgerPath, command: "run", optionsJSON: json,
+                                   policy: sending.policy(concurrency: options.concurrency), dryRun: false)
         var batchExit: Int32 = 0
         do {
-            try await SendingSession(options: options, apiKey: try APIKey(sandbox.apiKey)).perform(settings: settings) { nightly, api, gate, progress in
-                try await nightly.run(files: files, api: api, gate: gate, onPlan: progress.plan, onRow: progress.row)
-            }
+            try await CommandWiring(options: options, inDoubtSettleSeconds: sending.inDoubtSettle, apiKey: try APIKey(sandbox.apiKey))
+                .perform(command: "run") { gateway, progress, log in
+                    let result = try await NightlyRun(settings: settings, log: { log($0) })
+                        .run(files: files, gateway: gateway, onPlan: progress.plan, onRow: progress.row)
+                    return CommandOutcome(result)
+                }
         } catch let code as ExitCode {
             batchExit = code.rawValue
         } catch {

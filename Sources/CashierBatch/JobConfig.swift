@@ -19,8 +19,13 @@ enum JobConfig {
                             "max-attempts", "in-doubt-settle", "shard", "api-key-file", "ping-url", "log-format"]
     static let flagKeys = ["no-deposits", "dry-run", "no-rate-split"]
     static var allKeys: [String] { ["files"] + valueKeys + flagKeys }
-    /// Commands that take the sending options (and so the environment).
+    /// Commands that take the environment, and the keys each accepts: `reconcile` sends
+    /// nothing, so `in-doubt-settle`, `no-deposits` and `dry-run` are not its options.
     static let sendingCommands: Set<String> = ["run", "retry", "reconcile"]
+    static let sendOnlyKeys: Set<String> = ["in-doubt-settle", "no-deposits", "dry-run"]
+    static func accepts(_ command: String, _ key: String) -> Bool {
+        command != "reconcile" || !sendOnlyKeys.contains(key)
+    }
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -136,7 +141,7 @@ enum JobConfig {
             for pattern in job.files { jobFiles += printing ? ((try? expand(pattern)) ?? [pattern]) : try expand(pattern) }
         }
         var fromEnvironment: [String] = []
-        for key in valueKeys + flagKeys {
+        for key in valueKeys + flagKeys where accepts(command, key) {
             if let value = environment[environmentName(key)], !value.isEmpty { fromEnvironment += optionArguments(key: key, value: value) }
         }
         // Files on the command line replace the job file's.

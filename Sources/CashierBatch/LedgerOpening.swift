@@ -1,4 +1,5 @@
 import ArgumentParser
+import BatchRun
 import Foundation
 import Ledger
 
@@ -10,14 +11,14 @@ func openLedger(_ path: String, access: Ledger.Access, quickCheck: Bool = false,
         return try Ledger(path: path, access: access, quickCheck: quickCheck)
     } catch {
         report(error.description)
-        throw ExitStatus.for(error).exitCode
+        throw RunVerdict.for(error).exitCode
     }
 }
 
-extension ExitStatus {
+extension RunVerdict {
     /// The exit code of a ledger fault.
-    static func `for`(_ fault: LedgerFault) -> ExitStatus {
-        fault.cause == .missing ? .noInput : .ioError
+    static func `for`(_ fault: LedgerFault) -> RunVerdict {
+        fault.cause == .missing ? .noInput : .ledgerUnusable
     }
 }
 
@@ -29,6 +30,6 @@ func readingLedger<T>(_ path: String, _ body: () throws -> T) throws -> T {
     } catch {
         guard let fault = LedgerFault.classify(error, path: path) else { throw error }
         FileHandle.standardError.write(Data("error: \(fault.description)\n".utf8))
-        throw ExitStatus.for(fault).exitCode
+        throw RunVerdict.for(fault).exitCode
     }
 }

@@ -29,7 +29,7 @@ func withHealthPing(_ ping: HealthPing?, command: String, log: RunLog,
         failure = error
         code = RunCommand.exitCode(for: error).rawValue
     }
-    let text = "cashier-batch \(command): \(ExitStatus.meaning(of: code))" + (summary.isEmpty ? "" : "\n" + summary)
+    let text = "cashier-batch \(command): \(RunVerdict.meaning(of: code))" + (summary.isEmpty ? "" : "\n" + summary)
     report(code == 0 ? "success" : "fail", await ping.finish(exitCode: code, body: text))
     if let failure { throw failure }
 }

@@ -5,8 +5,9 @@ import Darwin
 #endif
 
 /// Buffered writes to stdout or stderr: a million-line `--json` output must not pay a
-/// system call per line.
-final class OutputStream {
+/// system call per line. One task writes to it at a time (`validate` is sequential), which is
+/// why it may be captured by the ledger session's log closure.
+final class OutputStream: @unchecked Sendable {
     private let fd: Int32
     private var buffer: [UInt8] = []
 

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import BatchRun
+import Gateway
 import Foundation
 import Synchronization
 
@@ -33,6 +34,24 @@ final class ProgressTracker: Sendable {
     }
 
     func throttled() { state.withLock { $0.throttled += 1 } }
+
+    /// What the gateway did: 429s are counted (503s pause and slow the command down too, but
+    /// are not the API's rate limit); a pause of 5 s or more is said when it starts.
+    func gateway(_ event: GatewayEvent) {
+        switch event {
+        case let .throttled(status, seconds, until):
+            if status == 429 { throttled() }
+            guard let seconds, seconds >= 5 else { return }
+            let when = until.map { " after " + Self.clock($0) } ?? ""
+            log(RunEvent(.warning, "paused \(Int(seconds.rounded(.up))) s: Rebilly asked to retry\(when) (HTTP \(status))"))
+        }
+    }
+
+    /// `02:15:30Z` for an epoch instant.
+    static func clock(_ epoch: Double) -> String {
+        let seconds = Int(epoch) % 86_400
+        return String(format: "%02d:%02d:%02dZ", seconds / 3600, seconds / 60 % 60, seconds % 60)
+    }
     /// The 429s counted so far.
     var throttledCount: Int { state.withLock { $0.throttled } }
 
@@ -84,18 +103,4 @@ enum ProgressLine {
             return was ? "\r\u{1B}[2K" : ""
         }
     }
-}
-
-/// Wraps the run's gate to count 429s for the progress line (503s pause and slow down too,
-/// but are not the API's rate limit).
-struct CountingGate: RequestGate {
-    let inner: any RequestGate
-    let progress: ProgressTracker
-
-    func acquire() async throws { try await inner.acquire() }
-    func throttled(status: Int, retryAfterSeconds: Double?) async {
-        if status == 429 { progress.throttled() }
-        await inner.throttled(status: status, retryAfterSeconds: retryAfterSeconds)
-    }
-    func succeeded(quota: Quota) async { await inner.succeeded(quota: quota) }
 }

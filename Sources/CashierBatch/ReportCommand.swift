@@ -1,4 +1,5 @@
 import ArgumentParser
+import BatchRun
 import Foundation
 import Ledger
 import Reports
@@ -43,13 +44,13 @@ struct ReportCommand: ParsableCommand {
             switch error {
             case .noSuchRun:
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-                throw ExitStatus.usage.exitCode
+                throw RunVerdict.usage.exitCode
             case let .write(path, reason):
                 FileHandle.standardError.write(Data("error: the reports could not be written to \(out) (\(path): \(reason)): make it a writable directory or give --out another\n".utf8))
-                throw ExitStatus.ioError.exitCode
+                throw RunVerdict.ledgerUnusable.exitCode
             case .unknownFormat:
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-                throw ExitStatus.usage.exitCode
+                throw RunVerdict.usage.exitCode
             }
         }
     }

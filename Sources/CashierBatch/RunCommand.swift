@@ -1,10 +1,11 @@
 import ArgumentParser
 import BatchRun
+import Foundation
+import Gateway
 import Ledger
 import RebillyClient
 import Reconciliation
 import Reports
-import Throttle
 
 /// `cashier-batch run FILE…`: the nightly job — read, validate, stage, send, record.
 struct RunCommand: AsyncParsableCommand {
@@ -14,15 +15,17 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Re-running the same file sends nothing that already succeeded; a run killed at any \
             moment completes on the next run with every row sent exactly once. Exit codes: 0 clean, \
-            3 rows rejected or failed, 4 reconciliation breaks, 64 usage, 65 bad batch, 69 API unavailable, 75 ledger locked by another run, \
+            3 rows rejected or failed, 4 reconciliation breaks, 64 usage, 65 bad batch, 66 an input cannot be opened, \
+            69 API unavailable, 70 internal error, 74 the ledger or the reports cannot be used, 75 ledger locked by another run, \
             77 credentials refused, 130/143 interrupted.
             """
     )
 
-    @Argument(help: "Batch files: CSV or JSON Lines, plain or gzip-compressed.")
+    @Argument(help: "Batch files: CSV or JSON Lines, plain or gzip-compressed (a pipe or <(…) works too).")
     var files: [String]
 
-    @OptionGroup var options: SendingOptions
+    @OptionGroup var options: CommandOptions
+    @OptionGroup var sending: SendingOptions
 
     @Option(help: "A job file (Jobs/nightly.yaml): every option of run by the same name, plus `files:` (paths or globs). Precedence: flags > CASHIER_BATCH_* environment > job file > defaults.")
     var job: String?
@@ -39,15 +42,22 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         if printConfig {
-            print(options.configurationText(files: files))
+            let lines = ["files:"] + files.map { "  - \($0)" } + options.configurationLines + sending.configurationLines
+                + ["# api key: <redacted> (\(options.keySource))"]
+            print(lines.joined(separator: "\n"))
             return
         }
-        var settings = RunSettings(ledgerPath: options.db, command: "run", optionsJSON: options.optionsJSON(command: "run", files: files),
-                                   policy: options.policy, dryRun: options.dryRun, shard: options.parsedShard)
+        let json = optionsJSON(command: "run", files: files) { options.writeJSON(into: &$0); sending.writeJSON(into: &$0) }
+        var settings = RunSettings(ledgerPath: options.db, command: "run", optionsJSON: json,
+                                   policy: sending.policy(concurrency: options.concurrency), dryRun: sending.dryRun, shard: options.parsedShard)
         settings.allowRepeat = allowRepeat
-        try await SendingSession(options: options).perform(settings: settings) { nightly, api, gate, progress in
-            try await nightly.run(files: files, api: api, gate: gate, onPlan: progress.plan, onRow: progress.row)
-        }
+        let files = self.files
+        try await CommandWiring(options: options, inDoubtSettleSeconds: sending.inDoubtSettle, dryRun: sending.dryRun)
+            .perform(command: "run") { gateway, progress, log in
+                let result = try await NightlyRun(settings: settings, log: { log($0) })
+                    .run(files: files, gateway: gateway, onPlan: progress.plan, onRow: progress.row)
+                return CommandOutcome(result)
+            }
     }
 }
 
@@ -55,114 +65,154 @@ struct RunCommand: AsyncParsableCommand {
 struct RetryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retry",
-        abstract: "Re-send the failed and in-doubt rows of a run (default: the last one); in-doubt rows are verified first."
+        abstract: "Re-send the failed and in-doubt rows of a run (default: the last run or retry); in-doubt rows are verified first."
     )
 
-    @Option(help: "The run whose rows to re-send (see `runs`); default the last run.")
+    @Option(help: "The run whose rows to re-send (see `runs`); default the last run or retry.")
     var run: Int64?
 
-    @OptionGroup var options: SendingOptions
+    @OptionGroup var options: CommandOptions
+    @OptionGroup var sending: SendingOptions
 
     func run() async throws {
-        let settings = RunSettings(ledgerPath: options.db, command: "retry", optionsJSON: options.optionsJSON(command: "retry"),
-                                   policy: options.policy, dryRun: options.dryRun)
+        let json = optionsJSON(command: "retry") { options.writeJSON(into: &$0); sending.writeJSON(into: &$0) }
+        let settings = RunSettings(ledgerPath: options.db, command: "retry", optionsJSON: json,
+                                   policy: sending.policy(concurrency: options.concurrency), dryRun: sending.dryRun)
         let target = run
-        try await SendingSession(options: options).perform(settings: settings) { nightly, api, gate, progress in
-            try await nightly.retry(runID: target, api: api, gate: gate, onPlan: progress.plan, onRow: progress.row)
-        }
+        try await CommandWiring(options: options, inDoubtSettleSeconds: sending.inDoubtSettle, dryRun: sending.dryRun)
+            .perform(command: "retry") { gateway, progress, log in
+                let result = try await NightlyRun(settings: settings, log: { log($0) })
+                    .retry(runID: target, gateway: gateway, onPlan: progress.plan, onRow: progress.row)
+                return CommandOutcome(result)
+            }
     }
 }
 
-/// The wiring shared by `run` and `retry`: key, client, limiter, signals, progress, exit code.
-struct SendingSession {
-    let options: SendingOptions
+/// What a command that talks to Rebilly tells the wiring when it is done.
+struct CommandOutcome {
+    /// The command's own run in the ledger (nil when it never began).
+    var runID: Int64?
+    var verdict: RunVerdict
+    /// The run whose reports are written (`run`/`retry`: their own; `reconcile`: the one reconciled).
+    var reportRunID: Int64?
+    var reconciliation: ReconciliationReport?
+    /// The fields of the closing `… finished` log line.
+    var fields: [(String, String)]
+    /// The monitoring ping's summary line.
+    var summary: String
+
+    init(runID: Int64?, verdict: RunVerdict, reportRunID: Int64?, reconciliation: ReconciliationReport?,
+         fields: [(String, String)], summary: String) {
+        self.runID = runID
+        self.verdict = verdict
+        self.reportRunID = reportRunID
+        self.reconciliation = reconciliation
+        self.fields = fields
+        self.summary = summary
+    }
+
+    /// A `run` or `retry`.
+    init(_ result: RunResult) {
+        let t = result.tally
+        let run = result.runID.map(String.init) ?? "-"
+        self.init(
+            runID: result.runID, verdict: result.verdict, reportRunID: result.runID, reconciliation: result.reconciliation,
+            fields: [("run", run), ("exitCode", "\(result.verdict.rawValue)"),
+                     ("done", "\(t.done)"), ("invalid", "\(result.invalidRows)"), ("rejected", "\(t.rejected)"), ("failed", "\(t.failed)"),
+                     ("inDoubt", "\(t.inDoubt)"), ("notTaken", "\(t.stopped)"), ("refusedBatches", "\(result.refusedBatches)")],
+            summary: "run \(run): done \(t.done), invalid \(result.invalidRows), rejected by the API \(t.rejected), failed \(t.failed), "
+                + "in doubt \(t.inDoubt), not taken \(t.stopped), refused batches \(result.refusedBatches)")
+    }
+}
+
+/// The one wiring of every command that talks to Rebilly (`run`, `retry`, `reconcile`, and
+/// `demo` through `run`): the key, the gateway, signals, progress, the monitoring pings, the
+/// closing log line, the reports and the exit code. The ledger's side (lock, run record,
+/// recovery) is ``CommandSession``, inside the command's body.
+struct CommandWiring {
+    let options: CommandOptions
+    var inDoubtSettleSeconds: Double = 60
+    var dryRun = false
     /// The key to send; nil loads it from `--api-key-file` or `REBILLY_API_KEY` (the `demo`
     /// command passes the in-process sandbox's key here).
     var apiKey: APIKey? = nil
 
-    /// Writes every report of the run to `--report-dir` (not for a dry run, which must not
-    /// replace the night's reports). False when they could not be written (logged).
-    func writeReports(_ result: RunResult, log: RunLog) -> Bool {
-        guard let runID = result.runID, !options.dryRun, result.verdict != .ledgerUnusable else { return true }
-        guard let ledger = try? Ledger(path: options.db) else { return false }
-        return writeRunReports(ledger: ledger, runID: runID, reconciliation: result.reconciliation, directory: options.reportDir, log: log)
-    }
-
-    func perform(settings: RunSettings,
-                 _ body: (NightlyRun, any CashierAPI, any RequestGate, ProgressTracker) async throws -> RunResult) async throws {
+    func perform(command: String,
+                 _ body: (RebillyGateway, ProgressTracker, RunLog) async throws -> CommandOutcome) async throws {
         let log = RunLog(format: options.logFormat)
-        try await withHealthPing(options.healthPing, command: settings.command, log: log) { summary in
-            try await perform(settings: settings, log: log, summary: &summary, body)
+        try await withHealthPing(options.healthPing, command: command, log: log) { summary in
+            try await perform(command: command, log: log, summary: &summary, body)
         }
     }
 
-    private func perform(settings: RunSettings, log: RunLog, summary: inout String,
-                         _ body: (NightlyRun, any CashierAPI, any RequestGate, ProgressTracker) async throws -> RunResult) async throws {
+    private func perform(command: String, log: RunLog, summary: inout String,
+                         _ body: (RebillyGateway, ProgressTracker, RunLog) async throws -> CommandOutcome) async throws {
         let key: APIKey
         if let apiKey {
             key = apiKey
-        } else if options.dryRun {
+        } else if dryRun {
             key = try APIKey("dry-run-sends-nothing")
         } else {
             do { key = try APIKey.load(file: options.apiKeyFile) } catch {
                 log(RunEvent(.error, error.description))
-                throw ExitStatus.usage.exitCode
+                throw RunVerdict.usage.exitCode
             }
         }
-        let configuration = try RebillyConfiguration(baseURL: options.apiUrl, organizationId: options.organizationId, apiKey: key,
-                                                     maxConnections: options.concurrency)
-        let client = RebillyClient(configuration: configuration)
-        let limiter = RateLimiter(try options.effectiveRate.withJitterMargin(), burst: options.burst, recoverySuccesses: 20,
-                                  decreaseFactor: ThrottleGate.decreaseFactor)
         let control = RunControl()
-        let signals = SignalTrap(control: control, log: log)
         let progress = ProgressTracker(log: log)
-        let gate = CountingGate(inner: ThrottleGate(limiter: limiter), progress: progress)
+        let gateway = try options.gateway(key: key, inDoubtSettleSeconds: inDoubtSettleSeconds, control: control) { event in
+            progress.gateway(event)
+        }
+        let signals = SignalTrap(control: control, log: log)
         let reporter = Task { await progress.report() }
-        let nightly = NightlyRun(settings: settings, control: control, log: { log($0) })
-        let result: RunResult
+        let outcome: CommandOutcome
         do {
-            result = try await body(nightly, RebillyCashierAPI(client: client), gate, progress)
+            outcome = try await body(gateway, progress, log)
         } catch {
             reporter.cancel()
             signals.cancel()
-            try? await client.shutdown()
+            await gateway.shutdown()
             log(RunEvent(.error, "internal error: \(error)"))
-            throw ExitStatus.internalError.exitCode
+            throw RunVerdict.internalError.exitCode
         }
         reporter.cancel()
         _ = await reporter.value
         signals.cancel()
-        try? await client.shutdown()
-        let t = result.tally
-        log(RunEvent(result.verdict == .clean ? .info : .warning, "run finished", [
-            ("run", result.runID.map(String.init) ?? "-"), ("exitCode", "\(result.verdict.rawValue)"),
-            ("done", "\(t.done)"), ("invalid", "\(result.invalidRows)"), ("rejected", "\(t.rejected)"), ("failed", "\(t.failed)"),
-            ("inDoubt", "\(t.inDoubt)"), ("notTaken", "\(t.stopped)"), ("refusedBatches", "\(result.refusedBatches)"),
-        ]))
-        summary = "run \(result.runID.map(String.init) ?? "-"): done \(t.done), invalid \(result.invalidRows), rejected by the API \(t.rejected), failed \(t.failed), "
-            + "in doubt \(t.inDoubt), not taken \(t.stopped), refused batches \(result.refusedBatches)"
-        var exit = ExitStatus(rawValue: result.verdict.rawValue) ?? .internalError
-        if !writeReports(result, log: log), let runID = result.runID {
-            exit = max(exit, .ioError)
-            recordExitCode(exit, runID: runID)
+        await gateway.shutdown()
+        if outcome.runID != nil {
+            log(RunEvent(outcome.verdict == .clean ? .info : .warning, "\(command) finished", outcome.fields))
         }
-        if case let .credentialsRefused(why)? = result.stopReason {
-            log(RunEvent(.error, "credentials refused by the API; the run stopped before sending more rows", [("answer", why)]))
+        summary = outcome.summary
+        var exit = outcome.verdict
+        if let runID = outcome.reportRunID, !dryRun, outcome.verdict != .ledgerUnusable, outcome.verdict != .locked {
+            if !writeRunReports(ledgerPath: options.db, runID: runID, reconciliation: outcome.reconciliation,
+                                directory: options.reportDir, log: log) {
+                exit = max(exit, .ledgerUnusable)
+                if let own = outcome.runID { recordExitCode(exit, runID: own) }
+            }
+        }
+        if case let .credentialsRefused(why)? = control.stopReason {
+            log(RunEvent(.error, "credentials refused by the API (\(why)): the command stopped before sending more; fix the API key"))
         }
         if exit != .clean { throw exit.exitCode }
     }
+
+    /// A run's exit code changed after its end (its reports failed): the ledger says so too.
+    private func recordExitCode(_ exit: RunVerdict, runID: Int64) {
+        guard let ledger = try? Ledger(path: options.db), let run = try? ledger.run(id: runID) else { return }
+        try? ledger.finishRun(id: runID, status: run.status, exitCode: exit.rawValue)
+    }
 }
 
-/// Writes every report of `runID` to `directory` (`run`, `retry`, `reconcile`). Reports that
-/// cannot be written are logged in one line saying where they should have gone and how to
-/// write them again; the caller then exits 74 (the night's work itself is in the ledger).
-func writeRunReports(ledger: Ledger, runID: Int64, reconciliation: ReconciliationReport?, directory: String, log: RunLog,
-                     fields: [(String, String)] = []) -> Bool {
+/// Writes every report of `runID` to `directory`. Reports that cannot be written are logged in
+/// one line saying where they should have gone and how to write them again; the caller then
+/// exits 74 (the night's work itself is in the ledger).
+func writeRunReports(ledgerPath: String, runID: Int64, reconciliation: ReconciliationReport?, directory: String, log: RunLog) -> Bool {
     do {
+        let ledger = try Ledger(path: ledgerPath, access: .read)
         let data = try ReportBuilder(ledger: ledger).build(runID: runID, reconciliation: reconciliation)
         let files = try ReportWriter(directory: directory).write(data)
-        log(RunEvent(.info, "reports written", [("dir", directory), ("files", "\(files.count)")] + fields))
+        log(RunEvent(.info, "reports written", [("dir", directory), ("files", "\(files.count)"), ("run", "\(runID)")]))
         return true
     } catch {
         let why: String
@@ -171,15 +221,7 @@ func writeRunReports(ledger: Ledger, runID: Int64, reconciliation: Reconciliatio
         default: why = "\(error)"
         }
         log(RunEvent(.error, "the reports could not be written to \(directory) (\(why)); the run is recorded in the ledger: "
-            + "make \(directory) a writable directory, then `cashier-batch report --db \(ledger.path) --run \(runID) --out \(directory)` writes them"))
+            + "make \(directory) a writable directory, then `cashier-batch report --db \(ledgerPath) --run \(runID) --out \(directory)` writes them"))
         return false
-    }
-}
-
-extension SendingSession {
-    /// A run's exit code changed after its end (its reports failed): the ledger says so too.
-    func recordExitCode(_ exit: ExitStatus, runID: Int64) {
-        guard let ledger = try? Ledger(path: options.db), let run = try? ledger.run(id: runID) else { return }
-        try? ledger.finishRun(id: runID, status: run.status, exitCode: exit.rawValue)
     }
 }

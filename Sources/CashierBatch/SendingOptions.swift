@@ -2,12 +2,14 @@ import ArgumentParser
 import Foundation
 import BatchRun
 import CashierModel
+import Gateway
 import Monitoring
 import RebillyClient
 import Throttle
 
-/// The options every sending command takes (`run`, `retry`), with the same names in job files.
-struct SendingOptions: ParsableArguments {
+/// The options of every command that talks to Rebilly (`run`, `retry`, `reconcile`), with the
+/// same names in job files and `CASHIER_BATCH_*` variables.
+struct CommandOptions: ParsableArguments {
     @Option(help: "Rebilly API base URL; plain http:// only for loopback (the local sandbox).")
     var apiUrl: String = RebillyConfiguration.defaultBaseURL
 
@@ -20,26 +22,17 @@ struct SendingOptions: ParsableArguments {
     @Option(help: "Where the run's reports are written.")
     var reportDir: String = "reports"
 
-    @Option(help: "Shared rate limit for every request of the run, e.g. 3000/10m, 20/s.")
+    @Option(help: "Shared rate limit for every request of the command, GETs included, e.g. 3000/10m, 20/s.")
     var rate: String = "3000/10m"
 
     @Option(help: "Token-bucket burst (default: derived from --rate, never above the rate's window bound).")
     var burst: Int?
 
-    @Option(help: "Rows in flight at once.")
+    @Option(help: "Requests in flight at once (rows for run and retry, read-backs for reconcile).")
     var concurrency: Int = 16
 
-    @Option(help: "Attempts per API call before a row is recorded as failed (429, 5xx, timeouts, connection errors).")
+    @Option(help: "Attempts per API call before it is given up (429, 5xx, timeouts, connection errors).")
     var maxAttempts: Int = 6
-
-    @Option(help: "Seconds to wait after a deposit request's last unanswered POST before checking whether it was created (a lost request may still be committed by the server).")
-    var inDoubtSettle: Double = 60
-
-    @Flag(help: "Create cashiers only; no deposit requests.")
-    var noDeposits = false
-
-    @Flag(help: "Stage and show what would be sent; send nothing.")
-    var dryRun = false
 
     @Option(help: ArgumentHelp("Send only shard i of N: the rows whose customerId hashes to i (FNV-1a 64 of its UTF-8 bytes, mod N; the same on every machine and night). Give each shard its own --db.", valueName: "i/N"))
     var shard: String?
@@ -73,7 +66,6 @@ struct SendingOptions: ParsableArguments {
         if let pingUrl {
             do { _ = try HealthPing(url: pingUrl) } catch { throw ValidationError("\(error)") }
         }
-        if inDoubtSettle < 0 || inDoubtSettle > 3600 { throw ValidationError("--in-doubt-settle must be 0…3600 seconds") }
         do { _ = try RebillyConfiguration(baseURL: apiUrl, organizationId: organizationId, apiKey: APIKey("placeholder")) } catch {
             throw ValidationError("--api-url / --organization-id: \(error)")
         }
@@ -94,18 +86,19 @@ struct SendingOptions: ParsableArguments {
         }
     }
 
-    var policy: SendPolicy {
-        var policy = SendPolicy()
-        policy.maxAttempts = maxAttempts
-        policy.deposits = !noDeposits
-        policy.concurrency = concurrency
-        policy.inDoubtSettleSeconds = inDoubtSettle
-        return policy
+    /// The command's one gateway: `--rate` parsed once, one limiter for every request.
+    func gateway(key: APIKey, inDoubtSettleSeconds: Double, control: RunControl,
+                 events: @escaping @Sendable (GatewayEvent) -> Void) throws -> RebillyGateway {
+        let configuration = try RebillyConfiguration(baseURL: apiUrl, organizationId: organizationId, apiKey: key,
+                                                     maxConnections: concurrency)
+        let settings = GatewaySettings(rate: try effectiveRate, burst: burst, maxAttempts: maxAttempts,
+                                       inDoubtSettleSeconds: inDoubtSettleSeconds)
+        return RebillyGateway(client: RebillyClient(configuration: configuration), settings: settings, control: control, events: events)
     }
 
-    /// The effective configuration in the job-file format; the API key itself is never shown.
-    func configurationText(files: [String]) -> String {
-        var lines = ["files:"] + files.map { "  - \($0)" }
+    /// The lines of `--print-config` for these options, in the job-file format.
+    var configurationLines: [String] {
+        var lines: [String] = []
         func line(_ key: String, _ value: String?) { lines.append("\(key): \(value ?? "null")") }
         line("api-url", apiUrl)
         line("organization-id", organizationId)
@@ -115,26 +108,23 @@ struct SendingOptions: ParsableArguments {
         line("burst", burst.map(String.init))
         line("concurrency", String(concurrency))
         line("max-attempts", String(maxAttempts))
-        line("in-doubt-settle", String(inDoubtSettle))
-        line("no-deposits", String(noDeposits))
-        line("dry-run", String(dryRun))
         line("shard", shard)
         line("no-rate-split", String(noRateSplit))
         line("api-key-file", apiKeyFile)
         line("ping-url", pingUrl)
         line("log-format", logFormat.rawValue)
-        let source = apiKeyFile.map { "from --api-key-file \($0)" }
-            ?? (ProcessInfo.processInfo.environment["REBILLY_API_KEY"].map { $0.isEmpty ? "REBILLY_API_KEY is empty" : "from REBILLY_API_KEY" } ?? "none: set REBILLY_API_KEY or --api-key-file")
-        lines.append("# api key: <redacted> (\(source))")
-        return lines.joined(separator: "\n")
+        return lines
     }
 
-    /// The options as recorded in the ledger: no secret (the key file's path, never the key).
-    func optionsJSON(command: String, files: [String] = []) -> String {
-        var w = JSONWriter()
-        w.beginObject()
-        w.string("command", command)
-        if !files.isEmpty { w.beginArray("files"); for f in files { w.string(nil, f) }; w.endArray() }
+    /// Where the key comes from, for `--print-config` (never the key itself).
+    var keySource: String {
+        apiKeyFile.map { "from --api-key-file \($0)" }
+            ?? (ProcessInfo.processInfo.environment["REBILLY_API_KEY"].map { $0.isEmpty ? "REBILLY_API_KEY is empty" : "from REBILLY_API_KEY" }
+                ?? "none: set REBILLY_API_KEY or --api-key-file")
+    }
+
+    /// These options as recorded in the ledger: no secret (the key file's path, never the key).
+    func writeJSON(into w: inout JSONWriter) {
         w.string("apiUrl", apiUrl)
         if let organizationId { w.string("organizationId", organizationId) }
         w.string("db", db)
@@ -143,18 +133,54 @@ struct SendingOptions: ParsableArguments {
         if let burst { w.int("burst", burst) }
         w.int("concurrency", concurrency)
         w.int("maxAttempts", maxAttempts)
-        w.number("inDoubtSettleSeconds", literal: String(inDoubtSettle))
-        w.bool("deposits", !noDeposits)
-        w.bool("dryRun", dryRun)
         if let shard = parsedShard {
             w.string("shard", shard.description)
             w.bool("rateSplit", !noRateSplit)
         }
         if let apiKeyFile { w.string("apiKeyFile", apiKeyFile) }
         if let ping = healthPing { w.string("pingUrl", ping.redacted) }
-        w.endObject()
-        return w.text
     }
+}
+
+/// The options of the commands that send (`run`, `retry`).
+struct SendingOptions: ParsableArguments {
+    @Option(help: "Seconds to wait after a deposit request's last unanswered POST before checking whether it was created (a lost request may still be committed by the server). The row waits without holding a slot.")
+    var inDoubtSettle: Double = 60
+
+    @Flag(help: "Create cashiers only; no deposit requests.")
+    var noDeposits = false
+
+    @Flag(help: "Stage and show what would be sent; send nothing.")
+    var dryRun = false
+
+    func validate() throws {
+        if inDoubtSettle < 0 || inDoubtSettle > 3600 { throw ValidationError("--in-doubt-settle must be 0…3600 seconds") }
+    }
+
+    func policy(concurrency: Int) -> SendPolicy {
+        SendPolicy(deposits: !noDeposits, concurrency: concurrency)
+    }
+
+    var configurationLines: [String] {
+        ["in-doubt-settle: \(inDoubtSettle)", "no-deposits: \(noDeposits)", "dry-run: \(dryRun)"]
+    }
+
+    func writeJSON(into w: inout JSONWriter) {
+        w.number("inDoubtSettleSeconds", literal: String(inDoubtSettle))
+        w.bool("deposits", !noDeposits)
+        w.bool("dryRun", dryRun)
+    }
+}
+
+/// The options JSON recorded with a command's run.
+func optionsJSON(command: String, files: [String] = [], _ write: (inout JSONWriter) -> Void) -> String {
+    var w = JSONWriter()
+    w.beginObject()
+    w.string("command", command)
+    if !files.isEmpty { w.beginArray("files"); for f in files { w.string(nil, f) }; w.endArray() }
+    write(&w)
+    w.endObject()
+    return w.text
 }
 
 enum LogFormat: String, ExpressibleByArgument, Sendable { case text, json }

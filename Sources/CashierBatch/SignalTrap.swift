@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import BatchRun
+import Gateway
 import Dispatch
 
 /// SIGINT/SIGTERM: the first stops the run from taking rows (in-flight calls finish or

@@ -1,13 +1,14 @@
 import ArgumentParser
 import BatchInput
 import BatchRun
+import Gateway
 import Ledger
 import CashierModel
 
 /// `cashier-batch validate FILE…`: parse and validate only; send nothing, write nothing
 /// unless `--db` is given. Exit 0 when every row is valid, 3 when rows are rejected,
 /// 65 when a file is unusable (unreadable, corrupt gzip, bad header, control totals).
-struct ValidateCommand: ParsableCommand {
+struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Parse and validate batch files; send nothing.",
@@ -41,10 +42,10 @@ struct ValidateCommand: ParsableCommand {
         if files.isEmpty { throw ValidationError("give at least one batch file") }
     }
 
-    func run() throws {
+    func run() async throws {
         let out = OutputStream.standardOutput()
         let err = OutputStream.standardError()
-        var worst = ExitStatus.clean
+        var worst = RunVerdict.clean
         // Every input is opened (once) first: a path that cannot be opened is reported, and
         // with --db nothing is staged until every path opens.
         var inputs: [BatchFile] = []
@@ -54,14 +55,34 @@ struct ValidateCommand: ParsableCommand {
                 worst = max(worst, .noInput)
             }
         }
-        if db != nil, worst == .noInput {
-            err.flush()
-            throw worst.exitCode
+        if let db {
+            if worst == .noInput {
+                err.flush()
+                throw worst.exitCode
+            }
+            // The same session as the sending commands: the lock, a checked ledger, a run record.
+            let session = CommandSession(ledgerPath: db, command: "validate", optionsJSON: optionsJSON) { event in
+                err.line("error: \(event.message)")
+                err.flush()
+            }
+            let end = try await session.perform(control: RunControl(), { ledger, runID in
+                try scan(inputs, stager: BatchStager(ledger: ledger, runID: runID), out: out, err: err)
+            }, verdict: { $0 })
+            switch end {
+            case let .completed(_, verdict): worst = max(worst, verdict)
+            case let .failed(_, verdict): worst = max(worst, verdict)
+            }
+        } else {
+            worst = max(worst, try scan(inputs, stager: nil, out: out, err: err))
         }
-        let ledger = try db.map { try openLedger($0, access: .write, quickCheck: true) }
-        let runID = try ledger?.beginRun(command: "validate", optionsJSON: optionsJSON)
-        let stager = ledger.map { BatchStager(ledger: $0, runID: runID!) }
+        out.flush()
+        err.flush()
+        if worst != .clean { throw worst.exitCode }
+    }
 
+    /// Validates (and with a stager, stages) every input; the worst verdict of them.
+    private func scan(_ inputs: [BatchFile], stager: BatchStager?, out: OutputStream, err: OutputStream) throws -> RunVerdict {
+        var worst = RunVerdict.clean
         for file in inputs {
             let path = file.path
             do {
@@ -100,16 +121,8 @@ struct ValidateCommand: ParsableCommand {
                 worst = max(worst, .badBatch)
             }
         }
-        if let ledger, let runID { try ledger.finishRun(id: runID, status: .finished, exitCode: worst.rawValue) }
-        out.flush()
-        err.flush()
-        if worst != .clean { throw worst.exitCode }
+        return worst
     }
-}
-
-extension ExitStatus: Comparable {
-    /// Severity order for combining per-file outcomes: a worse code wins.
-    static func < (lhs: ExitStatus, rhs: ExitStatus) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// Text and JSON renderings of validation results.

@@ -105,52 +105,9 @@ public enum TextRules {
         return text.withUTF8 { dateTimeProblem(bytes: $0) }
     }
 
-    /// `dateTimeProblem` on the UTF-8 bytes of the text (the one implementation of the rule).
+    /// `dateTimeProblem` on the UTF-8 bytes of the text (see ``RFC3339``, the one implementation of the rule).
     public static func dateTimeProblem(bytes b: UnsafeBufferPointer<UInt8>) -> String? {
-        func digits(_ start: Int, _ count: Int) -> Int? {
-            guard start + count <= b.count else { return nil }
-            var value = 0
-            for i in start..<(start + count) {
-                guard isDigit(b[i]) else { return nil }
-                value = value * 10 + Int(b[i] - 48)
-            }
-            return value
-        }
-        let shape = "must be an RFC 3339 date-time such as 2026-11-22T06:00:00Z"
-        guard b.count >= 20, let year = digits(0, 4), b[4] == UInt8(ascii: "-"), let month = digits(5, 2),
-              b[7] == UInt8(ascii: "-"), let day = digits(8, 2),
-              b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
-              let hour = digits(11, 2), b[13] == UInt8(ascii: ":"), let minute = digits(14, 2),
-              b[16] == UInt8(ascii: ":"), let second = digits(17, 2) else { return shape }
-        var i = 19
-        if i < b.count, b[i] == UInt8(ascii: ".") {
-            i += 1
-            let start = i
-            while i < b.count, isDigit(b[i]) { i += 1 }
-            if i == start { return shape }
-        }
-        guard i < b.count else { return shape }
-        if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
-            i += 1
-        } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
-            guard let offsetHour = digits(i + 1, 2), i + 3 < b.count, b[i + 3] == UInt8(ascii: ":"),
-                  let offsetMinute = digits(i + 4, 2) else { return shape }
-            if offsetHour > 23 || offsetMinute > 59 { return "has an invalid UTC offset" }
-            i += 6
-        } else {
-            return shape
-        }
-        guard i == b.count else { return shape }
-        guard (1...12).contains(month) else { return "has month \(month), not 1–12" }
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-        let days: Int
-        switch month {
-        case 2: days = leap ? 29 : 28
-        case 4, 6, 9, 11: days = 30
-        default: days = 31
-        }
-        guard (1...days).contains(day) else { return "has day \(day), not 1–\(days) for that month" }
-        guard hour <= 23, minute <= 59, second <= 60 else { return "has an invalid time of day" }
+        if case let .failure(problem) = RFC3339.parse(bytes: b) { return problem.message }
         return nil
     }
 

@@ -139,6 +139,14 @@ public final class Ledger: Sendable {
         }
     }
 
+    /// What a writing command checks before it takes the run lock (which creates `PATH.lock`
+    /// beside the ledger): the path holds no foreign file, and the ledger, its companions and
+    /// its directory are writable. Writes nothing.
+    public static func preflight(path: String) throws(LedgerFault) {
+        _ = try LedgerFile.inspect(path: path, knownMigrations: LedgerSchema.migrationIDs, quickCheck: false)
+        try LedgerFile.checkWritable(path: path)
+    }
+
     private static func configuration(durability: Durability, busyTimeout: TimeInterval) -> Configuration {
         var config = Configuration()
         config.label = "ledger"
@@ -217,6 +225,24 @@ public final class Ledger: Sendable {
     public func run(id: Int64) throws -> RunRecord? {
         try pool.read { db in
             try RunRecord.fetchOne(db.cachedStatement(sql: LedgerSQL.runByID), arguments: [id])
+        }
+    }
+
+    /// The most recent run of one of `commands` (other than `excluding`): "the last run", the
+    /// one way every command finds it (`retry`, `reconcile` and `report` look for the last
+    /// `run` or `retry`).
+    public func lastRun(of commands: Set<String>, excluding: Int64? = nil) throws -> RunRecord? {
+        let names = "[" + commands.sorted().map { "\"\($0)\"" }.joined(separator: ",") + "]"
+        return try pool.read { db in
+            try RunRecord.fetchOne(db.cachedStatement(sql: LedgerSQL.lastRunOf), arguments: [names, excluding ?? 0])
+        }
+    }
+
+    /// The most recent run (other than `excluding`) that staged a batch first: its options say
+    /// which shard's rows this ledger holds.
+    public func lastStagingRun(excluding: Int64? = nil) throws -> RunRecord? {
+        try pool.read { db in
+            try RunRecord.fetchOne(db.cachedStatement(sql: LedgerSQL.lastStagingRun), arguments: [excluding ?? 0])
         }
     }
 

@@ -1,3 +1,4 @@
+import CashierModel
 import Foundation
 import GRDB
 
@@ -288,6 +289,20 @@ public struct NewRemoteFigures: Sendable, Equatable {
 }
 
 /// Stored figures of one cashier reply (`remote_figures` table, v2).
+extension RemoteFigures {
+    /// What a cashier answer says: its exact texts, and their minor units at the cashier's own
+    /// currency's exponent when a text is a valid amount of it. Never through `Double`.
+    public init(_ cashier: Cashier, httpStatus: Int) {
+        self.init(
+            cashierID: cashier.id, httpStatus: httpStatus, currency: cashier.currency,
+            exponent: Currency(code: cashier.currency)?.exponent,
+            balanceMinor: cashier.balance?.amount?.minorUnits, bonusBalanceMinor: cashier.bonusBalance?.amount?.minorUnits,
+            pendingPayoutTotalMinor: cashier.pendingPayoutTotal?.amount?.minorUnits,
+            balanceText: cashier.balance?.text, bonusBalanceText: cashier.bonusBalance?.text,
+            pendingPayoutTotalText: cashier.pendingPayoutTotal?.text)
+    }
+}
+
 public struct RemoteFiguresRecord: Sendable, Equatable, Hashable {
     public var id: Int64
     public var rowID: Int64

@@ -16,6 +16,13 @@ enum LedgerSQL {
         """
     static let runByID = "SELECT * FROM runs WHERE id = ?"
     static let recentRuns = "SELECT * FROM runs ORDER BY id DESC LIMIT ?"
+    static let lastStagingRun = """
+        SELECT * FROM runs WHERE id <> ? AND id IN (SELECT first_run_id FROM batches) ORDER BY id DESC LIMIT 1
+        """
+    /// ?1: the commands as a JSON array of names; ?2: a run to leave out (0: none).
+    static let lastRunOf = """
+        SELECT * FROM runs WHERE command IN (SELECT value FROM json_each(?1)) AND id <> ?2 ORDER BY id DESC LIMIT 1
+        """
 
     // MARK: crash recovery (caller holds the run lock)
 

@@ -1,3 +1,4 @@
+import CashierModel
 import Foundation
 
 /// The rate-limit facts of one response.
@@ -38,14 +39,21 @@ public struct RateLimitInfo: Sendable, Hashable, CustomStringConvertible {
 
     /// Reads the headers through `header` (a case-insensitive lookup).
     ///
+    /// The pause is measured on the server's clock when the answer has a `Date` header:
+    /// `X-RateLimit-Retry-After` (the server's instant) minus the server's `Date`, so a local
+    /// clock minutes ahead or behind neither skips the pause nor stretches it. (`Date` has
+    /// whole seconds, so the pause may be up to one second longer, never shorter.)
+    ///
     /// - Parameters:
     ///   - now: the monotonic instant the response arrived.
-    ///   - epochNow: the wall-clock time of the same moment, in UTC epoch seconds.
+    ///   - epochNow: the local wall-clock time of the same moment, in UTC epoch seconds
+    ///     (used only when the answer has no `Date` header).
     public static func parse(
         header: (String) -> String?,
         now: ContinuousClock.Instant = .now,
-        epochNow: Double = Date().timeIntervalSince1970
+        epochNow localEpochNow: Double = Date().timeIntervalSince1970
     ) -> RateLimitInfo {
+        let epochNow = header("Date").flatMap { HTTPDate.parse($0.trimmingCharacters(in: .whitespaces)) } ?? localEpochNow
         var info = RateLimitInfo()
         info.limit = header("X-RateLimit-Limit").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         info.remaining = header("X-RateLimit-Remaining").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -91,21 +99,10 @@ enum HTTPDate {
             return nil
         }
         guard (1...31).contains(day), (0...23).contains(h), (0...59).contains(m), (0...60).contains(s), (1970...9999).contains(year) else { return nil }
-        return Double(daysFromCivil(year: year, month: month, day: day) * 86_400 + h * 3600 + m * 60 + s)
+        return Double(RFC3339.daysFromCivil(year: year, month: month, day: day) * 86_400 + h * 3600 + m * 60 + s)
     }
 
     private static func monthIndex(_ token: String) -> Int? {
         months.firstIndex(of: token.lowercased()).map { $0 + 1 }
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
     }
 }

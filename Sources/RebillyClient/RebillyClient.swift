@@ -20,12 +20,15 @@ import NIOHTTP1
 public final class RebillyClient: Sendable, CustomStringConvertible {
     public let configuration: RebillyConfiguration
     private let http: HTTPClient
+    /// The local wall clock, in UTC epoch seconds (tests skew it; see ``RateLimitInfo/parse(header:now:epochNow:)``).
+    private let wallClock: @Sendable () -> Double
 
     /// Largest response body read (a page of 1000 deposit requests fits comfortably).
     public static let maxResponseBytes = 16 << 20
 
-    public init(configuration: RebillyConfiguration) {
+    public init(configuration: RebillyConfiguration, wallClock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
         self.configuration = configuration
+        self.wallClock = wallClock
         var config = HTTPClient.Configuration()
         config.timeout = .init(
             connect: .nanoseconds(Self.nanos(configuration.connectTimeout)),
@@ -167,7 +170,7 @@ public final class RebillyClient: Sendable, CustomStringConvertible {
         }
         let now = ContinuousClock.now
         let latency = now - start
-        let rateLimit = RateLimitInfo.parse(header: { headers.first(name: $0) }, now: now)
+        let rateLimit = RateLimitInfo.parse(header: { headers.first(name: $0) }, now: now, epochNow: wallClock())
         guard (200...299).contains(status) else {
             throw Self.problem(status: status, body: bytes, rateLimit: rateLimit, latency: latency)
         }

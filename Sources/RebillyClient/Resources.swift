@@ -1,42 +1,8 @@
+import Foundation
 import CashierModel
 
-/// A money figure as the API reported it: the exact JSON number text, and that text
-/// parsed into minor units at the currency's exponent.
-///
-/// `amount` is nil when the text does not fit the currency (more decimals than its
-/// minor unit, a negative or malformed value, an unknown currency): reconciliation then
-/// reports the text as a break instead of losing it. Never converted through `Double`.
-public struct ReportedMoney: Sendable, Hashable, CustomStringConvertible {
-    /// The literal from the response (`"1500.10"` stays `"1500.10"`).
-    public let text: String
-    /// The exact amount, when the text is a valid amount of the currency.
-    public let amount: Amount?
-
-    public init(text: String, currency: String) {
-        self.text = text
-        if let currency = Currency(code: currency), case let .success(amount) = Amount.parse(Substring(text), exponent: currency.exponent) {
-            self.amount = amount
-        } else {
-            self.amount = nil
-        }
-    }
-
-    public var description: String { text }
-}
-
-/// A cashier as the API returns it (`PostCashier` 200/201, `GetCashier`).
-public struct Cashier: Sendable, Hashable {
-    public var id: String
-    public var customerId: String
-    public var websiteId: String
-    public var currency: String
-    /// nil when the member is absent or null.
-    public var balance: ReportedMoney?
-    public var bonusBalance: ReportedMoney?
-    public var pendingPayoutTotal: ReportedMoney?
-    public var createdTime: String?
-
-    /// Decodes a cashier object; money members are kept as their number text.
+extension Cashier {
+    /// Decodes a cashier object; money members are kept as their number text, times parsed once.
     public static func decode(_ json: JSONValue) throws(DecodingFailure) -> Cashier {
         guard case .object = json else { throw DecodingFailure("a cashier must be a JSON object, got \(json.kindDescription)") }
         let currency = try requiredString(json, "currency")
@@ -48,36 +14,12 @@ public struct Cashier: Sendable, Hashable {
             balance: try money(json, "balance", currency: currency),
             bonusBalance: try money(json, "bonusBalance", currency: currency),
             pendingPayoutTotal: try money(json, "pendingPayoutTotal", currency: currency),
-            createdTime: json["createdTime"]?.stringValue
+            createdTime: try time(json, "createdTime")
         )
     }
 }
 
-/// A deposit request as the API returns it, from either API generation:
-/// today's `dep_req_…` with `transactionIds[]`, or the pre-2024 `cash_req_…`
-/// (`/cashier-requests`) with a single `transactionId`.
-public struct DepositRequest: Sendable, Hashable {
-    /// Which generation of the API produced the object.
-    public enum Generation: String, Sendable, Hashable {
-        /// `dep_req_…`, `transactionIds[]`.
-        case depositRequest
-        /// `cash_req_…`, `transactionId`.
-        case legacyCashierRequest
-    }
-
-    public var id: String
-    public var generation: Generation
-    /// `created`, `pending`, `initiated`, `attempted`, `completed` or `expired` (kept as sent).
-    public var status: String?
-    /// Transactions made from the request (the legacy single `transactionId` becomes one element).
-    public var transactionIds: [String]
-    public var customerId: String
-    public var websiteId: String
-    public var currency: String
-    /// The hosted deposit form (`_links` rel `deposit`).
-    public var depositURL: String?
-    public var createdTime: String?
-
+extension DepositRequest {
     /// Decodes a deposit-request object of either generation.
     public static func decode(_ json: JSONValue) throws(DecodingFailure) -> DepositRequest {
         guard case .object = json else { throw DecodingFailure("a deposit request must be a JSON object, got \(json.kindDescription)") }
@@ -110,7 +52,7 @@ public struct DepositRequest: Sendable, Hashable {
             websiteId: try requiredString(json, "websiteId"),
             currency: try requiredString(json, "currency"),
             depositURL: link(json["_links"], rel: "deposit"),
-            createdTime: json["createdTime"]?.stringValue
+            createdTime: try time(json, "createdTime")
         )
     }
 
@@ -184,6 +126,17 @@ func requiredString(_ json: JSONValue, _ key: String) throws(DecodingFailure) ->
     return text
 }
 
+/// An RFC 3339 time member (absent or null: nil; anything else that is not one: an error).
+func time(_ json: JSONValue, _ key: String) throws(DecodingFailure) -> Date? {
+    switch json[key] {
+    case nil, .null?: return nil
+    case let .string(text)?:
+        guard let date = RFC3339.date(text) else { throw DecodingFailure("\(key) \"\(text)\" is not an RFC 3339 date-time") }
+        return date
+    case let other?: throw DecodingFailure("\(key) must be a string, got \(other.kindDescription)")
+    }
+}
+
 func money(_ json: JSONValue, _ key: String, currency: String) throws(DecodingFailure) -> ReportedMoney? {
     switch json[key] {
     case nil, .null?: return nil
@@ -191,4 +144,19 @@ func money(_ json: JSONValue, _ key: String, currency: String) throws(DecodingFa
     case let .string(text)?: return ReportedMoney(text: text, currency: currency)
     case let other?: throw DecodingFailure("\(key) must be a number, got \(other.kindDescription)")
     }
+}
+
+/// An answered call: what the ledger records about it and what the rate limiter reads.
+public protocol Answered: Sendable {
+    /// The HTTP status (2xx).
+    var status: Int { get }
+    var rateLimit: RateLimitInfo { get }
+    var latency: Duration { get }
+}
+
+extension CashierResult: Answered {}
+extension DepositRequestResult: Answered {}
+extension DepositRequestPage: Answered {
+    /// A page is always a 200.
+    public var status: Int { 200 }
 }

@@ -1,8 +1,8 @@
 import CashierModel
 import Foundation
 import Ledger
+import Gateway
 import RebillyClient
-import Throttle
 
 /// Reconciles a run: the operator's figures (the batch rows in the ledger) against what
 /// Rebilly holds, exactly, in minor units; records the breaks with their lifecycle in
@@ -12,9 +12,10 @@ import Throttle
 ///   the ledger holds — the `POST /cashiers` answer the sender recorded (a 200 "retrieved"
 ///   cashier keeps its OLD figures, which is what this catches), or a later read-back.
 ///   `run` ends with it.
-/// - ``reconcileWithReadBack(runID:client:limiter:record:)`` reads every cashier back
-///   (`GET /cashiers/{id}`, through the shared rate limiter), stores what it read, and also
-///   checks the deposit requests (exactly one per `done` row). `reconcile` runs it.
+/// - ``reconcileWithReadBack(runID:gateway:record:)`` reads every cashier back
+///   (`GET /cashiers/{id}`, through the command's gateway), stores what it read, and also
+///   checks the deposit requests (exactly one per `done` row, by the gateway's ownership
+///   rule, the sender's). `reconcile` runs it.
 ///
 /// Breaks are recorded under `runID`, replacing any this run recorded before (a repeated
 /// reconciliation supersedes the earlier one). The lifecycle baseline is the most recent
@@ -24,16 +25,8 @@ public struct Reconciler: Sendable {
     public let ledger: Ledger
     /// The time source (`reconciledAt`, first-seen dates); tests inject a fixed clock.
     public var clock: @Sendable () -> Date
-    /// Read-back calls in flight at once (each still takes a token from the limiter).
+    /// Read-back calls in flight at once (each still takes a token from the gateway's limiter).
     public var readBackConcurrency: Int = 4
-    /// Attempts per read-back call (429, 5xx, timeouts) before falling back to the ledger's figures.
-    public var maxAttempts: Int = 4
-    /// Backoff between read-back attempts.
-    public var backoff = Backoff(base: .milliseconds(100), cap: .seconds(10))
-    /// A listed deposit request counts for a row when created no earlier than this margin
-    /// before the row's first deposit attempt and no later than this margin after its last
-    /// deposit call (clock skew; the sender adopts with the same margin).
-    public var depositSkewSeconds: Double = 300
 
     /// - Parameters:
     ///   - ledger: An open ledger (shared with the run, if any).
@@ -61,29 +54,40 @@ public struct Reconciler: Sendable {
 
     /// Reconciles run `runID` against a read-back of every cashier (`GET /cashiers/{id}`),
     /// and checks the deposit requests of its `done` rows
-    /// (`GET /deposit-requests?filter=customerId:…;websiteId:…`). Every call first takes a
-    /// token from `limiter`. What was read is stored (`remote_figures`, source `readback`).
+    /// (`GET /deposit-requests?filter=customerId:…;websiteId:…`). Every call goes through the
+    /// command's `gateway` (its limiter, retries and pauses). What was read is stored
+    /// (`remote_figures`, source `readback`).
     ///
-    /// A cashier whose read-back still fails after ``maxAttempts`` is compared with the
-    /// ledger's figures instead (counted in ``ReconciliationCounts/readBackFailures``).
-    /// A 404 is a break on each figure (Rebilly does not hold the cashier).
+    /// A cashier whose read-back still fails after the gateway's attempts is not compared: it is
+    /// listed in ``ReconciliationReport/unread`` (neither matched nor broken). A 404 is a break
+    /// on each figure (Rebilly does not hold the cashier).
     ///
-    /// - Throws: `RebillyError` when the API refuses the credentials (401/403); ledger errors.
-    public func reconcileWithReadBack(runID: Int64, client: RebillyClient, limiter: RateLimiter,
-                                      record: Bool = true) async throws -> ReconciliationReport {
+    /// - Throws: ``ReconciliationStopped`` when the command stops (401/403, a signal): nothing
+    ///   is recorded then; ledger errors.
+    public func reconcileWithReadBack(runID: Int64, gateway: RebillyGateway, record: Bool = true) async throws -> ReconciliationReport {
         let scan = try scanRun(runID)
-        let calls = CallCounter()
 
         // 1. Read every cashier back, a few at a time.
         let targets = scan.cashiers.values.filter { $0.cashierID != nil }.sorted { $0.rowID < $1.rowID }
         var read: [CashierKey: ReadBack] = [:]
+        let client = gateway.client
         try await withThrowingTaskGroup(of: (CashierKey, ReadBack).self) { group in
             var iterator = targets.makeIterator()
             var inFlight = 0
             func addNext() -> Bool {
                 guard let target = iterator.next(), let id = target.cashierID else { return false }
                 let key = target.key
-                group.addTask { (key, try await self.readBack(cashierID: id, client: client, limiter: limiter, calls: calls)) }
+                group.addTask {
+                    let outcome = try await gateway.call(.safe) { () async throws(RebillyError) -> CashierResult in
+                        try await client.getCashier(id: id)
+                    }
+                    switch outcome {
+                    case let .succeeded(result): return (key, .found(result))
+                    case let .rowFinal(failure): return (key, .notFound(status: failure.status ?? 0, message: failure.message))
+                    case let .exhausted(failure), let .inDoubt(failure): return (key, .failed(failure.message))
+                    case .stopped: return (key, .stopped)
+                    }
+                }
                 return true
             }
             while inFlight < max(1, readBackConcurrency), addNext() { inFlight += 1 }
@@ -92,6 +96,7 @@ public struct Reconciler: Sendable {
                 if addNext() { continue }
             }
         }
+        if let reason = gateway.control.stopReason { throw ReconciliationStopped(reason: reason) }
 
         var observed: [CashierKey: Observation] = [:]
         var failures = 0
@@ -100,7 +105,7 @@ public struct Reconciler: Sendable {
         for (key, cashier) in scan.cashiers {
             switch read[key] {
             case let .found(result)?:
-                let figures = Self.figures(result.cashier, httpStatus: result.status, exponent: cashier.exponent)
+                let figures = RemoteFigures(result.cashier, httpStatus: result.status)
                 observed[key] = Observation(figures: figures, source: .readBack, detail: nil)
                 toStore.append(NewRemoteFigures(rowID: cashier.rowID, runID: runID, source: .readback, figures: figures))
             case let .notFound(status, message)?:
@@ -111,22 +116,22 @@ public struct Reconciler: Sendable {
                 failures += 1
                 unread.append(UnreadCashier(websiteID: key.websiteID, customerID: key.customerID, currency: key.currency,
                                             cashierID: cashier.cashierID, reason: "GET /cashiers/\(cashier.cashierID ?? "?") failed: \(why)"))
-            case nil:
+            case .stopped?, nil:
                 if let stored = cashier.stored { observed[key] = Observation(figures: stored.figures, source: .ledger, detail: nil) }
             }
         }
         try ledger.recordRemoteFigures(toStore)
 
         // 2. Deposit requests: exactly one per done row.
-        let deposits = try await checkDeposits(scan: scan, client: client, limiter: limiter, calls: calls)
-
+        let deposits = try await checkDeposits(scan: scan, gateway: gateway)
+        if let reason = gateway.control.stopReason { throw ReconciliationStopped(reason: reason) }
         let unlisted = deposits.unlisted.filter { key in !unread.contains { $0.websiteID == key.websiteID && $0.customerID == key.customerID && $0.currency == key.currency } }
         for key in unlisted.sorted() {
             unread.append(UnreadCashier(websiteID: key.websiteID, customerID: key.customerID, currency: key.currency,
                                         cashierID: scan.cashiers[key]?.cashierID, reason: "its deposit requests could not be listed"))
         }
         var report = try finish(runID: runID, scan: scan, observed: observed, deposits: deposits, source: .readBack,
-                                readBackRequests: calls.cashierCalls, readBackFailures: failures, record: record)
+                                readBackRequests: targets.count, readBackFailures: failures, record: record)
         report.unread = unread.sorted { ($0.websiteID, $0.customerID, $0.currency) < ($1.websiteID, $1.customerID, $1.currency) }
         return report
     }
@@ -278,6 +283,8 @@ public struct Reconciler: Sendable {
         case notFound(status: Int, message: String)
         /// Retries exhausted.
         case failed(String)
+        /// The command is stopping.
+        case stopped
     }
 
     /// Rebilly's figures to compare with, and where they came from.
@@ -286,55 +293,6 @@ public struct Reconciler: Sendable {
         var figures: RemoteFigures?
         var source: FigureSource
         var detail: String?
-    }
-
-    final class CallCounter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var cashiers = 0
-        private var lists = 0
-        func cashierCall() { lock.withLock { cashiers += 1 } }
-        func listCall() { lock.withLock { lists += 1 } }
-        var cashierCalls: Int { lock.withLock { cashiers } }
-        var listCalls: Int { lock.withLock { lists } }
-    }
-
-    func readBack(cashierID: String, client: RebillyClient, limiter: RateLimiter, calls: CallCounter) async throws -> ReadBack {
-        var attempt = 0
-        while true {
-            attempt += 1
-            try await limiter.acquire()
-            calls.cashierCall()
-            do {
-                let result = try await client.getCashier(id: cashierID)
-                await limiter.onSuccess()
-                return .found(result)
-            } catch {
-                switch error.classification {
-                case .fatal: throw error
-                case .rejected: return .notFound(status: error.status ?? 0, message: error.description)
-                case .retryable:
-                    try await pauseAfter(error, limiter: limiter)
-                    if attempt >= maxAttempts { return .failed(error.description) }
-                    try await Task.sleep(for: backoff.delay(attempt: attempt - 1))
-                }
-            }
-        }
-    }
-
-    private func pauseAfter(_ error: RebillyError, limiter: RateLimiter) async throws {
-        if error.status == 429 || error.status == 503 {
-            if let instant = error.rateLimit.retryAfter { await limiter.pause(until: instant) }
-            await limiter.onThrottled()
-        }
-    }
-
-    static func figures(_ cashier: Cashier, httpStatus: Int, exponent: Int) -> RemoteFigures {
-        RemoteFigures(
-            cashierID: cashier.id, httpStatus: httpStatus, currency: cashier.currency, exponent: exponent,
-            balanceMinor: cashier.balance?.amount?.minorUnits, bonusBalanceMinor: cashier.bonusBalance?.amount?.minorUnits,
-            pendingPayoutTotalMinor: cashier.pendingPayoutTotal?.amount?.minorUnits,
-            balanceText: cashier.balance?.text, bonusBalanceText: cashier.bonusBalance?.text,
-            pendingPayoutTotalText: cashier.pendingPayoutTotal?.text)
     }
 
     // MARK: - Deposit requests
@@ -349,7 +307,7 @@ public struct Reconciler: Sendable {
         var unlisted: Set<CashierKey> = []
     }
 
-    func checkDeposits(scan: RunScan, client: RebillyClient, limiter: RateLimiter, calls: CallCounter) async throws -> DepositOutcome {
+    func checkDeposits(scan: RunScan, gateway: RebillyGateway) async throws -> DepositOutcome {
         var checks = DepositRequestChecks(checkedRows: 0, matched: 0, missing: 0, duplicated: 0, notApplicable: 0, unverified: 0)
         var findings: [Finding] = []
         var checked = Set<CashierKey>()
@@ -359,28 +317,25 @@ public struct Reconciler: Sendable {
             guard let recorded = row.depositRequestID else { checks.notApplicable += 1; continue }
             let listKey = row.key.websiteID + "\u{1F}" + row.key.customerID
             if lists[listKey] == nil {
-                lists[listKey] = .some(try await listAll(customerID: row.key.customerID, websiteID: row.key.websiteID,
-                                                         client: client, limiter: limiter, calls: calls))
+                switch try await gateway.listDepositRequests(customerId: row.key.customerID, websiteId: row.key.websiteID) {
+                case let .succeeded(items): lists[listKey] = .some(items)
+                case .stopped: return DepositOutcome(checks: checks, findings: findings, checkedKeys: checked, unlisted: unlisted)
+                default: lists[listKey] = .some(nil)
+                }
             }
             guard let items = lists[listKey] ?? nil else { checks.unverified += 1; unlisted.insert(row.key); continue }
             checks.checkedRows += 1
             checked.insert(row.key)
-            // This row's deposit requests were created between its first deposit POST and its last
-            // deposit call (POST or verifying list), give or take the clock skew: a deposit request
-            // of the same customer from an earlier or a LATER night (the customer in another batch)
-            // is not this row's, even when an old run is reconciled after newer ones.
+            // The row's deposit requests by the one ownership rule (its window: first deposit
+            // POST to last deposit call): a request of the same customer from an earlier or a
+            // LATER night is not this row's, even when an old run is reconciled after newer ones.
             let depositCalls = try ledger.attempts(rowID: row.rowID)
                 .filter { $0.operation == .createDepositRequest || $0.operation == .listDepositRequests }
-            let since = depositCalls.filter { $0.operation == .createDepositRequest }.map(\.requestedAt).min()
-            let until = depositCalls.map { $0.finishedAt ?? $0.requestedAt }.max()
-            let mine = items.filter { item in
-                guard item.currency == row.key.currency else { return false }
-                guard let since else { return true }
-                guard let created = item.createdTime.flatMap(Self.parseTime) else { return true }
-                if created.timeIntervalSince(since) < -depositSkewSeconds { return false }
-                if let until, created.timeIntervalSince(until) > depositSkewSeconds { return false }
-                return true
-            }.sorted { ($0.createdTime ?? "", $0.id) < ($1.createdTime ?? "", $1.id) }
+            let window = DepositOwnership.Row(
+                customerId: row.key.customerID, websiteId: row.key.websiteID, currency: row.key.currency,
+                firstPost: depositCalls.filter { $0.operation == .createDepositRequest }.map(\.requestedAt).min(),
+                lastCall: depositCalls.map { $0.finishedAt ?? $0.requestedAt }.max())
+            let mine = gateway.ownership.owned(by: window, among: items)
             let ids = mine.map(\.id)
             var finding = Finding(key: row.key, field: .depositRequestMissing, exponent: row.exponent, expected: nil,
                                   actual: nil, actualText: nil, rowID: row.rowID, cashierID: row.cashierID,
@@ -402,46 +357,6 @@ public struct Reconciler: Sendable {
             findings.append(finding)
         }
         return DepositOutcome(checks: checks, findings: findings, checkedKeys: checked, unlisted: unlisted)
-    }
-
-    /// Every deposit request of a customer on a website (all pages); nil when the call keeps failing.
-    func listAll(customerID: String, websiteID: String, client: RebillyClient, limiter: RateLimiter,
-                 calls: CallCounter) async throws -> [DepositRequest]? {
-        var items: [DepositRequest] = []
-        var offset = 0
-        let limit = 100
-        while true {
-            var attempt = 0
-            var page: DepositRequestPage?
-            while page == nil {
-                attempt += 1
-                try await limiter.acquire()
-                calls.listCall()
-                do {
-                    page = try await client.listDepositRequests(customerId: customerID, websiteId: websiteID,
-                                                                limit: limit, offset: offset)
-                    await limiter.onSuccess()
-                } catch {
-                    switch error.classification {
-                    case .fatal: throw error
-                    case .rejected: return nil
-                    case .retryable:
-                        try await pauseAfter(error, limiter: limiter)
-                        if attempt >= maxAttempts { return nil }
-                        try await Task.sleep(for: backoff.delay(attempt: attempt - 1))
-                    }
-                }
-            }
-            guard let page else { return nil }
-            items += page.items
-            offset += page.items.count
-            if page.items.count < limit || offset >= (page.total ?? offset) || offset >= 1000 { return items }
-        }
-    }
-
-    static func parseTime(_ text: String) -> Date? {
-        if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
-        return try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
     }
 
     // MARK: - Comparing, lifecycle, recording
@@ -653,4 +568,9 @@ public struct Reconciler: Sendable {
             source: b.source.map { $0 == .readBack ? .readback : .create }, actualText: b.actualText,
             cashierID: b.cashierID, timesSeen: b.timesSeen, rechecked: b.rechecked)
     }
+}
+
+/// `reconcile` stopped before it could compare (401/403, a signal): nothing was recorded.
+public struct ReconciliationStopped: Error, Sendable, Equatable {
+    public var reason: StopReason
 }

@@ -1,6 +1,7 @@
 import BatchRun
 import CashierModel
 import Foundation
+import Gateway
 import Ledger
 import RebillyClient
 import Sandbox
@@ -12,11 +13,10 @@ import Throttle
         let staged = try StagedLedger(rows: 40)
         defer { staged.cleanup() }
         let sandbox = try await SandboxServer.start(SandboxConfiguration())
-        let (client, api) = try makeAPI(sandbox)
-        let sender = BatchSender(ledger: staged.ledger, api: api, gate: OpenGate(), control: RunControl(),
-                                 policy: fastPolicy(), runID: staged.runID)
+        let gateway = try makeGateway(sandbox)
+        let sender = BatchSender(ledger: staged.ledger, gateway: gateway, policy: fastPolicy(), runID: staged.runID)
         let tally = try await sender.send(batchID: staged.batchID)
-        try await client.shutdown()
+        await gateway.shutdown()
         let stats = try await SandboxProbe(sandbox: sandbox).stats()
         await sandbox.stop()
 
@@ -48,11 +48,10 @@ import Throttle
         config.dropRate = 0.2
         config.seed = 42
         let sandbox = try await SandboxServer.start(config)
-        let (client, api) = try makeAPI(sandbox)
-        let sender = BatchSender(ledger: staged.ledger, api: api, gate: OpenGate(), control: RunControl(),
-                                 policy: fastPolicy(attempts: 12), runID: staged.runID)
+        let gateway = try makeGateway(sandbox, attempts: 12)
+        let sender = BatchSender(ledger: staged.ledger, gateway: gateway, policy: fastPolicy(), runID: staged.runID)
         let tally = try await sender.send(batchID: staged.batchID)
-        try await client.shutdown()
+        await gateway.shutdown()
         let stats = try await SandboxProbe(sandbox: sandbox).stats()
         await sandbox.stop()
 
@@ -71,12 +70,11 @@ import Throttle
         let staged = try StagedLedger(rows: 25)
         defer { staged.cleanup() }
         let sandbox = try await SandboxServer.start(SandboxConfiguration())
-        let (client, api) = try makeAPI(sandbox, apiKey: "wrong-key")
         let control = RunControl()
-        let sender = BatchSender(ledger: staged.ledger, api: api, gate: OpenGate(), control: control,
-                                 policy: fastPolicy(), runID: staged.runID)
+        let gateway = try makeGateway(sandbox, apiKey: "wrong-key", control: control)
+        let sender = BatchSender(ledger: staged.ledger, gateway: gateway, policy: fastPolicy(), runID: staged.runID)
         let tally = try await sender.send(batchID: staged.batchID)
-        try await client.shutdown()
+        await gateway.shutdown()
         let stats = try await SandboxProbe(sandbox: sandbox).stats()
         await sandbox.stop()
 
@@ -94,9 +92,10 @@ import Throttle
         let staged = try StagedLedger(rows: 1)
         defer { staged.cleanup() }
         let sandbox = try await SandboxServer.start(SandboxConfiguration())
-        let (client, api) = try makeAPI(sandbox)
+        let gateway = try makeGateway(sandbox)
         let row = try #require(try staged.ledger.rows(batchID: staged.batchID).first)
         // A crashed run: the cashier was made, the deposit POST went out (intent recorded), the answer was lost.
+        let client = gateway.client
         let cashier = try await client.createCashier(body: #"{"websiteId":"web_1","customerId":"cus_0","currency":"USD"}"#)
         try staged.ledger.transition(rowID: row.id, to: .cashierCreated, cashierID: cashier.cashier.id)
         _ = try staged.ledger.recordIntent(rowID: row.id, runID: staged.runID, operation: .createDepositRequest)
@@ -105,10 +104,9 @@ import Throttle
         let recovery = try staged.ledger.recoverCrashedRuns(currentRunID: nextRun)
         #expect(recovery.rowsMarkedInDoubt == 1)
 
-        let sender = BatchSender(ledger: staged.ledger, api: api, gate: OpenGate(), control: RunControl(),
-                                 policy: fastPolicy(), runID: nextRun)
+        let sender = BatchSender(ledger: staged.ledger, gateway: gateway, policy: fastPolicy(), runID: nextRun)
         let tally = try await sender.send(batchID: staged.batchID)
-        try await client.shutdown()
+        await gateway.shutdown()
         let stats = try await SandboxProbe(sandbox: sandbox).stats()
         await sandbox.stop()
 
@@ -122,12 +120,12 @@ import Throttle
         let staged = try StagedLedger(rows: 5)
         defer { staged.cleanup() }
         let sandbox = try await SandboxServer.start(SandboxConfiguration())
-        let (client, api) = try makeAPI(sandbox)
+        let gateway = try makeGateway(sandbox)
         var policy = fastPolicy()
         policy.deposits = false
-        let sender = BatchSender(ledger: staged.ledger, api: api, gate: OpenGate(), control: RunControl(), policy: policy, runID: staged.runID)
+        let sender = BatchSender(ledger: staged.ledger, gateway: gateway, policy: policy, runID: staged.runID)
         let tally = try await sender.send(batchID: staged.batchID)
-        try await client.shutdown()
+        await gateway.shutdown()
         let stats = try await SandboxProbe(sandbox: sandbox).stats()
         await sandbox.stop()
         #expect(tally.done == 5)
@@ -139,11 +137,11 @@ import Throttle
         let staged = try StagedLedger(rows: 6)
         defer { staged.cleanup() }
         let sandbox = try await SandboxServer.start(SandboxConfiguration())
-        let (client, api) = try makeAPI(sandbox)
-        let sender = BatchSender(ledger: staged.ledger, api: api, gate: OpenGate(), control: RunControl(), policy: fastPolicy(), runID: staged.runID)
+        let gateway = try makeGateway(sandbox)
+        let sender = BatchSender(ledger: staged.ledger, gateway: gateway, policy: fastPolicy(), runID: staged.runID)
         _ = try await sender.send(batchID: staged.batchID)
         let again = try await sender.send(batchID: staged.batchID)
-        try await client.shutdown()
+        await gateway.shutdown()
         let stats = try await SandboxProbe(sandbox: sandbox).stats()
         await sandbox.stop()
         #expect(again == SendTally())
@@ -158,14 +156,12 @@ import Throttle
         var config = SandboxConfiguration()
         config.rate = SandboxRate(parsing: "20/s")
         let sandbox = try await SandboxServer.start(config)
-        let (client, api) = try makeAPI(sandbox)
-        let limiter = RateLimiter(try RateSpec(parsing: "100/s"), decreaseFactor: ThrottleGate.decreaseFactor)
+        let gateway = try makeGateway(sandbox, attempts: 20, rate: "100/s")
         let start = ContinuousClock.now
-        let sender = BatchSender(ledger: staged.ledger, api: api, gate: ThrottleGate(limiter: limiter), control: RunControl(),
-                                 policy: fastPolicy(attempts: 20, concurrency: 16), runID: staged.runID)
+        let sender = BatchSender(ledger: staged.ledger, gateway: gateway, policy: fastPolicy(concurrency: 16), runID: staged.runID)
         let tally = try await sender.send(batchID: staged.batchID)
         let elapsed = start.duration(to: .now)
-        try await client.shutdown()
+        await gateway.shutdown()
         let stats = try await SandboxProbe(sandbox: sandbox).stats()
         await sandbox.stop()
 

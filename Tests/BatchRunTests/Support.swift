@@ -2,10 +2,12 @@ import AsyncHTTPClient
 import BatchRun
 import CashierModel
 import Foundation
+import Gateway
 import Ledger
 import RebillyClient
 import Sandbox
 import Testing
+import Throttle
 
 /// A ledger in a temporary directory with one run and one staged batch of valid rows.
 struct StagedLedger {
@@ -58,18 +60,15 @@ struct SandboxProbe {
     func int(_ json: JSONValue, _ key: String) -> Int? { json[key]?.numberText.flatMap { Int($0) } }
 }
 
-func makeAPI(_ sandbox: RunningSandbox, apiKey: String? = nil) throws -> (RebillyClient, RebillyCashierAPI) {
+/// A gateway to the sandbox: fast backoff, a rate that never waits unless a test asks for one.
+func makeGateway(_ sandbox: RunningSandbox, apiKey: String? = nil, attempts: Int = 8, settle: Double = 0.2,
+                 rate: String = "100000/s", control: RunControl = RunControl()) throws -> RebillyGateway {
     let config = try RebillyConfiguration(baseURL: sandbox.baseURL, apiKey: try APIKey(apiKey ?? sandbox.apiKey))
-    let client = RebillyClient(configuration: config)
-    return (client, RebillyCashierAPI(client: client))
+    var settings = GatewaySettings(rate: try RateSpec(parsing: rate), maxAttempts: attempts, inDoubtSettleSeconds: settle)
+    settings.backoff = Backoff(base: .milliseconds(1), cap: .milliseconds(20))
+    return RebillyGateway(client: RebillyClient(configuration: config), settings: settings, control: control)
 }
 
-func fastPolicy(attempts: Int = 8, concurrency: Int = 8) -> SendPolicy {
-    var policy = SendPolicy()
-    policy.maxAttempts = attempts
-    policy.backoffBase = .milliseconds(1)
-    policy.backoffCap = .milliseconds(20)
-    policy.concurrency = concurrency
-    policy.inDoubtSettleSeconds = 0.2
-    return policy
+func fastPolicy(concurrency: Int = 8) -> SendPolicy {
+    SendPolicy(deposits: true, concurrency: concurrency)
 }

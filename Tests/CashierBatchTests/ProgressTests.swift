@@ -1,25 +1,19 @@
 import BatchRun
 @testable import CashierBatch
+import Gateway
 import Testing
 
-/// A gate that only records what reached it.
-private final class RecordingGate: RequestGate, @unchecked Sendable {
-    var statuses: [Int] = []
-    func acquire() async throws {}
-    func throttled(status: Int, retryAfterSeconds: Double?) async { statuses.append(status) }
-    func succeeded(quota: Quota) async {}
-}
-
 @Suite struct ProgressTests {
-    @Test("the progress counts 429s only; a 503 still pauses and slows the run")
-    func countsOnly429s() async {
-        let inner = RecordingGate()
+    @Test("the progress counts 429s only; a 503 still pauses and slows the run (in the gateway)")
+    func countsOnly429s() {
         let progress = ProgressTracker(log: RunLog(format: .text))
-        let gate = CountingGate(inner: inner, progress: progress)
-        await gate.throttled(status: 503, retryAfterSeconds: nil)
-        await gate.throttled(status: 429, retryAfterSeconds: nil)
-        await gate.throttled(status: 429, retryAfterSeconds: nil)
+        progress.gateway(.throttled(status: 503, pauseSeconds: nil, untilEpoch: nil))
+        progress.gateway(.throttled(status: 429, pauseSeconds: 1, untilEpoch: nil))
+        progress.gateway(.throttled(status: 429, pauseSeconds: nil, untilEpoch: nil))
         #expect(progress.throttledCount == 2)
-        #expect(inner.statuses == [503, 429, 429])
+    }
+
+    @Test func aRetryInstantIsShownAsUTCTime() {
+        #expect(ProgressTracker.clock(1_764_641_730) == "02:15:30Z")
     }
 }

@@ -114,7 +114,8 @@ struct ClientSandboxTests {
             #expect(error.classification == .retryable)
             #expect(!error.mayHaveBeenApplied)
             let until = try #require(error.rateLimit.retryAfter)
-            #expect(until > before + .seconds(100) && until < before + .seconds(122))
+            // Measured from the server's `Date` (whole seconds): up to a second longer, never shorter.
+            #expect(until > before + .seconds(100) && until < before + .seconds(123))
             let epoch = try #require(error.rateLimit.retryAfterEpochSeconds)
             #expect(epoch > epochBefore + 100 && epoch < epochBefore + 122)
             #expect(error.rateLimit.limit == 2 && error.rateLimit.remaining == 0)

@@ -1,6 +1,7 @@
 import BatchRun
 import CashierModel
 import Foundation
+import Gateway
 import Ledger
 import RebillyClient
 import Reconciliation
@@ -189,11 +190,12 @@ import Throttle
         let runID = try #require(result.runID)
 
         // A second deposit request for cus_dup (what a lost answer + blind resend would make).
-        let client = try makeClient(sandbox)
+        let gateway = try makeGateway(sandbox)
+        let client = gateway.client
         let extra = try await client.createDepositRequest(body: #"{"websiteId":"web_1","customerId":"cus_dup","currency":"USD","amounts":[10]}"#)
         let ledger = try ws.openLedger()
-        let report = try await Reconciler(ledger: ledger).reconcileWithReadBack(runID: runID, client: client, limiter: try limiter())
-        try await client.shutdown()
+        let report = try await Reconciler(ledger: ledger).reconcileWithReadBack(runID: runID, gateway: gateway)
+        await gateway.shutdown()
         await sandbox.stop()
 
         #expect(report.source == .readBack)
@@ -213,9 +215,9 @@ import Throttle
             return #"{"id":"\#(row.cashierID!)","customerId":"\#(row.customerID!)","websiteId":"web_1","currency":"USD","balance":\#(balance)}"#
         }.joined(separator: "\n")
         let other = try await startSandbox(preload: preload)
-        let otherClient = try makeClient(other)
-        let second = try await Reconciler(ledger: ledger).reconcileWithReadBack(runID: runID, client: otherClient, limiter: try limiter())
-        try await otherClient.shutdown()
+        let otherGateway = try makeGateway(other)
+        let second = try await Reconciler(ledger: ledger).reconcileWithReadBack(runID: runID, gateway: otherGateway)
+        await otherGateway.shutdown()
         await other.stop()
 
         #expect(second.depositChecks?.missing == 3 && second.depositChecks?.duplicated == 0)
@@ -293,11 +295,10 @@ func stagedRow(line: Int, customer: String) throws -> StagedRow {
             Line(customer: "cus_ok", balance: "5.00"),
         ])
         let first = try await runNight(ws, files: [file], sandbox: sandbox)
-        let client = try makeClient(sandbox)
+        let gateway = try makeGateway(sandbox)
         let settings = RunSettings(ledgerPath: ws.ledgerPath, command: "retry", optionsJSON: "{}", policy: fastPolicy(), dryRun: false)
-        let retry = try await NightlyRun(settings: settings, control: RunControl(), log: { _ in })
-            .retry(runID: first.runID, api: RebillyCashierAPI(client: client), gate: OpenGate())
-        try await client.shutdown()
+        let retry = try await NightlyRun(settings: settings, log: { _ in }).retry(runID: first.runID, gateway: gateway)
+        await gateway.shutdown()
         await sandbox.stop()
 
         #expect(first.verdict == .reconciliationBreaks)
@@ -356,13 +357,15 @@ func stagedRow(line: Int, customer: String) throws -> StagedRow {
         let second = try await runNight(ws, files: [night2], sandbox: sandbox)
 
         let ledger = try Ledger(path: ws.ledgerPath)
-        let client = try makeClient(sandbox)
-        var reconciler = Reconciler(ledger: ledger)
-        reconciler.depositSkewSeconds = 1  // the two nights are 2.5 s apart here, not a day
-        let old = try await reconciler.reconcileWithReadBack(runID: try #require(first.runID), client: client, limiter: try limiter())
-        let new = try await reconciler.reconcileWithReadBack(runID: try #require(second.runID), client: client, limiter: try limiter())
+        let client = RebillyClient(configuration: try RebillyConfiguration(baseURL: sandbox.baseURL, apiKey: try APIKey(sandbox.apiKey)))
+        var settings = GatewaySettings(rate: try RateSpec(parsing: "100000/s"))
+        settings.adoptionSkewSeconds = 1  // the two nights are 2.5 s apart here, not a day
+        let gateway = RebillyGateway(client: client, settings: settings, control: RunControl())
+        let reconciler = Reconciler(ledger: ledger)
+        let old = try await reconciler.reconcileWithReadBack(runID: try #require(first.runID), gateway: gateway)
+        let new = try await reconciler.reconcileWithReadBack(runID: try #require(second.runID), gateway: gateway)
         let daily = try await client.listDepositRequests(customerId: "cus_daily", websiteId: "web_1")
-        try await client.shutdown()
+        await gateway.shutdown()
         await sandbox.stop()
 
         #expect(first.verdict == .clean && second.verdict == .clean)

@@ -1,6 +1,7 @@
 import BatchRun
 import CashierModel
 import Foundation
+import Gateway
 import Ledger
 import RebillyClient
 import Reconciliation
@@ -52,37 +53,32 @@ func startSandbox(preload jsonLines: String = "") async throws -> RunningSandbox
     return try await SandboxServer.start(config)
 }
 
-func makeClient(_ sandbox: RunningSandbox) throws -> RebillyClient {
-    RebillyClient(configuration: try RebillyConfiguration(baseURL: sandbox.baseURL, apiKey: try APIKey(sandbox.apiKey)))
+/// The command's one gateway to the sandbox: fast backoff, a rate that does not slow the tests.
+func makeGateway(_ sandbox: RunningSandbox, attempts: Int = 6, rate: String = "100000/s") throws -> RebillyGateway {
+    let client = RebillyClient(configuration: try RebillyConfiguration(baseURL: sandbox.baseURL, apiKey: try APIKey(sandbox.apiKey)))
+    var settings = GatewaySettings(rate: try RateSpec(parsing: rate), maxAttempts: attempts, inDoubtSettleSeconds: 0.2)
+    settings.backoff = Backoff(base: .milliseconds(1), cap: .milliseconds(20))
+    return RebillyGateway(client: client, settings: settings, control: RunControl())
 }
 
-func fastPolicy() -> SendPolicy {
-    var policy = SendPolicy()
-    policy.maxAttempts = 6
-    policy.backoffBase = .milliseconds(1)
-    policy.backoffCap = .milliseconds(20)
-    policy.concurrency = 4
-    return policy
-}
+func fastPolicy() -> SendPolicy { SendPolicy(deposits: true, concurrency: 4) }
 
-/// One night: the real `run` (stage, send through `RebillyCashierAPI`, reconcile from the ledger).
+/// One night: the real `run` (stage, send through the gateway, reconcile from the ledger).
 func runNight(_ workspace: Workspace, files: [String], sandbox: RunningSandbox) async throws -> RunResult {
-    let client = try makeClient(sandbox)
+    let gateway = try makeGateway(sandbox)
     var settings = RunSettings(ledgerPath: workspace.ledgerPath, command: "run", optionsJSON: "{}", policy: fastPolicy(), dryRun: false)
     // These "nights" are seconds apart on one ledger: the same rows again are meant.
     settings.allowRepeat = true
-    let nightly = NightlyRun(settings: settings, control: RunControl(), log: { _ in })
+    let nightly = NightlyRun(settings: settings, log: { _ in })
     do {
-        let result = try await nightly.run(files: files, api: RebillyCashierAPI(client: client), gate: OpenGate())
-        try await client.shutdown()
+        let result = try await nightly.run(files: files, gateway: gateway)
+        await gateway.shutdown()
         return result
     } catch {
-        try? await client.shutdown()
+        await gateway.shutdown()
         throw error
     }
 }
-
-func limiter() throws -> RateLimiter { RateLimiter(try RateSpec(parsing: "200/s")) }
 
 extension ReconciliationReport {
     func breaks(_ customer: String) -> [ReconciliationBreak] { breaks.filter { $0.customerID == customer } }

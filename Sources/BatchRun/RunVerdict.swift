@@ -1,0 +1,57 @@
+/// The documented exit codes (README "Exit codes"), the one table every command uses: cron,
+/// Kubernetes and monitoring read them. A worse code wins when several apply.
+public enum RunVerdict: Int32, Sendable, Comparable, CaseIterable {
+    case clean = 0
+    case rowsRejectedOrFailed = 3
+    case reconciliationBreaks = 4
+    /// The command cannot be carried out as given (e.g. a shard on another shard's ledger).
+    case usage = 64
+    case badBatch = 65
+    /// An input path cannot be opened (missing, a directory, no permission): nothing was touched.
+    case noInput = 66
+    case apiUnavailable = 69
+    case internalError = 70
+    /// The ledger cannot be used or could not record (full disk, I/O error, damaged, not a
+    /// ledger), or the reports could not be written.
+    case ledgerUnusable = 74
+    case locked = 75
+    case credentialsRefused = 77
+    case interrupted = 130
+    case terminated = 143
+
+    public static func < (lhs: RunVerdict, rhs: RunVerdict) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// One line for a monitoring ping or a log: what the exit code means.
+    public static func meaning(of code: Int32) -> String {
+        guard let verdict = RunVerdict(rawValue: code) else { return "failed" }
+        switch verdict {
+        case .clean: return "clean"
+        case .rowsRejectedOrFailed: return "finished with rejected or failed rows"
+        case .reconciliationBreaks: return "finished with reconciliation breaks"
+        case .usage: return "usage error"
+        case .badBatch: return "bad batch"
+        case .noInput: return "an input file or the ledger does not exist or cannot be opened"
+        case .apiUnavailable: return "API unavailable after retries"
+        case .internalError: return "internal error"
+        case .ledgerUnusable: return "the ledger or the reports could not be read or written"
+        case .locked: return "another run holds the ledger lock"
+        case .credentialsRefused: return "credentials refused by the API"
+        case .interrupted: return "interrupted (SIGINT)"
+        case .terminated: return "terminated (SIGTERM)"
+        }
+    }
+}
+
+/// One line of a command's log, for the command layer to print (text or JSON).
+public struct RunEvent: Sendable {
+    public enum Level: String, Sendable { case info, warning, error }
+    public var level: Level
+    public var message: String
+    public var fields: [(String, String)]
+
+    public init(_ level: Level, _ message: String, _ fields: [(String, String)] = []) {
+        self.level = level
+        self.message = message
+        self.fields = fields
+    }
+}

@@ -1,0 +1,35 @@
+import Throttle
+
+/// How the gateway talks to Rebilly for one command: built once from `--rate`, `--burst`,
+/// `--max-attempts`, `--in-doubt-settle` and the shard split.
+public struct GatewaySettings: Sendable {
+    /// The command's share of the rate limit (already divided for `--shard i/N`).
+    public var rate: RateSpec
+    /// Token-bucket burst (nil: derived from the rate).
+    public var burst: Int?
+    /// Attempts per call before it is given up (429, 5xx, timeouts, connection errors).
+    public var maxAttempts: Int = 6
+    /// Full-jitter backoff between attempts of one call.
+    public var backoff = Backoff(base: .milliseconds(100), cap: .seconds(20))
+    /// How long after an unanswered deposit POST the job waits before listing to see whether
+    /// it was created (the server may still commit a request whose answer was lost).
+    public var inDoubtSettleSeconds: Double = 60
+    /// Clock skew allowed between this machine and Rebilly when a listed deposit request is
+    /// placed in a row's window (see ``DepositOwnership``).
+    public var adoptionSkewSeconds: Double = 300
+    /// What a 429 or 503 multiplies the rate by. Paced 2 % under the configured rate, a 429
+    /// is a request that crossed the server's window edge late, not a rate far too high.
+    public var decreaseFactor: Double = 0.75
+    /// The rate never falls below this fraction of the configured one: a flaky API slows the
+    /// command down, it does not stall it.
+    public var floorFraction: Double = 0.25
+    /// Successes that bring the rate from half back to the configured one.
+    public var recoverySuccesses: Int = 20
+
+    public init(rate: RateSpec, burst: Int? = nil, maxAttempts: Int = 6, inDoubtSettleSeconds: Double = 60) {
+        self.rate = rate
+        self.burst = burst
+        self.maxAttempts = maxAttempts
+        self.inDoubtSettleSeconds = inDoubtSettleSeconds
+    }
+}

@@ -1,0 +1,223 @@
+import CashierModel
+import Foundation
+import RebillyClient
+import Throttle
+
+/// Something the gateway did that the operator may want to see (progress lines, logs).
+public enum GatewayEvent: Sendable, Equatable {
+    /// A 429 or 503: every request of the command waits until `until` (epoch seconds on the
+    /// server's clock, when the server named it) and the rate goes down.
+    case throttled(status: Int, pauseSeconds: Double?, untilEpoch: Double?)
+}
+
+/// The one way the job talks to Rebilly: every request of a command goes through one
+/// gateway, built once from the command's options. It owns
+///
+/// - the shared rate limiter (AIMD with the job's decrease factor and a floor), GETs included;
+/// - retries with full-jitter backoff up to `--max-attempts`, and the pauses a 429 or 503
+///   asks for (measured on the server's clock, see ``RateLimitInfo``);
+/// - the classification of every failure (``CallFailure``): the row's fault, retryable,
+///   in doubt (a deposit POST without a usable answer), or the end of the command (401/403);
+/// - the in-doubt wait and the one rule for which listed deposit request is a row's
+///   (``DepositOwnership``).
+///
+/// Around every attempt it calls the caller's ``Hooks``: before sending (the intent, made
+/// durable by the sender) and after the answer (the outcome), so the ledger says what was
+/// sent whatever instant the process dies at.
+public final class RebillyGateway: Sendable {
+    /// Whether a failed attempt may simply be repeated.
+    public enum Repetition: Sendable, Equatable {
+        /// Repeating is harmless: a GET, or a cashier create (200 returns the existing one).
+        case safe
+        /// A deposit-request POST: a failure that may have been applied ends the call in doubt.
+        case inDoubtWhenUnanswered
+    }
+
+    /// How a call ended, after its retries.
+    public enum Outcome<Value: Sendable>: Sendable {
+        case succeeded(Value)
+        /// The row is wrong (422, other 4xx): never sent again.
+        case rowFinal(CallFailure)
+        /// A deposit POST may have been created: list before anything is sent again.
+        case inDoubt(CallFailure)
+        /// Retryable failures until `--max-attempts`.
+        case exhausted(CallFailure)
+        /// The command is stopping (a signal, 401/403, the ledger): nothing more is sent.
+        case stopped
+    }
+
+    /// What follows an attempt, told to the outcome hook with the attempt's result.
+    public enum Next: Sendable, Equatable {
+        case done, rowFinal, inDoubt, exhausted, retry, stopCommand
+    }
+
+    /// The caller's bookkeeping around each attempt.
+    public struct Hooks<Value: Sendable>: Sendable {
+        /// Called after the attempt's rate token is taken and before it is sent: records the
+        /// intent and returns its id. Throwing sends nothing.
+        public var intent: @Sendable (_ attempt: Int) async throws -> Int64?
+        /// Called after the answer (or its absence) with what follows.
+        public var outcome: @Sendable (_ attemptID: Int64?, _ result: Result<Value, CallFailure>, _ next: Next) async throws -> Void
+
+        public init(intent: @escaping @Sendable (_ attempt: Int) async throws -> Int64?,
+                    outcome: @escaping @Sendable (_ attemptID: Int64?, _ result: Result<Value, CallFailure>, _ next: Next) async throws -> Void) {
+            self.intent = intent
+            self.outcome = outcome
+        }
+
+        /// No bookkeeping (reads the ledger does not record).
+        public static var none: Hooks { Hooks(intent: { _ in nil }, outcome: { _, _, _ in }) }
+    }
+
+    public let client: RebillyClient
+    public let settings: GatewaySettings
+    public let control: RunControl
+    /// The one rule for which listed deposit request belongs to a row.
+    public let ownership: DepositOwnership
+    let limiter: RateLimiter
+    let clock: any ThrottleClock
+    let events: @Sendable (GatewayEvent) -> Void
+
+    public init(client: RebillyClient, settings: GatewaySettings, control: RunControl,
+                clock: any ThrottleClock = SystemThrottleClock(), events: @escaping @Sendable (GatewayEvent) -> Void = { _ in }) {
+        self.client = client
+        self.settings = settings
+        self.control = control
+        self.clock = clock
+        self.events = events
+        self.ownership = DepositOwnership(skewSeconds: settings.adoptionSkewSeconds)
+        limiter = RateLimiter(settings.rate.withJitterMargin(), burst: settings.burst, floorFraction: settings.floorFraction,
+                              recoverySuccesses: settings.recoverySuccesses, decreaseFactor: settings.decreaseFactor, clock: clock)
+    }
+
+    /// Closes the HTTP client. Call once, after the command's last request.
+    public func shutdown() async {
+        try? await client.shutdown()
+    }
+
+    /// Takes one rate token for a call whose intent the caller records itself before calling
+    /// ``call(_:preparedIntent:hooks:_:)`` with `preparedIntent` (one ledger write for two calls).
+    public func acquireToken() async throws {
+        try await limiter.acquire()
+    }
+
+    /// The limiter's state (progress lines, tests).
+    public var limiterStatus: RateLimiter.Status { get async { await limiter.status } }
+
+    /// One call with its retries. `preparedIntent`: the first attempt's token is taken and its
+    /// intent recorded already.
+    public func call<Value: Answered>(
+        _ repetition: Repetition = .safe, preparedIntent: Int64? = nil, hooks: Hooks<Value> = .none,
+        _ send: @escaping @Sendable () async throws(RebillyError) -> Value
+    ) async throws -> Outcome<Value> {
+        var attempt = 0
+        var prepared = preparedIntent
+        while true {
+            attempt += 1
+            let attemptID: Int64?
+            if let intent = prepared {
+                attemptID = intent
+                prepared = nil
+            } else {
+                if control.isStopped { return .stopped }
+                try await limiter.acquire()
+                if control.isStopped { return .stopped }
+                attemptID = try await hooks.intent(attempt)
+            }
+            // The ledger failed meanwhile: send nothing more (the intent stays in flight and the
+            // next run checks it before sending again).
+            if case .ledgerFailed? = control.stopReason { throw CancellationError() }
+            let result: Result<Value, RebillyError>
+            do { result = .success(try await send()) } catch { result = .failure(error) }
+            switch result {
+            case let .success(value):
+                await succeeded(value.rateLimit)
+                try await hooks.outcome(attemptID, .success(value), .done)
+                return .succeeded(value)
+            case let .failure(error):
+                let failure = CallFailure(error)
+                if failure.isThrottle { await throttled(failure) }
+                switch failure.kind {
+                case .stopCommand:
+                    control.stop(.credentialsRefused(failure.message))
+                    try await hooks.outcome(attemptID, .failure(failure), .stopCommand)
+                    return .stopped
+                case .rowFinal:
+                    try await hooks.outcome(attemptID, .failure(failure), .rowFinal)
+                    return .rowFinal(failure)
+                case .retryable:
+                    if repetition == .inDoubtWhenUnanswered, failure.leavesInDoubt {
+                        try await hooks.outcome(attemptID, .failure(failure), .inDoubt)
+                        return .inDoubt(failure)
+                    }
+                    if attempt >= settings.maxAttempts {
+                        try await hooks.outcome(attemptID, .failure(failure), .exhausted)
+                        return .exhausted(failure)
+                    }
+                    try await hooks.outcome(attemptID, .failure(failure), .retry)
+                    if control.isStopped { return .stopped }
+                    try await backOff(after: failure, attempt: attempt)
+                }
+            }
+        }
+    }
+
+    /// Every deposit request of a customer on a website (all pages, oldest first), each page a
+    /// call of its own through ``call(_:preparedIntent:hooks:_:)``.
+    public func listDepositRequests(customerId: String, websiteId: String,
+                                    hooks: Hooks<DepositRequestPage> = .none) async throws -> Outcome<[DepositRequest]> {
+        var items: [DepositRequest] = []
+        var offset = 0
+        let limit = 100
+        while true {
+            let page = offset
+            switch try await call(hooks: hooks, { [client] () async throws(RebillyError) -> DepositRequestPage in
+                try await client.listDepositRequests(customerId: customerId, websiteId: websiteId, sort: "createdTime",
+                                                     limit: limit, offset: page)
+            }) {
+            case let .succeeded(answer):
+                items += answer.items
+                offset += answer.items.count
+                if answer.items.count < limit || offset >= (answer.total ?? offset) || offset >= 1000 { return .succeeded(items) }
+            case let .rowFinal(failure): return .rowFinal(failure)
+            case let .inDoubt(failure): return .inDoubt(failure)
+            case let .exhausted(failure): return .exhausted(failure)
+            case .stopped: return .stopped
+            }
+        }
+    }
+
+    /// When an unanswered deposit POST sent at `lastPost` may be checked.
+    public func settled(after lastPost: Date) -> Date {
+        lastPost.addingTimeInterval(settings.inDoubtSettleSeconds)
+    }
+
+    // MARK: - Rate
+
+    /// One visit to the limiter at most: none when the rate is already the configured one and
+    /// the answer carried no quota headers (nothing would change).
+    private func succeeded(_ rateLimit: RateLimitInfo) async {
+        let hasQuota = rateLimit.limit != nil && rateLimit.remaining != nil
+        guard hasQuota || limiter.isRecovering else { return }
+        await limiter.succeeded(limit: rateLimit.limit, remaining: rateLimit.remaining)
+    }
+
+    /// A 429 or 503: every request waits until the server's retry instant, and the rate goes down.
+    private func throttled(_ failure: CallFailure) async {
+        var seconds: Double?
+        if let instant = failure.rateLimit.retryAfter {
+            await limiter.pause(until: instant)
+            let wait = clock.now.duration(to: instant)
+            seconds = max(0, Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
+        }
+        await limiter.onThrottled()
+        events(.throttled(status: failure.status ?? 0, pauseSeconds: seconds, untilEpoch: failure.rateLimit.retryAfterEpochSeconds))
+    }
+
+    /// The pause before the next attempt: a 429 that named its instant already paused every
+    /// request; anything else waits a full-jitter backoff.
+    private func backOff(after failure: CallFailure, attempt: Int) async throws {
+        if failure.status == 429, failure.rateLimit.retryAfter != nil { return }
+        try await clock.sleep(until: clock.now + settings.backoff.delay(attempt: attempt - 1))
+    }
+}
