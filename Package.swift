@@ -127,6 +127,13 @@ let package = Package(
         ),
         .testTarget(name: "ThrottleTests", dependencies: ["Throttle"]),
         .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "RebillyClient", "Sandbox", "CashierModel", "Throttle",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
             name: "MonitoringTests",
             dependencies: [
                 "Monitoring", "Sandbox",

@@ -172,8 +172,8 @@ struct RowSender: Sendable {
                     try await writer.recordOutcome(attemptID: attemptID, httpStatus: page.status, latencyMs: Self.ms(page.latency),
                                                    error: nil, returnedID: nil, outcome: .succeeded)
                 case let .failure(failure):
-                    // A list is only a read: its failure never moves the row.
-                    try await record(attemptID, failure, next == .rowFinal ? .retry : next)
+                    // A list is only a read: its failure never moves the row (it stays in doubt).
+                    try await record(attemptID, failure, next == .stopCommand ? .stopCommand : .retry)
                 }
             })
         let key = row.cashier

@@ -1,17 +1,5 @@
 import CashierModel
 
-/// What the caller should do about a failed call.
-public enum ErrorClassification: String, Sendable, Hashable {
-    /// Try again later (429, 5xx, timeouts, connection errors): with backoff, and
-    /// after a pause for 429.
-    case retryable
-    /// The API refused the request itself (422 and other 4xx): reject the row with
-    /// the API's reasons; sending it again cannot help.
-    case rejected
-    /// The credentials are refused (401/403): stop the whole run, no further rows.
-    case fatal
-}
-
 /// How a call failed below HTTP.
 public enum TransportErrorKind: String, Sendable, Hashable {
     /// Connect, read or whole-call deadline ran out.
@@ -24,8 +12,8 @@ public enum TransportErrorKind: String, Sendable, Hashable {
     case other
 }
 
-/// A failed Rebilly call, typed so that the sender can decide retry / reject / stop
-/// without looking at strings. Every case carries the call's latency (for the
+/// A failed Rebilly call, typed so that the gateway (`CallFailure`) can decide retry / reject /
+/// stop without looking at strings. Every case carries the call's latency (for the
 /// ledger's attempts). Descriptions never contain the API key or request bodies.
 public enum RebillyError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The API answered with a non-2xx status and (usually) an RFC 9457 problem
@@ -39,20 +27,6 @@ public enum RebillyError: Error, Sendable, Hashable, CustomStringConvertible {
     case transport(kind: TransportErrorKind, message: String, mayHaveBeenApplied: Bool, latency: Duration)
     /// A 2xx answer whose body could not be understood. The request was applied.
     case decoding(message: String, status: Int, latency: Duration)
-
-    /// Retry, reject the row, or stop the run.
-    public var classification: ErrorClassification {
-        switch self {
-        case let .problem(status, _, _, _, _, _):
-            switch status {
-            case 401, 403: return .fatal
-            case 429, 408, 500...599: return .retryable
-            default: return .rejected
-            }
-        case .transport, .decoding:
-            return .retryable
-        }
-    }
 
     /// Whether a POST that failed this way may nevertheless have been applied, so that
     /// a deposit request must be looked up before it is sent again.

@@ -1,4 +1,8 @@
+import AsyncHTTPClient
+import CashierModel
 import Foundation
+import Ledger
+import NIOCore
 import Sandbox
 import Testing
 
@@ -67,5 +71,183 @@ import Testing
         let json = try String(contentsOfFile: again + "/report.json", encoding: .utf8)
         #expect(json.contains(#""unreadCashiers":[{"websiteId":"web_1","customerId":"cus_"#), "\(json.prefix(3000))")
         #expect(json.contains(#""level":"failure""#))
+    }
+}
+
+/// Creates a deposit request as another client of the organization would (the operator's own
+/// site), at `createdTime`.
+func seedForeignDepositRequest(_ sandbox: RunningSandbox, customer: String, currency: String = "USD",
+                               createdTime: Date) async throws -> String {
+    var request = HTTPClientRequest(url: sandbox.baseURL + "/_sandbox/deposit-requests")
+    request.method = .POST
+    request.headers.add(name: "REB-APIKEY", value: sandbox.apiKey)
+    request.headers.add(name: "Content-Type", value: "application/json")
+    let stamp = createdTime.formatted(Date.ISO8601FormatStyle())
+    request.body = .bytes(ByteBuffer(string: #"{"websiteId":"web_1","customerId":"\#(customer)","currency":"\#(currency)","amounts":[10,20],"createdTime":"\#(stamp)"}"#))
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+    let body = try await response.body.collect(upTo: 1 << 20)
+    let json = try JSONParser.parse(Array(body.readableBytesView))
+    guard response.status.code == 201, let id = json["id"]?.stringValue else { throw CLIError(message: "seeding failed: \(json)") }
+    return id
+}
+
+/// The one deposit-ownership rule through all three paths that apply it: `run` (a deposit POST
+/// left in doubt is checked by listing), `retry` (an in-doubt row of an interrupted run is
+/// checked before anything is sent) and `reconcile` (the deposit check). Each case puts one
+/// deposit request of another client next to the row's window; the table is GatewayTests'.
+@Suite struct DepositOwnershipCLITests {
+    static let cases = OwnershipCLICase.table
+
+    /// A batch of one row, cus_1 USD, with the sandbox failing every deposit POST (5xx, nothing
+    /// created) for the run and retry paths.
+    func setUp(failingDeposits: Bool) async throws -> (TempDir, RunningSandbox, String) {
+        let dir = try TempDir()
+        var config = SandboxConfiguration()
+        if failingDeposits {
+            config.failRate = 1
+            config.faultOperations = ["PostDepositRequest"]
+        }
+        let sandbox = try await SandboxServer.start(config)
+        let batch = try dir.write("b.csv", "websiteId,customerId,currency,balance,deposit.amounts\nweb_1,cus_1,USD,1.00,10;20\n")
+        return (dir, sandbox, batch)
+    }
+
+    func row(_ dir: TempDir) throws -> RowRecord {
+        try #require(try Ledger(path: dir.path("ledger.sqlite")).rows(batchID: 1).first)
+    }
+
+    @Test(arguments: cases)
+    func run(_ c: OwnershipCLICase) async throws {
+        let (dir, sandbox, batch) = try await setUp(failingDeposits: true)
+        let foreign = try await seedForeignDepositRequest(sandbox, customer: "cus_1", currency: c.currency,
+                                                          createdTime: Date().addingTimeInterval(c.offset))
+        let result = try await runCLI(runArgs(sandbox, dir, [batch, "--max-attempts", "2", "--in-doubt-settle", "0.3"]),
+                                      environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        await sandbox.stop()
+        let row = try row(dir)
+        if c.owned {
+            #expect(result.status == 0, "\(c): \(result.stderr)")
+            #expect(row.state == .done && row.depositRequestID == foreign, "\(c)")
+        } else {
+            #expect(row.state == .failed && row.depositRequestID == nil, "\(c): \(result.stderr)")
+        }
+    }
+
+    @Test(arguments: cases)
+    func retry(_ c: OwnershipCLICase) async throws {
+        let (dir, sandbox, batch) = try await setUp(failingDeposits: true)
+        let foreign = try await seedForeignDepositRequest(sandbox, customer: "cus_1", currency: c.currency,
+                                                          createdTime: Date().addingTimeInterval(c.offset))
+        // The run's deposit POST fails, the row waits to settle, and SIGTERM ends the run: in doubt.
+        let env = ["REBILLY_API_KEY": sandbox.apiKey]
+        var args = runArgs(sandbox, dir, [batch])
+        args[args.firstIndex(of: "--in-doubt-settle")! + 1] = "30"
+        let process = try startCLI(args, environment: env)
+        for _ in 0..<200 {
+            try await Task.sleep(for: .milliseconds(20))
+            if (try? Ledger(path: dir.path("ledger.sqlite"), access: .read).rows(batchID: 1).first?.state) == .inDoubt { break }
+        }
+        kill(process.processIdentifier, SIGTERM)
+        await waitForExit(process)
+        #expect(process.terminationStatus == 143)
+        #expect(try row(dir).state == .inDoubt, "\(c)")
+        let retry = try await runCLI(["retry", "--api-url", sandbox.baseURL, "--db", dir.path("ledger.sqlite"), "--rate", "1000/s",
+                                      "--in-doubt-settle", "0", "--max-attempts", "2", "--report-dir", dir.path("reports")], environment: env)
+        await sandbox.stop()
+        let row = try row(dir)
+        if c.owned {
+            #expect(retry.status == 0, "\(c): \(retry.stderr)")
+            #expect(row.state == .done && row.depositRequestID == foreign, "\(c)")
+        } else {
+            #expect(row.state == .failed && row.depositRequestID == nil, "\(c): \(retry.stderr)")
+        }
+    }
+
+    @Test(arguments: cases)
+    func reconcile(_ c: OwnershipCLICase) async throws {
+        let (dir, sandbox, batch) = try await setUp(failingDeposits: false)
+        let env = ["REBILLY_API_KEY": sandbox.apiKey]
+        let start = Date()
+        let run = try await runCLI(runArgs(sandbox, dir, [batch]), environment: env)
+        #expect(run.status == 0, "\(run.stderr)")
+        _ = try await seedForeignDepositRequest(sandbox, customer: "cus_1", currency: c.currency, createdTime: start.addingTimeInterval(c.offset))
+        let reconcile = try await runCLI(["reconcile", "--api-url", sandbox.baseURL, "--db", dir.path("ledger.sqlite"), "--rate", "1000/s",
+                                          "--report-dir", dir.path("reports")], environment: env)
+        await sandbox.stop()
+        if c.owned {
+            #expect(reconcile.status == 4, "\(c): \(reconcile.stderr)")
+            #expect(reconcile.stderr.contains("depositMissing=0 depositDuplicated=1"), "\(c): \(reconcile.stderr)")
+        } else {
+            #expect(reconcile.status == 0, "\(c): \(reconcile.stderr)")
+            #expect(reconcile.stderr.contains("depositMissing=0 depositDuplicated=0"), "\(c): \(reconcile.stderr)")
+        }
+    }
+}
+
+/// The cases of GatewayTests' ownership table that a sandbox can hold (it always sets a
+/// `createdTime`, and its filter already keeps other customers out).
+struct OwnershipCLICase: Sendable, CustomStringConvertible {
+    var name: String
+    var currency = "USD"
+    /// Seconds from the row's first deposit POST (about the run's start).
+    var offset: TimeInterval
+    var owned: Bool
+    var description: String { name }
+
+    static let table: [OwnershipCLICase] = [
+        OwnershipCLICase(name: "inside the window", offset: 5, owned: true),
+        OwnershipCLICase(name: "within the skew before the first POST", offset: -200, owned: true),
+        OwnershipCLICase(name: "ten minutes before the first POST", offset: -600, owned: false),
+        OwnershipCLICase(name: "ten minutes after the last call", offset: 660, owned: false),
+        OwnershipCLICase(name: "another currency", currency: "EUR", offset: 5, owned: false),
+    ]
+}
+
+/// `reconcile` talks through the same gateway as `run`: its options are honoured and a flaky
+/// API slows it down without stalling it.
+@Suite(.serialized) struct ReconcileGatewayCLITests {
+    func night(_ config: SandboxConfiguration, rows: Int) async throws -> (TempDir, RunningSandbox) {
+        let dir = try TempDir()
+        let sandbox = try await SandboxServer.start(config)
+        let batch = try writeBatch(dir, count: rows)
+        let run = try await runCLI(runArgs(sandbox, dir, [batch]), environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        #expect(run.status == 0, "\(run.stderr)")
+        return (dir, sandbox)
+    }
+
+    @Test func maxAttemptsIsHonoured() async throws {
+        var config = SandboxConfiguration()
+        config.failRate = 1
+        config.faultOperations = ["GetCashier"]
+        let (dir, sandbox) = try await night(config, rows: 5)
+        let before = try await sandboxStats(sandbox)["requestsTotal"]?.numberText.flatMap(Int.init) ?? 0
+        let reconcile = try await runCLI(["reconcile", "--api-url", sandbox.baseURL, "--db", dir.path("ledger.sqlite"), "--rate", "1000/s",
+                                          "--max-attempts", "2", "--report-dir", dir.path("reports")], environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        let after = try await sandboxStats(sandbox)["requestsTotal"]?.numberText.flatMap(Int.init) ?? 0
+        await sandbox.stop()
+        #expect(reconcile.status == 69, "\(reconcile.stderr)")
+        // 2 attempts of GET /cashiers/{id} for each of 5 cashiers, then one deposit list per customer.
+        #expect(after - before == 5 * 2 + 5, "\(after - before) requests")
+        #expect(reconcile.stderr.contains("unread=5"))
+    }
+
+    /// 40 % of the read-backs answer 500/502/503. The old reconciler's limiter fell to 1/16 of
+    /// the rate and crawled (107 GETs in 5 minutes for 60 cashiers); the gateway keeps a floor.
+    @Test func aFlakyAPISlowsReconcileDownWithoutStallingIt() async throws {
+        var config = SandboxConfiguration()
+        config.failRate = 0.4
+        config.seed = 11
+        config.faultOperations = ["GetCashier"]
+        let (dir, sandbox) = try await night(config, rows: 60)
+        let start = ContinuousClock.now
+        let reconcile = try await runCLI(["reconcile", "--api-url", sandbox.baseURL, "--db", dir.path("ledger.sqlite"), "--rate", "20/s",
+                                          "--report-dir", dir.path("reports")], environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        let elapsed = start.duration(to: .now)
+        await sandbox.stop()
+        #expect([0, 69].contains(reconcile.status), "\(reconcile.stderr)")
+        // 60 + retries (~40) + 60 lists ≈ 160 requests: 8 s at 20/s; a quarter of it (the floor) would be 32 s.
+        #expect(elapsed < .seconds(30), "\(elapsed)")
+        let unread = reconcile.stderr.split(separator: "\n").filter { $0.contains("not read back") }.count
+        #expect(unread <= 2, "0.4^6 per cashier: \(unread)")
     }
 }

@@ -218,3 +218,82 @@ func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [S
         #expect(retry.status == 3, "\(retry.stderr)")
     }
 }
+
+/// Rows whose deposit POST went unanswered wait out `--in-doubt-settle` without holding one of
+/// the `--concurrency` slots: the night ends within its sending time, two settle waits and the
+/// retries' backoff, every row done once.
+@Suite(.serialized) struct ParkedRowsCLITests {
+    @Test func inDoubtRowsDoNotHoldASlot() async throws {
+        let rows = 300, settle = 3.0
+        let env = { (sandbox: RunningSandbox) in ["REBILLY_API_KEY": sandbox.apiKey] }
+        // The same night without faults, on this machine now: the sending time.
+        let quietDir = try TempDir()
+        var quietConfig = SandboxConfiguration()
+        quietConfig.latency = .milliseconds(2) ... .milliseconds(10)
+        let quiet = try await SandboxServer.start(quietConfig)
+        let quietBatch = try writeBatch(quietDir, count: rows)
+        let quietStart = ContinuousClock.now
+        let baseline = try await runCLI(runArgs(quiet, quietDir, [quietBatch, "--concurrency", "16"]), environment: env(quiet))
+        let sending = quietStart.duration(to: .now)
+        await quiet.stop()
+        #expect(baseline.status == 0)
+
+        let dir = try TempDir()
+        var config = SandboxConfiguration()
+        config.latency = .milliseconds(2) ... .milliseconds(10)
+        config.failRate = 0.2
+        config.dropRate = 0.2
+        config.seed = 2026
+        let sandbox = try await SandboxServer.start(config)
+        let batch = try writeBatch(dir, count: rows)
+        // 40 % faults: a row can need more than the default 6 attempts (0.4^6 × 300 ≈ 1 row).
+        var args = runArgs(sandbox, dir, [batch, "--concurrency", "16", "--max-attempts", "12"])
+        args[args.firstIndex(of: "--in-doubt-settle")! + 1] = String(settle)
+        let start = ContinuousClock.now
+        let result = try await runCLI(args, environment: env(sandbox))
+        let elapsed = start.duration(to: .now)
+        let stats = try await sandboxStats(sandbox)
+        await sandbox.stop()
+        #expect(result.status == 0, "\(result.stderr.suffix(2000))")
+        #expect(stats["depositRequests"] == .number("\(rows)"))
+        #expect(stats["duplicateDepositRequests"] == .number("0"))
+        #expect(try Ledger(path: dir.path("ledger.sqlite")).countsByState(batchID: 1)[.done] == rows)
+        // Each row's own path: its first call, one settle wait each time its deposit POST went
+        // unanswered (a 5xx makes the row POST again, so a few rows need three or four), its
+        // retries' backoff. Rows waiting to settle hold no slot, so (1) every row starts within
+        // the sending time (twice the fault-free one: 40 % of the calls are repeated) plus a
+        // row's backoff, and (2) the night ends with its slowest row's own path: the waits do
+        // not queue behind each other.
+        let ledger = try Ledger(path: dir.path("ledger.sqlite"))
+        let run = try #require(try ledger.run(id: 1))
+        let attempts = try ledger.attempts(runID: 1)
+        var byRow: [Int64: [AttemptRecord]] = [:]
+        for attempt in attempts { byRow[attempt.rowID, default: []].append(attempt) }
+        var lastStart = 0.0, slowestPath = 0.0, worstRounds = 0, longestBackoff = 0.0
+        for (_, list) in byRow {
+            let start = list[0].requestedAt.timeIntervalSince(run.startedAt)
+            let rounds = list.count { $0.operation == .createDepositRequest && $0.outcome == .lost }
+            var backoff = 0.0, work = 0.0
+            for attempt in list { work += (attempt.finishedAt ?? attempt.requestedAt).timeIntervalSince(attempt.requestedAt) }
+            for (previous, next) in zip(list, list.dropFirst()) {
+                // After an unanswered deposit POST the pause is the settle wait; any other is backoff.
+                guard let finished = previous.finishedAt,
+                      !(previous.operation == .createDepositRequest && previous.outcome == .lost) else { continue }
+                backoff += max(0, next.requestedAt.timeIntervalSince(finished))
+            }
+            lastStart = max(lastStart, start)
+            longestBackoff = max(longestBackoff, backoff)
+            let path = start + work + backoff + Double(rounds) * settle
+            if path > slowestPath { (slowestPath, worstRounds) = (path, rounds) }
+        }
+        let night = (run.finishedAt ?? Date()).timeIntervalSince(run.startedAt)
+        let sendingSeconds = Double(sending.components.seconds) + Double(sending.components.attoseconds) / 1e18
+        #expect(lastStart <= 2 * sendingSeconds + longestBackoff + 1, "the last row started at \(lastStart) s")
+        #expect(night <= slowestPath + 2, "the night took \(night) s; its slowest row's own path \(slowestPath) s")
+        let bound = sending * 2 + .seconds(longestBackoff + Double(worstRounds) * settle + 2)
+        let inDoubtRows = byRow.values.count { $0.contains { $0.operation == .createDepositRequest && $0.outcome == .lost } }
+        print("parked-rows night: \(rows) rows, 20 % drops + 20 % 5xx, settle \(settle) s: \(night) s (fault-free \(sending); "
+              + "\(inDoubtRows) rows in doubt at least once; last row started at \(lastStart) s; slowest row's path \(slowestPath) s "
+              + "with \(worstRounds) settle waits; longest backoff \(longestBackoff) s; \(bound) for reference)")
+    }
+}

@@ -15,6 +15,9 @@ struct Route: Sendable, Equatable {
         case sandboxPings = "SandboxPings"
         /// The hosted deposit form a deposit request's `deposit` link points to.
         case sandboxDepositForm = "SandboxDepositForm"
+        /// `POST /_sandbox/deposit-requests`: another client of the organization creates a deposit
+        /// request (with its own `createdTime`, if given), as the operator's own site does all day.
+        case sandboxForeignDepositRequest = "SandboxForeignDepositRequest"
         /// Known path, wrong method.
         case methodNotAllowed = "MethodNotAllowed"
         /// Unknown path, or an id that cannot exist.
@@ -22,7 +25,7 @@ struct Route: Sendable, Equatable {
 
         var isInspection: Bool {
             self == .sandboxStats || self == .sandboxCashiers || self == .sandboxHealth || self == .sandboxDepositForm
-                || self == .sandboxPing || self == .sandboxPings
+                || self == .sandboxPing || self == .sandboxPings || self == .sandboxForeignDepositRequest
         }
     }
 
@@ -69,6 +72,7 @@ struct Route: Sendable, Equatable {
             case "cashiers": table = ["GET": .sandboxCashiers]
             case "health": table = ["GET": .sandboxHealth]
             case "pings": table = ["GET": .sandboxPings]
+            case "deposit-requests": table = ["POST": .sandboxForeignDepositRequest]
             default: break
             }
         case 3... where segments[0] == "_sandbox" && segments[1] == "ping" && !prefixed:

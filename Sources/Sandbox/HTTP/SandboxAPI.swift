@@ -61,8 +61,29 @@ struct SandboxAPI: Sendable {
                 body: Problem.body(status: 405, title: "Method Not Allowed", detail: "\(request.method.rawValue) is not allowed on \(request.uri.path)"),
                 headers: [("Allow", route.allowedMethods.joined(separator: ", "))]
             )
-        case .notFound, .sandboxStats, .sandboxCashiers, .sandboxHealth, .sandboxDepositForm, .sandboxPing, .sandboxPings:
+        case .notFound, .sandboxStats, .sandboxCashiers, .sandboxHealth, .sandboxDepositForm, .sandboxPing, .sandboxPings,
+             .sandboxForeignDepositRequest:
             return JSONResponse(status: 404, body: Problem.notFound("No resource at \(request.uri.path)"))
+        }
+    }
+
+    /// `POST /_sandbox/deposit-requests`: a deposit request made by another client (the
+    /// operator's site), validated like the API's, created at `createdTime` when the body gives
+    /// one (RFC 3339), else now. Not counted in the API's statistics.
+    func foreignDepositRequest(_ request: inout Request) async -> JSONResponse {
+        let links = ResourceLinks(baseURL: baseURL.withLock { $0 }, pathPrefix: "")
+        return await withBody(&request) { (body: JSONValue) throws(ValidationFailure) -> JSONResponse in
+            guard case let .object(members) = body else { return JSONResponse(status: 400, body: Problem.body(status: 400, title: "Bad Request", detail: "the body must be an object")) }
+            var created = Date()
+            if let text = body["createdTime"] {
+                guard case let .string(value) = text, let date = Timestamps.parse(value) else {
+                    return JSONResponse(status: 400, body: Problem.body(status: 400, title: "Bad Request", detail: "createdTime must be an RFC 3339 date-time"))
+                }
+                created = date
+            }
+            let input = try DepositRequestInput.validate(.object(members.filter { $0.0 != "createdTime" }))
+            let record = store.createDepositRequest(input, now: created)
+            return JSONResponse(status: 201, body: record.resource(links: links))
         }
     }
 

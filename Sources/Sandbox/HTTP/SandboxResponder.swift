@@ -33,6 +33,8 @@ struct SandboxResponder: HTTPResponder {
             let body = (try? await request.body.collect(upTo: 100_000)).map { String(decoding: $0.readableBytesView, as: UTF8.self) } ?? ""
             pings.record(.init(path: route.resourceId ?? "", method: method, body: body, receivedAt: Date()))
             result = JSONResponse(status: 200, body: .object([("status", .string("OK"))]))
+        } else if route.operation == .sandboxForeignDepositRequest {
+            result = authorized(request) ? await api.foreignDepositRequest(&request) : JSONResponse(status: 401, body: Problem.unauthorized)
         } else if route.operation.isInspection {
             result = inspect(route, request)
         } else {
