@@ -1,14 +1,13 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-// Module map (arrows point down only; see README "Architecture"):
-//   CashierBatch (executable: commands, wiring)
-//     ├─ BatchRun        stage, send, resume, retry, lock — over Ledger, Throttle, RebillyClient, BatchInput
-//     ├─ Reports         html / json / md / csv / prom from the ledger
-//     ├─ Reconciliation  breaks and totals
-//     ├─ Monitoring      --ping-url pings
-//     └─ Sandbox         the local Rebilly twin (Hummingbird) — judges requests on its own, never imports CashierModel
-//   BatchInput, Ledger, RebillyClient, Throttle, CashierModel: the foundations
+// Module map (every arrow points down a level; see README "Architecture"):
+//   CashierBatch (executable: commands, wiring) → BatchRun, Reports, Monitoring, Sandbox, Gateway, …
+//   BatchRun        the night: CommandSession, stage, send, retry   → Reconciliation, Gateway, Ledger, BatchInput
+//   Reports         the reports from the ledger                      → Reconciliation, Ledger
+//   Reconciliation  breaks and totals                                → Gateway, Ledger
+//   Gateway         the one way to talk to Rebilly                   → RebillyClient, Throttle
+//   Ledger, RebillyClient, BatchInput, Throttle, Monitoring, Sandbox → CashierModel (or nothing)
 //   http-ceiling (Benchmarks/HTTPCeiling): async-http-client alone, for Benchmarks/send-bench.sh
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),

@@ -66,3 +66,21 @@ import Testing
         #expect(none.stderr.contains("no file matches \(dir.path("nowhere"))/*.csv"))
     }
 }
+
+/// Each command takes only the options it uses; the environment gives it only those.
+@Suite struct CommandOptionsCLITests {
+    @Test func reconcileRefusesTheSendingOnlyOptions() async throws {
+        for option in [["--dry-run"], ["--no-deposits"], ["--in-doubt-settle", "5"]] {
+            let result = try await runCLI(["reconcile", "--db", "/nonexistent.sqlite"] + option)
+            #expect(result.status == 64, "\(option): \(result.stderr)")
+            #expect(result.stderr.contains("Unknown option '\(option[0])'"), "\(result.stderr)")
+        }
+    }
+
+    @Test func reconcileIgnoresSendingOnlyVariablesOfTheEnvironment() async throws {
+        let dir = try TempDir()
+        let result = try await runCLI(["reconcile", "--db", dir.path("none.sqlite")],
+                                      environment: ["CASHIER_BATCH_DRY_RUN": "true", "CASHIER_BATCH_IN_DOUBT_SETTLE": "5"])
+        #expect(result.status == 66, "no ledger, not a usage error: \(result.stderr)")
+    }
+}
