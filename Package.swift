@@ -25,7 +25,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
-        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
     ],
     targets: [
@@ -122,7 +122,7 @@ let package = Package(
                 "Sandbox",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
-            resources: []
+            exclude: ["Fixtures"]
         ),
         .testTarget(name: "ThrottleTests", dependencies: ["Throttle"]),
         .testTarget(

@@ -53,5 +53,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
 }
 let elapsed = ContinuousClock.now - started
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-try await client.shutdown()
+/// The async shutdown (top-level code would pick the future-returning overload).
+func shutDown(_ client: HTTPClient) async throws { try await client.shutdown() }
+try await shutDown(client)
 print(String(format: "%.0f", Double(rows * 2) / seconds))

@@ -99,7 +99,7 @@ public struct BatchSender: Sendable {
             }
             func handle(_ event: Event) {
                 switch event {
-                case let .row(record, .ended(outcome)):
+                case let .row(_, .ended(outcome)):
                     inFlight -= 1
                     tally.add(outcome)
                     onRow(outcome)

@@ -100,7 +100,7 @@ public struct NightlyRun: Sendable {
             return RunResult(verdict: .usage)
         }
         return try await perform(gateway) { ledger, runID, result in
-            let previous = try target.map { try ledger.run(id: $0) } ?? ledger.lastRun(of: Self.sendingCommands, excluding: runID)
+            let previous = try target.map { try ledger.run(id: $0) } ?? ledger.lastRun(of: RunRecord.nightCommands, before: runID)
             guard let previous, previous.id != runID else {
                 log(RunEvent(.error, "\(what) to retry in \(settings.ledgerPath): give --run one of the runs listed by `cashier-batch runs`"))
                 result.verdict = .usage
@@ -120,8 +120,6 @@ public struct NightlyRun: Sendable {
         }
     }
 
-    /// The commands whose runs `retry`, `reconcile` and `report` take as "the last run".
-    public static let sendingCommands: Set<String> = ["run", "retry"]
 
     /// The session around `body`, with the run's result as its value.
     private func perform(_ gateway: RebillyGateway,

@@ -65,8 +65,8 @@ struct ReconcileCommand: AsyncParsableCommand {
 
     static func reconcile(ledger: Ledger, runID: Int64, target: Int64?, gateway: RebillyGateway, concurrency: Int,
                           log: @escaping @Sendable (RunEvent) -> Void) async throws -> Reconciled {
-        let found = try target.map { try ledger.run(id: $0) } ?? ledger.lastRun(of: NightlyRun.sendingCommands, excluding: runID)
-        guard let found, NightlyRun.sendingCommands.contains(found.command) else {
+        let found = try target.map { try ledger.run(id: $0) } ?? ledger.lastRun(of: RunRecord.nightCommands, before: runID)
+        guard let found, RunRecord.nightCommands.contains(found.command) else {
             let what = target.map { "run \($0) is not a run or retry of" } ?? "no run or retry in"
             log(RunEvent(.error, "\(what) \(ledger.path) to reconcile: give --run one of the runs listed by `cashier-batch runs`"))
             return Reconciled(target: nil, report: nil, verdict: .usage)

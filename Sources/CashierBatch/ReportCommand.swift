@@ -19,7 +19,7 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .customLong("run"), help: "The run to report on (see `runs`); default the last run.")
     var runID: Int64?
 
-    @Option(help: "Comma-separated formats: html, md, json, csv, prom (default: all).")
+    @Option(help: "Comma-separated formats among html, md, json, csv, prom.")
     var format: String = "html,md,json,csv,prom"
 
     @Option(help: "The directory to write the reports into.")

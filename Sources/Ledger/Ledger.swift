@@ -228,13 +228,13 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// The most recent run of one of `commands` (other than `excluding`): "the last run", the
-    /// one way every command finds it (`retry`, `reconcile` and `report` look for the last
-    /// `run` or `retry`).
-    public func lastRun(of commands: Set<String>, excluding: Int64? = nil) throws -> RunRecord? {
+    /// The most recent run of one of `commands` (before run `before`, when given): "the last
+    /// run", the one way every command finds it (`retry`, `reconcile` and `report` look for the
+    /// last of ``RunRecord/nightCommands``).
+    public func lastRun(of commands: Set<String>, before: Int64? = nil) throws -> RunRecord? {
         let names = "[" + commands.sorted().map { "\"\($0)\"" }.joined(separator: ",") + "]"
         return try pool.read { db in
-            try RunRecord.fetchOne(db.cachedStatement(sql: LedgerSQL.lastRunOf), arguments: [names, excluding ?? 0])
+            try RunRecord.fetchOne(db.cachedStatement(sql: LedgerSQL.lastRunOf), arguments: [names, before ?? Int64.max])
         }
     }
 

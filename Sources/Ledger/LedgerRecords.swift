@@ -6,6 +6,12 @@ import GRDB
 // connection; all SQL lives in `LedgerSQL`.
 
 /// One invocation of the job (`runs` table).
+extension RunRecord {
+    /// The commands whose runs are "the last run" for `retry`, `reconcile` and `report`: a
+    /// night's sending (a `reconcile` or `validate` run is not one).
+    public static let nightCommands: Set<String> = ["run", "retry"]
+}
+
 public struct RunRecord: Sendable, Equatable, Hashable {
     public var id: Int64
     /// The subcommand, e.g. `run`, `retry`, `reconcile`.

@@ -19,9 +19,9 @@ enum LedgerSQL {
     static let lastStagingRun = """
         SELECT * FROM runs WHERE id <> ? AND id IN (SELECT first_run_id FROM batches) ORDER BY id DESC LIMIT 1
         """
-    /// ?1: the commands as a JSON array of names; ?2: a run to leave out (0: none).
+    /// ?1: the commands as a JSON array of names; ?2: only runs before this id.
     static let lastRunOf = """
-        SELECT * FROM runs WHERE command IN (SELECT value FROM json_each(?1)) AND id <> ?2 ORDER BY id DESC LIMIT 1
+        SELECT * FROM runs WHERE command IN (SELECT value FROM json_each(?1)) AND id < ?2 ORDER BY id DESC LIMIT 1
         """
 
     // MARK: crash recovery (caller holds the run lock)

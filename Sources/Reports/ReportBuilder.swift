@@ -48,12 +48,12 @@ public struct ReportBuilder: Sendable {
             guard let found = try ledger.run(id: runID) else { throw ReportError.noSuchRun(runID) }
             run = found
         } else {
-            guard let last = try ledger.runs(limit: 200).first(where: { $0.command != "validate" }) ?? ledger.runs(limit: 1).first
+            guard let last = try ledger.lastRun(of: RunRecord.nightCommands) ?? ledger.runs(limit: 1).first
             else { throw ReportError.noSuchRun(nil) }
             run = last
         }
         var data = try core(run: run, details: true)
-        let report = try reconciliation ?? (data.batches.isEmpty ? nil
+        let report = reconciliation ?? (data.batches.isEmpty ? nil
             : try? Reconciler(ledger: ledger, clock: now).reconcileFromLedger(runID: run.id, record: false))
         // A recomputation that compared no cashier knows nothing about Rebilly: leave the columns empty.
         if let report, report.runID == run.id, reconciliation != nil || report.counts.compared > 0 {
@@ -77,7 +77,7 @@ public struct ReportBuilder: Sendable {
 
     /// The previous sending run (`run`/`retry`) of the same ledger.
     func previousRun(before run: RunRecord) throws -> RunRecord? {
-        try ledger.runs(limit: 1000).first { $0.id < run.id && ($0.command == "run" || $0.command == "retry") }
+        try ledger.lastRun(of: RunRecord.nightCommands, before: run.id)
     }
 
     private func core(run record: RunRecord, details: Bool) throws -> ReportData {

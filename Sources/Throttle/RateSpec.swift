@@ -33,8 +33,12 @@ public struct RateSpec: Sendable, Hashable, CustomStringConvertible {
         guard !parts[0].isEmpty, parts[0].allSatisfy({ $0.isASCII && $0.isNumber }), let limit = Int(parts[0]) else {
             throw RateSpecError("rate \"\(text)\": \"\(parts[0])\" is not a whole number of requests")
         }
+        let digits = parts[1].prefix { $0.isASCII && $0.isNumber }
+        if !digits.isEmpty, digits.allSatisfy({ $0 == "0" }) {
+            throw RateSpecError("rate \"\(text)\": the period \"\(parts[1])\" is zero; give a positive period such as 1s, 500ms, 10m or 1h")
+        }
         guard let period = Self.parsePeriod(parts[1]) else {
-            throw RateSpecError("rate \"\(text)\": \"\(parts[1])\" is not a period (use e.g. s, 1s, 500ms, 10m, h, 1d)")
+            throw RateSpecError("rate \"\(text)\": \"\(parts[1])\" is not a period; give a number and a unit of ms, s (sec), m (min), h or d, such as 1s or 10m")
         }
         try self.init(limit: limit, period: period)
     }

@@ -148,32 +148,3 @@ import Throttle
         #expect(stats["requestsTotal"] == .number("12"))
     }
 }
-
-@Suite struct RateLimitTests {
-    @Test func a429StormSlowsTheJobToTheSandboxRateWithoutFailingRows() async throws {
-        let staged = try StagedLedger(rows: 30)
-        defer { staged.cleanup() }
-        var config = SandboxConfiguration()
-        config.rate = SandboxRate(parsing: "20/s")
-        let sandbox = try await SandboxServer.start(config)
-        let gateway = try makeGateway(sandbox, attempts: 20, rate: "100/s")
-        let start = ContinuousClock.now
-        let sender = BatchSender(ledger: staged.ledger, gateway: gateway, policy: fastPolicy(concurrency: 16), runID: staged.runID)
-        let tally = try await sender.send(batchID: staged.batchID)
-        let elapsed = start.duration(to: .now)
-        await gateway.shutdown()
-        let stats = try await SandboxProbe(sandbox: sandbox).stats()
-        await sandbox.stop()
-
-        #expect(tally.done == 30, "\(tally)")
-        #expect(tally.failed == 0)
-        #expect(stats["depositRequests"] == .number("30"))
-        #expect(stats["duplicateDepositRequests"] == .number("0"))
-        let limited = Int(stats["rateLimited"]?.numberText ?? "0") ?? 0
-        #expect(limited > 0, "the sandbox must have pushed back")
-        // 60 accepted requests at 20/s cannot take less than ~2 s (the first second's 20 are free).
-        #expect(elapsed >= .milliseconds(1900), "\(elapsed)")
-        let attempts = try staged.ledger.attempts(runID: staged.runID)
-        #expect(attempts.filter { $0.httpStatus == 429 }.count == limited)
-    }
-}

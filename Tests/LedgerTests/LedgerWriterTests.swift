@@ -81,7 +81,6 @@ struct LedgerWriterTests {
         #expect(stats.operations == 2 * total)
         #expect(stats.failures == 0)
         #expect(stats.transactions < stats.operations)  // some sharing happened
-        print("group commit: \(stats.operations) ops in \(stats.transactions) transactions, largest group \(stats.largestGroup)")
 
         let (attempts, succeeded, cashiers, counted, mismatched) = try inspect(ledger.path) { db in
             (try Int.fetchOne(db, sql: "SELECT count(*) FROM attempts WHERE run_id = ?", arguments: [run]),
@@ -302,7 +301,9 @@ struct LedgerWriterTests {
         await writer.shutdown()
     }
 
-    @Test func throughputSyncVersusGroupCommit() async throws {
+    /// A measurement (docs/ledger.md, "Group commit"): only with `CASHIER_BATCH_BENCH=1`.
+    @Test(.enabled(if: benchmarksEnabled, "a benchmark: CASHIER_BATCH_BENCH=1 runs it"))
+    func throughputSyncVersusGroupCommit() async throws {
         let dir = try TempDir()
         let callers = 64, pairsPerCaller = 100
         let syncPairs = 1_000

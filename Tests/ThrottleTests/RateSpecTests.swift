@@ -30,10 +30,14 @@ struct RateSpecTests {
     }
 
     @Test("the error names the bad part")
-    func message() {
-        #expect(throws: RateSpecError("rate \"20/x\": \"x\" is not a period (use e.g. s, 1s, 500ms, 10m, h, 1d)")) {
+    func message() throws {
+        #expect(throws: RateSpecError("rate \"20/x\": \"x\" is not a period; give a number and a unit of ms, s (sec), m (min), h or d, such as 1s or 10m")) {
             try RateSpec(parsing: "20/x")
         }
+        #expect(throws: RateSpecError("rate \"5/0s\": the period \"0s\" is zero; give a positive period such as 1s, 500ms, 10m or 1h")) {
+            try RateSpec(parsing: "5/0s")
+        }
+        #expect(try RateSpec(parsing: "5/sec") == (try RateSpec(parsing: "5/s")), "sec is a spelling of s, as min is of m")
     }
 
     @Test("per-second average")

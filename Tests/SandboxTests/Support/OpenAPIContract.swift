@@ -1,23 +1,19 @@
 import Foundation
 @testable import Sandbox
 
-/// Reads `shared/rebilly/openapi-cashiers.json` (found from this file's path) and checks response
-/// bodies against the `required` lists and property types it declares. Nothing is copied by hand.
+/// Reads the vendored `Tests/SandboxTests/Fixtures/rebilly/openapi-cashiers.json` (found from this
+/// file's path; provenance and licence beside it) and checks response bodies against the
+/// `required` lists and property types it declares. Nothing is copied by hand.
 struct OpenAPIContract {
     let document: [String: Any]
 
-    /// `<repo>/../shared/rebilly/openapi-cashiers.json`.
+    /// `Tests/SandboxTests/Fixtures/rebilly/openapi-cashiers.json`.
     static var fileURL: URL {
         URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent()  // Support
             .deletingLastPathComponent()  // SandboxTests
-            .deletingLastPathComponent()  // Tests
-            .deletingLastPathComponent()  // repo
-            .deletingLastPathComponent()  // parent of the repo
-            .appendingPathComponent("shared/rebilly/openapi-cashiers.json")
+            .appendingPathComponent("Fixtures/rebilly/openapi-cashiers.json")
     }
-
-    static var isAvailable: Bool { FileManager.default.fileExists(atPath: fileURL.path) }
 
     static func load() throws -> OpenAPIContract {
         let data = try Data(contentsOf: fileURL)
