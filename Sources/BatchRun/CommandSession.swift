@@ -69,9 +69,9 @@ public struct CommandSession: Sendable {
         }
         if !recovery.isEmpty {
             log(RunEvent(.warning, "recovered after an unfinished run: its calls in flight are checked before anything is sent again", [
-                ("crashedRuns", recovery.crashedRunIDs.map(String.init).joined(separator: ",")),
-                ("runsWithCallsInFlight", recovery.runsWithCallsInFlight.map(String.init).joined(separator: ",")),
-                ("rowsInDoubt", "\(recovery.rowsMarkedInDoubt)"), ("lostAttempts", "\(recovery.lostAttempts)"),
+                ("crashedRuns", .string(recovery.crashedRunIDs.map(String.init).joined(separator: ","))),
+                ("runsWithCallsInFlight", .string(recovery.runsWithCallsInFlight.map(String.init).joined(separator: ","))),
+                ("rowsInDoubt", .int(recovery.rowsMarkedInDoubt)), ("lostAttempts", .int(recovery.lostAttempts)),
             ]))
         }
         let value: Value

@@ -61,9 +61,11 @@ public struct NightlyRun: Sendable {
     }
 
     /// `run FILE…`.
+    /// `onWait`: nothing is left to send but rows waiting to settle (seconds, rows).
     public func run(files: [String], gateway: RebillyGateway,
                     onPlan: @escaping @Sendable (Int) -> Void = { _ in },
-                    onRow: @escaping @Sendable (RowOutcome) -> Void = { _ in }) async throws -> RunResult {
+                    onRow: @escaping @Sendable (RowOutcome) -> Void = { _ in },
+                    onWait: @escaping @Sendable (Double, Int) -> Void = { _, _ in }) async throws -> RunResult {
         // Every input is opened (once) before the ledger: a mistyped path touches nothing.
         var inputs: [BatchFile] = []
         var unopened = false
@@ -84,7 +86,7 @@ public struct NightlyRun: Sendable {
             for file in inputs {
                 if let batchID = try stage(file, stager: stager, result: &result) { result.batchIDs.append(batchID) }
             }
-            try await send(ledger: ledger, runID: runID, gateway: gateway, result: &result, onPlan: onPlan, onRow: onRow)
+            try await send(ledger: ledger, runID: runID, gateway: gateway, result: &result, onPlan: onPlan, onRow: onRow, onWait: onWait)
             if !settings.dryRun { try reconcile(ledger: ledger, runID: runID, result: &result) }
         }
     }
@@ -93,7 +95,8 @@ public struct NightlyRun: Sendable {
     /// (default: the last `run` or `retry`). Nothing is created when there is no such run.
     public func retry(runID target: Int64?, gateway: RebillyGateway,
                       onPlan: @escaping @Sendable (Int) -> Void = { _ in },
-                      onRow: @escaping @Sendable (RowOutcome) -> Void = { _ in }) async throws -> RunResult {
+                      onRow: @escaping @Sendable (RowOutcome) -> Void = { _ in },
+                      onWait: @escaping @Sendable (Double, Int) -> Void = { _, _ in }) async throws -> RunResult {
         let what = target.map { "run \($0)" } ?? "no run"
         guard FileManager.default.fileExists(atPath: settings.ledgerPath) else {
             log(RunEvent(.error, "\(what) to retry in \(settings.ledgerPath): there is no ledger there (give --db the ledger of the night)"))
@@ -112,8 +115,8 @@ public struct NightlyRun: Sendable {
                 _ = try ledger.upsertBatch(NewBatch(sha256: batch.sha256, path: batch.path, format: batch.format, gzip: batch.gzip), runID: runID)
             }
             result.batchIDs = batches.map(\.id)
-            log(RunEvent(.info, "retrying run \(previous.id)", [("batches", "\(result.batchIDs.count)")]))
-            try await send(ledger: ledger, runID: runID, gateway: gateway, result: &result, onPlan: onPlan, onRow: onRow)
+            log(RunEvent(.info, "retrying run \(previous.id)", [("batches", .int(result.batchIDs.count))]))
+            try await send(ledger: ledger, runID: runID, gateway: gateway, result: &result, onPlan: onPlan, onRow: onRow, onWait: onWait)
             // Like `run`: the batches' figures against Rebilly's answers, so that a retry's exit
             // code and report never call a night clean while its breaks are still open.
             if !settings.dryRun { try reconcile(ledger: ledger, runID: runID, result: &result) }
@@ -160,15 +163,15 @@ public struct NightlyRun: Sendable {
         result.reconciliation = report
         let c = report.counts
         log(RunEvent(c.openBreaks > 0 ? .warning : .info, "reconciled", [
-            ("cashiers", "\(c.compared)"), ("newBreaks", "\(c.newBreaks)"), ("persistingBreaks", "\(c.persistingBreaks)"),
-            ("resolvedBreaks", "\(c.resolvedBreaks)"), ("highPriority", "\(c.highPriorityOpenBreaks)"),
+            ("cashiers", .int(c.compared)), ("newBreaks", .int(c.newBreaks)), ("persistingBreaks", .int(c.persistingBreaks)),
+            ("resolvedBreaks", .int(c.resolvedBreaks)), ("highPriority", .int(c.highPriorityOpenBreaks)),
             ("accounting", report.accountingHolds ? "holds" : "off"),
         ]))
         // A run stopped early leaves rows unfinished by design; the accounting speaks of a whole night.
         if result.stopReason == nil {
             for check in report.accounting where !check.holds {
-                log(RunEvent(.warning, "row accounting does not close", [("batch", "\(check.batchID)"), ("file", check.path),
-                                                                        ("problems", check.problems.joined(separator: "; "))]))
+                log(RunEvent(.warning, "row accounting does not close", [("batch", .int(check.batchID)), ("file", .string(check.path)),
+                                                                        ("problems", .string(check.problems.joined(separator: "; ")))]))
             }
         }
         if report.hasOpenBreaks { result.verdict = max(result.verdict, .reconciliationBreaks) }
@@ -184,7 +187,7 @@ public struct NightlyRun: Sendable {
                     refuse(path, "control totals did not match when this file was first read", &result)
                     return nil
                 }
-                log(RunEvent(.info, "batch already in the ledger; resuming it", [("file", path), ("sha256", staging.batch.sha256)]))
+                log(RunEvent(.info, "batch already in the ledger; resuming it", [("file", .string(path)), ("sha256", .string(staging.batch.sha256))]))
                 return try refusedAsRepeat(staging.batch, path: path, stager: stager, result: &result) ? nil : staging.batchID
             }
             let summary = try BatchScan.scan(file) { record, verdict in try staging.add(record, verdict) }
@@ -193,10 +196,10 @@ public struct NightlyRun: Sendable {
                 refuse(path, "control manifest mismatch: " + control.differences.joined(separator: "; "), &result)
                 return nil
             }
-            var fields = [("file", path), ("format", summary.format.description),
-                          ("read", "\(summary.rowsRead)"), ("valid", "\(summary.valid)"), ("rejected", "\(summary.rejected)")]
+            var fields: [(String, LogValue)] = [("file", .string(path)), ("format", .string(summary.format.description)),
+                          ("read", .int(summary.rowsRead)), ("valid", .int(summary.valid)), ("rejected", .int(summary.rejected))]
             if let shard = settings.shard {
-                fields += [("shard", shard.description), ("otherShards", "\(staging.otherShardRows)")]
+                fields += [("shard", .string(shard.description)), ("otherShards", .int(staging.otherShardRows))]
             }
             log(RunEvent(.info, "batch staged", fields))
             let shardRejected = summary.rejected - staging.otherShardRejectedRows
@@ -220,7 +223,7 @@ public struct NightlyRun: Sendable {
         if settings.allowRepeat {
             try stager.ledger.allowRepeat(batchID: batch.id)
             log(RunEvent(.warning, "sending a repeat on purpose (--allow-repeat)", [
-                ("file", path), ("repeatedRows", "\(finding.repeated)"), ("validRows", "\(finding.valid)"), ("repeats", earlier)]))
+                ("file", .string(path)), ("repeatedRows", .int(finding.repeated)), ("validRows", .int(finding.valid)), ("repeats", .string(earlier))]))
             return false
         }
         refuse(path, "\(finding.repeated) of its \(finding.valid) rows repeat rows that \(earlier) sent within the last 24 hours, "
@@ -233,24 +236,25 @@ public struct NightlyRun: Sendable {
     static let repeatWindow: TimeInterval = 24 * 3600
 
     private func refuse(_ path: String, _ why: String, _ result: inout RunResult) {
-        log(RunEvent(.error, "batch refused; nothing of it is sent", [("file", path), ("reason", why)]))
+        log(RunEvent(.error, "batch refused; nothing of it is sent", [("file", .string(path)), ("reason", .string(why))]))
         result.refusedBatches += 1
         result.verdict = max(result.verdict, .badBatch)
     }
 
     private func send(ledger: Ledger, runID: Int64, gateway: RebillyGateway,
                       result: inout RunResult, onPlan: @Sendable (Int) -> Void,
-                      onRow: @escaping @Sendable (RowOutcome) -> Void) async throws {
+                      onRow: @escaping @Sendable (RowOutcome) -> Void,
+                      onWait: @escaping @Sendable (Double, Int) -> Void) async throws {
         let control = gateway.control
         if settings.dryRun {
             for batchID in result.batchIDs {
                 let open = try ledger.rows(batchID: batchID, states: BatchSender.openStates)
-                log(RunEvent(.info, "dry run: would send", [("batch", "\(batchID)"), ("rows", "\(open.count)"),
-                                                            ("deposits", settings.policy.deposits ? "yes" : "no")]))
+                log(RunEvent(.info, "dry run: would send", [("batch", .int(batchID)), ("rows", .int(open.count)),
+                                                            ("deposits", .bool(settings.policy.deposits))]))
                 for row in open {
-                    log(RunEvent(.info, "would send", [("line", "\(row.line)"), ("customerId", row.customerID ?? ""),
-                                                       ("websiteId", row.websiteID ?? ""), ("currency", row.currency ?? ""),
-                                                       ("state", row.state.rawValue)]))
+                    log(RunEvent(.info, "would send", [("line", .int(row.line)), ("customerId", .string(row.customerID ?? "")),
+                                                       ("websiteId", .string(row.websiteID ?? "")), ("currency", .string(row.currency ?? "")),
+                                                       ("state", .string(row.state.rawValue))]))
                 }
             }
             return
@@ -260,11 +264,8 @@ public struct NightlyRun: Sendable {
             planned += try ledger.countsByState(batchID: batchID).filter { BatchSender.openStates.contains($0.key) }.values.reduce(0, +)
         }
         onPlan(planned)
-        log(RunEvent(.info, "sending", [("rows", "\(planned)"), ("batches", "\(result.batchIDs.count)")]))
-        let log = self.log
-        let sender = BatchSender(ledger: ledger, gateway: gateway, policy: settings.policy, runID: runID, onWait: { seconds, rows in
-            log(RunEvent(.info, "waiting \(Int(seconds.rounded(.up))) s for \(rows) in-doubt deposit request\(rows == 1 ? "" : "s") to settle before checking \(rows == 1 ? "it" : "them")"))
-        })
+        log(RunEvent(.info, "sending", [("rows", .int(planned)), ("batches", .int(result.batchIDs.count))]))
+        let sender = BatchSender(ledger: ledger, gateway: gateway, policy: settings.policy, runID: runID, onWait: onWait)
         for batchID in result.batchIDs {
             if control.isStopped { break }
             result.tally.add(try await sender.send(batchID: batchID, onRow: onRow))

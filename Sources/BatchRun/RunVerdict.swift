@@ -1,3 +1,4 @@
+import Foundation
 /// The documented exit codes (README "Exit codes"), the one table every command uses: cron,
 /// Kubernetes and monitoring read them. A worse code wins when several apply.
 public enum RunVerdict: Int32, Sendable, Comparable, CaseIterable {
@@ -47,11 +48,35 @@ public struct RunEvent: Sendable {
     public enum Level: String, Sendable { case info, warning, error }
     public var level: Level
     public var message: String
-    public var fields: [(String, String)]
+    public var fields: [(String, LogValue)]
 
-    public init(_ level: Level, _ message: String, _ fields: [(String, String)] = []) {
+    public init(_ level: Level, _ message: String, _ fields: [(String, LogValue)] = []) {
         self.level = level
         self.message = message
         self.fields = fields
+    }
+}
+
+/// A log field's value, typed so that `--log-format json` writes counts, codes and durations as
+/// JSON numbers and flags as booleans (a log shipper can aggregate them); text is text.
+public enum LogValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByStringInterpolation, CustomStringConvertible {
+    case string(String)
+    case integer(Int64)
+    case double(Double)
+    case bool(Bool)
+
+    public init(stringLiteral value: String) { self = .string(value) }
+
+    /// A whole number of any integer type.
+    public static func int<T: BinaryInteger>(_ value: T) -> LogValue { .integer(Int64(value)) }
+
+    /// The value as a log line shows it (a double with three decimals at most).
+    public var description: String {
+        switch self {
+        case let .string(text): text
+        case let .integer(value): String(value)
+        case let .double(value): value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(format: "%.3f", value)
+        case let .bool(value): String(value)
+        }
     }
 }

@@ -1,7 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import BatchRun
 import Foundation
 import Ledger
+import Reports
 import RebillyClient
 import Sandbox
 
@@ -86,7 +90,8 @@ struct DemoCommand: AsyncParsableCommand {
             try await CommandWiring(options: options, inDoubtSettleSeconds: sending.inDoubtSettle, apiKey: try APIKey(sandbox.apiKey))
                 .perform(command: "run") { gateway, progress, log in
                     let result = try await NightlyRun(settings: settings, log: { log($0) })
-                        .run(files: files, gateway: gateway, onPlan: progress.plan, onRow: progress.row)
+                        .run(files: files, gateway: gateway, onPlan: progress.plan, onRow: progress.row,
+                            onWait: { progress.waiting(seconds: $0, rows: $1) })
                     return CommandOutcome(result)
                 }
         } catch let code as ExitCode {
@@ -99,7 +104,11 @@ struct DemoCommand: AsyncParsableCommand {
 
         let summaryPath = out + "/summary.md"
         let htmlPath = out + "/report.html"
-        if let summary = fm.contents(atPath: summaryPath) {
+        // On a terminal the summary is plain text; piped, it is summary.md as written.
+        if isatty(1) != 0, let ledger = try? Ledger(path: ledgerPath, access: .read),
+           let data = try? ReportBuilder(ledger: ledger).build(runID: nil) {
+            say(ReportMarkdown.render(data, style: .plain))
+        } else if let summary = fm.contents(atPath: summaryPath) {
             say(String(decoding: summary, as: UTF8.self))
         }
         let meaning: String

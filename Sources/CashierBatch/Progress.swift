@@ -10,7 +10,12 @@ import Synchronization
 
 /// Counts rows and 429s as the run goes; draws a bar on a terminal, or logs a line every 10 s (cron).
 final class ProgressTracker: Sendable {
-    private struct State { var total = 0, done = 0, failed = 0, rejected = 0, inDoubt = 0, stopped = 0, throttled = 0 }
+    private struct State {
+        var total = 0, done = 0, failed = 0, rejected = 0, inDoubt = 0, stopped = 0, throttled = 0
+        /// Rows waiting for their in-doubt deposit request to settle, and until when.
+        var waiting = 0
+        var waitUntil: ContinuousClock.Instant?
+    }
     private let state = Mutex(State())
     private let start = ContinuousClock.now
     let log: RunLog
@@ -34,6 +39,17 @@ final class ProgressTracker: Sendable {
     }
 
     func throttled() { state.withLock { $0.throttled += 1 } }
+
+    /// Nothing is left to send but `rows` parked rows, the first of which settles in `seconds`:
+    /// the wait is said now, and the progress shows it (its ETA includes it).
+    func waiting(seconds: Double, rows: Int) {
+        state.withLock {
+            $0.waiting = rows
+            $0.waitUntil = .now + .milliseconds(Int(seconds * 1000))
+        }
+        log(RunEvent(.info, "waiting \(Int(seconds.rounded(.up))) s for \(rows) in-doubt deposit request\(rows == 1 ? "" : "s") to settle before checking \(rows == 1 ? "it" : "them")",
+                     [("waitSeconds", .double(seconds)), ("inDoubtRows", .int(rows))]))
+    }
 
     /// What the gateway did: 429s are counted (503s pause and slow the command down too, but
     /// are not the API's rate limit); a pause of 5 s or more is said when it starts.
@@ -74,16 +90,28 @@ final class ProgressTracker: Sendable {
         let perSecond = Double(finished) / seconds
         let total = s.total
         let remaining = max(0, total - finished)
-        let eta = perSecond > 0 ? Int(Double(remaining) / perSecond) : 0
+        var eta = perSecond > 0 ? Int(Double(remaining) / perSecond) : 0
+        // A settle wait under way: the ETA is at least that wait.
+        var wait = 0
+        if let until = s.waitUntil, until > .now, s.waiting > 0 {
+            let left = ContinuousClock.now.duration(to: until)
+            wait = Int((Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18).rounded(.up))
+            eta = max(eta, wait)
+        }
         let rate = String(format: "%.1f", perSecond)
         if isTTY {
             let width = 30
             let filled = total > 0 ? min(width, finished * width / total) : width
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-            ProgressLine.draw("[\(bar)] \(finished)/\(total) rows  \(rate) rows/s  ETA \(eta)s  429s \(s.throttled)  failed \(s.failed)")
+            let waiting = wait > 0 ? "  waiting \(wait)s for \(s.waiting) in doubt" : ""
+            ProgressLine.draw("[\(bar)] \(finished)/\(total) rows  \(rate) rows/s  ETA \(eta)s  429s \(s.throttled)  failed \(s.failed)\(waiting)")
         } else {
-            log(RunEvent(.info, "progress", [("rows", "\(finished)/\(total)"), ("rowsPerSecond", rate), ("etaSeconds", "\(eta)"),
-                                             ("done", "\(s.done)"), ("failed", "\(s.failed)"), ("throttled429", "\(s.throttled)")]))
+            var fields: [(String, LogValue)] = [
+                ("rows", "\(finished)/\(total)"), ("finished", .int(finished)), ("total", .int(total)), ("rowsPerSecond", .double(perSecond)),
+                ("etaSeconds", .int(eta)), ("done", .int(s.done)), ("failed", .int(s.failed)), ("throttled429", .int(s.throttled)),
+            ]
+            if wait > 0 { fields += [("waitingInDoubt", .int(s.waiting)), ("waitSeconds", .int(wait))] }
+            log(RunEvent(.info, "progress", fields))
         }
     }
 }

@@ -58,7 +58,7 @@ struct ReconcileCommand: AsyncParsableCommand {
             case let .completed(runID, value): return Self.outcome(runID: runID, value)
             case let .failed(runID, verdict):
                 return CommandOutcome(runID: runID, verdict: verdict, reportRunID: nil, reconciliation: nil,
-                                      fields: [("exitCode", "\(verdict.rawValue)")], summary: "")
+                                      fields: [("exitCode", .int(verdict.rawValue))], summary: "")
             }
         }
     }
@@ -85,29 +85,29 @@ struct ReconcileCommand: AsyncParsableCommand {
         }
         for b in report.breaks {
             log(RunEvent(b.lifecycle == .resolved ? .info : .warning, "break", [
-                ("lifecycle", b.lifecycle.rawValue), ("priority", b.priority.rawValue), ("websiteId", b.websiteID),
-                ("customerId", b.customerID), ("currency", b.currency), ("field", b.field.rawValue),
-                ("expected", b.expected ?? "-"), ("actual", b.actual ?? b.actualText ?? "-"), ("difference", b.difference ?? "-"),
-                ("firstSeenRun", "\(b.firstSeenRunID)"), ("nightsOpen", "\(b.nightsOpen)"),
+                ("lifecycle", .string(b.lifecycle.rawValue)), ("priority", .string(b.priority.rawValue)), ("websiteId", .string(b.websiteID)),
+                ("customerId", .string(b.customerID)), ("currency", .string(b.currency)), ("field", .string(b.field.rawValue)),
+                ("expected", .string(b.expected ?? "-")), ("actual", .string(b.actual ?? b.actualText ?? "-")), ("difference", .string(b.difference ?? "-")),
+                ("firstSeenRun", .int(b.firstSeenRunID)), ("nightsOpen", .int(b.nightsOpen)),
             ]))
         }
         for u in report.unread {
             log(RunEvent(.warning, "not read back: neither matched nor broken", [
-                ("websiteId", u.websiteID), ("customerId", u.customerID), ("currency", u.currency),
-                ("cashierId", u.cashierID ?? "-"), ("reason", u.reason),
+                ("websiteId", .string(u.websiteID)), ("customerId", .string(u.customerID)), ("currency", .string(u.currency)),
+                ("cashierId", .string(u.cashierID ?? "-")), ("reason", .string(u.reason)),
             ]))
         }
         for check in report.accounting where !check.holds {
-            log(RunEvent(.warning, "row accounting does not close", [("batch", "\(check.batchID)"), ("file", check.path),
-                                                                    ("problems", check.problems.joined(separator: "; "))]))
+            log(RunEvent(.warning, "row accounting does not close", [("batch", .int(check.batchID)), ("file", .string(check.path)),
+                                                                    ("problems", .string(check.problems.joined(separator: "; ")))]))
         }
         let c = report.counts
         let d = report.depositChecks
         log(RunEvent(c.openBreaks > 0 ? .warning : .info, "reconciled", [
-            ("run", "\(found.id)"), ("cashiers", "\(c.cashiers)"), ("readBack", "\(c.compared)"),
-            ("readBackFailures", "\(c.readBackFailures)"), ("unread", "\(report.unread.count)"), ("newBreaks", "\(c.newBreaks)"),
-            ("persistingBreaks", "\(c.persistingBreaks)"), ("resolvedBreaks", "\(c.resolvedBreaks)"),
-            ("highPriority", "\(c.highPriorityOpenBreaks)"), ("depositMissing", "\(d?.missing ?? 0)"),
+            ("run", .int(found.id)), ("cashiers", .int(c.cashiers)), ("readBack", .int(c.compared)),
+            ("readBackFailures", .int(c.readBackFailures)), ("unread", .int(report.unread.count)), ("newBreaks", .int(c.newBreaks)),
+            ("persistingBreaks", .int(c.persistingBreaks)), ("resolvedBreaks", .int(c.resolvedBreaks)),
+            ("highPriority", .int(c.highPriorityOpenBreaks)), ("depositMissing", "\(d?.missing ?? 0)"),
             ("depositDuplicated", "\(d?.duplicated ?? 0)"), ("accounting", report.accountingHolds ? "holds" : "off"),
         ]))
         var verdict = RunVerdict.clean
@@ -122,12 +122,12 @@ struct ReconcileCommand: AsyncParsableCommand {
     static func outcome(runID: Int64, _ value: Reconciled) -> CommandOutcome {
         guard let report = value.report else {
             return CommandOutcome(runID: runID, verdict: value.verdict, reportRunID: nil, reconciliation: nil,
-                                  fields: [("run", "\(runID)"), ("exitCode", "\(value.verdict.rawValue)")], summary: "")
+                                  fields: [("run", .int(runID)), ("exitCode", .int(value.verdict.rawValue))], summary: "")
         }
         let c = report.counts
         return CommandOutcome(
             runID: runID, verdict: value.verdict, reportRunID: value.target, reconciliation: report,
-            fields: [("run", "\(runID)"), ("reconciledRun", value.target.map(String.init) ?? "-"), ("exitCode", "\(value.verdict.rawValue)")],
+            fields: [("run", .int(runID)), ("reconciledRun", .int(value.target ?? 0)), ("exitCode", .int(value.verdict.rawValue))],
             summary: "run \(value.target.map(String.init) ?? "-"): cashiers \(c.cashiers), read back \(c.compared), not read \(report.unread.count), "
                 + "open breaks \(c.openBreaks) (\(c.highPriorityOpenBreaks) high priority), resolved \(c.resolvedBreaks)")
     }

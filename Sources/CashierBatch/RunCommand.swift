@@ -55,7 +55,8 @@ struct RunCommand: AsyncParsableCommand {
         try await CommandWiring(options: options, inDoubtSettleSeconds: sending.inDoubtSettle, dryRun: sending.dryRun)
             .perform(command: "run") { gateway, progress, log in
                 let result = try await NightlyRun(settings: settings, log: { log($0) })
-                    .run(files: files, gateway: gateway, onPlan: progress.plan, onRow: progress.row)
+                    .run(files: files, gateway: gateway, onPlan: progress.plan, onRow: progress.row,
+                            onWait: { progress.waiting(seconds: $0, rows: $1) })
                 return CommandOutcome(result)
             }
     }
@@ -82,7 +83,8 @@ struct RetryCommand: AsyncParsableCommand {
         try await CommandWiring(options: options, inDoubtSettleSeconds: sending.inDoubtSettle, dryRun: sending.dryRun)
             .perform(command: "retry") { gateway, progress, log in
                 let result = try await NightlyRun(settings: settings, log: { log($0) })
-                    .retry(runID: target, gateway: gateway, onPlan: progress.plan, onRow: progress.row)
+                    .retry(runID: target, gateway: gateway, onPlan: progress.plan, onRow: progress.row,
+                            onWait: { progress.waiting(seconds: $0, rows: $1) })
                 return CommandOutcome(result)
             }
     }
@@ -97,12 +99,12 @@ struct CommandOutcome {
     var reportRunID: Int64?
     var reconciliation: ReconciliationReport?
     /// The fields of the closing `… finished` log line.
-    var fields: [(String, String)]
+    var fields: [(String, LogValue)]
     /// The monitoring ping's summary line.
     var summary: String
 
     init(runID: Int64?, verdict: RunVerdict, reportRunID: Int64?, reconciliation: ReconciliationReport?,
-         fields: [(String, String)], summary: String) {
+         fields: [(String, LogValue)], summary: String) {
         self.runID = runID
         self.verdict = verdict
         self.reportRunID = reportRunID
@@ -117,9 +119,9 @@ struct CommandOutcome {
         let run = result.runID.map(String.init) ?? "-"
         self.init(
             runID: result.runID, verdict: result.verdict, reportRunID: result.runID, reconciliation: result.reconciliation,
-            fields: [("run", run), ("exitCode", "\(result.verdict.rawValue)"),
-                     ("done", "\(t.done)"), ("invalid", "\(result.invalidRows)"), ("rejected", "\(t.rejected)"), ("failed", "\(t.failed)"),
-                     ("inDoubt", "\(t.inDoubt)"), ("notTaken", "\(t.stopped)"), ("refusedBatches", "\(result.refusedBatches)")],
+            fields: [("run", .int(result.runID ?? 0)), ("exitCode", .int(result.verdict.rawValue)),
+                     ("done", .int(t.done)), ("invalid", .int(result.invalidRows)), ("rejected", .int(t.rejected)), ("failed", .int(t.failed)),
+                     ("inDoubt", .int(t.inDoubt)), ("notTaken", .int(t.stopped)), ("refusedBatches", .int(result.refusedBatches))],
             summary: "run \(run): done \(t.done), invalid \(result.invalidRows), rejected by the API \(t.rejected), failed \(t.failed), "
                 + "in doubt \(t.inDoubt), not taken \(t.stopped), refused batches \(result.refusedBatches)")
     }
@@ -212,7 +214,7 @@ func writeRunReports(ledgerPath: String, runID: Int64, reconciliation: Reconcili
         let ledger = try Ledger(path: ledgerPath, access: .read)
         let data = try ReportBuilder(ledger: ledger).build(runID: runID, reconciliation: reconciliation)
         let files = try ReportWriter(directory: directory).write(data)
-        log(RunEvent(.info, "reports written", [("dir", directory), ("files", "\(files.count)"), ("run", "\(runID)")]))
+        log(RunEvent(.info, "reports written", [("dir", .string(directory)), ("files", .int(files.count)), ("run", .int(runID))]))
         return true
     } catch {
         let why: String

@@ -23,7 +23,7 @@ final class RunLog: Sendable {
         let line: String
         switch format {
         case .text:
-            let fields = event.fields.map { "\($0.0)=\(Self.quoted(Printable.text($0.1, limit: Self.valueLimit)))" }.joined(separator: " ")
+            let fields = event.fields.map { "\($0.0)=\(Self.quoted(Printable.text($0.1.description, limit: Self.valueLimit)))" }.joined(separator: " ")
             line = "\(stamp) \(event.level.rawValue.uppercased()) \(Printable.text(event.message, limit: Self.messageLimit))\(fields.isEmpty ? "" : " " + fields)"
         case .json:
             var w = JSONWriter()
@@ -31,7 +31,14 @@ final class RunLog: Sendable {
             w.string("time", stamp)
             w.string("level", event.level.rawValue)
             w.string("message", Printable.text(event.message, limit: Self.messageLimit))
-            for (key, value) in event.fields { w.string(key, Printable.text(value, limit: Self.valueLimit)) }
+            for (key, value) in event.fields {
+                switch value {
+                case let .string(text): w.string(key, Printable.text(text, limit: Self.valueLimit))
+                case let .integer(number): w.number(key, literal: String(number))
+                case let .double(number): w.number(key, literal: number.isFinite ? String(format: "%.3f", number) : "null")
+                case let .bool(flag): w.bool(key, flag)
+                }
+            }
             w.endObject()
             line = w.text
         }

@@ -165,7 +165,8 @@ public final class RebillyClient: Sendable, CustomStringConvertible {
             bytes = Array(buffer.readableBytesView)
         } catch {
             let latency = ContinuousClock.now - start
-            let (kind, message, sent) = Self.classifyTransport(error)
+            let (kind, message, sent) = Self.classifyTransport(error, endpoint: configuration.endpoint,
+                                                               deadline: configuration.requestDeadline)
             throw .transport(kind: kind, message: message, mayHaveBeenApplied: isPost && sent, latency: latency)
         }
         let now = ContinuousClock.now
@@ -209,43 +210,67 @@ public final class RebillyClient: Sendable, CustomStringConvertible {
         return .problem(status: status, title: title, detail: detail, invalidFields: fields, rateLimit: rateLimit, latency: latency)
     }
 
-    /// What a transport failure means: its kind, a message, and whether the request may
-    /// have reached the server (false only when no connection was ever made).
-    static func classifyTransport(_ error: any Error) -> (TransportErrorKind, String, Bool) {
+    /// What a transport failure means: its kind, a message naming the endpoint ("connection
+    /// refused by 127.0.0.1:8399", "no answer from api.rebilly.com:443 in 30 s"), and whether the
+    /// request may have reached the server (false only when no connection was ever made).
+    static func classifyTransport(_ error: any Error, endpoint: String = "the API", deadline: Duration = .seconds(30)) -> (TransportErrorKind, String, Bool) {
+        let seconds = Int(deadline.components.seconds)
         if error is CancellationError { return (.cancelled, "cancelled", true) }
         if let error = error as? HTTPClientError {
             switch error {
-            case .connectTimeout, .getConnectionFromPoolTimeout, .tlsHandshakeTimeout,
-                 .socksHandshakeTimeout, .httpProxyHandshakeTimeout:
-                return (.timeout, error.description, false)
-            case .readTimeout, .writeTimeout, .deadlineExceeded:
-                return (.timeout, error.description, true)
+            case .connectTimeout, .getConnectionFromPoolTimeout, .socksHandshakeTimeout, .httpProxyHandshakeTimeout:
+                return (.timeout, "no connection to \(endpoint) within the connect timeout", false)
+            case .tlsHandshakeTimeout:
+                return (.timeout, "TLS handshake with \(endpoint) timed out", false)
+            case .readTimeout, .writeTimeout:
+                return (.timeout, "\(endpoint) stopped answering mid-request (read or write timeout)", true)
+            case .deadlineExceeded:
+                return (.timeout, "no answer from \(endpoint) in \(seconds) s", true)
             case .remoteConnectionClosed:
-                return (.connection, error.description, true)
+                return (.connection, "\(endpoint) closed the connection before answering", true)
             case .cancelled:
-                return (.cancelled, error.description, true)
+                return (.cancelled, "cancelled", true)
             case .alreadyShutdown:
-                return (.other, error.description, false)
+                return (.other, "the HTTP client was already shut down", false)
             default:
-                return (.other, error.description, true)
+                return (.other, "\(error)", true)
             }
         }
         if let error = error as? ChannelError {
             switch error {
-            case .connectTimeout: return (.timeout, "connect timeout", false)
-            default: return (.connection, "\(error)", true)
+            case .connectTimeout: return (.timeout, "no connection to \(endpoint) within the connect timeout", false)
+            default: return (.connection, "connection to \(endpoint) failed: \(error)", true)
             }
         }
         if let error = error as? IOError {
-            let refusedBeforeSending: Set<Int32> = [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL]
-            return (.connection, error.description, !refusedBeforeSending.contains(error.errnoCode))
+            return errnoFailure(error.errnoCode, endpoint: endpoint)
         }
+        let text = "\(error)"
         let typeName = String(describing: type(of: error))
         if typeName.contains("NIOConnectionError") || typeName.contains("SocketAddressError") || typeName.contains("DNS") {
             // Every connection attempt failed (refused, unreachable, name not found).
-            return (.connection, "cannot connect: \(error)", false)
+            if text.contains("111") || text.lowercased().contains("refused") { return errnoFailure(ECONNREFUSED, endpoint: endpoint) }
+            if typeName.contains("SocketAddressError") || text.contains("resolve") || text.contains("DNS") {
+                return (.connection, "cannot resolve \(endpoint)", false)
+            }
+            return (.connection, "cannot connect to \(endpoint)", false)
         }
-        return (.other, "\(error)", true)
+        if typeName.contains("SSL") || typeName.contains("TLS") || typeName.contains("BoringSSL") {
+            return (.connection, "TLS failure with \(endpoint): \(text)", false)
+        }
+        return (.other, text, true)
+    }
+
+    /// A socket error by its errno, in words, with whether the request may have left.
+    static func errnoFailure(_ code: Int32, endpoint: String) -> (TransportErrorKind, String, Bool) {
+        switch code {
+        case ECONNREFUSED: return (.connection, "connection refused by \(endpoint)", false)
+        case EHOSTUNREACH, ENETUNREACH: return (.connection, "\(endpoint) is unreachable", false)
+        case EADDRNOTAVAIL: return (.connection, "cannot connect to \(endpoint): address not available", false)
+        case ECONNRESET: return (.connection, "\(endpoint) reset the connection", true)
+        case EPIPE: return (.connection, "\(endpoint) closed the connection", true)
+        default: return (.connection, "connection to \(endpoint) failed: \(String(cString: strerror(code)))", true)
+        }
     }
 
     // MARK: - encoding helpers

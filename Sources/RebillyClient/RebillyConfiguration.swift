@@ -61,6 +61,13 @@ public struct RebillyConfiguration: Sendable, CustomStringConvertible {
         self.userAgent = userAgent
     }
 
+    /// `host:port` of the base URL, for messages ("connection refused by 127.0.0.1:8399").
+    public var endpoint: String {
+        guard let url = URL(string: baseURL), let host = url.host else { return baseURL }
+        let port = url.port ?? (url.scheme == "http" ? 80 : 443)
+        return "\(host):\(port)"
+    }
+
     /// The prefix every API path gets: `baseURL` + `/organizations/{id}` when set.
     public var apiRoot: String {
         guard let organizationId else { return baseURL }

@@ -119,6 +119,7 @@ public struct ReportBuilder: Sendable {
             }
         }
         let breakRecords = try ledger.breaks(runID: record.id)
+        let breaksRecordedAt = breakRecords.map(\.createdAt).max()
         let breaks = breakRecords.map { Self.breakInfo($0, runStartedAt: record.startedAt) }
         let reconciled = !breakRecords.isEmpty
         var entries = totals.values.sorted { ($0.websiteID, $0.currency) < ($1.websiteID, $1.currency) }
@@ -128,7 +129,7 @@ public struct ReportBuilder: Sendable {
             run: run, batches: batches, counts: counts, requests: [], throughput: Throughput(bucketSeconds: 1, succeeded: [], other: []),
             totals: entries, breaks: breaks, reconciled: reconciled, reconciliationNotes: [],
             reasons: reasons.values.sorted { ($1.count, $0.field, $0.pattern) < ($0.count, $1.field, $1.pattern) },
-            rejects: rejects, previous: nil, lastSuccessAt: nil, generatedAt: now())
+            rejects: rejects, previous: nil, lastSuccessAt: nil, generatedAt: now(), breaksRecordedAt: breaksRecordedAt)
         if details {
             let attempts = try ledger.attempts(runID: record.id)
             data.requests = Self.operationStats(attempts)

@@ -41,6 +41,9 @@ public struct ReportData: Sendable {
     public var lastSuccessAt: Date?
     /// When the report was generated.
     public var generatedAt: Date
+    /// When the breaks shown were recorded (the row counts are the rows' states now, at
+    /// ``generatedAt``: a later retry changes them, not the breaks of this run).
+    public var breaksRecordedAt: Date?
 
     /// The one-line verdict shown at the top of every report.
     public var verdict: Verdict { Verdict(data: self) }

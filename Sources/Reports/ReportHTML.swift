@@ -48,7 +48,7 @@ public enum ReportHTML {
         h += "</section>"
 
         // Counts.
-        h += "<section><h2>Rows</h2><div class=cards>"
+        h += "<section><h2>Rows</h2><p class=muted>Their states now (\(e(Format.iso(data.generatedAt)))): a later retry of the same batches changes them.</p><div class=cards>"
         let previous = data.previous?.counts
         let cards: [(String, Int, Int?)] = [("read", data.counts.read, previous?.read)]
             + data.counts.parts.enumerated().map { i, p in (p.name, p.value, previous.map { $0.parts[i].value }) }
@@ -110,6 +110,7 @@ public enum ReportHTML {
 
         // Breaks.
         h += "<section><h2>Reconciliation breaks</h2>"
+        if let at = data.breaksRecordedAt { h += "<p class=muted>As recorded for run \(data.run.id) on \(e(Format.iso(at))).</p>" }
         for note in data.reconciliationNotes { h += "<p>\(e(note))</p>" }
         if !data.unread.isEmpty {
             h += "<h3>Not read back: neither matched nor broken</h3><table><thead><tr><th>Website</th><th>Customer</th><th>Currency</th><th>Cashier</th><th>Why</th></tr></thead><tbody>"
@@ -146,7 +147,9 @@ public enum ReportHTML {
                 let examples = group.examples.map { ex in
                     "<div class=ex><span class=mono>\(e(ex.batchPath)):\(ex.line)</span> <span class=mono>\(e(ex.customerID ?? "(no customerId)"))</span> — \(e(ex.message))</div>"
                 }.joined()
-                h += "<tr><td>\(e(group.state.rawValue))</td><td class=mono>\(e(group.field))</td><td>\(e(group.pattern))</td><td class=n>\(group.count)</td><td>\(examples)</td></tr>"
+                // Grouped by rule; shown with a real message of the group, not its masked pattern.
+                let reason = group.examples.first?.message ?? group.pattern
+                h += "<tr><td>\(e(group.state.rawValue))</td><td class=mono>\(e(group.field))</td><td>\(e(reason))</td><td class=n>\(group.count)</td><td>\(examples)</td></tr>"
             }
             h += "</tbody></table>"
             if data.reasons.count > 15 { h += "<p class=muted>\(data.reasons.count - 15) more reasons in report.json; every row in rejects.csv.</p>" }

@@ -104,6 +104,7 @@ public enum ReportJSON {
         for entry in data.totals { writeTotals(entry, reconciled: data.reconciled, into: &w) }
         w.endArray()
 
+        if let at = data.breaksRecordedAt { w.string("breaksRecordedAt", Format.iso(at)) } else { w.null("breaksRecordedAt") }
         w.beginArray("breaks")
         for b in data.breaks {
             w.beginObject()

@@ -4,16 +4,22 @@ import Ledger
 
 /// `summary.md`: the verdict and the key figures, short enough for a chat message.
 public enum ReportMarkdown {
-    /// Renders the summary. Values from input (paths, ids, reasons) have Markdown
-    /// control characters neutralised so a hostile id cannot forge links or formatting.
-    public static func render(_ data: ReportData) -> String {
+    /// How the summary is written: `summary.md`, or plain text for a terminal (the demo).
+    public enum Style: Sendable { case markdown, plain }
+
+    /// Renders the summary. In Markdown, values from input (paths, ids, reasons) have Markdown
+    /// control characters neutralised so a hostile id cannot forge links or formatting; plain
+    /// text has no markup to forge (control characters are escaped either way).
+    public static func render(_ data: ReportData, style: Style = .markdown) -> String {
+        func md(_ text: String) -> String { style == .markdown ? escaped(text) : Printable.text(text, limit: 1_000) }
+        func bold(_ text: String) -> String { style == .markdown ? "**" + text + "**" : text }
         let v = data.verdict
         let icon = v.level == "ok" ? "✅" : v.level == "warning" ? "⚠️" : "❌"
         let run = data.run
-        var s = "\(icon) **cashier-batch run \(run.id)** (\(md(run.command))) — exit \(run.exitCode.map { "\($0)" } ?? "–"), \(Format.duration(run.durationSeconds))\n\n"
+        var s = "\(icon) \(bold("cashier-batch run \(run.id)")) (\(md(run.command))) — exit \(run.exitCode.map { "\($0)" } ?? "–"), \(Format.duration(run.durationSeconds))\n\n"
         s += md(v.text) + "\n\n"
         let c = data.counts
-        var line = "Rows: read \(c.read) · done \(c.done) · skipped \(c.skipped) · rejected \(c.rejected) · failed \(c.failed) · in doubt \(c.inDoubt)"
+        var line = "Rows (now): read \(c.read) · done \(c.done) · skipped \(c.skipped) · rejected \(c.rejected) · failed \(c.failed) · in doubt \(c.inDoubt)"
         if c.unfinished > 0 { line += " · unfinished \(c.unfinished)" }
         s += line + "\n"
         if let p = data.previous {
@@ -44,8 +50,9 @@ public enum ReportMarkdown {
             let new = open.filter { $0.lifecycle == .new }.count
             let high = open.filter(\.highPriority).count
             let resolved = data.breaks.count - open.count
-            s += "\nBreaks: \(open.count) open (\(new) new, \(open.count - new) persisting), \(resolved) resolved"
-            if high > 0 { s += " — **\(high) high priority (pendingPayoutTotal)**" }
+            let recorded = data.breaksRecordedAt.map { " (as recorded on \(Format.iso($0)))" } ?? ""
+            s += "\nBreaks\(recorded): \(open.count) open (\(new) new, \(open.count - new) persisting), \(resolved) resolved"
+            if high > 0 { s += " — " + bold("\(high) high priority (pendingPayoutTotal)") }
             s += "\n"
         }
         if !data.unread.isEmpty {
@@ -53,16 +60,19 @@ public enum ReportMarkdown {
             for u in data.unread.prefix(8) { s += "- \(md(u.websiteID)) \(md(u.customerID)) \(md(u.currency)): \(md(u.reason))\n" }
             if data.unread.count > 8 { s += "- … \(data.unread.count - 8) more in report.json\n" }
         }
-        if let top = data.reasons.first {
+        // A top reason only when one reason stands out (more than one row); else there is none.
+        if let top = data.reasons.first, top.count > 1 {
             let example = top.examples.first?.message ?? top.pattern
             s += "\nTop reason: \(md(top.field)): \(md(example)) (\(top.count) row\(top.count == 1 ? "" : "s") like it)\n"
         }
-        if c.rejected + c.failed > 0 { s += "Rejected and failed rows: rejects.csv (fix and pass back to `run`).\n" }
+        if c.rejected + c.failed > 0 {
+            s += "Rejected and failed rows: rejects.csv (fix and pass back to " + (style == .markdown ? "`run`" : "run") + ").\n"
+        }
         return s
     }
 
     /// Escapes Markdown punctuation and drops line breaks from one value.
-    static func md(_ text: String) -> String {
+    static func escaped(_ text: String) -> String {
         var out = ""
         for ch in text {
             switch ch {

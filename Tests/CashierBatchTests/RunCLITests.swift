@@ -167,7 +167,7 @@ func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [S
         await sandbox.stop()
         #expect(result.status == 0, "\(result.stderr)")
         #expect(stats["requestsTotal"] == .number("0"))
-        #expect(result.stderr.contains("dry run: would send batch=1 rows=3 deposits=yes"))
+        #expect(result.stderr.contains("dry run: would send batch=1 rows=3 deposits=true"))
         #expect(result.stderr.contains("would send line=4 customerId=cus_2 websiteId=web_1 currency=USD state=pending"))
     }
 
@@ -318,5 +318,82 @@ func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [S
         #expect(elapsed >= .milliseconds(1900), "\(elapsed)")
         let attempts = try Ledger(path: dir.path("ledger.sqlite")).attempts(runID: 1)
         #expect(attempts.filter { $0.httpStatus == 429 }.count == limited)
+    }
+}
+
+/// When a night goes wrong the job says why and what to do, in one line each.
+@Suite(.serialized) struct OperatorMessagesCLITests {
+    @Test func retryOnANewLedgerExitsSixtyFourAndCreatesNothing() async throws {
+        let dir = try TempDir()
+        let path = dir.path("new.sqlite")
+        let result = try await runCLI(["retry", "--db", path, "--api-url", "http://127.0.0.1:9"], environment: ["REBILLY_API_KEY": "k"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("no run to retry in \(path): there is no ledger there"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: path) && !FileManager.default.fileExists(atPath: path + ".lock"))
+    }
+
+    @Test func aRefusedKeySaysSoOnceWithoutTheAccountingWarning() async throws {
+        let dir = try TempDir()
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let batch = try writeBatch(dir, count: 5)
+        let result = try await runCLI(runArgs(sandbox, dir, [batch]), environment: ["REBILLY_API_KEY": "not-the-key"])
+        await sandbox.stop()
+        #expect(result.status == 77)
+        #expect(!result.stderr.contains("row accounting does not close"), "\(result.stderr)")
+        #expect(!result.stderr.contains("HTTP 401: HTTP 401"), "\(result.stderr)")
+        #expect(result.stderr.contains("credentials refused by the API (HTTP 401 Unauthorized"), "\(result.stderr)")
+        #expect(result.stderr.contains("fix the API key"))
+    }
+
+    @Test func theLockSaysWhoHoldsItAndNoFinishedLineFollows() async throws {
+        let dir = try TempDir()
+        let lock = try RunLock(ledgerPath: dir.path("ledger.sqlite"))
+        defer { lock.release() }
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let batch = try writeBatch(dir, count: 1)
+        let result = try await runCLI(runArgs(sandbox, dir, [batch]), environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        await sandbox.stop()
+        #expect(result.status == 75)
+        #expect(result.stderr.contains("another run holds the ledger lock") && result.stderr.contains("wait for it to finish; do not delete the lock"))
+        #expect(!result.stderr.contains("run finished"), "\(result.stderr)")
+    }
+
+    @Test func aRefusedConnectionIsNamedPlainly() async throws {
+        let dir = try TempDir()
+        let batch = try writeBatch(dir, count: 2)
+        let result = try await runCLI(["run", "--api-url", "http://127.0.0.1:9", "--db", dir.path("ledger.sqlite"), "--max-attempts", "1",
+                                       "--report-dir", dir.path("reports"), batch], environment: ["REBILLY_API_KEY": "k"])
+        #expect(result.status == 69)
+        let reasons = try Ledger(path: dir.path("ledger.sqlite")).rows(batchID: 1).map(\.reasonsJSON)
+        #expect(reasons.allSatisfy { $0 == #"[{"field":"api","message":"connection error: connection refused by 127.0.0.1:9"}]"# }, "\(reasons)")
+    }
+
+    @Test func theSettleWaitIsSaidWhenItStarts() async throws {
+        let dir = try TempDir()
+        var config = SandboxConfiguration()
+        config.failRate = 1
+        config.faultOperations = ["PostDepositRequest"]
+        let sandbox = try await SandboxServer.start(config)
+        let batch = try writeBatch(dir, count: 1)
+        var args = runArgs(sandbox, dir, [batch, "--max-attempts", "1"])
+        args[args.firstIndex(of: "--in-doubt-settle")! + 1] = "2"
+        let result = try await runCLI(args, environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        await sandbox.stop()
+        #expect(result.stderr.contains("INFO waiting 2 s for 1 in-doubt deposit request to settle before checking it"), "\(result.stderr)")
+    }
+
+    /// `--log-format json`: counts and codes are JSON numbers, flags booleans.
+    @Test func jsonLogsCarryNumbers() async throws {
+        let dir = try TempDir()
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let batch = try writeBatch(dir, count: 3)
+        let result = try await runCLI(runArgs(sandbox, dir, [batch, "--log-format", "json"]), environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        await sandbox.stop()
+        #expect(result.status == 0)
+        let lines = try result.stderr.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+        let finished = try #require(lines.first { $0["message"]?.stringValue == "run finished" })
+        #expect(finished["exitCode"] == .number("0") && finished["done"] == .number("3") && finished["run"] == .number("1"))
+        let staged = try #require(lines.first { $0["message"]?.stringValue == "batch staged" })
+        #expect(staged["read"] == .number("3") && staged["valid"] == .number("3"))
     }
 }

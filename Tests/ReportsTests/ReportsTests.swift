@@ -361,3 +361,32 @@ func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
         #expect(throws: ReportError.unknownFormat("pdf")) { try ReportFormat.parseList("html,pdf") }
     }
 }
+
+/// What people read: plain text on a terminal, real reasons, labels that say when.
+@Suite struct WhatPeopleReadTests {
+    @Test func thePlainSummaryHasNoMarkdownEscapes() throws {
+        let data = try Fixture().build()
+        let plain = ReportMarkdown.render(data, style: .plain)
+        let markdown = ReportMarkdown.render(data)
+        #expect(markdown.contains("\\_") || markdown.contains("\\("), "the Markdown summary escapes")
+        #expect(!plain.contains("\\_") && !plain.contains("\\(") && !plain.contains("**"), "\(plain)")
+        #expect(plain.contains("cashier-batch run \(data.run.id) (run)"))
+    }
+
+    @Test func aTopReasonOnlyWhenOneStandsOut() throws {
+        // Every reason of the fixture has one row.
+        let data = try Fixture().build()
+        #expect(data.reasons.allSatisfy { $0.count == 1 })
+        #expect(!ReportMarkdown.render(data).contains("Top reason"))
+    }
+
+    @Test func reasonsShowARealMessageAndCountsAndBreaksSayWhen() throws {
+        let data = try Fixture().build()
+        let html = ReportHTML.render(data)
+        let group = try #require(data.reasons.first { $0.pattern.contains("#") })
+        let example = try #require(group.examples.first?.message)
+        #expect(html.contains(">\(htmlEscape(example))</td><td class=n>"), "the group shows \(example), not \(group.pattern)")
+        #expect(html.contains("Their states now (2026-11-18T11:08:20"), "counts are labelled as of now")
+        #expect(ReportMarkdown.render(data).contains("Rows (now): read 8"))
+    }
+}
