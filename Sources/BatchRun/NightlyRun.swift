@@ -170,7 +170,7 @@ public struct NightlyRun: Sendable {
         // A run stopped early leaves rows unfinished by design; the accounting speaks of a whole night.
         if result.stopReason == nil {
             for check in report.accounting where !check.holds {
-                log(RunEvent(.warning, "row accounting does not close", [("batch", .int(check.batchID)), ("file", .string(check.path)),
+                log(RunEvent(.warning, "row accounting does not close (a bug, or a ledger edited by hand): see docs/ledger.md, Row states, and check the batch's rows with sqlite3", [("batch", .int(check.batchID)), ("file", .string(check.path)),
                                                                         ("problems", .string(check.problems.joined(separator: "; ")))]))
             }
         }
@@ -236,7 +236,7 @@ public struct NightlyRun: Sendable {
     static let repeatWindow: TimeInterval = 24 * 3600
 
     private func refuse(_ path: String, _ why: String, _ result: inout RunResult) {
-        log(RunEvent(.error, "batch refused; nothing of it is sent", [("file", .string(path)), ("reason", .string(why))]))
+        log(RunEvent(.error, "batch refused; nothing of it is sent (the reason says what to fix)", [("file", .string(path)), ("reason", .string(why))]))
         result.refusedBatches += 1
         result.verdict = max(result.verdict, .badBatch)
     }

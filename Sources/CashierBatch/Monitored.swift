@@ -15,7 +15,7 @@ func withHealthPing(_ ping: HealthPing?, command: String, log: RunLog,
     }
     func report(_ what: String, _ outcome: HealthPing.Outcome) {
         if case let .failed(reason) = outcome {
-            log(RunEvent(.warning, "monitoring ping not delivered; the run goes on", [("ping", .string(what)), ("to", .string(ping.redacted)), ("reason", .string(reason))]))
+            log(RunEvent(.warning, "monitoring ping not delivered; the run goes on: check --ping-url and that the monitor is reachable", [("ping", .string(what)), ("to", .string(ping.redacted)), ("reason", .string(reason))]))
         }
     }
     report("start", await ping.start(body: "cashier-batch \(command) started"))

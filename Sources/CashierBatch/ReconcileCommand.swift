@@ -98,7 +98,7 @@ struct ReconcileCommand: AsyncParsableCommand {
             ]))
         }
         for check in report.accounting where !check.holds {
-            log(RunEvent(.warning, "row accounting does not close", [("batch", .int(check.batchID)), ("file", .string(check.path)),
+            log(RunEvent(.warning, "row accounting does not close (a bug, or a ledger edited by hand): see docs/ledger.md, Row states, and check the batch's rows with sqlite3", [("batch", .int(check.batchID)), ("file", .string(check.path)),
                                                                     ("problems", .string(check.problems.joined(separator: "; ")))]))
         }
         let c = report.counts

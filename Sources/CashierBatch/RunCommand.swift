@@ -174,7 +174,7 @@ struct CommandWiring {
             reporter.cancel()
             signals.cancel()
             await gateway.shutdown()
-            log(RunEvent(.error, "internal error: \(error)"))
+            log(RunEvent(.error, "internal error (\(error)): please report it with this log; the ledger is consistent and `retry` resumes the night"))
             throw RunVerdict.internalError.exitCode
         }
         reporter.cancel()

@@ -19,11 +19,11 @@ final class SignalTrap: @unchecked Sendable {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 if control.isStopped {
-                    log(RunEvent(.warning, "second signal: exiting now", [("signal", .int(number))]))
+                    log(RunEvent(.warning, "second signal: exiting now (the next run checks what was in flight)", [("signal", .int(number))]))
                     exit(128 + number)
                 }
                 control.stop(.signal(number))
-                log(RunEvent(.warning, "signal received: finishing in-flight calls, taking no new rows", [("signal", .int(number))]))
+                log(RunEvent(.warning, "signal received: finishing in-flight calls, taking no new rows (a second signal exits at once)", [("signal", .int(number))]))
             }
             source.resume()
             sources.append(source)

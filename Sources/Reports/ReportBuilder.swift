@@ -14,10 +14,10 @@ public enum ReportError: Error, Sendable, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .noSuchRun(let id?): "report: the ledger has no run \(id)"
-        case .noSuchRun(nil): "report: the ledger has no run yet"
-        case .write(let path, let reason): "report: cannot write \(path): \(reason)"
-        case .unknownFormat(let name): "report: unknown format \"\(name)\" (html, md, json, csv, prom)"
+        case .noSuchRun(let id?): "the ledger has no run \(id): give --run one of the runs listed by `cashier-batch runs`"
+        case .noSuchRun(nil): "the ledger has no run yet: run `cashier-batch run` first"
+        case .write(let path, let reason): "cannot write \(path): \(reason)"
+        case .unknownFormat(let name): "unknown format \"\(name)\": give some of html, md, json, csv, prom"
         }
     }
 }

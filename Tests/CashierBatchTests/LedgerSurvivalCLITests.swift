@@ -305,7 +305,7 @@ func setUserVersion(_ path: String, _ version: Int) throws {
         let refused = try await runCLI(runArgs(sandbox, dir, [resaved]), environment: env)
         let afterRefusal = try await sandboxStats(sandbox)
         #expect(refused.status == 65, "\(refused.stderr)")
-        #expect(refused.stderr.contains("batch refused; nothing of it is sent file=\(resaved) reason=\"60 of its 60 rows repeat rows that batch 1 (\(batch), sent by run 1) sent within the last 24 hours, with the same customer, website, currency, figures and deposit request: the same export saved again? Give --allow-repeat to send it anyway\""),
+        #expect(refused.stderr.contains("batch refused; nothing of it is sent (the reason says what to fix) file=\(resaved) reason=\"60 of its 60 rows repeat rows that batch 1 (\(batch), sent by run 1) sent within the last 24 hours, with the same customer, website, currency, figures and deposit request: the same export saved again? Give --allow-repeat to send it anyway\""),
                 "\(refused.stderr)")
         #expect(afterRefusal["depositRequests"] == .number("60"))
         // A later run without the flag refuses it again: the refusal is not forgotten once staged.

@@ -397,3 +397,19 @@ func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [S
         #expect(staged["read"] == .number("3") && staged["valid"] == .number("3"))
     }
 }
+
+@Suite(.serialized) struct PauseMessageCLITests {
+    /// A long 429 pause is said when it starts, with the server's retry instant.
+    @Test func aLongPauseIsSaid() async throws {
+        let dir = try TempDir()
+        var config = SandboxConfiguration()
+        config.rate = SandboxRate(limit: 1, period: .seconds(6))
+        let sandbox = try await SandboxServer.start(config)
+        let batch = try writeBatch(dir, count: 2)
+        let result = try await runCLI(runArgs(sandbox, dir, [batch, "--no-deposits"]), environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        await sandbox.stop()
+        #expect(result.status == 0, "\(result.stderr)")
+        let line = try #require(result.stderr.split(separator: "\n").first { $0.contains("WARNING paused ") })
+        #expect(line.contains(" s: Rebilly asked to retry after ") && line.hasSuffix("Z (HTTP 429)"), "\(line)")
+    }
+}
