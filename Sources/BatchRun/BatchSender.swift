@@ -8,6 +8,8 @@ public struct SendTally: Sendable, Equatable {
     public var rejected = 0
     public var failed = 0
     public var inDoubt = 0
+    /// Rows whose deposit request a person must decide on (`resolve`).
+    public var needsReview = 0
     /// Rows not taken or left unfinished because the run was stopped.
     public var stopped = 0
 
@@ -19,6 +21,7 @@ public struct SendTally: Sendable, Equatable {
         case .rejected: rejected += 1
         case .failed: failed += 1
         case .inDoubt: inDoubt += 1
+        case .needsReview: needsReview += 1
         case .stopped: stopped += 1
         }
     }
@@ -28,6 +31,7 @@ public struct SendTally: Sendable, Equatable {
         rejected += other.rejected
         failed += other.failed
         inDoubt += other.inDoubt
+        needsReview += other.needsReview
         stopped += other.stopped
     }
 }

@@ -280,14 +280,18 @@ public struct NightlyRun: Sendable {
                 // Nothing got through at all: the API is down, not the rows.
                 let verdict: RunVerdict = result.tally.done == 0 && result.tally.rejected == 0 ? .apiUnavailable : .rowsRejectedOrFailed
                 result.verdict = max(result.verdict, verdict)
-            } else if result.tally.rejected > 0 {
+            } else if result.tally.rejected > 0 || result.tally.needsReview > 0 {
                 result.verdict = max(result.verdict, .rowsRejectedOrFailed)
             }
         }
         // Rejected rows stay rejected until fixed and sent as a new batch: every run over their
         // batch says so with 3, not only the run that found them.
-        for batchID in result.batchIDs where try ledger.countsByState(batchID: batchID)[.rejected, default: 0] > 0 {
-            result.verdict = max(result.verdict, .rowsRejectedOrFailed)
+        // Rows waiting for a person's decision (`resolve`) likewise.
+        for batchID in result.batchIDs {
+            let counts = try ledger.countsByState(batchID: batchID)
+            if counts[.rejected, default: 0] > 0 || counts[.needsReview, default: 0] > 0 {
+                result.verdict = max(result.verdict, .rowsRejectedOrFailed)
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ import RebillyClient
 import Synchronization
 
 /// What happened to a row in a run (an `Error` only so that it can end a `Result`).
-public enum RowOutcome: Error, Sendable, Equatable { case done, rejected, failed, inDoubt, stopped }
+public enum RowOutcome: Error, Sendable, Equatable { case done, rejected, failed, inDoubt, needsReview, stopped }
 
 /// Where a row stands after one pass: it ended, or it waits for its in-doubt deposit request
 /// to settle before it can be checked (it holds no worker meanwhile).
@@ -39,8 +39,8 @@ struct RowSender: Sendable {
             return .ended(.rejected)
         }
         var state = record.state
-        /// The deposit request's intent, when it was recorded with the cashier's outcome.
-        var depositIntent: Int64?
+        /// The deposit request's intent and send time, when recorded with the cashier's outcome.
+        var depositIntent: PreparedPost?
 
         // 1. The cashier (repeating it is safe: 200 returns the existing one).
         if state == .pending || state == .failed || (state == .cashierCreated && record.cashierID == nil) {
@@ -61,6 +61,7 @@ struct RowSender: Sendable {
         if state == .inDoubt {
             switch try await verifyDeposit(record.id, row) {
             case .adopted: return .ended(.done)
+            case .needsReview: return .ended(.needsReview)
             case .absent: break
             case let .wait(until): return .parked(until: until)
             case let .undecided(outcome): return .ended(outcome)
@@ -73,10 +74,13 @@ struct RowSender: Sendable {
 
     // MARK: - The cashier
 
-    enum CashierStep { case created(depositIntent: Int64?), ended(RowOutcome) }
+    enum CashierStep { case created(depositIntent: PreparedPost?), ended(RowOutcome) }
+
+    /// A deposit POST whose intent is already durable: its attempt and its send time.
+    struct PreparedPost: Sendable { var attemptID: Int64; var sentAt: Date }
 
     private func createCashier(_ rowID: Int64, _ row: CashierRow) async throws -> CashierStep {
-        let chained = Mutex<Int64?>(nil)
+        let chained = Mutex<PreparedPost?>(nil)
         let chain = policy.deposits
         let hooks = RebillyGateway.Hooks<CashierResult>(
             intent: { _ in try await writer.recordIntent(rowID: rowID, runID: runID, operation: .createCashier) },
@@ -88,11 +92,12 @@ struct RowSender: Sendable {
                     // With deposits, the cashier's outcome and the deposit request's intent are one
                     // write; the deposit's token comes first, so that its intent's time is its send time.
                     if chain, !control.isStopped, (try? await gateway.acquireToken()) != nil, !control.isStopped {
+                        let sentAt = DepositOwnership.sendTime(Date())
                         let intent = try await writer.recordOutcomeThenIntent(
                             attemptID: attemptID, httpStatus: answer.status, latencyMs: Self.ms(answer.latency), error: nil,
                             returnedID: answer.id, outcome: .succeeded, then: .cashierCreated(cashierID: answer.id),
-                            remoteFigures: figures, nextOperation: .createDepositRequest, runID: runID)
-                        chained.withLock { $0 = intent }
+                            remoteFigures: figures, nextOperation: .createDepositRequest, runID: runID, at: sentAt)
+                        chained.withLock { $0 = PreparedPost(attemptID: intent, sentAt: sentAt) }
                     } else {
                         try await writer.recordOutcome(attemptID: attemptID, httpStatus: answer.status, latencyMs: Self.ms(answer.latency),
                                                        error: nil, returnedID: answer.id, outcome: .succeeded,
@@ -103,7 +108,7 @@ struct RowSender: Sendable {
                 }
             })
         switch try await gateway.call(.safe, hooks: hooks, { [client = gateway.client] () async throws(RebillyError) -> CashierResult in
-            try await client.createCashier(body: row.cashierBody)
+            try await client.createCashier(body: row.cashierBody(gateway.settings.apiVersion))
         }) {
         case .succeeded:
             if !policy.deposits {
@@ -120,9 +125,15 @@ struct RowSender: Sendable {
 
     // MARK: - The deposit request
 
-    private func createDeposit(_ rowID: Int64, _ row: CashierRow, preparedIntent: Int64?) async throws -> RowStep {
+    private func createDeposit(_ rowID: Int64, _ row: CashierRow, preparedIntent: PreparedPost?) async throws -> RowStep {
+        // Each POST carries the expirationTime set by its own send time (when the batch gives none).
+        let sentAt = Mutex<Date>(preparedIntent?.sentAt ?? Date())
         let hooks = RebillyGateway.Hooks<DepositRequestResult>(
-            intent: { _ in try await writer.recordIntent(rowID: rowID, runID: runID, operation: .createDepositRequest) },
+            intent: { _ in
+                let at = DepositOwnership.sendTime(Date())
+                sentAt.withLock { $0 = at }
+                return try await writer.recordIntent(rowID: rowID, runID: runID, operation: .createDepositRequest, at: at)
+            },
             outcome: { attemptID, result, next in
                 guard let attemptID else { return }
                 switch result {
@@ -134,9 +145,12 @@ struct RowSender: Sendable {
                     try await record(attemptID, failure, next)
                 }
             })
-        switch try await gateway.call(.inDoubtWhenUnanswered, preparedIntent: preparedIntent, hooks: hooks,
+        let given = row.deposit.expirationTime
+        switch try await gateway.call(.inDoubtWhenUnanswered, preparedIntent: preparedIntent?.attemptID, hooks: hooks,
                                       { [client = gateway.client] () async throws(RebillyError) -> DepositRequestResult in
-            try await client.createDepositRequest(body: row.depositRequestBody)
+            let expiry = given == nil
+                ? RFC3339.string(DepositOwnership.expirationTime(sentAt: sentAt.withLock { $0 }, rowID: rowID)) : nil
+            return try await client.createDepositRequest(body: row.depositRequestBody(expirationTime: expiry))
         }) {
         case .succeeded: return .ended(.done)
         case .rowFinal: return .ended(.rejected)
@@ -145,6 +159,7 @@ struct RowSender: Sendable {
         case .inDoubt:
             switch try await verifyDeposit(rowID, row) {
             case .adopted: return .ended(.done)
+            case .needsReview: return .ended(.needsReview)
             case .absent: return try await createDeposit(rowID, row, preparedIntent: nil)
             case let .wait(until): return .parked(until: until)
             case let .undecided(outcome): return .ended(outcome)
@@ -152,11 +167,13 @@ struct RowSender: Sendable {
         }
     }
 
-    enum Verification { case adopted, absent, wait(until: Date), undecided(RowOutcome) }
+    enum Verification { case adopted, needsReview, absent, wait(until: Date), undecided(RowOutcome) }
 
-    /// Lists the customer's deposit requests and adopts the one made for this row, if any — but
-    /// only once the row's last POST has settled: a request whose client went away can still be
-    /// committed by the server a moment later, and a list made before that would miss it.
+    /// Lists the customer's deposit requests and adopts the one made for this row, if exactly
+    /// one matches everything the job sent (``DepositOwnership``) — but only once the row's last
+    /// POST has settled: a request whose client went away can still be committed by the server
+    /// a moment later, and a list made before that would miss it. Two matches, or a near miss,
+    /// put the row in `needs_review`: never adopted, never sent again without a person.
     private func verifyDeposit(_ rowID: Int64, _ row: CashierRow) async throws -> Verification {
         let posts = try ledger.attempts(rowID: rowID).filter { $0.operation == .createDepositRequest }
         if let last = posts.map(\.requestedAt).max() {
@@ -178,15 +195,19 @@ struct RowSender: Sendable {
             })
         let key = row.cashier
         switch try await gateway.listDepositRequests(customerId: key.customerId, websiteId: key.websiteId, hooks: hooks) {
-        case let .succeeded(items):
-            let mine = gateway.ownership.owned(
-                by: DepositOwnership.Row(customerId: key.customerId, websiteId: key.websiteId, currency: key.currency.code,
-                                         firstPost: posts.map(\.requestedAt).min(), lastCall: Date()),
-                among: items)
-            // The oldest one is this row's; any later one would be a duplicate for reconciliation to flag.
-            if let adopted = mine.first {
+        case let .succeeded(listing):
+            let verdict = gateway.ownership.verdict(
+                for: DepositOwnership.Row(customerId: key.customerId, websiteId: key.websiteId, currency: key.currency.code,
+                                          terms: row.deposit, posts: posts.map(\.requestedAt).sorted(), lastCall: Date(), rowID: rowID),
+                among: listing.items, serverOffset: listing.serverClockOffset)
+            if let adopted = verdict.adoptable {
                 try await writer.transition(rowID: rowID, to: .done, depositRequestID: adopted.id)
                 return .adopted
+            }
+            if verdict.needsReview {
+                try await writer.transition(rowID: rowID, to: .needsReview, reasonsJSON: Self.reasons(field: "depositRequest", message:
+                    verdict.needsReviewReason + "; see `cashier-batch resolve`"))
+                return .needsReview
             }
             // Verified absent. A row whose POSTs of this run reached --max-attempts stops here.
             let postsThisRun = posts.filter { $0.runID == runID }.count

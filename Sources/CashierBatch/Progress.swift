@@ -11,7 +11,7 @@ import Synchronization
 /// Counts rows and 429s as the run goes; draws a bar on a terminal, or logs a line every 10 s (cron).
 final class ProgressTracker: Sendable {
     private struct State {
-        var total = 0, done = 0, failed = 0, rejected = 0, inDoubt = 0, stopped = 0, throttled = 0
+        var total = 0, done = 0, failed = 0, rejected = 0, inDoubt = 0, needsReview = 0, stopped = 0, throttled = 0
         /// Rows waiting for their in-doubt deposit request to settle, and until when.
         var waiting = 0
         var waitUntil: ContinuousClock.Instant?
@@ -33,6 +33,7 @@ final class ProgressTracker: Sendable {
             case .failed: $0.failed += 1
             case .rejected: $0.rejected += 1
             case .inDoubt: $0.inDoubt += 1
+            case .needsReview: $0.needsReview += 1
             case .stopped: $0.stopped += 1
             }
         }
@@ -84,7 +85,7 @@ final class ProgressTracker: Sendable {
 
     private func render() {
         let s = state.withLock { $0 }
-        let finished = s.done + s.failed + s.rejected + s.inDoubt + s.stopped
+        let finished = s.done + s.failed + s.rejected + s.inDoubt + s.needsReview + s.stopped
         let elapsed = start.duration(to: .now)
         let seconds = max(0.001, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         let perSecond = Double(finished) / seconds

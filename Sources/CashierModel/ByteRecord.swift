@@ -237,11 +237,12 @@ extension RowValidator {
         return parsed.minorUnits
     }
 
-    /// An id `idText` accepts, restricted to printable ASCII (anything else takes the general path).
+    /// An id `idText` accepts (Rebilly's id pattern and length); anything else takes the
+    /// general path, which says what is wrong.
     @inline(__always)
     static func isPlainId(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard bytes.count <= TextRules.maxIdLength else { return false }
-        for byte in bytes where byte < 0x20 || byte >= 0x7F { return false }
+        guard !bytes.isEmpty, bytes.count <= TextRules.maxIdLength else { return false }
+        for byte in bytes where !TextRules.isIdByte(byte) { return false }
         return true
     }
 

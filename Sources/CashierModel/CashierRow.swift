@@ -47,6 +47,19 @@ public struct DepositRequestSpec: Hashable, Sendable {
     public var notificationUrl: String?
     public var expirationTime: String?
     public var customPropertySetId: String?
+
+    public init(strategyId: String? = nil, amounts: [Amount]? = nil, customAmount: CustomAmount? = nil,
+                amountLimits: AmountRange? = nil, redirectUrl: String? = nil, notificationUrl: String? = nil,
+                expirationTime: String? = nil, customPropertySetId: String? = nil) {
+        self.strategyId = strategyId
+        self.amounts = amounts
+        self.customAmount = customAmount
+        self.amountLimits = amountLimits
+        self.redirectUrl = redirectUrl
+        self.notificationUrl = notificationUrl
+        self.expirationTime = expirationTime
+        self.customPropertySetId = customPropertySetId
+    }
 }
 
 /// A valid row: the cashier to create and the deposit request to create after it.

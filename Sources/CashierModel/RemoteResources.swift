@@ -35,10 +35,13 @@ public struct Cashier: Sendable, Hashable {
     public var balance: ReportedMoney?
     public var bonusBalance: ReportedMoney?
     public var pendingPayoutTotal: ReportedMoney?
+    /// Whether the customer can initiate a withdrawal (reported since 2026-07; nil before).
+    public var canWithdraw: Bool?
     public var createdTime: Date?
 
     public init(id: String, customerId: String, websiteId: String, currency: String, balance: ReportedMoney? = nil,
-                bonusBalance: ReportedMoney? = nil, pendingPayoutTotal: ReportedMoney? = nil, createdTime: Date? = nil) {
+                bonusBalance: ReportedMoney? = nil, pendingPayoutTotal: ReportedMoney? = nil, canWithdraw: Bool? = nil,
+                createdTime: Date? = nil) {
         self.id = id
         self.customerId = customerId
         self.websiteId = websiteId
@@ -46,6 +49,7 @@ public struct Cashier: Sendable, Hashable {
         self.balance = balance
         self.bonusBalance = bonusBalance
         self.pendingPayoutTotal = pendingPayoutTotal
+        self.canWithdraw = canWithdraw
         self.createdTime = createdTime
     }
 }
@@ -73,9 +77,13 @@ public struct DepositRequest: Sendable, Hashable {
     /// The hosted deposit form (`_links` rel `deposit`).
     public var depositURL: String?
     public var createdTime: Date?
+    /// The members a client sets, as Rebilly keeps them (nil: absent or null), so the job can
+    /// tell its own requests from another client's: money as exact number texts.
+    public var terms: DepositTerms
 
     public init(id: String, generation: Generation = .depositRequest, status: String? = nil, transactionIds: [String] = [],
-                customerId: String, websiteId: String, currency: String, depositURL: String? = nil, createdTime: Date? = nil) {
+                customerId: String, websiteId: String, currency: String, depositURL: String? = nil, createdTime: Date? = nil,
+                terms: DepositTerms = DepositTerms()) {
         self.id = id
         self.generation = generation
         self.status = status
@@ -85,5 +93,28 @@ public struct DepositRequest: Sendable, Hashable {
         self.currency = currency
         self.depositURL = depositURL
         self.createdTime = createdTime
+        self.terms = terms
+    }
+}
+
+/// The client-set members of a deposit request that Rebilly's `DepositRequest` answer carries
+/// (it carries no strategyId, customPropertySetId or amountLimits). Money as number texts.
+public struct DepositTerms: Sendable, Hashable {
+    public var amounts: [String]?
+    public var defaultAmount: String?
+    /// minimum, maximum, multipleOf.
+    public var customAmount: [String: String]?
+    public var redirectUrl: String?
+    public var notificationUrl: String?
+    public var expirationTime: Date?
+
+    public init(amounts: [String]? = nil, defaultAmount: String? = nil, customAmount: [String: String]? = nil,
+                redirectUrl: String? = nil, notificationUrl: String? = nil, expirationTime: Date? = nil) {
+        self.amounts = amounts
+        self.defaultAmount = defaultAmount
+        self.customAmount = customAmount
+        self.redirectUrl = redirectUrl
+        self.notificationUrl = notificationUrl
+        self.expirationTime = expirationTime
     }
 }

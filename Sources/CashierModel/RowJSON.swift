@@ -20,21 +20,26 @@ extension JSONWriter {
         endObject()
     }
 
-    /// Writes the members of a `POST /cashiers` body into the current object.
-    public mutating func cashierMembers(_ c: CashierRequest, money style: MoneyStyle) {
+    /// Writes the members of a cashier into the current object; `figures: false` leaves out
+    /// balance, bonusBalance and pendingPayoutTotal (read-only in Rebilly's API since 2026-07).
+    public mutating func cashierMembers(_ c: CashierRequest, money style: MoneyStyle, figures: Bool = true) {
         string("websiteId", c.websiteId)
         string("customerId", c.customerId)
         string("currency", c.currency.code)
-        money("balance", c.balance, style)
-        money("bonusBalance", c.bonusBalance, style)
-        money("pendingPayoutTotal", c.pendingPayoutTotal, style)
+        if figures {
+            money("balance", c.balance, style)
+            money("bonusBalance", c.bonusBalance, style)
+            money("pendingPayoutTotal", c.pendingPayoutTotal, style)
+        }
         range("depositLimits", c.depositLimits, style)
         optionalString("redirectUrl", c.redirectUrl)
         optionalString("notificationUrl", c.notificationUrl)
     }
 
-    /// Writes the members of a `POST /deposit-requests` body into the current object.
-    public mutating func depositMembers(_ d: DepositRequestSpec, for c: CashierRequest, money style: MoneyStyle) {
+    /// Writes the members of a `POST /deposit-requests` body into the current object;
+    /// `expirationTime` replaces the batch's (the job sets one unique to the row when it gives none).
+    public mutating func depositMembers(_ d: DepositRequestSpec, for c: CashierRequest, money style: MoneyStyle,
+                                        expirationTime: String? = nil) {
         string("websiteId", c.websiteId)
         string("customerId", c.customerId)
         string("currency", c.currency.code)
@@ -58,24 +63,25 @@ extension JSONWriter {
             endObject()
         }
         optionalString("redirectUrl", d.redirectUrl)
-        optionalString("expirationTime", d.expirationTime)
+        optionalString("expirationTime", expirationTime ?? d.expirationTime)
         optionalString("customPropertySetId", d.customPropertySetId)
         optionalString("notificationUrl", d.notificationUrl)
     }
 }
 
 extension CashierRow {
-    /// `POST /cashiers` body, money as exact JSON numbers.
-    public var cashierBody: String {
+    /// `POST /cashiers` body for an API generation, money as exact JSON numbers.
+    public func cashierBody(_ version: APIVersion) -> String {
         var w = JSONWriter()
-        w.beginObject(); w.cashierMembers(cashier, money: .number); w.endObject()
+        w.beginObject(); w.cashierMembers(cashier, money: .number, figures: version.sendsCashierFigures); w.endObject()
         return w.text
     }
 
-    /// `POST /deposit-requests` body, money as exact JSON numbers.
-    public var depositRequestBody: String {
+    /// `POST /deposit-requests` body, money as exact JSON numbers, with `expirationTime`
+    /// (RFC 3339) when the job sets it.
+    public func depositRequestBody(expirationTime: String? = nil) -> String {
         var w = JSONWriter()
-        w.beginObject(); w.depositMembers(deposit, for: cashier, money: .number); w.endObject()
+        w.beginObject(); w.depositMembers(deposit, for: cashier, money: .number, expirationTime: expirationTime); w.endObject()
         return w.text
     }
 

@@ -153,9 +153,8 @@ public struct RowValidator: Sendable {
             issues.append(FieldIssue(field: field.name, message: "must be a string"))
             return nil
         }
-        let length = text.unicodeScalars.count
-        if field != .currency, length > TextRules.maxIdLength {
-            issues.append(FieldIssue(field: field.name, message: "must be at most \(TextRules.maxIdLength) characters (got \(length))"))
+        if field != .currency, let problem = TextRules.idProblem(text) {
+            issues.append(FieldIssue(field: field.name, message: problem))
             return nil
         }
         if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {

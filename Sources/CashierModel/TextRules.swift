@@ -6,6 +6,24 @@ public enum TextRules {
     /// The API's limit for ids.
     public static let maxIdLength = 50
 
+    /// A byte Rebilly's id pattern `^[@~\-.\w]+$` allows: an ASCII letter, digit, `_`, `@`,
+    /// `~`, `-` or `.`. Anything else (`,` `;` `!` `:` a space…) could change a list filter.
+    @inline(__always) public static func isIdByte(_ b: UInt8) -> Bool {
+        isAlpha(b) || isDigit(b) || b == 95 || b == 64 || b == 126 || b == 45 || b == 46
+    }
+
+    /// Why `text` is not an id by Rebilly's pattern and length limit, or nil.
+    public static func idProblem(_ text: String) -> String? {
+        let length = text.unicodeScalars.count
+        if length == 0 { return "must not be empty" }
+        if length > maxIdLength { return "must be at most \(maxIdLength) characters (got \(length))" }
+        if let bad = text.unicodeScalars.first(where: { !$0.isASCII || !isIdByte(UInt8($0.value)) }) {
+            let shown = bad.value < 0x20 || bad.value == 0x7F ? "a control character" : "'\(Character(bad))'"
+            return "must match Rebilly's id pattern (letters, digits and _ @ ~ - . only): \(shown) is not allowed"
+        }
+        return nil
+    }
+
     /// Returns a reason when `text` is not an absolute http(s) URI of at most 2083
     /// characters. The `{id}` and `{result}` placeholders are allowed anywhere after the host.
     public static func urlProblem(_ text: String) -> String? {

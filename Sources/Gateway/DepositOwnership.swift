@@ -1,54 +1,168 @@
 import CashierModel
 import Foundation
 
-/// The one rule for which of a customer's listed deposit requests were made for a row, used
-/// by the sender's in-doubt check (`run`, `retry`) and by `reconcile`'s deposit check alike.
+/// The one rule for which of a customer's listed deposit requests the job made for a row,
+/// used by the sender's in-doubt check (`run`, `retry`) and by `reconcile`'s deposit check.
 ///
-/// A listed deposit request is the row's when
-/// - its customerId and websiteId are the row's (compared case-insensitively, as Rebilly's
-///   filter matches: the list may hold another id that differs only in case, which is then
-///   taken as the same), and its currency is the row's, exactly;
-/// - it was created inside the row's window: no earlier than the row's first deposit POST and
-///   no later than its last deposit call (a POST, or the list that checks it), each widened
-///   by the allowed clock skew. A request without a `createdTime` cannot be placed and is not
-///   the row's. A row with no deposit POST recorded has no lower bound.
+/// The operator's own site creates deposit requests for the same customers all day, so a
+/// listed request is the row's only when **every field the job sent** is as it was sent and
+/// it was created inside the row's window:
+/// - customerId and websiteId are the row's (case-insensitively, as Rebilly's filter
+///   matches) and the currency is the row's, exactly;
+/// - amounts, customAmount, redirectUrl and notificationUrl, when the job sent them, are
+///   equal (money compared exactly, at the currency's exponent); Rebilly's answer carries no
+///   strategyId, customPropertySetId or amountLimits, so those cannot be compared;
+/// - expirationTime, to the second, is one the job sent for the row: the batch's own, or the
+///   one ``expirationTime(sentAt:rowID:)`` set, unique to the row and its POST;
+/// - createdTime lies between the row's first deposit POST and its last deposit call, on the
+///   server's clock (local times moved by the measured offset), widened by a tight margin.
+///
+/// A request of the row's customer in the window that differs in exactly one field is a
+/// near miss: it may be the row's, changed by Rebilly, or another client's copy. Neither it
+/// nor two exact matches may be adopted: the row needs review.
 public struct DepositOwnership: Sendable, Equatable {
-    /// Clock skew allowed between this machine and Rebilly, in seconds.
-    public var skewSeconds: Double
+    /// How far outside the row's window (on the server's clock) a createdTime may lie, in seconds.
+    public var marginSeconds: Double
+    /// The margin when the listing told no server time (no `Date` header): the clock skew allowed.
+    public var unmeasuredMarginSeconds: Double
 
-    public init(skewSeconds: Double) {
-        self.skewSeconds = skewSeconds
+    public init(marginSeconds: Double = 5, unmeasuredMarginSeconds: Double = 300) {
+        self.marginSeconds = marginSeconds
+        self.unmeasuredMarginSeconds = unmeasuredMarginSeconds
     }
 
-    /// The row a listed deposit request is matched against.
+    /// The expirationTime the job sends when the batch gives none: one hour after the POST,
+    /// plus 1…599 s set by the row, in whole seconds. It is never Rebilly's default of exactly
+    /// one hour, and two rows sent in the same second carry different values.
+    public static func expirationTime(sentAt: Date, rowID: Int64) -> Date {
+        let second = sentAt.timeIntervalSince1970.rounded(.down)
+        return Date(timeIntervalSince1970: second + 3600 + 1 + Double(((rowID % 599) + 599) % 599))
+    }
+
+    /// The send time to record for a deposit POST: whole milliseconds, as the ledger stores
+    /// times, so the expirationTime derived from the stored time is the one that was sent.
+    public static func sendTime(_ now: Date) -> Date {
+        Date(timeIntervalSince1970: (now.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+    }
+
+    /// What the job sent for a row, and when.
     public struct Row: Sendable, Equatable {
         public var customerId: String
         public var websiteId: String
         public var currency: String
-        /// When the row's first deposit POST was sent (nil: none recorded).
-        public var firstPost: Date?
+        /// The deposit request's terms as the batch gives them.
+        public var terms: DepositRequestSpec
+        /// When each deposit POST of the row was sent, oldest first.
+        public var posts: [Date]
         /// When its last deposit call (POST or list) was made or answered (nil: no upper bound).
         public var lastCall: Date?
+        /// The row's id in the ledger (it sets the job's expirationTime).
+        public var rowID: Int64
 
-        public init(customerId: String, websiteId: String, currency: String, firstPost: Date?, lastCall: Date?) {
+        public init(customerId: String, websiteId: String, currency: String, terms: DepositRequestSpec,
+                    posts: [Date], lastCall: Date?, rowID: Int64) {
             self.customerId = customerId
             self.websiteId = websiteId
             self.currency = currency
-            self.firstPost = firstPost
+            self.terms = terms
+            self.posts = posts
             self.lastCall = lastCall
+            self.rowID = rowID
+        }
+
+        /// Every expirationTime the row's POSTs carried, in whole epoch seconds.
+        public var sentExpirations: Set<Int64> {
+            if let given = terms.expirationTime {
+                guard let date = RFC3339.date(given) else { return [] }
+                return [Int64(date.timeIntervalSince1970.rounded(.down))]
+            }
+            return Set(posts.map { Int64(DepositOwnership.expirationTime(sentAt: $0, rowID: rowID).timeIntervalSince1970) })
         }
     }
 
-    /// The row's deposit requests among `items`, oldest first (ties by id).
-    public func owned(by row: Row, among items: [DepositRequest]) -> [DepositRequest] {
-        items.filter { item in
-            guard item.currency == row.currency,
-                  item.customerId.caseInsensitiveCompare(row.customerId) == .orderedSame,
+    /// The listed requests sorted by how they relate to a row.
+    public struct Verdict: Sendable, Equatable {
+        /// Every field the job sent matches, inside the window (oldest first, ties by id).
+        public var matches: [DepositRequest] = []
+        /// The row's customer, inside the window, one field different: (request, the field).
+        public var nearMisses: [NearMiss] = []
+        /// The row's customer, inside the window, two or more fields different: another client's.
+        public var foreign: [DepositRequest] = []
+
+        /// The one request the row may adopt: exactly one full match.
+        public var adoptable: DepositRequest? { matches.count == 1 ? matches[0] : nil }
+        /// Nothing the job could have made is listed: sending again is safe.
+        public var absent: Bool { matches.isEmpty && nearMisses.isEmpty }
+        /// Neither adoptable nor absent: a person must decide (``needsReviewReason``).
+        public var needsReview: Bool { adoptable == nil && !absent }
+
+        /// Why the row cannot be decided automatically, for its reasons and the reports.
+        public var needsReviewReason: String {
+            if matches.count > 1 {
+                return "\(matches.count) deposit requests match every field the job sent: \(matches.map(\.id).joined(separator: ", "))"
+            }
+            let misses = nearMisses.map { "\($0.request.id) (\($0.field) differs)" }.joined(separator: ", ")
+            return "a deposit request differs from what the job sent in one field: \(misses)"
+        }
+    }
+
+    public struct NearMiss: Sendable, Equatable {
+        public var request: DepositRequest
+        public var field: String
+    }
+
+    /// Sorts `items` against the row. `serverOffset`: the server's clock minus this machine's,
+    /// in seconds (from the listing's `Date` header), so the window is placed on Rebilly's clock;
+    /// nil when unknown (the window is then widened by the allowed skew).
+    public func verdict(for row: Row, among items: [DepositRequest], serverOffset: Double?) -> Verdict {
+        var verdict = Verdict()
+        let exponent = Currency(code: row.currency)?.exponent
+        let expirations = row.sentExpirations
+        let offset = serverOffset ?? 0
+        let margin = serverOffset == nil ? unmeasuredMarginSeconds : marginSeconds
+        let lower = row.posts.min().map { $0.addingTimeInterval(offset - margin) }
+        let upper = row.lastCall.map { $0.addingTimeInterval(offset + margin) }
+        let sorted = items.sorted { ($0.createdTime ?? .distantPast, $0.id) < ($1.createdTime ?? .distantPast, $1.id) }
+        for item in sorted {
+            guard item.customerId.caseInsensitiveCompare(row.customerId) == .orderedSame,
                   item.websiteId.caseInsensitiveCompare(row.websiteId) == .orderedSame,
-                  let created = item.createdTime else { return false }
-            if let first = row.firstPost, created.timeIntervalSince(first) < -skewSeconds { return false }
-            if let last = row.lastCall, created.timeIntervalSince(last) > skewSeconds { return false }
-            return true
-        }.sorted { ($0.createdTime ?? .distantPast, $0.id) < ($1.createdTime ?? .distantPast, $1.id) }
+                  let created = item.createdTime else { continue }
+            if let lower, created < lower { continue }
+            if let upper, created > upper { continue }
+            let differing = Self.differences(item, row.terms, currency: row.currency, exponent: exponent, expirations: expirations)
+            switch differing.count {
+            case 0: verdict.matches.append(item)
+            case 1: verdict.nearMisses.append(NearMiss(request: item, field: differing[0]))
+            default: verdict.foreign.append(item)
+            }
+        }
+        return verdict
+    }
+
+    /// The fields the job sent that `item` does not carry as sent.
+    static func differences(_ item: DepositRequest, _ sent: DepositRequestSpec, currency: String, exponent: Int?,
+                            expirations: Set<Int64>) -> [String] {
+        var fields: [String] = []
+        if item.currency != currency { fields.append("currency") }
+        func money(_ text: String?) -> Int64? {
+            guard let text, let exponent, case let .success(amount) = Amount.parse(Substring(text), exponent: exponent) else { return nil }
+            return amount.minorUnits
+        }
+        if let amounts = sent.amounts {
+            let listed = item.terms.amounts?.map(money)
+            if listed != amounts.map({ Optional($0.minorUnits) }) { fields.append("amounts") }
+        }
+        if let custom = sent.customAmount {
+            let listed = item.terms.customAmount
+            if money(listed?["minimum"]) != custom.minimum.minorUnits || money(listed?["maximum"]) != custom.maximum.minorUnits
+                || money(listed?["multipleOf"]) != custom.multipleOf.minorUnits {
+                fields.append("customAmount")
+            }
+        }
+        if let url = sent.redirectUrl, item.terms.redirectUrl != url { fields.append("redirectUrl") }
+        if let url = sent.notificationUrl, item.terms.notificationUrl != url { fields.append("notificationUrl") }
+        let listedExpiry = item.terms.expirationTime.map { Int64($0.timeIntervalSince1970.rounded(.down)) }
+        if listedExpiry.map({ !expirations.contains($0) }) ?? true { fields.append("expirationTime") }
+        return fields
     }
 }

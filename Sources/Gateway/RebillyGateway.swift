@@ -85,7 +85,8 @@ public final class RebillyGateway: Sendable {
         self.control = control
         self.clock = clock
         self.events = events
-        self.ownership = DepositOwnership(skewSeconds: settings.adoptionSkewSeconds)
+        self.ownership = DepositOwnership(marginSeconds: settings.adoptionMarginSeconds,
+                                          unmeasuredMarginSeconds: settings.adoptionSkewSeconds)
         limiter = RateLimiter(settings.rate.withJitterMargin(), burst: settings.burst, floorFraction: settings.floorFraction,
                               recoverySuccesses: settings.recoverySuccesses, decreaseFactor: settings.decreaseFactor, clock: clock)
     }
@@ -165,8 +166,9 @@ public final class RebillyGateway: Sendable {
     /// Every deposit request of a customer on a website (all pages, oldest first), each page a
     /// call of its own through ``call(_:preparedIntent:hooks:_:)``.
     public func listDepositRequests(customerId: String, websiteId: String,
-                                    hooks: Hooks<DepositRequestPage> = .none) async throws -> Outcome<[DepositRequest]> {
+                                    hooks: Hooks<DepositRequestPage> = .none) async throws -> Outcome<DepositListing> {
         var items: [DepositRequest] = []
+        var serverOffset: Double?
         var offset = 0
         let limit = 100
         while true {
@@ -177,14 +179,24 @@ public final class RebillyGateway: Sendable {
             }) {
             case let .succeeded(answer):
                 items += answer.items
+                serverOffset = answer.rateLimit.serverClockOffset ?? serverOffset
                 offset += answer.items.count
-                if answer.items.count < limit || offset >= (answer.total ?? offset) || offset >= 1000 { return .succeeded(items) }
+                if answer.items.count < limit || offset >= (answer.total ?? offset) || offset >= 1000 {
+                    return .succeeded(DepositListing(items: items, serverClockOffset: serverOffset))
+                }
             case let .rowFinal(failure): return .rowFinal(failure)
             case let .inDoubt(failure): return .inDoubt(failure)
             case let .exhausted(failure): return .exhausted(failure)
             case .stopped: return .stopped
             }
         }
+    }
+
+    /// A customer's listed deposit requests, with the server's clock offset the answers told.
+    public struct DepositListing: Sendable {
+        public var items: [DepositRequest]
+        /// Server minus local clock, seconds (nil: no `Date` header).
+        public var serverClockOffset: Double?
     }
 
     /// When an unanswered deposit POST sent at `lastPost` may be checked.

@@ -468,7 +468,7 @@ public final class Ledger: Sendable {
             return RowAccounting(
                 batchID: batchID, read: row["read"], done: row["done"], skippedDone: row["skipped"],
                 rejected: row["rejected"], failed: row["failed"], inDoubt: row["in_doubt"],
-                unfinished: row["unfinished"])
+                needsReview: row["needs_review"], unfinished: row["unfinished"])
         }
     }
 
@@ -630,7 +630,7 @@ public final class Ledger: Sendable {
                 try statement.execute(arguments: [
                     e.rowID, e.runID, e.source.rawValue, f.cashierID, f.httpStatus, f.currency, f.exponent,
                     f.balanceMinor, f.bonusBalanceMinor, f.pendingPayoutTotalMinor,
-                    f.balanceText, f.bonusBalanceText, f.pendingPayoutTotalText, observed,
+                    f.balanceText, f.bonusBalanceText, f.pendingPayoutTotalText, observed, f.canWithdraw,
                 ])
             }
         }
@@ -686,6 +686,8 @@ public enum RowTransition: Sendable, Equatable {
     case failed(reasonsJSON: String)
     case rejected(reasonsJSON: String)
     case inDoubt
+    /// Listing could not tell the row's deposit request from another client's (see ``RowState/needsReview``).
+    case needsReview(reasonsJSON: String)
 
     var parts: (RowState, String?, String?, String?) {
         switch self {
@@ -695,6 +697,7 @@ public enum RowTransition: Sendable, Equatable {
         case .failed(let reasons): (.failed, nil, nil, reasons)
         case .rejected(let reasons): (.rejected, nil, nil, reasons)
         case .inDoubt: (.inDoubt, nil, nil, nil)
+        case .needsReview(let reasons): (.needsReview, nil, nil, reasons)
         }
     }
 }
@@ -763,6 +766,7 @@ extension Ledger {
                 LedgerHotPath.bind(h, 11, f.pendingPayoutTotalText)
                 LedgerHotPath.bind(h, 12, stamp)
                 sqlite3_bind_int64(h, 13, attemptID)
+                LedgerHotPath.bind(h, 14, f.canWithdraw.map { $0 ? 1 : 0 })
             }
         }
         guard let transition else { return }
@@ -813,7 +817,7 @@ extension Ledger {
     static func mayAttempt(_ operation: AttemptOperation, in state: RowState) -> Bool {
         switch operation {
         case .createCashier: state != .done && state != .rejected
-        case .createDepositRequest: state != .done && state != .rejected && state != .inDoubt
+        case .createDepositRequest: state != .done && state != .rejected && state != .inDoubt && state != .needsReview
         case .listDepositRequests, .getCashier, .getDepositRequest: true
         }
     }

@@ -259,11 +259,13 @@ public struct RemoteFigures: Sendable, Equatable, Hashable {
     public var balanceText: String?
     public var bonusBalanceText: String?
     public var pendingPayoutTotalText: String?
+    /// Whether the customer can withdraw, as Rebilly reported it (2026-07; nil when not reported).
+    public var canWithdraw: Bool?
 
     public init(
         cashierID: String?, httpStatus: Int?, currency: String?, exponent: Int?,
         balanceMinor: Int64?, bonusBalanceMinor: Int64?, pendingPayoutTotalMinor: Int64?,
-        balanceText: String?, bonusBalanceText: String?, pendingPayoutTotalText: String?
+        balanceText: String?, bonusBalanceText: String?, pendingPayoutTotalText: String?, canWithdraw: Bool? = nil
     ) {
         self.cashierID = cashierID
         self.httpStatus = httpStatus
@@ -275,6 +277,7 @@ public struct RemoteFigures: Sendable, Equatable, Hashable {
         self.balanceText = balanceText
         self.bonusBalanceText = bonusBalanceText
         self.pendingPayoutTotalText = pendingPayoutTotalText
+        self.canWithdraw = canWithdraw
     }
 }
 
@@ -305,7 +308,7 @@ extension RemoteFigures {
             balanceMinor: cashier.balance?.amount?.minorUnits, bonusBalanceMinor: cashier.bonusBalance?.amount?.minorUnits,
             pendingPayoutTotalMinor: cashier.pendingPayoutTotal?.amount?.minorUnits,
             balanceText: cashier.balance?.text, bonusBalanceText: cashier.bonusBalance?.text,
-            pendingPayoutTotalText: cashier.pendingPayoutTotal?.text)
+            pendingPayoutTotalText: cashier.pendingPayoutTotal?.text, canWithdraw: cashier.canWithdraw)
     }
 }
 
@@ -320,7 +323,7 @@ public struct RemoteFiguresRecord: Sendable, Equatable, Hashable {
     public var figures: RemoteFigures
 }
 
-/// Per-run row accounting for one batch: `read == done + skippedDone + rejected + failed + inDoubt + open`.
+/// Per-run row accounting for one batch: `read == done + skippedDone + rejected + failed + inDoubt + needsReview + unfinished`.
 ///
 /// `skippedDone` counts rows that were already `done` before this run touched
 /// them: the run did not send them again. That is what PRODUCT.md calls
@@ -336,11 +339,26 @@ public struct RowAccounting: Sendable, Equatable {
     public var rejected: Int
     public var failed: Int
     public var inDoubt: Int
+    /// Rows whose deposit request must be resolved by hand (`resolve`).
+    public var needsReview: Int = 0
     /// `pending` + `cashier_created`: work not finished (an interrupted run).
     public var unfinished: Int
 
+    public init(batchID: Int64, read: Int, done: Int, skippedDone: Int, rejected: Int, failed: Int, inDoubt: Int,
+                needsReview: Int = 0, unfinished: Int) {
+        self.batchID = batchID
+        self.read = read
+        self.done = done
+        self.skippedDone = skippedDone
+        self.rejected = rejected
+        self.failed = failed
+        self.inDoubt = inDoubt
+        self.needsReview = needsReview
+        self.unfinished = unfinished
+    }
+
     /// Does `read` equal the sum of the parts?
-    public var closes: Bool { read == done + skippedDone + rejected + failed + inDoubt + unfinished }
+    public var closes: Bool { read == done + skippedDone + rejected + failed + inDoubt + needsReview + unfinished }
 }
 
 /// What ``Ledger/recoverCrashedRuns(currentRunID:)`` found and repaired.
@@ -470,7 +488,7 @@ extension RemoteFiguresRecord: FetchableRecord {
             balanceMinor: row["balance_minor"], bonusBalanceMinor: row["bonus_balance_minor"],
             pendingPayoutTotalMinor: row["pending_payout_total_minor"],
             balanceText: row["balance_text"], bonusBalanceText: row["bonus_balance_text"],
-            pendingPayoutTotalText: row["pending_payout_total_text"])
+            pendingPayoutTotalText: row["pending_payout_total_text"], canWithdraw: (row["can_withdraw"] as Int64?).map { $0 != 0 })
     }
 }
 

@@ -102,6 +102,7 @@ enum LedgerSQL {
                coalesce(sum(state = 'rejected'), 0)                                AS rejected,
                coalesce(sum(state = 'failed'), 0)                                  AS failed,
                coalesce(sum(state = 'in_doubt'), 0)                                AS in_doubt,
+               coalesce(sum(state = 'needs_review'), 0)                            AS needs_review,
                coalesce(sum(state IN ('pending', 'cashier_created')), 0)           AS unfinished
         FROM rows WHERE batch_id = ?
         """
@@ -141,12 +142,12 @@ enum LedgerSQL {
         WHERE id = ?7
         """
     /// The create answer's figures, tied to the attempt's row and run: ?1 source, ?2 cashier id,
-    /// ?3 status, ?4 currency, ?5 exponent, ?6–?8 minor units, ?9–?11 texts, ?12 stamp, ?13 attempt.
+    /// ?3 status, ?4 currency, ?5 exponent, ?6–?8 minor units, ?9–?11 texts, ?12 stamp, ?13 attempt, ?14 canWithdraw.
     static let hotInsertRemoteFigures = """
         INSERT INTO remote_figures (row_id, run_id, attempt_id, source, cashier_id, http_status, currency, exponent,
                                     balance_minor, bonus_balance_minor, pending_payout_total_minor,
-                                    balance_text, bonus_balance_text, pending_payout_total_text, observed_at)
-        SELECT row_id, run_id, id, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 FROM attempts WHERE id = ?13
+                                    balance_text, bonus_balance_text, pending_payout_total_text, observed_at, can_withdraw)
+        SELECT row_id, run_id, id, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14 FROM attempts WHERE id = ?13
         """
     /// ?1 attempt.
     static let hotRowIDOfAttempt = "SELECT row_id FROM attempts WHERE id = ?1"
@@ -192,8 +193,8 @@ enum LedgerSQL {
     static let insertRemoteFigures = """
         INSERT INTO remote_figures (row_id, run_id, attempt_id, source, cashier_id, http_status, currency, exponent,
                                     balance_minor, bonus_balance_minor, pending_payout_total_minor,
-                                    balance_text, bonus_balance_text, pending_payout_total_text, observed_at)
-        VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                    balance_text, bonus_balance_text, pending_payout_total_text, observed_at, can_withdraw)
+        VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
     static let remoteFiguresOfRow = "SELECT * FROM remote_figures WHERE row_id = ? ORDER BY id"
     static let remoteFiguresOfRun = "SELECT * FROM remote_figures WHERE run_id = ? ORDER BY id"

@@ -10,7 +10,7 @@ import GRDB
 /// new migration that rebuilds the table.
 enum LedgerSchema {
     /// Every migration, oldest first; the schema version (`PRAGMA user_version`) is their count.
-    static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3)]
+    static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4)]
     static var migrationIDs: [String] { migrations.map(\.id) }
 
     static var migrator: DatabaseMigrator {
@@ -185,5 +185,54 @@ enum LedgerSchema {
     static let v3: [String] = [
         "PRAGMA application_id = \(LedgerFile.applicationID)",
         "ALTER TABLE batches ADD COLUMN repeat_allowed INTEGER NOT NULL DEFAULT 0 CHECK (repeat_allowed IN (0, 1))",
+    ]
+
+    /// v4 (Rebilly's API since 2026-07): `remote_figures.can_withdraw` as Rebilly reports it,
+    /// and the row state `needs_review` (a deposit request the job cannot tell apart from
+    /// another client's: never adopted, never re-sent, closed by `resolve`). SQLite cannot
+    /// change a CHECK constraint, so `rows` is rebuilt (the migrator defers foreign keys and
+    /// checks them before committing); `resolutions` records each `resolve`.
+    static let v4: [String] = [
+        "ALTER TABLE remote_figures ADD COLUMN can_withdraw INTEGER CHECK (can_withdraw IN (0, 1))",
+        """
+        CREATE TABLE rows_v4 (
+            id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+            batch_id           INTEGER NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+            line               INTEGER NOT NULL CHECK (line >= 1),
+            row_key            TEXT,
+            website_id         TEXT,
+            customer_id        TEXT,
+            currency           TEXT,
+            payload_json       TEXT,
+            source_json        TEXT,
+            state              TEXT    NOT NULL DEFAULT 'pending'
+                               CHECK (state IN ('pending', 'rejected', 'cashier_created', 'done', 'failed', 'in_doubt',
+                                                'needs_review')),
+            reasons_json       TEXT    NOT NULL DEFAULT '[]',
+            cashier_id         TEXT,
+            deposit_request_id TEXT,
+            attempt_count      INTEGER NOT NULL DEFAULT 0,
+            last_run_id        INTEGER REFERENCES runs(id),
+            updated_at         TEXT    NOT NULL,
+            UNIQUE (batch_id, line)
+        )
+        """,
+        "INSERT INTO rows_v4 SELECT * FROM rows",
+        "DROP TABLE rows",
+        "ALTER TABLE rows_v4 RENAME TO rows",
+        "CREATE INDEX rows_batch_state ON rows(batch_id, state)",
+        "CREATE INDEX rows_row_key ON rows(row_key)",
+        """
+        CREATE TABLE resolutions (
+            id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+            row_id             INTEGER NOT NULL REFERENCES rows(id) ON DELETE CASCADE,
+            run_id             INTEGER NOT NULL REFERENCES runs(id),
+            action             TEXT    NOT NULL CHECK (action IN ('adopt', 'resend')),
+            deposit_request_id TEXT,
+            note               TEXT,
+            resolved_at        TEXT    NOT NULL
+        )
+        """,
+        "CREATE INDEX resolutions_row ON resolutions(row_id)",
     ]
 }

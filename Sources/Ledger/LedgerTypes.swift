@@ -49,6 +49,10 @@ public enum RowState: String, Sendable, CaseIterable, Codable, Hashable {
     /// may not exist. It must be verified (list the customer's deposit requests)
     /// before anything is sent again.
     case inDoubt = "in_doubt"
+    /// Listing found more than one deposit request matching every field the job sent, or one
+    /// that differs in a single field: it cannot be told apart from another client's. Never
+    /// adopted and never re-sent automatically; `resolve --adopt ID | --resend` closes it.
+    case needsReview = "needs_review"
 
     /// States a row may move to from this one. Open states may be re-entered
     /// (e.g. `failed` → `failed` with new reasons); terminal states (`done`,
@@ -58,7 +62,8 @@ public enum RowState: String, Sendable, CaseIterable, Codable, Hashable {
         case .pending: [.pending, .cashierCreated, .done, .failed, .inDoubt, .rejected]
         case .cashierCreated: [.cashierCreated, .done, .failed, .inDoubt, .rejected]
         case .failed: [.pending, .cashierCreated, .done, .failed, .inDoubt, .rejected]
-        case .inDoubt: [.pending, .cashierCreated, .done, .failed, .inDoubt, .rejected]
+        case .inDoubt: [.pending, .cashierCreated, .done, .failed, .inDoubt, .rejected, .needsReview]
+        case .needsReview: [.done, .cashierCreated, .needsReview]
         case .rejected: []
         case .done: []
         }
@@ -68,7 +73,7 @@ public enum RowState: String, Sendable, CaseIterable, Codable, Hashable {
     public var isOpen: Bool {
         switch self {
         case .pending, .cashierCreated, .failed, .inDoubt: true
-        case .rejected, .done: false
+        case .rejected, .done, .needsReview: false
         }
     }
 }

@@ -70,8 +70,9 @@ public final class LedgerWriter: Sendable {
 
     /// Async, group-committed ``Ledger/recordIntent(rowID:runID:operation:)``:
     /// returns the attempt id once the intent is durable.
-    public func recordIntent(rowID: Int64, runID: Int64, operation: AttemptOperation) async throws -> Int64 {
-        let at = ledger.now()
+    /// `at`: the send time to record (default: now).
+    public func recordIntent(rowID: Int64, runID: Int64, operation: AttemptOperation, at sendTime: Date? = nil) async throws -> Int64 {
+        let at = sendTime ?? ledger.now()
         return try await submit { db in
             try Ledger.recordIntent(db, rowID: rowID, runID: runID, operation: operation, at: at)
         }
@@ -104,9 +105,9 @@ public final class LedgerWriter: Sendable {
     public func recordOutcomeThenIntent(
         attemptID: Int64, httpStatus: Int?, latencyMs: Int?, error: String?,
         returnedID: String?, outcome: AttemptOutcome, then transition: RowTransition?,
-        remoteFigures: RemoteFigures? = nil, nextOperation: AttemptOperation, runID: Int64
+        remoteFigures: RemoteFigures? = nil, nextOperation: AttemptOperation, runID: Int64, at sendTime: Date? = nil
     ) async throws -> Int64 {
-        let at = ledger.now()
+        let at = sendTime ?? ledger.now()
         return try await submit { db in
             guard let rowID = try LedgerHotPath.int64(db, LedgerSQL.hotRowIDOfAttempt, { sqlite3_bind_int64($0, 1, attemptID) })
             else { throw LedgerError.noSuchAttempt(attemptID) }

@@ -18,6 +18,9 @@ public struct RateLimitInfo: Sendable, Hashable, CustomStringConvertible {
     public var retryAfter: ContinuousClock.Instant?
     /// The same moment as UTC epoch seconds (for logs and the ledger).
     public var retryAfterEpochSeconds: Double?
+    /// The server's clock minus this machine's when the answer arrived, in seconds, from its
+    /// `Date` header (whole seconds, so up to one second early); nil without one.
+    public var serverClockOffset: Double?
 
     public init(limit: Int? = nil, remaining: Int? = nil, retryAfter: ContinuousClock.Instant? = nil, retryAfterEpochSeconds: Double? = nil) {
         self.limit = limit
@@ -53,8 +56,10 @@ public struct RateLimitInfo: Sendable, Hashable, CustomStringConvertible {
         now: ContinuousClock.Instant = .now,
         epochNow localEpochNow: Double = Date().timeIntervalSince1970
     ) -> RateLimitInfo {
-        let epochNow = header("Date").flatMap { HTTPDate.parse($0.trimmingCharacters(in: .whitespaces)) } ?? localEpochNow
+        let serverNow = header("Date").flatMap { HTTPDate.parse($0.trimmingCharacters(in: .whitespaces)) }
+        let epochNow = serverNow ?? localEpochNow
         var info = RateLimitInfo()
+        info.serverClockOffset = serverNow.map { $0 - localEpochNow }
         info.limit = header("X-RateLimit-Limit").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         info.remaining = header("X-RateLimit-Remaining").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         var target: Double?

@@ -14,6 +14,7 @@ extension Cashier {
             balance: try money(json, "balance", currency: currency),
             bonusBalance: try money(json, "bonusBalance", currency: currency),
             pendingPayoutTotal: try money(json, "pendingPayoutTotal", currency: currency),
+            canWithdraw: try flag(json, "canWithdraw"),
             createdTime: try time(json, "createdTime")
         )
     }
@@ -52,8 +53,42 @@ extension DepositRequest {
             websiteId: try requiredString(json, "websiteId"),
             currency: try requiredString(json, "currency"),
             depositURL: link(json["_links"], rel: "deposit"),
-            createdTime: try time(json, "createdTime")
+            createdTime: try time(json, "createdTime"),
+            terms: try terms(json)
         )
+    }
+
+    /// The client-set members, kept as Rebilly wrote them (money as number text).
+    static func terms(_ json: JSONValue) throws(DecodingFailure) -> DepositTerms {
+        func number(_ value: JSONValue?, _ name: String) throws(DecodingFailure) -> String? {
+            switch value {
+            case nil, .null?: return nil
+            case let value?:
+                guard let text = value.numberText else { throw DecodingFailure("\(name) must be a number") }
+                return text
+            }
+        }
+        var terms = DepositTerms()
+        switch json["amounts"] {
+        case nil, .null?: break
+        case let list?:
+            guard let items = list.arrayValue else { throw DecodingFailure("amounts must be an array") }
+            var texts: [String] = []
+            for item in items { if let text = try number(item, "amounts[]") { texts.append(text) } }
+            terms.amounts = texts
+        }
+        terms.defaultAmount = try number(json["defaultAmount"], "defaultAmount")
+        if let custom = json["customAmount"], custom != .null {
+            var members: [String: String] = [:]
+            for name in ["minimum", "maximum", "multipleOf"] {
+                if let text = try number(custom[name], "customAmount.\(name)") { members[name] = text }
+            }
+            terms.customAmount = members
+        }
+        terms.redirectUrl = json["redirectUrl"]?.stringValue
+        terms.notificationUrl = json["notificationUrl"]?.stringValue
+        terms.expirationTime = try time(json, "expirationTime")
+        return terms
     }
 
     /// `_links` is an array of `{rel, href}`; a `{rel: {href}}` object is tolerated too.
@@ -134,6 +169,15 @@ func time(_ json: JSONValue, _ key: String) throws(DecodingFailure) -> Date? {
         guard let date = RFC3339.date(text) else { throw DecodingFailure("\(key) \"\(text)\" is not an RFC 3339 date-time") }
         return date
     case let other?: throw DecodingFailure("\(key) must be a string, got \(other.kindDescription)")
+    }
+}
+
+/// A boolean member (absent or null: nil).
+func flag(_ json: JSONValue, _ key: String) throws(DecodingFailure) -> Bool? {
+    switch json[key] {
+    case nil, .null?: return nil
+    case let .bool(value)?: return value
+    case let other?: throw DecodingFailure("\(key) must be a boolean, got \(other.kindDescription)")
     }
 }
 

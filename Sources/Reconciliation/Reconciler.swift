@@ -174,6 +174,8 @@ public struct Reconciler: Sendable {
         var exponent: Int
         var cashierID: String?
         var depositRequestID: String?
+        /// The deposit request's terms as the batch gave them (nil: the row's source is unreadable).
+        var terms: DepositRequestSpec?
     }
 
     struct TotalsAccumulator {
@@ -223,7 +225,8 @@ public struct Reconciler: Sendable {
                     totals.sentRows += 1
                     for i in 0..<3 { totals.sent[i] += Int128(expected[i]) }
                     scan.doneRows.append(DoneRow(key: key, rowID: row.id, exponent: currency.exponent,
-                                                 cashierID: row.cashierID, depositRequestID: row.depositRequestID))
+                                                 cashierID: row.cashierID, depositRequestID: row.depositRequestID,
+                                                 terms: Self.depositTerms(row)))
                 }
                 scan.totals[tkey] = totals
                 // The cashier: the latest row of the run for this key that has one.
@@ -234,6 +237,13 @@ public struct Reconciler: Sendable {
             }
         }
         return scan
+    }
+
+    /// The deposit request the row asked for, read from its source as the sender reads it.
+    static func depositTerms(_ row: RowRecord) -> DepositRequestSpec? {
+        guard let source = row.sourceJSON, let raw = try? RawRecord(line: row.line, sourceJSON: source),
+              case let .valid(valid) = RowValidator().validate(raw) else { return nil }
+        return valid.deposit
     }
 
     /// The batch's three figures from `rows.payload_json` (`{"cashier":{"balance":"…",…}}`), absent = 0.
@@ -312,18 +322,18 @@ public struct Reconciler: Sendable {
         var findings: [Finding] = []
         var checked = Set<CashierKey>()
         var unlisted = Set<CashierKey>()
-        var lists: [String: [DepositRequest]?] = [:]   // websiteId␟customerId → items (nil: the list failed)
+        var lists: [String: RebillyGateway.DepositListing?] = [:]   // websiteId␟customerId → listing (nil: the list failed)
         for row in scan.doneRows.sorted(by: { $0.rowID < $1.rowID }) {
             guard let recorded = row.depositRequestID else { checks.notApplicable += 1; continue }
             let listKey = row.key.websiteID + "\u{1F}" + row.key.customerID
             if lists[listKey] == nil {
                 switch try await gateway.listDepositRequests(customerId: row.key.customerID, websiteId: row.key.websiteID) {
-                case let .succeeded(items): lists[listKey] = .some(items)
+                case let .succeeded(listing): lists[listKey] = .some(listing)
                 case .stopped: return DepositOutcome(checks: checks, findings: findings, checkedKeys: checked, unlisted: unlisted)
                 default: lists[listKey] = .some(nil)
                 }
             }
-            guard let items = lists[listKey] ?? nil else { checks.unverified += 1; unlisted.insert(row.key); continue }
+            guard let listing = lists[listKey] ?? nil else { checks.unverified += 1; unlisted.insert(row.key); continue }
             checks.checkedRows += 1
             checked.insert(row.key)
             // The row's deposit requests by the one ownership rule (its window: first deposit
@@ -331,11 +341,21 @@ public struct Reconciler: Sendable {
             // LATER night is not this row's, even when an old run is reconciled after newer ones.
             let depositCalls = try ledger.attempts(rowID: row.rowID)
                 .filter { $0.operation == .createDepositRequest || $0.operation == .listDepositRequests }
+            let posts = depositCalls.filter { $0.operation == .createDepositRequest }
             let window = DepositOwnership.Row(
                 customerId: row.key.customerID, websiteId: row.key.websiteID, currency: row.key.currency,
-                firstPost: depositCalls.filter { $0.operation == .createDepositRequest }.map(\.requestedAt).min(),
-                lastCall: depositCalls.map { $0.finishedAt ?? $0.requestedAt }.max())
-            let mine = gateway.ownership.owned(by: window, among: items)
+                terms: row.terms ?? DepositRequestSpec(), posts: posts.map(\.requestedAt).sorted(),
+                lastCall: depositCalls.map { $0.finishedAt ?? $0.requestedAt }.max(), rowID: row.rowID)
+            let verdict = gateway.ownership.verdict(for: window, among: listing.items, serverOffset: listing.serverClockOffset)
+            // Requests the job may have made: its POSTs that were answered or lost. An exact match
+            // beyond those is another client's copy, counted as foreign, not as a duplicate.
+            let mayHaveCreated = max(1, posts.filter { $0.outcome == .succeeded || $0.outcome == .lost || $0.outcome == .inFlight }.count)
+            var mine = verdict.matches
+            if mine.count > mayHaveCreated {
+                let recordedFirst = mine.filter { $0.id == recorded } + mine.filter { $0.id != recorded }
+                mine = Array(recordedFirst.prefix(mayHaveCreated))
+            }
+            checks.foreign += verdict.foreign.count + verdict.nearMisses.count + (verdict.matches.count - mine.count)
             let ids = mine.map(\.id)
             var finding = Finding(key: row.key, field: .depositRequestMissing, exponent: row.exponent, expected: nil,
                                   actual: nil, actualText: nil, rowID: row.rowID, cashierID: row.cashierID,

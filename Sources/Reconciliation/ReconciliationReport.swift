@@ -356,9 +356,13 @@ public struct DepositRequestChecks: Sendable, Equatable, Hashable {
     public var notApplicable: Int
     /// Rows whose list call failed after retries (neither matched nor a break; see the run's log).
     public var unverified: Int
+    /// Deposit requests of the checked customers, inside their rows' windows, that the job did
+    /// not make (another client's: they differ from what the job sent). Not breaks.
+    public var foreign: Int = 0
 
     /// Memberwise initialiser.
-    public init(checkedRows: Int, matched: Int, missing: Int, duplicated: Int, notApplicable: Int, unverified: Int) {
+    public init(checkedRows: Int, matched: Int, missing: Int, duplicated: Int, notApplicable: Int, unverified: Int, foreign: Int = 0) {
+        self.foreign = foreign
         self.checkedRows = checkedRows
         self.matched = matched
         self.missing = missing
