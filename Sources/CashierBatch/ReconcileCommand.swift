@@ -108,7 +108,7 @@ struct ReconcileCommand: AsyncParsableCommand {
             ("readBackFailures", .int(c.readBackFailures)), ("unread", .int(report.unread.count)), ("newBreaks", .int(c.newBreaks)),
             ("persistingBreaks", .int(c.persistingBreaks)), ("resolvedBreaks", .int(c.resolvedBreaks)),
             ("highPriority", .int(c.highPriorityOpenBreaks)), ("depositMissing", "\(d?.missing ?? 0)"),
-            ("depositDuplicated", "\(d?.duplicated ?? 0)"), ("accounting", report.accountingHolds ? "holds" : "off"),
+            ("depositDuplicated", "\(d?.duplicated ?? 0)"), ("depositForeign", "\(d?.foreign ?? 0)"), ("accounting", report.accountingHolds ? "holds" : "off"),
         ]))
         var verdict = RunVerdict.clean
         if report.hasOpenBreaks { verdict = .reconciliationBreaks }

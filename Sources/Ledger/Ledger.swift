@@ -611,7 +611,7 @@ public final class Ledger: Sendable {
             try statement.execute(arguments: [
                 runID, b.websiteID, b.customerID, b.currency, b.field, b.expectedMinor, b.actualMinor,
                 b.exponent, b.lifecycle.rawValue, b.firstSeenRunID, b.firstSeenAt, created, b.rowID, b.detail,
-                b.highPriority, b.source?.rawValue, b.actualText, b.cashierID, b.timesSeen, b.rechecked,
+                b.highPriority, b.source?.rawValue, b.actualText, b.cashierID, b.timesSeen, b.rechecked, b.opening,
             ])
         }
     }

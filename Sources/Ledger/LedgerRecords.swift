@@ -175,6 +175,8 @@ public struct NewBreak: Sendable, Equatable {
     public var timesSeen: Int
     /// `false` when the break was carried forward without looking at the cashier again (v2).
     public var rechecked: Bool
+    /// The cashier's first night (v4): Rebilly created it in this run and holds no history for it.
+    public var opening: Bool = false
 
     public init(
         websiteID: String, customerID: String, currency: String, field: String,
@@ -233,6 +235,8 @@ public struct BreakRecord: Sendable, Equatable, Hashable {
     public var timesSeen: Int
     /// See ``NewBreak/rechecked`` (v2).
     public var rechecked: Bool
+    /// See ``NewBreak/opening`` (v4).
+    public var opening: Bool
 
     /// actual − expected in minor units, when both are known.
     public var differenceMinor: Int64? {
@@ -471,6 +475,7 @@ extension BreakRecord: FetchableRecord {
         cashierID = row["cashier_id"]
         timesSeen = row["times_seen"]
         rechecked = row["rechecked"]
+        opening = row["opening"]
     }
 }
 

@@ -175,8 +175,8 @@ enum LedgerSQL {
         INSERT INTO breaks (run_id, website_id, customer_id, currency, field, expected_minor,
                             actual_minor, exponent, lifecycle, first_seen_run_id, first_seen_at,
                             created_at, row_id, detail,
-                            high_priority, source, actual_text, cashier_id, times_seen, rechecked)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            high_priority, source, actual_text, cashier_id, times_seen, rechecked, opening)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
     /// A repeated reconciliation of a run supersedes the breaks it recorded before.
     static let deleteBreaksOfRun = "DELETE FROM breaks WHERE run_id = ?"

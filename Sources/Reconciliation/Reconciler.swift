@@ -165,6 +165,8 @@ public struct Reconciler: Sendable {
         var expected: [Int64]
         /// The most recent figures the ledger holds for the row.
         var stored: RemoteFiguresRecord?
+        /// The row's cashier create answered 201: Rebilly made the cashier this night.
+        var opening = false
     }
 
     /// A done row whose deposit request is checked.
@@ -188,6 +190,7 @@ public struct Reconciler: Sendable {
         var rebilly: [Int128] = [0, 0, 0]
         var net: [Int128] = [0, 0, 0]
         var gross: [Int128] = [0, 0, 0]
+        var opening: [Int128] = [0, 0, 0]
     }
 
     struct RunScan {
@@ -208,6 +211,7 @@ public struct Reconciler: Sendable {
             // A refused batch (control totals) sent nothing: it is in the accounting, not in the money.
             guard batch.controlVerdict != .mismatch else { continue }
             let stored = try ledger.latestRemoteFigures(batchID: batch.id)
+            let created = try ledger.latestRemoteFigures(batchID: batch.id, source: .create)
             try ledger.forEachRow(batchID: batch.id) { row in
                 guard let payload = row.payloadJSON, let website = row.websiteID, let customer = row.customerID,
                       let code = row.currency, let currency = Currency(code: code) else { return }
@@ -232,7 +236,8 @@ public struct Reconciler: Sendable {
                 // The cashier: the latest row of the run for this key that has one.
                 if let cashierID = row.cashierID, (scan.cashiers[key]?.rowID ?? 0) < row.id {
                     scan.cashiers[key] = ExpectedCashier(key: key, rowID: row.id, exponent: currency.exponent,
-                                                         cashierID: cashierID, expected: expected, stored: stored[row.id])
+                                                         cashierID: cashierID, expected: expected, stored: stored[row.id],
+                                                         opening: created[row.id]?.figures.httpStatus == 201)
                 }
             }
         }
@@ -396,6 +401,8 @@ public struct Reconciler: Sendable {
         /// Deposit breaks: requests expected (1) and found.
         var countExpected: Int? = nil
         var countActual: Int? = nil
+        var opening = false
+        var canWithdraw: Bool? = nil
     }
 
     struct BreakKey: Hashable {
@@ -409,6 +416,7 @@ public struct Reconciler: Sendable {
         var totals = scan.totals
         var findings: [Finding] = []
         var comparedKeys = Set<CashierKey>()
+        var cannotWithdraw = 0
 
         // 1. Compare every cashier, figure by figure.
         for key in scan.cashiers.keys.sorted() {
@@ -416,6 +424,7 @@ public struct Reconciler: Sendable {
             comparedKeys.insert(key)
             let tkey = TotalsKey(websiteID: key.websiteID, currency: key.currency)
             totals[tkey]?.compared += 1
+            if observation.figures?.canWithdraw == false { cannotWithdraw += 1 }
             for (i, figure) in ReconciledFigure.allCases.enumerated() {
                 let expected = cashier.expected[i]
                 var actual: Int64?
@@ -435,13 +444,18 @@ public struct Reconciler: Sendable {
                 if let actual {
                     let diff = Int128(actual) - Int128(expected)
                     totals[tkey]?.rebilly[i] += Int128(actual)
-                    totals[tkey]?.net[i] += diff
-                    totals[tkey]?.gross[i] += diff < 0 ? -diff : diff
+                    if cashier.opening {
+                        totals[tkey]?.opening[i] += diff
+                    } else {
+                        totals[tkey]?.net[i] += diff
+                        totals[tkey]?.gross[i] += diff < 0 ? -diff : diff
+                    }
                     if diff == 0 { continue }
                 }
                 findings.append(Finding(key: key, field: BreakField(rawValue: figure.rawValue)!, exponent: cashier.exponent,
                                         expected: expected, actual: actual, actualText: text, rowID: cashier.rowID,
-                                        cashierID: cashier.cashierID, source: observation.source, detail: detail))
+                                        cashierID: cashier.cashierID, source: observation.source, detail: detail,
+                                        opening: cashier.opening, canWithdraw: observation.figures?.canWithdraw))
             }
         }
         if let deposits { findings += deposits.findings }
@@ -488,21 +502,25 @@ public struct Reconciler: Sendable {
                 sentRows: t.sentRows, comparedCashiers: t.compared,
                 figures: ReconciledFigure.allCases.enumerated().map { i, figure in
                     FigureTotals(figure: figure, exponent: t.exponent, inputMinor: t.input[i], sentMinor: t.sent[i],
-                                 rebillyMinor: t.rebilly[i], netDifferenceMinor: t.net[i], grossDifferenceMinor: t.gross[i])
+                                 rebillyMinor: t.rebilly[i], netDifferenceMinor: t.net[i], grossDifferenceMinor: t.gross[i],
+                                 openingDifferenceMinor: t.opening[i])
                 })
         }
-        let openBreaks = breaks.filter { $0.lifecycle != .resolved }
+        let openBreaks = breaks.filter { $0.lifecycle != .resolved && !$0.opening }
+        let drift = breaks.filter { !$0.opening }
         var byField: [String: Int] = [:]
         for b in openBreaks { byField[b.field.rawValue, default: 0] += 1 }
-        let counts = ReconciliationCounts(
+        var counts = ReconciliationCounts(
             inputRows: scan.inputRows, cashiers: scan.cashiers.count, compared: comparedKeys.count,
             notCompared: scan.cashiers.count - comparedKeys.count, readBackRequests: readBackRequests,
             readBackFailures: readBackFailures,
-            newBreaks: breaks.count(where: { $0.lifecycle == .new }),
-            persistingBreaks: breaks.count(where: { $0.lifecycle == .persisting }),
-            resolvedBreaks: breaks.count(where: { $0.lifecycle == .resolved }),
+            newBreaks: drift.count(where: { $0.lifecycle == .new }),
+            persistingBreaks: drift.count(where: { $0.lifecycle == .persisting }),
+            resolvedBreaks: drift.count(where: { $0.lifecycle == .resolved }),
             openBreaks: openBreaks.count, highPriorityOpenBreaks: openBreaks.count(where: { $0.priority == .high }),
             openBreaksByField: byField)
+        counts.openingBreaks = breaks.count(where: { $0.opening && $0.lifecycle != .resolved })
+        counts.cannotWithdraw = cannotWithdraw
         return ReconciliationReport(
             runID: runID, source: source, reconciledAt: now, baselineRunID: baselineRunID, breaks: breaks,
             totals: totalLines, accounting: scan.accounting, depositChecks: deposits?.checks, counts: counts)
@@ -531,7 +549,7 @@ public struct Reconciler: Sendable {
                           timesSeen: Int, rechecked: Bool, now: Date) -> ReconciliationBreak {
         let diff: Int64? = f.expected.flatMap { e in f.actual.map { $0 - e } }
         let isCount = f.field.isDepositRequest
-        return ReconciliationBreak(
+        var made = ReconciliationBreak(
             websiteID: f.key.websiteID, customerID: f.key.customerID, currency: f.key.currency, exponent: f.exponent,
             field: f.field, priority: priority(f.field), lifecycle: lifecycle,
             expectedMinor: f.expected, actualMinor: f.actual, differenceMinor: diff,
@@ -541,6 +559,9 @@ public struct Reconciler: Sendable {
             actualText: f.actualText, firstSeenRunID: firstSeenRunID, firstSeenAt: firstSeenAt,
             nightsOpen: nights(from: firstSeenAt, to: now), timesSeen: timesSeen, rechecked: rechecked,
             source: f.source, rowID: f.rowID, cashierID: f.cashierID, detail: f.detail)
+        made.opening = f.opening
+        made.canWithdraw = f.canWithdraw
+        return made
     }
 
     /// A baseline break not found now: resolved when its cashier was looked at, else carried forward.
@@ -560,7 +581,7 @@ public struct Reconciler: Sendable {
             }
             detail = carried + (found.map { "; was: \($0)" } ?? "")
         }
-        return ReconciliationBreak(
+        var carried = ReconciliationBreak(
             websiteID: b.websiteID, customerID: b.customerID, currency: b.currency, exponent: b.exponent, field: field,
             priority: priority(field), lifecycle: lifecycle, expectedMinor: b.expectedMinor, actualMinor: b.actualMinor,
             differenceMinor: b.differenceMinor,
@@ -570,6 +591,8 @@ public struct Reconciler: Sendable {
             actualText: b.actualText, firstSeenRunID: b.firstSeenRunID, firstSeenAt: b.firstSeenAt,
             nightsOpen: nights(from: b.firstSeenAt, to: now), timesSeen: b.timesSeen, rechecked: rechecked,
             source: nil, rowID: b.rowID, cashierID: b.cashierID, detail: detail)
+        carried.opening = b.opening
+        return carried
     }
 
     static func order(_ a: ReconciliationBreak, _ b: ReconciliationBreak) -> Bool {
@@ -580,13 +603,15 @@ public struct Reconciler: Sendable {
     }
 
     static func newBreak(_ b: ReconciliationBreak) -> NewBreak {
-        NewBreak(
+        var made = NewBreak(
             websiteID: b.websiteID, customerID: b.customerID, currency: b.currency, field: b.field.rawValue,
             expectedMinor: b.expectedMinor, actualMinor: b.actualMinor, exponent: b.exponent, lifecycle: b.lifecycle,
             firstSeenRunID: b.firstSeenRunID, firstSeenAt: b.firstSeenAt, rowID: b.rowID, detail: b.detail,
             highPriority: b.priority == .high,
             source: b.source.map { $0 == .readBack ? .readback : .create }, actualText: b.actualText,
             cashierID: b.cashierID, timesSeen: b.timesSeen, rechecked: b.rechecked)
+        made.opening = b.opening
+        return made
     }
 }
 

@@ -178,6 +178,11 @@ public struct ReconciliationBreak: Sendable, Equatable, Hashable {
     /// Free text: the deposit-request ids of a duplicate, why a figure is unknown, what a
     /// resolved break's figures are now, …
     public var detail: String?
+    /// The cashier's first night: Rebilly created it in this run and holds no history for it,
+    /// so its figures cannot agree yet. Reported and totalled apart from drift; never a reason for exit 4.
+    public var opening: Bool = false
+    /// Whether the customer can withdraw, as Rebilly reported it (2026-07; nil when not reported).
+    public var canWithdraw: Bool?
 
     /// Memberwise initialiser.
     public init(
@@ -272,10 +277,16 @@ public struct FigureTotals: Sendable, Equatable, Hashable {
     public var netDifference: String
     /// ``grossDifferenceMinor`` as exact decimal text.
     public var grossDifference: String
+    /// Rebilly − batch summed over opening cashiers (their first night), kept out of the drift above.
+    public var openingDifferenceMinor: Int128
+    public var openingDifference: String
 
     /// Builds the totals and their texts at `exponent`.
     public init(figure: ReconciledFigure, exponent: Int, inputMinor: Int128, sentMinor: Int128,
-                rebillyMinor: Int128, netDifferenceMinor: Int128, grossDifferenceMinor: Int128) {
+                rebillyMinor: Int128, netDifferenceMinor: Int128, grossDifferenceMinor: Int128,
+                openingDifferenceMinor: Int128 = 0) {
+        self.openingDifferenceMinor = openingDifferenceMinor
+        self.openingDifference = MoneyText.format(openingDifferenceMinor, exponent: exponent)
         self.figure = figure
         self.inputMinor = inputMinor
         self.sentMinor = sentMinor
@@ -392,12 +403,16 @@ public struct ReconciliationCounts: Sendable, Equatable, Hashable {
     public var persistingBreaks: Int
     /// Breaks open in the baseline and gone now.
     public var resolvedBreaks: Int
-    /// `newBreaks + persistingBreaks`.
+    /// `newBreaks + persistingBreaks`, opening breaks left out.
     public var openBreaks: Int
     /// Open breaks of high priority (`pendingPayoutTotal`).
     public var highPriorityOpenBreaks: Int
     /// Open breaks per field (raw value of ``BreakField``); fields without breaks are absent.
     public var openBreaksByField: [String: Int]
+    /// Open breaks on opening cashiers (their first night), not counted in ``openBreaks``.
+    public var openingBreaks: Int = 0
+    /// Compared cashiers Rebilly reports as unable to withdraw (`canWithdraw: false`).
+    public var cannotWithdraw: Int = 0
 
     /// Memberwise initialiser.
     public init(inputRows: Int, cashiers: Int, compared: Int, notCompared: Int, readBackRequests: Int,

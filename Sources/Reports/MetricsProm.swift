@@ -50,7 +50,7 @@ public enum MetricsProm {
 
         metric("cashier_batch_breaks", "gauge", "Open reconciliation breaks of the last run by field.")
         var breaks: [String: Int] = [:]
-        for b in data.breaks where b.lifecycle != .resolved { breaks[b.field, default: 0] += 1 }
+        for b in data.breaks where b.isOpenDrift { breaks[b.field, default: 0] += 1 }
         let fields = breakFields + breaks.keys.filter { !breakFields.contains($0) }.sorted()
         for field in fields { sample("cashier_batch_breaks", [("field", field)], String(breaks[field] ?? 0)) }
 

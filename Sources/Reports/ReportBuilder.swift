@@ -62,7 +62,7 @@ public struct ReportBuilder: Sendable {
         if let previous = try previousRun(before: run) {
             let old = try core(run: previous, details: false)
             data.previous = PreviousRunDiff(run: old.run, counts: old.counts, totals: old.totals,
-                                            openBreaks: old.breaks.filter { $0.lifecycle != .resolved }.count)
+                                            openBreaks: old.breaks.filter(\.isOpenDrift).count)
         }
         data.lastSuccessAt = try ledger.runs(limit: 1000)
             .first { $0.id <= run.id && Self.isSuccess($0) }?.finishedAt
@@ -166,6 +166,8 @@ public struct ReportBuilder: Sendable {
                                      lifecycle: b.lifecycle, firstSeenRunID: b.firstSeenRunID, firstSeenAt: b.firstSeenAt,
                                      nightsOpen: b.nightsOpen, detail: b.detail)
                 info.flaggedHigh = b.priority == .high
+                info.opening = b.opening
+                info.canWithdraw = b.canWithdraw
                 if b.field.isDepositRequest {
                     info.expectedMinor = nil; info.actualMinor = nil
                     info.detail = Self.depositDetail(expected: b.expected, actual: b.actual, detail: b.detail)
@@ -226,7 +228,7 @@ public struct ReportBuilder: Sendable {
             for figure in CurrencyTotals.Figure.allCases {
                 var f = entries[index][figure]
                 var net: Int128 = 0, gross: Int128 = 0
-                for b in breaks where b.lifecycle != .resolved && b.field == figure.rawValue
+                for b in breaks where b.isOpenDrift && b.field == figure.rawValue
                     && b.websiteID == entries[index].websiteID && b.currency == entries[index].currency {
                     guard let d = b.differenceMinor else { continue }
                     net += Int128(d); gross += Int128(d.magnitude)
@@ -243,6 +245,7 @@ public struct ReportBuilder: Sendable {
                              firstSeenRunID: b.firstSeenRunID, firstSeenAt: b.firstSeenAt,
                              nightsOpen: nights(from: b.firstSeenAt, to: max(runStartedAt, b.firstSeenAt)), detail: b.detail)
         info.flaggedHigh = b.highPriority
+        info.opening = b.opening
         if b.field.hasPrefix("depositRequest") {
             // Counts of deposit requests, not money.
             info.detail = depositDetail(expected: b.expectedMinor.map(String.init), actual: b.actualMinor.map(String.init), detail: b.detail)

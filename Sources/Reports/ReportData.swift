@@ -210,9 +210,15 @@ public struct BreakInfo: Sendable, Equatable {
     public var detail: String?
     /// Marked high priority by the reconciliation (a `pendingPayoutTotal` break always is).
     public var flaggedHigh = false
+    /// The cashier's first night: Rebilly holds no history for it (reported apart from drift).
+    public var opening = false
+    /// Whether the customer can withdraw, as Rebilly reported it (nil when not reported).
+    public var canWithdraw: Bool?
 
     /// A `pendingPayoutTotal` break bounds what a customer can reverse-withdraw: high priority while open.
-    public var highPriority: Bool { (flaggedHigh || field == "pendingPayoutTotal") && lifecycle != .resolved }
+    public var highPriority: Bool { (flaggedHigh || field == "pendingPayoutTotal") && isOpenDrift }
+    /// Open and not an opening break: drift on an established cashier, a reason for exit 4.
+    public var isOpenDrift: Bool { lifecycle != .resolved && !opening }
     /// actual − expected, when both are known.
     public var differenceMinor: Int64? {
         guard let e = expectedMinor, let a = actualMinor else { return nil }
@@ -274,7 +280,7 @@ public struct Verdict: Sendable, Equatable {
 
     init(data: ReportData) {
         let run = data.run
-        let openBreaks = data.breaks.filter { $0.lifecycle != .resolved }
+        let openBreaks = data.breaks.filter(\.isOpenDrift)
         let highPriority = openBreaks.filter(\.highPriority).count
         var parts: [String] = []
         switch (run.status, run.exitCode) {

@@ -122,7 +122,7 @@ public enum ReportHTML {
         if data.breaks.isEmpty {
             h += "<p class=muted>\(data.reconciled ? "No break." : "No break recorded for this run.")</p>"
         } else {
-            h += "<table><thead><tr><th>Priority</th><th>Website</th><th>Customer</th><th>Currency</th><th>Field</th><th class=n>Operator</th><th class=n>Rebilly</th><th class=n>Difference</th><th>Lifecycle</th><th>First seen</th><th class=n>Nights</th><th>Detail</th></tr></thead><tbody>"
+            h += "<table><thead><tr><th>Priority</th><th>Website</th><th>Customer</th><th>Currency</th><th>Field</th><th class=n>Operator</th><th class=n>Rebilly</th><th class=n>Difference</th><th>Lifecycle</th><th>First seen</th><th class=n>Nights</th><th>Can withdraw</th><th>Detail</th></tr></thead><tbody>"
             let sorted = data.breaks.sorted { a, b in
                 (a.highPriority ? 0 : 1, a.lifecycle == .resolved ? 1 : 0, -Int64((a.differenceMinor ?? 0).magnitude))
                     < (b.highPriority ? 0 : 1, b.lifecycle == .resolved ? 1 : 0, -Int64((b.differenceMinor ?? 0).magnitude))
@@ -131,7 +131,8 @@ public enum ReportHTML {
                 h += "<tr\(b.highPriority ? " class=high" : "")><td>\(b.highPriority ? "<b>HIGH</b>" : "normal")</td><td class=mono>\(e(b.websiteID))</td><td class=mono>\(e(b.customerID))</td><td>\(e(b.currency))</td><td>\(e(b.field))</td>"
                 h += "<td class=\"n mono\">\(b.text(b.expectedMinor).map(e) ?? "–")</td><td class=\"n mono\">\(b.text(b.actualMinor).map(e) ?? "–")</td>"
                 h += "<td class=\"n mono\">\(b.differenceMinor.map { e(Format.signedMoney(Int128($0), exponent: b.exponent)) } ?? "–")</td>"
-                h += "<td class=\"lc \(e(b.lifecycle.rawValue))\">\(e(b.lifecycle.rawValue))</td><td>\(e(Format.iso(b.firstSeenAt))) <span class=muted>(run \(b.firstSeenRunID))</span></td><td class=n>\(b.nightsOpen)</td><td>\(e(b.detail ?? ""))</td></tr>"
+                h += "<td class=\"lc \(e(b.lifecycle.rawValue))\">\(e(b.lifecycle.rawValue))\(b.opening ? " <span class=muted>· opening</span>" : "")</td><td>\(e(Format.iso(b.firstSeenAt))) <span class=muted>(run \(b.firstSeenRunID))</span></td><td class=n>\(b.nightsOpen)</td>"
+                h += "<td>\(b.canWithdraw.map { $0 ? "yes" : "<b>no</b>" } ?? "–")</td><td>\(e(b.detail ?? ""))</td></tr>"
             }
             h += "</tbody></table>"
         }
@@ -163,7 +164,7 @@ public enum ReportHTML {
             h += "<table><thead><tr><th>Rows</th><th class=n>Previous</th><th class=n>This run</th><th class=n>Difference</th></tr></thead><tbody>"
             var lines: [(String, Int, Int)] = [("read", p.counts.read, data.counts.read)]
             lines += zip(p.counts.parts, data.counts.parts).map { ($0.name, $0.value, $1.value) }
-            lines.append(("open breaks", p.openBreaks, data.breaks.filter { $0.lifecycle != .resolved }.count))
+            lines.append(("open breaks", p.openBreaks, data.breaks.filter(\.isOpenDrift).count))
             for (name, then, now) in lines {
                 h += "<tr><td>\(e(label(name)))</td><td class=n>\(then)</td><td class=n>\(now)</td><td class=n>\(e(Format.signed(now - then)))</td></tr>"
             }

@@ -120,6 +120,8 @@ public enum ReportJSON {
             w.string("firstSeenAt", Format.iso(b.firstSeenAt))
             w.int("nightsOpen", b.nightsOpen)
             w.bool("highPriority", b.highPriority)
+            w.bool("opening", b.opening)
+            if let can = b.canWithdraw { w.bool("canWithdraw", can) }
             if let detail = b.detail { w.string("detail", detail) }
             w.endObject()
         }
@@ -168,7 +170,7 @@ public enum ReportJSON {
             diff("read", data.counts.read, previous.counts.read, &w)
             for (a, b) in zip(now, then) { diff(a.name, a.value, b.value, &w) }
             w.endObject()
-            diff("openBreaks", data.breaks.filter { $0.lifecycle != .resolved }.count, previous.openBreaks, &w)
+            diff("openBreaks", data.breaks.filter(\.isOpenDrift).count, previous.openBreaks, &w)
             w.beginArray("totals")
             for change in totalsChanges(current: data.totals, previous: previous.totals) {
                 w.beginObject()

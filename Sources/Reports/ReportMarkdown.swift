@@ -45,7 +45,7 @@ public enum ReportMarkdown {
             }
             if data.totals.count > 8 { s += "- … \(data.totals.count - 8) more in report.html\n" }
         }
-        let open = data.breaks.filter { $0.lifecycle != .resolved }
+        let open = data.breaks.filter(\.isOpenDrift)
         if !open.isEmpty || data.breaks.contains(where: { $0.lifecycle == .resolved }) {
             let new = open.filter { $0.lifecycle == .new }.count
             let high = open.filter(\.highPriority).count
@@ -54,6 +54,12 @@ public enum ReportMarkdown {
             s += "\nBreaks\(recorded): \(open.count) open (\(new) new, \(open.count - new) persisting), \(resolved) resolved"
             if high > 0 { s += " — " + bold("\(high) high priority (pendingPayoutTotal)") }
             s += "\n"
+        }
+        let opening = data.breaks.filter { $0.opening && $0.lifecycle != .resolved }
+        if !opening.isEmpty {
+            let cashiers = Set(opening.map { [$0.websiteID, $0.customerID, $0.currency] }).count
+            s += "Opening: \(opening.count) difference\(opening.count == 1 ? "" : "s") on \(cashiers) new cashier\(cashiers == 1 ? "" : "s") "
+                + "(their first night: Rebilly holds no history for them yet), apart from drift\n"
         }
         if !data.unread.isEmpty {
             s += "\nNot read back (neither matched nor broken): \(data.unread.count)\n"

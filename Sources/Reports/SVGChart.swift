@@ -111,7 +111,7 @@ enum SVGChart {
 
     /// Open breaks per currency, stacked by field.
     static func breaksByCurrency(_ breaks: [BreakInfo], width: Int = 460) -> String {
-        let open = breaks.filter { $0.lifecycle != .resolved }
+        let open = breaks.filter(\.isOpenDrift)
         guard !open.isEmpty else { return empty("no open breaks", width: width) }
         let fields = ["pendingPayoutTotal", "balance", "bonusBalance", "depositRequestMissing", "depositRequestDuplicate"]
         let colors = ["#c53030", "#2b6cb0", "#6b46c1", "#b7791f", "#718096"]

@@ -34,59 +34,93 @@ import Throttle
 }
 
 /// The one rule for which listed deposit request is a row's: these cases are also run through
-/// `run`, `retry` and `reconcile` over sockets (CashierBatchTests, DepositOwnershipCLITests).
+/// `run`, `retry` and `reconcile` over sockets (DepositOwnershipCLITests).
 @Suite struct DepositOwnershipTests {
-    static let post = Date(timeIntervalSince1970: 1_800_000_000)
-    static let rule = DepositOwnership(skewSeconds: 300)
-    static let row = DepositOwnership.Row(customerId: "cus_1", websiteId: "web_1", currency: "USD",
-                                          firstPost: post, lastCall: post.addingTimeInterval(60))
+    static let post = Date(timeIntervalSince1970: 1_800_000_000.25)
+    static let rowID: Int64 = 17
+    static let rule = DepositOwnership(marginSeconds: 5, unmeasuredMarginSeconds: 300)
+    static let terms = DepositRequestSpec(amounts: [Amount(minorUnits: 1000, exponent: 2), Amount(minorUnits: 2000, exponent: 2)],
+                                          redirectUrl: "https://casino.example/back")
+    static let row = DepositOwnership.Row(customerId: "cus_1", websiteId: "web_1", currency: "USD", terms: terms,
+                                          posts: [post], lastCall: post.addingTimeInterval(60), rowID: rowID)
+    /// The expirationTime the job sent with its POST.
+    static let sentExpiry = DepositOwnership.expirationTime(sentAt: post, rowID: rowID)
 
     static func item(_ id: String, customer: String = "cus_1", website: String = "web_1", currency: String = "USD",
-                     created: TimeInterval?) -> DepositRequest {
+                     created: TimeInterval? = 5, amounts: [String]? = ["10.00", "20"], redirect: String? = "https://casino.example/back",
+                     expiry: Date? = sentExpiry) -> DepositRequest {
         DepositRequest(id: id, customerId: customer, websiteId: website, currency: currency,
-                       createdTime: created.map { post.addingTimeInterval($0) })
+                       createdTime: created.map { post.addingTimeInterval($0) },
+                       terms: DepositTerms(amounts: amounts, redirectUrl: redirect, expirationTime: expiry))
+    }
+
+    @Test func theJobsExpirationTimeIsUniqueToTheRowAndNeverRebillysDefault() {
+        #expect(RFC3339.string(Self.sentExpiry) == "2027-01-15T09:00:18Z")   // 08:00:00 + 1 h + 1 + 17 s
+        let sameSecond = Set((1...599).map { DepositOwnership.expirationTime(sentAt: Self.post, rowID: Int64($0)) })
+        #expect(sameSecond.count == 599, "599 rows sent in one second carry 599 different values")
+        #expect(!sameSecond.contains(Self.post.addingTimeInterval(3600 - 0.25)), "never exactly one hour")
+        #expect(DepositOwnership.sendTime(Date(timeIntervalSince1970: 10.123_9)).timeIntervalSince1970 == 10.123)
     }
 
     @Test(arguments: OwnershipCase.table)
     func oneRule(_ c: OwnershipCase) {
-        let items = [Self.item("dep_x", customer: c.customer, website: c.website, currency: c.currency, created: c.createdOffset)]
-        #expect(Self.rule.owned(by: Self.row, among: items).map(\.id) == (c.owned ? ["dep_x"] : []), "\(c.name)")
+        let verdict = Self.rule.verdict(for: Self.row, among: c.items, serverOffset: c.serverOffset)
+        #expect(verdict.adoptable?.id == c.adopt, "\(c.name): \(verdict)")
+        #expect(verdict.needsReview == c.review, "\(c.name): \(verdict)")
+        #expect(verdict.absent == (c.adopt == nil && !c.review), "\(c.name)")
+        #expect(verdict.foreign.map(\.id) == c.foreign, "\(c.name): \(verdict)")
     }
 
-    @Test func theOldestComesFirst() {
-        let items = [Self.item("dep_b", created: 30), Self.item("dep_a", created: 10), Self.item("dep_c", created: 10)]
-        #expect(Self.rule.owned(by: Self.row, among: items).map(\.id) == ["dep_a", "dep_c", "dep_b"])
-    }
-
-    @Test func aRowWithoutPostsHasNoLowerBound() {
+    @Test func aBatchExpirationTimeIsTheOneCompared() {
         var row = Self.row
-        row.firstPost = nil
-        #expect(Self.rule.owned(by: row, among: [Self.item("dep_old", created: -86_400)]).count == 1)
+        row.terms.expirationTime = "2026-12-24T18:00:00+01:00"
+        let given = RFC3339.date("2026-12-24T17:00:00Z")
+        let verdict = Self.rule.verdict(for: row, among: [Self.item("dep_a", expiry: given), Self.item("dep_b")], serverOffset: 0)
+        #expect(verdict.adoptable?.id == "dep_a")
+        #expect(verdict.nearMisses.map(\.field) == ["expirationTime"])
+    }
+
+    @Test func reasonsNameTheCandidates() {
+        let two = Self.rule.verdict(for: Self.row, among: [Self.item("dep_b", created: 9), Self.item("dep_a", created: 2)], serverOffset: 0)
+        #expect(two.needsReviewReason == "2 deposit requests match every field the job sent: dep_a, dep_b")
+        let miss = Self.rule.verdict(for: Self.row, among: [Self.item("dep_c", amounts: ["10.00", "25.00"])], serverOffset: 0)
+        #expect(miss.needsReviewReason == "a deposit request differs from what the job sent in one field: dep_c (amounts differs)")
     }
 }
 
-/// One case of the ownership table: a deposit request another client made, and whether the
-/// rule makes it the row's.
+/// One case of the ownership table: what Rebilly lists for the row's customer, and what the
+/// rule makes of it.
 struct OwnershipCase: Sendable, CustomStringConvertible {
+    typealias T = DepositOwnershipTests
     var name: String
-    var customer = "cus_1"
-    var website = "web_1"
-    var currency = "USD"
-    /// Seconds after the row's first deposit POST (nil: no createdTime).
-    var createdOffset: TimeInterval?
-    var owned: Bool
+    var items: [DepositRequest]
+    var serverOffset: Double? = 0
+    var adopt: String? = nil
+    var review = false
+    var foreign: [String] = []
 
     var description: String { name }
 
     static let table: [OwnershipCase] = [
-        OwnershipCase(name: "inside the window", createdOffset: 5, owned: true),
-        OwnershipCase(name: "within the skew before the first POST", createdOffset: -200, owned: true),
-        OwnershipCase(name: "ten minutes before the first POST", createdOffset: -600, owned: false),
-        OwnershipCase(name: "ten minutes after the last call", createdOffset: 60 + 600, owned: false),
-        OwnershipCase(name: "another currency", currency: "EUR", createdOffset: 5, owned: false),
-        OwnershipCase(name: "the customer id in another case", customer: "CUS_1", createdOffset: 5, owned: true),
-        OwnershipCase(name: "another customer", customer: "cus_2", createdOffset: 5, owned: false),
-        OwnershipCase(name: "no createdTime", createdOffset: nil, owned: false),
+        OwnershipCase(name: "every field as sent, inside the window", items: [T.item("dep_x")], adopt: "dep_x"),
+        OwnershipCase(name: "the customer id in another case", items: [T.item("dep_x", customer: "CUS_1")], adopt: "dep_x"),
+        OwnershipCase(name: "amounts written with other digits", items: [T.item("dep_x", amounts: ["10", "20.0"])], adopt: "dep_x"),
+        OwnershipCase(name: "Rebilly's default expiry (another client, same terms)",
+                      items: [T.item("dep_x", expiry: T.post.addingTimeInterval(3605))], review: true),
+        OwnershipCase(name: "another currency only", items: [T.item("dep_x", currency: "EUR")], review: true),
+        OwnershipCase(name: "other amounts and no expirationTime", items: [T.item("dep_x", amounts: ["50"], expiry: nil)], foreign: ["dep_x"]),
+        OwnershipCase(name: "two requests identical in every field", items: [T.item("dep_a", created: 2), T.item("dep_b", created: 3)],
+                      review: true),
+        OwnershipCase(name: "the row's, and another client's that differs in one field",
+                      items: [T.item("dep_a"), T.item("dep_b", redirect: "https://casino.example/")], adopt: "dep_a"),
+        OwnershipCase(name: "identical, 10 s before the first POST", items: [T.item("dep_x", created: -10)]),
+        OwnershipCase(name: "identical, 10 s after the last call", items: [T.item("dep_x", created: 70)]),
+        OwnershipCase(name: "10 s early on this clock, the server's clock 8 s behind", items: [T.item("dep_x", created: -10)],
+                      serverOffset: -8, adopt: "dep_x"),
+        OwnershipCase(name: "no Date header: the skew allowed instead", items: [T.item("dep_x", created: -200)], serverOffset: nil,
+                      adopt: "dep_x"),
+        OwnershipCase(name: "another customer", items: [T.item("dep_x", customer: "cus_2")]),
+        OwnershipCase(name: "no createdTime", items: [T.item("dep_x", created: nil)]),
     ]
 }
 
