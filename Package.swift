@@ -152,7 +152,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ReconciliationTests",
-            dependencies: ["Reconciliation", "Ledger", "CashierModel", "Sandbox", "RebillyClient", "BatchRun", "Gateway", "Throttle"]
+            dependencies: ["Reconciliation", "Ledger", "CashierModel", "Sandbox", "RebillyClient", "BatchRun", "Gateway", "Throttle",
+                           .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Reconciliation", "Ledger", "CashierModel", "BatchInput"]),
         .testTarget(

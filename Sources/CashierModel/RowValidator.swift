@@ -153,12 +153,12 @@ public struct RowValidator: Sendable {
             issues.append(FieldIssue(field: field.name, message: "must be a string"))
             return nil
         }
-        if field != .currency, let problem = TextRules.idProblem(text) {
-            issues.append(FieldIssue(field: field.name, message: problem))
-            return nil
-        }
         if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             issues.append(FieldIssue(field: field.name, message: "must not contain control characters"))
+            return nil
+        }
+        if field != .currency, let problem = TextRules.idProblem(text) {
+            issues.append(FieldIssue(field: field.name, message: problem))
             return nil
         }
         return text

@@ -630,7 +630,7 @@ public final class Ledger: Sendable {
                 try statement.execute(arguments: [
                     e.rowID, e.runID, e.source.rawValue, f.cashierID, f.httpStatus, f.currency, f.exponent,
                     f.balanceMinor, f.bonusBalanceMinor, f.pendingPayoutTotalMinor,
-                    f.balanceText, f.bonusBalanceText, f.pendingPayoutTotalText, observed, f.canWithdraw,
+                    f.balanceText, f.bonusBalanceText, f.pendingPayoutTotalText, observed, f.canWithdraw, f.cashierCreatedAt,
                 ])
             }
         }
@@ -767,6 +767,7 @@ extension Ledger {
                 LedgerHotPath.bind(h, 12, stamp)
                 sqlite3_bind_int64(h, 13, attemptID)
                 LedgerHotPath.bind(h, 14, f.canWithdraw.map { $0 ? 1 : 0 })
+                LedgerHotPath.bind(h, 15, f.cashierCreatedAt.map(LedgerTimestamp.text))
             }
         }
         guard let transition else { return }

@@ -265,12 +265,15 @@ public struct RemoteFigures: Sendable, Equatable, Hashable {
     public var pendingPayoutTotalText: String?
     /// Whether the customer can withdraw, as Rebilly reported it (2026-07; nil when not reported).
     public var canWithdraw: Bool?
+    /// The cashier's `createdTime` as Rebilly reported it.
+    public var cashierCreatedAt: Date?
 
     public init(
         cashierID: String?, httpStatus: Int?, currency: String?, exponent: Int?,
         balanceMinor: Int64?, bonusBalanceMinor: Int64?, pendingPayoutTotalMinor: Int64?,
-        balanceText: String?, bonusBalanceText: String?, pendingPayoutTotalText: String?, canWithdraw: Bool? = nil
+        balanceText: String?, bonusBalanceText: String?, pendingPayoutTotalText: String?, canWithdraw: Bool? = nil, cashierCreatedAt: Date? = nil
     ) {
+        self.cashierCreatedAt = cashierCreatedAt
         self.cashierID = cashierID
         self.httpStatus = httpStatus
         self.currency = currency
@@ -312,7 +315,8 @@ extension RemoteFigures {
             balanceMinor: cashier.balance?.amount?.minorUnits, bonusBalanceMinor: cashier.bonusBalance?.amount?.minorUnits,
             pendingPayoutTotalMinor: cashier.pendingPayoutTotal?.amount?.minorUnits,
             balanceText: cashier.balance?.text, bonusBalanceText: cashier.bonusBalance?.text,
-            pendingPayoutTotalText: cashier.pendingPayoutTotal?.text, canWithdraw: cashier.canWithdraw)
+            pendingPayoutTotalText: cashier.pendingPayoutTotal?.text, canWithdraw: cashier.canWithdraw,
+            cashierCreatedAt: cashier.createdTime)
     }
 }
 
@@ -493,7 +497,8 @@ extension RemoteFiguresRecord: FetchableRecord {
             balanceMinor: row["balance_minor"], bonusBalanceMinor: row["bonus_balance_minor"],
             pendingPayoutTotalMinor: row["pending_payout_total_minor"],
             balanceText: row["balance_text"], bonusBalanceText: row["bonus_balance_text"],
-            pendingPayoutTotalText: row["pending_payout_total_text"], canWithdraw: (row["can_withdraw"] as Int64?).map { $0 != 0 })
+            pendingPayoutTotalText: row["pending_payout_total_text"], canWithdraw: (row["can_withdraw"] as Int64?).map { $0 != 0 },
+            cashierCreatedAt: row["cashier_created_at"])
     }
 }
 

@@ -142,12 +142,13 @@ enum LedgerSQL {
         WHERE id = ?7
         """
     /// The create answer's figures, tied to the attempt's row and run: ?1 source, ?2 cashier id,
-    /// ?3 status, ?4 currency, ?5 exponent, ?6–?8 minor units, ?9–?11 texts, ?12 stamp, ?13 attempt, ?14 canWithdraw.
+    /// ?3 status, ?4 currency, ?5 exponent, ?6–?8 minor units, ?9–?11 texts, ?12 stamp, ?13 attempt, ?14 canWithdraw, ?15 the cashier's createdTime.
     static let hotInsertRemoteFigures = """
         INSERT INTO remote_figures (row_id, run_id, attempt_id, source, cashier_id, http_status, currency, exponent,
                                     balance_minor, bonus_balance_minor, pending_payout_total_minor,
-                                    balance_text, bonus_balance_text, pending_payout_total_text, observed_at, can_withdraw)
-        SELECT row_id, run_id, id, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14 FROM attempts WHERE id = ?13
+                                    balance_text, bonus_balance_text, pending_payout_total_text, observed_at, can_withdraw,
+                                    cashier_created_at)
+        SELECT row_id, run_id, id, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15 FROM attempts WHERE id = ?13
         """
     /// ?1 attempt.
     static let hotRowIDOfAttempt = "SELECT row_id FROM attempts WHERE id = ?1"
@@ -193,8 +194,9 @@ enum LedgerSQL {
     static let insertRemoteFigures = """
         INSERT INTO remote_figures (row_id, run_id, attempt_id, source, cashier_id, http_status, currency, exponent,
                                     balance_minor, bonus_balance_minor, pending_payout_total_minor,
-                                    balance_text, bonus_balance_text, pending_payout_total_text, observed_at, can_withdraw)
-        VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                    balance_text, bonus_balance_text, pending_payout_total_text, observed_at, can_withdraw,
+                                    cashier_created_at)
+        VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
     static let remoteFiguresOfRow = "SELECT * FROM remote_figures WHERE row_id = ? ORDER BY id"
     static let remoteFiguresOfRun = "SELECT * FROM remote_figures WHERE run_id = ? ORDER BY id"

@@ -187,13 +187,15 @@ enum LedgerSchema {
         "ALTER TABLE batches ADD COLUMN repeat_allowed INTEGER NOT NULL DEFAULT 0 CHECK (repeat_allowed IN (0, 1))",
     ]
 
-    /// v4 (Rebilly's API since 2026-07): `remote_figures.can_withdraw` as Rebilly reports it,
+    /// v4 (Rebilly's API since 2026-07): `remote_figures.can_withdraw` as Rebilly reports it and
+    /// `cashier_created_at` (the cashier's `createdTime`: a cashier made this night is opening),
     /// `breaks.opening` (1 for a cashier's first night: Rebilly holds no history for it), and the row state `needs_review` (a deposit request the job cannot tell apart from
     /// another client's: never adopted, never re-sent, closed by `resolve`). SQLite cannot
     /// change a CHECK constraint, so `rows` is rebuilt (the migrator defers foreign keys and
     /// checks them before committing); `resolutions` records each `resolve`.
     static let v4: [String] = [
         "ALTER TABLE remote_figures ADD COLUMN can_withdraw INTEGER CHECK (can_withdraw IN (0, 1))",
+        "ALTER TABLE remote_figures ADD COLUMN cashier_created_at TEXT",
         "ALTER TABLE breaks ADD COLUMN opening INTEGER NOT NULL DEFAULT 0 CHECK (opening IN (0, 1))",
         """
         CREATE TABLE rows_v4 (

@@ -212,6 +212,10 @@ public struct Reconciler: Sendable {
             guard batch.controlVerdict != .mismatch else { continue }
             let stored = try ledger.latestRemoteFigures(batchID: batch.id)
             let created = try ledger.latestRemoteFigures(batchID: batch.id, source: .create)
+            // A cashier Rebilly made since the batch's first run began is in its first night. No skew
+            // is allowed: when the clocks disagree, a cashier is taken as established (its
+            // differences count as drift) unless its create answered 201.
+            let nightBegan = try ledger.run(id: batch.firstRunID)?.startedAt
             try ledger.forEachRow(batchID: batch.id) { row in
                 guard let payload = row.payloadJSON, let website = row.websiteID, let customer = row.customerID,
                       let code = row.currency, let currency = Currency(code: code) else { return }
@@ -237,11 +241,17 @@ public struct Reconciler: Sendable {
                 if let cashierID = row.cashierID, (scan.cashiers[key]?.rowID ?? 0) < row.id {
                     scan.cashiers[key] = ExpectedCashier(key: key, rowID: row.id, exponent: currency.exponent,
                                                          cashierID: cashierID, expected: expected, stored: stored[row.id],
-                                                         opening: created[row.id]?.figures.httpStatus == 201)
+                                                         opening: created[row.id]?.figures.httpStatus == 201
+                                                             || Self.madeSince(nightBegan, stored[row.id]?.figures.cashierCreatedAt))
                 }
             }
         }
         return scan
+    }
+
+    static func madeSince(_ start: Date?, _ created: Date?) -> Bool {
+        guard let start, let created else { return false }
+        return created >= start
     }
 
     /// The deposit request the row asked for, read from its source as the sender reads it.

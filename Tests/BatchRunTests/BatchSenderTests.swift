@@ -98,8 +98,15 @@ import Throttle
         let client = gateway.client
         let cashier = try await client.createCashier(body: #"{"websiteId":"web_1","customerId":"cus_0","currency":"USD"}"#)
         try staged.ledger.transition(rowID: row.id, to: .cashierCreated, cashierID: cashier.cashier.id)
-        _ = try staged.ledger.recordIntent(rowID: row.id, runID: staged.runID, operation: .createDepositRequest)
-        let created = try await client.createDepositRequest(body: #"{"websiteId":"web_1","customerId":"cus_0","currency":"USD"}"#)
+        let intent = try staged.ledger.recordIntent(rowID: row.id, runID: staged.runID, operation: .createDepositRequest)
+        // The body the job sent: the row's terms, and the expirationTime its send time sets.
+        let sentAt = try #require(try staged.ledger.attempt(id: intent)).requestedAt
+        let valid = try #require({ () -> CashierRow? in
+            guard case let .valid(r) = RowValidator().validate(try RawRecord(line: row.line, sourceJSON: row.sourceJSON ?? "")) else { return nil }
+            return r
+        }())
+        let expiry = RFC3339.string(DepositOwnership.expirationTime(sentAt: sentAt, rowID: row.id))
+        let created = try await client.createDepositRequest(body: valid.depositRequestBody(expirationTime: expiry))
         let nextRun = try staged.ledger.beginRun(command: "run")
         let recovery = try staged.ledger.recoverCrashedRuns(currentRunID: nextRun)
         #expect(recovery.rowsMarkedInDoubt == 1)

@@ -147,7 +147,7 @@ import Testing
         for arguments in [["runs", "--db", path], ["validate", "--db", path, batch], ["report", "--db", path, "--out", dir.path("r")]] {
             let result = try await runCLI(arguments)
             #expect(result.status == 74, "\(arguments): \(result.stderr)")
-            #expect(result.stderr.contains("the ledger \(path) was written by a newer cashier-batch (schema 99; this one knows 3); nothing was written to it"),
+            #expect(result.stderr.contains("the ledger \(path) was written by a newer cashier-batch (schema 99; this one knows 4); nothing was written to it"),
                     "\(result.stderr)")
         }
         #expect(try fileState(path).bytes == original.bytes)
@@ -292,7 +292,14 @@ func setUserVersion(_ path: String, _ version: Int) throws {
 }
 
 /// The same night's export saved again (CRLF line endings: a new SHA-256, the same rows).
+/// The repeat rule does not depend on the API generation; these nights send the same customers
+/// twice with figures, so they talk 2025-08, where the create sets the figures (on 2026-07 the
+/// second night would be drift against Rebilly's computed zeros, which is not what is tested).
 @Suite(.serialized) struct RepeatedExportCLITests {
+    func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [String] {
+        CashierBatchTests.runArgs(sandbox, dir, extra + ["--api-version", "2025-08"])
+    }
+
     @Test func theSameExportSavedAgainIsRefusedUnlessAllowed() async throws {
         let dir = try TempDir()
         let sandbox = try await SandboxServer.start(SandboxConfiguration())

@@ -59,7 +59,7 @@ import Throttle
         let sameSecond = Set((1...599).map { DepositOwnership.expirationTime(sentAt: Self.post, rowID: Int64($0)) })
         #expect(sameSecond.count == 599, "599 rows sent in one second carry 599 different values")
         #expect(!sameSecond.contains(Self.post.addingTimeInterval(3600 - 0.25)), "never exactly one hour")
-        #expect(DepositOwnership.sendTime(Date(timeIntervalSince1970: 10.123_9)).timeIntervalSince1970 == 10.123)
+        #expect((DepositOwnership.sendTime(Date(timeIntervalSince1970: 10.123_9)).timeIntervalSince1970 * 1000).rounded() == 10_123)
     }
 
     @Test(arguments: OwnershipCase.table)

@@ -72,12 +72,12 @@ struct SchemaTests {
     @Test func migrationsCreateTheSchema() throws {
         let dir = try TempDir()
         let ledger = try Ledger(path: dir.path("l.sqlite"))
-        #expect(try ledger.appliedMigrations() == ["v1", "v2", "v3"])
+        #expect(try ledger.appliedMigrations() == ["v1", "v2", "v3", "v4"])
         let (tables, indexes) = try inspect(ledger.path) { db in
             (try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"),
              try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name"))
         }
-        #expect(tables == ["attempts", "batches", "breaks", "grdb_migrations", "remote_figures", "rows", "run_batches", "runs"])
+        #expect(tables == ["attempts", "batches", "breaks", "grdb_migrations", "remote_figures", "resolutions", "rows", "run_batches", "runs"])
         for index in ["rows_batch_state", "rows_row_key", "attempts_row", "attempts_run", "breaks_run", "breaks_key"] {
             #expect(indexes.contains(index), "missing index \(index)")
         }
@@ -145,14 +145,14 @@ struct SchemaTests {
             try ledger.close()
         }
         let again = try Ledger(path: path)
-        #expect(try again.appliedMigrations() == ["v1", "v2", "v3"])
+        #expect(try again.appliedMigrations() == ["v1", "v2", "v3", "v4"])
         let migrationRows = try inspect(path) { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations") }
-        #expect(migrationRows == 3)
+        #expect(migrationRows == 4)
         #expect(try again.runs(limit: 10).count == 1)
         #expect(try again.countsByState(batchID: 1)[.pending] == 7)
         // A third open, while the second is still open, is fine too.
         let third = try Ledger(path: path)
-        #expect(try third.appliedMigrations() == ["v1", "v2", "v3"])
+        #expect(try third.appliedMigrations() == ["v1", "v2", "v3", "v4"])
     }
 
     @Test func aLedgerFromANewerVersionIsRefused() throws {
@@ -162,7 +162,7 @@ struct SchemaTests {
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v999')") }
         try queue.close()
-        #expect(throws: LedgerFault(path: path, cause: .newerVersion(found: 4, known: 3), detail: "unknown migrations")) {
+        #expect(throws: LedgerFault(path: path, cause: .newerVersion(found: 5, known: 4), detail: "unknown migrations")) {
             _ = try Ledger(path: path)
         }
     }
@@ -339,7 +339,7 @@ struct StateTests {
         try ledger.markInDoubt(rowID: pending[4].id)
         try ledger.markRejected(rowID: pending[5].id, reasonsJSON: #"[{"field":"currency","message":"unsupported"}]"#)
         let counts = try ledger.countsByState(batchID: batch.id)
-        #expect(counts == [.pending: 1, .rejected: 4, .cashierCreated: 1, .done: 2, .failed: 1, .inDoubt: 1])
+        #expect(counts == [.pending: 1, .rejected: 4, .cashierCreated: 1, .done: 2, .failed: 1, .inDoubt: 1, .needsReview: 0])
 
         let done = try #require(try ledger.row(id: pending[1].id))
         #expect(done.cashierID == "c1" && done.depositRequestID == "dep_req_1" && done.reasonsJSON == "[]")

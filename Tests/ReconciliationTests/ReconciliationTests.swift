@@ -2,6 +2,7 @@ import BatchRun
 import CashierModel
 import Foundation
 import Gateway
+import GRDB
 import Ledger
 import RebillyClient
 import Reconciliation
@@ -189,11 +190,26 @@ import Throttle
         #expect(result.verdict == .clean)
         let runID = try #require(result.runID)
 
-        // A second deposit request for cus_dup (what a lost answer + blind resend would make).
+        // A second deposit request for cus_dup made by the job (what a lost answer + blind resend
+        // would make: a POST of its own, recorded, with the expirationTime its send time sets)…
         let gateway = try makeGateway(sandbox)
         let client = gateway.client
-        let extra = try await client.createDepositRequest(body: #"{"websiteId":"web_1","customerId":"cus_dup","currency":"USD","amounts":[10]}"#)
         let ledger = try ws.openLedger()
+        let dupRow = try #require(try ledger.rows(batchID: 1).first { $0.customerID == "cus_dup" })
+        // The row is done, so the ledger refuses a new deposit intent for it: the earlier resend is
+        // written as it would have been recorded, a lost POST of the night's run.
+        let sentAt = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        let queue = try DatabaseQueue(path: ws.ledgerPath)
+        try await queue.write { db in
+            try db.execute(sql: "INSERT INTO attempts (row_id, run_id, operation, requested_at, outcome) VALUES (?, ?, 'create_deposit_request', ?, 'lost')",
+                           arguments: [dupRow.id, runID, sentAt])
+        }
+        try queue.close()
+        let expiry = RFC3339.string(DepositOwnership.expirationTime(sentAt: sentAt, rowID: dupRow.id))
+        let extra = try await client.createDepositRequest(
+            body: #"{"websiteId":"web_1","customerId":"cus_dup","currency":"USD","amounts":[10,20],"expirationTime":"\#(expiry)"}"#)
+        // …and one the operator's own site made for cus_a: foreign, not a duplicate.
+        _ = try await client.createDepositRequest(body: #"{"websiteId":"web_1","customerId":"cus_a","currency":"USD","amounts":[10]}"#)
         let report = try await Reconciler(ledger: ledger).reconcileWithReadBack(runID: runID, gateway: gateway)
         await gateway.shutdown()
         await sandbox.stop()
@@ -202,6 +218,7 @@ import Throttle
         #expect(report.counts.readBackRequests == 3 && report.counts.compared == 3 && report.counts.readBackFailures == 0)
         let checks = try #require(report.depositChecks)
         #expect(checks.checkedRows == 3 && checks.matched == 2 && checks.duplicated == 1 && checks.missing == 0)
+        #expect(checks.foreign == 1)
         #expect(report.breaks.count == 1)
         let dup = try #require(report.onlyBreak("cus_dup", .depositRequestDuplicate))
         #expect(dup.expected == "1" && dup.actual == "2" && dup.difference == "1" && dup.lifecycle == .new)

@@ -61,7 +61,7 @@ struct Fixture {
         self.batch = batch
         let rows = [
             staged(2, [.websiteId: "web_1", .customerId: "cus_a", .currency: "USD", .balance: "10.05", .bonusBalance: "1.00", .pendingPayoutTotal: "0.10"]),
-            staged(3, [.websiteId: "web_1", .customerId: hostile, .currency: "USD", .balance: "20.00", .pendingPayoutTotal: "5"]),
+            staged(3, [.websiteId: "web_1", .customerId: "cus_b", .currency: "USD", .balance: "20.00", .pendingPayoutTotal: "5"]),
             staged(4, [.websiteId: "web_1", .customerId: "cus_c", .currency: "USD", .balance: "12.34", .bonusBalance: "0.01",
                        .depositAmounts: "10;20", .depositLimitsMinimum: "1", .depositLimitsMaximum: "100"]),
             staged(5, [.websiteId: "web_1", .customerId: "cus_j", .currency: "JPY", .balance: "1500"]),
