@@ -289,7 +289,7 @@ public struct Reconciler: Sendable {
             let why = batch.controlVerdict == .mismatch ? " (batch refused: control totals did not match)" : ""
             problems.append("\(a.unfinished) row\(a.unfinished == 1 ? "" : "s") unfinished (pending or cashier_created)\(why)")
         }
-        let parts = a.done + a.skippedDone + a.rejected + a.failed + a.inDoubt + a.unfinished
+        let parts = a.done + a.skippedDone + a.rejected + a.failed + a.inDoubt + a.needsReview + a.unfinished
         if parts != a.read {
             problems.append("the states add up to \(parts), not \(a.read)")
         }

@@ -10,7 +10,7 @@ import Ledger
 /// successful run (a run that went to its end with exit 0, 3 or 4).
 public enum MetricsProm {
     /// Row states exported by `cashier_batch_rows`.
-    public static let rowStates = ["read", "done", "skipped", "rejected", "failed", "in_doubt", "unfinished"]
+    public static let rowStates = ["read", "done", "skipped", "rejected", "failed", "in_doubt", "needs_review", "unfinished"]
     /// Break fields exported by `cashier_batch_breaks` (always all of them, 0 when none).
     public static let breakFields = ["balance", "bonusBalance", "pendingPayoutTotal", "depositRequestMissing", "depositRequestDuplicate"]
 
@@ -45,7 +45,7 @@ public enum MetricsProm {
 
         metric("cashier_batch_rows", "gauge", "Rows of the last run's batches by state (read = the sum of the others).")
         let c = data.counts
-        let values = [c.read, c.done, c.skipped, c.rejected, c.failed, c.inDoubt, c.unfinished]
+        let values = [c.read, c.done, c.skipped, c.rejected, c.failed, c.inDoubt, c.needsReview, c.unfinished]
         for (state, n) in zip(rowStates, values) { sample("cashier_batch_rows", [("state", state)], String(n)) }
 
         metric("cashier_batch_breaks", "gauge", "Open reconciliation breaks of the last run by field.")

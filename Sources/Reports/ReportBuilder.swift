@@ -88,17 +88,22 @@ public struct ReportBuilder: Sendable {
         var totals: [TotalsKey: TotalsEntry] = [:]
         var reasons: [ReasonKey: ReasonGroup] = [:]
         var rejects: [RejectRow] = []
+        var reviews: [ReviewRow] = []
         for batch in try ledger.batches(runID: record.id) {
             let a = try ledger.accounting(runID: record.id, batchID: batch.id)
             var c = RowCounts()
             c.read = a.read; c.done = a.done; c.skipped = a.skippedDone; c.rejected = a.rejected
-            c.failed = a.failed; c.inDoubt = a.inDoubt; c.unfinished = a.unfinished
+            c.failed = a.failed; c.inDoubt = a.inDoubt; c.needsReview = a.needsReview; c.unfinished = a.unfinished
             counts = counts + c
             batches.append(BatchInfo(id: batch.id, path: batch.path, sha256: batch.sha256, format: batch.format.rawValue,
                                      gzip: batch.gzip, controlVerdict: batch.controlVerdict, counts: c))
             try ledger.forEachRow(batchID: batch.id) { row in
                 if let payload = row.payloadJSON {
                     Self.addTotals(payload: payload, state: row.state, to: &totals)
+                }
+                if row.state == .needsReview {
+                    let reason = Self.issues(row.reasonsJSON).map(\.message).joined(separator: "; ")
+                    reviews.append(ReviewRow(rowID: row.id, batchPath: batch.path, line: row.line, customerID: row.customerID, reason: reason))
                 }
                 guard details, row.state == .rejected || row.state == .failed else { return }
                 let issues = Self.issues(row.reasonsJSON)
@@ -130,6 +135,7 @@ public struct ReportBuilder: Sendable {
             totals: entries, breaks: breaks, reconciled: reconciled, reconciliationNotes: [],
             reasons: reasons.values.sorted { ($1.count, $0.field, $0.pattern) < ($0.count, $1.field, $1.pattern) },
             rejects: rejects, previous: nil, lastSuccessAt: nil, generatedAt: now(), breaksRecordedAt: breaksRecordedAt)
+        data.reviews = reviews
         if details {
             let attempts = try ledger.attempts(runID: record.id)
             data.requests = Self.operationStats(attempts)

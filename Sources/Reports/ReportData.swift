@@ -35,6 +35,9 @@ public struct ReportData: Sendable {
     public var reasons: [ReasonGroup]
     /// Every rejected or failed row with its original cells (for `rejects.csv`).
     public var rejects: [RejectRow]
+    /// Rows waiting for a person's decision (`resolve`). Never in `rejects.csv`: sending such a
+    /// row again as a new batch could create the very duplicate the review guards against.
+    public var reviews: [ReviewRow] = []
     /// Differences from the previous sending run of the same ledger, if there is one.
     public var previous: PreviousRunDiff?
     /// The latest successful run's finish time known to the ledger (for `metrics.prom`).
@@ -73,7 +76,7 @@ public struct BatchInfo: Sendable, Equatable {
     public var counts: RowCounts
 }
 
-/// Row accounting: `read = done + skipped + rejected + failed + inDoubt + unfinished`.
+/// Row accounting: `read = done + skipped + rejected + failed + inDoubt + needsReview + unfinished`.
 public struct RowCounts: Sendable, Equatable {
     public var read = 0
     /// Rows done by this run (or a later one: states are the rows' current fate).
@@ -83,25 +86,27 @@ public struct RowCounts: Sendable, Equatable {
     public var rejected = 0
     public var failed = 0
     public var inDoubt = 0
+    /// Rows a person must resolve (`cashier-batch resolve`).
+    public var needsReview = 0
     /// `pending` + `cashier_created`: only non-zero for an interrupted run.
     public var unfinished = 0
 
     public init() {}
 
     /// Does the accounting identity hold?
-    public var closes: Bool { read == done + skipped + rejected + failed + inDoubt + unfinished }
+    public var closes: Bool { read == done + skipped + rejected + failed + inDoubt + needsReview + unfinished }
 
     /// The parts in display order, with their JSON names.
     public var parts: [(name: String, value: Int)] {
         [("done", done), ("skipped", skipped), ("rejected", rejected), ("failed", failed),
-         ("inDoubt", inDoubt), ("unfinished", unfinished)]
+         ("inDoubt", inDoubt), ("needsReview", needsReview), ("unfinished", unfinished)]
     }
 
     static func + (a: RowCounts, b: RowCounts) -> RowCounts {
         var c = RowCounts()
         c.read = a.read + b.read; c.done = a.done + b.done; c.skipped = a.skipped + b.skipped
         c.rejected = a.rejected + b.rejected; c.failed = a.failed + b.failed
-        c.inDoubt = a.inDoubt + b.inDoubt; c.unfinished = a.unfinished + b.unfinished
+        c.inDoubt = a.inDoubt + b.inDoubt; c.needsReview = a.needsReview + b.needsReview; c.unfinished = a.unfinished + b.unfinished
         return c
     }
 }
@@ -250,6 +255,15 @@ public struct ReasonExample: Sendable, Equatable {
 }
 
 /// A rejected or failed row: its original cells and why.
+/// A `needs_review` row: where it is, and why the job could not decide.
+public struct ReviewRow: Sendable, Equatable {
+    public var rowID: Int64
+    public var batchPath: String
+    public var line: Int
+    public var customerID: String?
+    public var reason: String
+}
+
 public struct RejectRow: Sendable, Equatable {
     public var batchPath: String
     public var line: Int
@@ -290,7 +304,10 @@ public struct Verdict: Sendable, Equatable {
             switch code {
             case 0 where !data.unread.isEmpty: level = "failure"; parts.append("Every row sent or already done, but not reconciled")
             case 0: level = "ok"; parts.append("Clean run: every row sent or already done")
-            case 3: level = "warning"; parts.append("Finished with rejected or failed rows")
+            case 3:
+                level = "warning"
+                parts.append(data.counts.needsReview > 0 && data.counts.rejected + data.counts.failed == 0
+                    ? "Finished with rows that need review" : "Finished with rejected or failed rows")
             case 4: level = "warning"; parts.append("Finished with reconciliation breaks")
             case 65: level = "failure"; parts.append("A batch was refused (unreadable, bad header or control totals); nothing of it was sent")
             case 69: level = "failure"; parts.append("The API was unavailable after retries; re-run later")
@@ -306,7 +323,9 @@ public struct Verdict: Sendable, Equatable {
             level = "failure"
         }
         let c = data.counts
-        parts.append("\(c.done) done, \(c.skipped) skipped, \(c.rejected) rejected, \(c.failed) failed, \(c.inDoubt) in doubt of \(c.read) read")
+        parts.append("\(c.done) done, \(c.skipped) skipped, \(c.rejected) rejected, \(c.failed) failed, \(c.inDoubt) in doubt"
+            + (c.needsReview > 0 ? ", \(c.needsReview) need review" : "") + " of \(c.read) read")
+        if c.needsReview > 0, level == "ok" { level = "warning" }
         if !openBreaks.isEmpty {
             parts.append("\(openBreaks.count) open break\(openBreaks.count == 1 ? "" : "s")"
                 + (highPriority > 0 ? " (\(highPriority) high priority: pendingPayoutTotal)" : ""))

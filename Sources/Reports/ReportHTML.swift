@@ -32,12 +32,12 @@ public enum ReportHTML {
         h += row(["Duration", e(Format.duration(run.durationSeconds))])
         h += "</table>"
         if !data.batches.isEmpty {
-            h += "<table><thead><tr><th>Batch</th><th>SHA-256</th><th>Format</th><th>Control</th><th class=n>Read</th><th class=n>Done</th><th class=n>Skipped</th><th class=n>Rejected</th><th class=n>Failed</th><th class=n>In doubt</th><th class=n>Unfinished</th><th>Identity</th></tr></thead><tbody>"
+            h += "<table><thead><tr><th>Batch</th><th>SHA-256</th><th>Format</th><th>Control</th><th class=n>Read</th><th class=n>Done</th><th class=n>Skipped</th><th class=n>Rejected</th><th class=n>Failed</th><th class=n>In doubt</th><th class=n>Needs review</th><th class=n>Unfinished</th><th>Identity</th></tr></thead><tbody>"
             for b in data.batches {
                 let c = b.counts
                 h += "<tr><td class=mono>\(e(b.path))</td><td class=mono title=\"\(e(b.sha256))\">\(e(String(b.sha256.prefix(12))))…</td>"
                 h += "<td>\(e(b.format))\(b.gzip ? " + gzip" : "")</td><td>\(e(b.controlVerdict.rawValue))</td>"
-                h += "<td class=n>\(c.read)</td><td class=n>\(c.done)</td><td class=n>\(c.skipped)</td><td class=n>\(c.rejected)</td><td class=n>\(c.failed)</td><td class=n>\(c.inDoubt)</td><td class=n>\(c.unfinished)</td>"
+                h += "<td class=n>\(c.read)</td><td class=n>\(c.done)</td><td class=n>\(c.skipped)</td><td class=n>\(c.rejected)</td><td class=n>\(c.failed)</td><td class=n>\(c.inDoubt)</td><td class=n>\(c.needsReview)</td><td class=n>\(c.unfinished)</td>"
                 h += c.closes ? "<td class=ok>holds</td>" : "<td class=bad>does not close</td>"
                 h += "</tr>"
             }
@@ -138,6 +138,19 @@ public enum ReportHTML {
         }
         h += "</section>"
 
+        // Rows a person must decide on.
+        if !data.reviews.isEmpty {
+            h += "<section><h2>Needs review (\(data.reviews.count))</h2><p>The job cannot tell these rows' deposit requests from another client's: "
+            h += "it neither adopts one nor sends again. Close each with <code>cashier-batch resolve --run \(data.run.id) --row ROW --adopt ID</code> or <code>--resend</code>.</p>"
+            h += "<table><thead><tr><th class=n>Row</th><th>Batch</th><th class=n>Line</th><th>Customer</th><th>Why</th></tr></thead><tbody>"
+            for r in data.reviews.prefix(50) {
+                h += "<tr><td class=n>\(r.rowID)</td><td class=mono>\(e(r.batchPath))</td><td class=n>\(r.line)</td><td class=mono>\(e(r.customerID ?? ""))</td><td>\(e(r.reason))</td></tr>"
+            }
+            h += "</tbody></table>"
+            if data.reviews.count > 50 { h += "<p class=muted>\(data.reviews.count - 50) more in report.json.</p>" }
+            h += "</section>"
+        }
+
         // Reasons.
         h += "<section><h2>Top rejection and failure reasons</h2>"
         if data.reasons.isEmpty {
@@ -208,6 +221,7 @@ public enum ReportHTML {
     static func label(_ name: String) -> String {
         switch name {
         case "inDoubt": "in doubt"
+        case "needsReview": "needs review"
         default: name
         }
     }

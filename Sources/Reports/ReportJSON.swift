@@ -137,6 +137,18 @@ public enum ReportJSON {
             w.endObject()
         }
         w.endArray()
+        w.beginArray("needsReviewRows")
+        for r in data.reviews {
+            w.beginObject()
+            w.int("rowId", Int(r.rowID))
+            w.string("batch", r.batchPath)
+            w.int("line", r.line)
+            if let c = r.customerID { w.string("customerId", c) } else { w.null("customerId") }
+            w.string("reason", r.reason)
+            w.string("resolve", "cashier-batch resolve --run \(data.run.id) --row \(r.rowID) --adopt ID | --resend")
+            w.endObject()
+        }
+        w.endArray()
         w.beginArray("reconciliationNotes")
         for note in data.reconciliationNotes { w.string(nil, note) }
         w.endArray()

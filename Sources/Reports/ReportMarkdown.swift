@@ -20,8 +20,16 @@ public enum ReportMarkdown {
         s += md(v.text) + "\n\n"
         let c = data.counts
         var line = "Rows (now): read \(c.read) · done \(c.done) · skipped \(c.skipped) · rejected \(c.rejected) · failed \(c.failed) · in doubt \(c.inDoubt)"
+        if c.needsReview > 0 { line += " · needs review \(c.needsReview)" }
         if c.unfinished > 0 { line += " · unfinished \(c.unfinished)" }
         s += line + "\n"
+        if !data.reviews.isEmpty {
+            let command = "cashier-batch resolve --run \(run.id) --row ROW --adopt ID | --resend"
+            s += "\nNeeds review (the job cannot tell the deposit request from another client's; nothing is sent until resolved): \(data.reviews.count)\n"
+            for r in data.reviews.prefix(8) { s += "- row \(r.rowID) (\(md(r.batchPath)) line \(r.line), \(md(r.customerID ?? "?"))): \(md(r.reason))\n" }
+            if data.reviews.count > 8 { s += "- … \(data.reviews.count - 8) more in report.json\n" }
+            s += "Close each with " + (style == .markdown ? "`\(command)`" : command) + ".\n"
+        }
         if let p = data.previous {
             let deltas = zip(c.parts, p.counts.parts).filter { $0.value != $1.value }
                 .map { "\($0.name) \(Format.signed($0.value - $1.value))" }
