@@ -275,6 +275,7 @@ public struct NightlyRun: Sendable {
         case .credentialsRefused?: result.verdict = max(result.verdict, .credentialsRefused)
         case let .signal(number)?: result.verdict = max(result.verdict, number == 15 ? .terminated : .interrupted)
         case .ledgerFailed?: result.verdict = max(result.verdict, .ledgerUnusable)
+        case .apiUnreachable?: result.verdict = max(result.verdict, .apiUnavailable)
         case nil:
             if result.tally.failed > 0 || result.tally.inDoubt > 0 {
                 // Nothing got through at all: the API is down, not the rows.

@@ -104,7 +104,7 @@ struct RowSender: Sendable {
                                                        then: .cashierCreated(cashierID: answer.id), remoteFigures: figures)
                     }
                 case let .failure(failure):
-                    try await record(attemptID, failure, next)
+                    try await record(attemptID, failure, next, row)
                 }
             })
         switch try await gateway.call(.safe, hooks: hooks, { [client = gateway.client] () async throws(RebillyError) -> CashierResult in
@@ -142,7 +142,7 @@ struct RowSender: Sendable {
                                                    error: nil, returnedID: answer.id, outcome: .succeeded,
                                                    then: .done(depositRequestID: answer.id))
                 case let .failure(failure):
-                    try await record(attemptID, failure, next)
+                    try await record(attemptID, failure, next, row)
                 }
             })
         let given = row.deposit.expirationTime
@@ -190,7 +190,7 @@ struct RowSender: Sendable {
                                                    error: nil, returnedID: nil, outcome: .succeeded)
                 case let .failure(failure):
                     // A list is only a read: its failure never moves the row (it stays in doubt).
-                    try await record(attemptID, failure, next == .stopCommand ? .stopCommand : .retry)
+                    try await record(attemptID, failure, next == .stopCommand ? .stopCommand : .retry, row)
                 }
             })
         let key = row.cashier
@@ -226,20 +226,20 @@ struct RowSender: Sendable {
     // MARK: - Recording
 
     /// Records a failed attempt's outcome, moving the row when the failure ends it.
-    private func record(_ attemptID: Int64, _ failure: CallFailure, _ next: RebillyGateway.Next) async throws {
+    private func record(_ attemptID: Int64, _ failure: CallFailure, _ next: RebillyGateway.Next, _ row: CashierRow) async throws {
         let outcome: AttemptOutcome
         var transition: RowTransition?
         switch next {
         case .stopCommand: outcome = .fatal
         case .rowFinal:
             outcome = .rejected
-            transition = .rejected(reasonsJSON: Self.reasons(failure))
+            transition = .rejected(reasonsJSON: Self.reasons(failure, row: row))
         case .inDoubt:
             outcome = .lost
             transition = .inDoubt
         case .exhausted:
             outcome = failure.mayHaveBeenApplied ? .lost : .retryable
-            transition = .failed(reasonsJSON: Self.reasons(failure))
+            transition = .failed(reasonsJSON: Self.reasons(failure, row: row))
         case .retry, .done:
             outcome = failure.mayHaveBeenApplied ? .lost : .retryable
         }
@@ -251,15 +251,29 @@ struct RowSender: Sendable {
         Int(d.components.seconds) * 1000 + Int(d.components.attoseconds / 1_000_000_000_000_000)
     }
 
-    static func reasons(_ failure: CallFailure) -> String {
+    static func reasons(_ failure: CallFailure, row: CashierRow) -> String {
         if failure.kind == .rowFinal, !failure.invalidFields.isEmpty {
             var w = JSONWriter()
             w.beginArray()
-            for issue in failure.invalidFields { w.beginObject(); w.string("field", issue.field); w.string("message", issue.message); w.endObject() }
+            for issue in failure.invalidFields {
+                w.beginObject(); w.string("field", issue.field); w.string("message", Self.explained(issue, row: row)); w.endObject()
+            }
             w.endArray()
             return w.text
         }
         return reasons(field: "api", message: failure.message)
+    }
+
+    /// Rebilly's reason, said plainly when it names a customer or website that does not exist:
+    /// the operator must create it in Rebilly before the row can go.
+    static func explained(_ issue: FieldIssue, row: CashierRow) -> String {
+        let missing = ["not found", "does not exist", "not exist", "unknown"].contains { issue.message.lowercased().contains($0) }
+        guard missing else { return issue.message }
+        switch issue.field {
+        case "customerId": return "customer \(Printable.text(row.cashier.customerId)) does not exist in Rebilly (create it first)"
+        case "websiteId": return "website \(Printable.text(row.cashier.websiteId)) does not exist in Rebilly (create it first)"
+        default: return issue.message
+        }
     }
 
     static func reasons(field: String, message: String) -> String {

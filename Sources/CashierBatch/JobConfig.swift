@@ -16,7 +16,7 @@ import Foundation
 enum JobConfig {
     /// The options a job file and the environment may set: `run`'s, by the same names.
     static let valueKeys = ["api-url", "organization-id", "api-version", "db", "report-dir", "rate", "burst", "concurrency",
-                            "max-attempts", "in-doubt-settle", "shard", "api-key-file", "ping-url", "log-format"]
+                            "max-attempts", "timeout", "in-doubt-settle", "shard", "api-key-file", "ping-url", "log-format"]
     static let flagKeys = ["no-deposits", "dry-run", "no-rate-split"]
     static var allKeys: [String] { ["files"] + valueKeys + flagKeys }
     /// Commands that take the environment, and the keys each accepts: `reconcile` sends

@@ -81,6 +81,7 @@ struct ReconcileCommand: AsyncParsableCommand {
             case .credentialsRefused: return Reconciled(target: found.id, report: nil, verdict: .credentialsRefused)
             case let .signal(number): return Reconciled(target: found.id, report: nil, verdict: number == 15 ? .terminated : .interrupted)
             case .ledgerFailed: return Reconciled(target: found.id, report: nil, verdict: .ledgerUnusable)
+            case .apiUnreachable: return Reconciled(target: found.id, report: nil, verdict: .apiUnavailable)
             }
         }
         for b in report.breaks {

@@ -198,6 +198,9 @@ struct CommandWiring {
         if case let .credentialsRefused(why)? = control.stopReason {
             log(RunEvent(.error, "credentials refused by the API (\(why)): the command stopped before sending more; fix the API key"))
         }
+        if case let .apiUnreachable(why)? = control.stopReason {
+            log(RunEvent(.error, "\(why): the command stopped; the rows not done are left for `cashier-batch retry`"))
+        }
         if exit != .clean { throw exit.exitCode }
     }
 

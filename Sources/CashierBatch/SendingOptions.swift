@@ -37,6 +37,9 @@ struct CommandOptions: ParsableArguments {
     @Option(help: "Attempts per API call before it is given up (429, 5xx, timeouts, connection errors).")
     var maxAttempts: Int = 6
 
+    @Option(help: ArgumentHelp("Seconds one request may take, from sending to the last byte of its answer, before it counts as unanswered.", valueName: "seconds"))
+    var timeout: Double = 30
+
     @Option(help: ArgumentHelp("Send only shard i of N: the rows whose customerId hashes to i (FNV-1a 64 of its UTF-8 bytes, mod N; the same on every machine and night). Give each shard its own --db.", valueName: "i/N"))
     var shard: String?
 
@@ -56,6 +59,7 @@ struct CommandOptions: ParsableArguments {
         do { _ = try RateSpec(parsing: rate) } catch { throw ValidationError("--rate: \(error)") }
         if concurrency < 1 || concurrency > 1024 { throw ValidationError("--concurrency must be 1…1024") }
         if maxAttempts < 1 || maxAttempts > 100 { throw ValidationError("--max-attempts must be 1…100") }
+        if !(timeout >= 0.1 && timeout <= 600) { throw ValidationError("--timeout must be between 0.1 and 600 seconds") }
         if let burst, burst < 1 { throw ValidationError("--burst must be at least 1") }
         if let shard {
             let parsed: Shard
@@ -92,8 +96,9 @@ struct CommandOptions: ParsableArguments {
     /// The command's one gateway: `--rate` parsed once, one limiter for every request.
     func gateway(key: APIKey, inDoubtSettleSeconds: Double, control: RunControl,
                  events: @escaping @Sendable (GatewayEvent) -> Void) throws -> RebillyGateway {
+        let limit = Duration.milliseconds(Int64((timeout * 1000).rounded()))
         let configuration = try RebillyConfiguration(baseURL: apiUrl, organizationId: organizationId, apiKey: key,
-                                                     maxConnections: concurrency)
+                                                     readTimeout: limit, requestDeadline: limit, maxConnections: concurrency)
         var settings = GatewaySettings(rate: try effectiveRate, burst: burst, maxAttempts: maxAttempts,
                                        inDoubtSettleSeconds: inDoubtSettleSeconds)
         settings.apiVersion = apiVersion
@@ -113,6 +118,7 @@ struct CommandOptions: ParsableArguments {
         line("burst", burst.map(String.init))
         line("concurrency", String(concurrency))
         line("max-attempts", String(maxAttempts))
+        line("timeout", LogValue.double(timeout).description)
         line("shard", shard)
         line("no-rate-split", String(noRateSplit))
         line("api-key-file", apiKeyFile)
@@ -139,6 +145,7 @@ struct CommandOptions: ParsableArguments {
         if let burst { w.int("burst", burst) }
         w.int("concurrency", concurrency)
         w.int("maxAttempts", maxAttempts)
+        w.number("timeoutSeconds", literal: LogValue.double(timeout).description)
         if let shard = parsedShard {
             w.string("shard", shard.description)
             w.bool("rateSplit", !noRateSplit)

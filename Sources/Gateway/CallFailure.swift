@@ -11,6 +11,9 @@ public struct CallFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case retryable
         /// 401/403: the credentials are refused; the whole command stops (exit 77).
         case stopCommand
+        /// The request did not reach Rebilly's API (a redirect, a 404 on a collection path):
+        /// a fault of the night's configuration, not of the row. The row is left for `retry`.
+        case misdirected
     }
 
     public var kind: Kind
@@ -25,6 +28,10 @@ public struct CallFailure: Error, Sendable, Equatable, CustomStringConvertible {
     public var invalidFields: [FieldIssue]
     /// The answer's rate-limit headers (the retry instant of a 429/503).
     public var rateLimit: RateLimitInfo
+    /// For a failure that is the night's rather than the row's (no answer from Rebilly's API,
+    /// or not Rebilly's API answering): its cause in one line, the same for every request it
+    /// hits ("connection refused by 127.0.0.1:8399"). A run of them stops the command (69).
+    public var nightCause: String?
 
     public init(_ error: RebillyError) {
         status = error.status
@@ -42,6 +49,15 @@ public struct CallFailure: Error, Sendable, Equatable, CustomStringConvertible {
             }
         case .transport, .decoding:
             kind = .retryable
+        case .misdirected:
+            kind = .misdirected
+        }
+        if case let .transport(transportKind, message, _, _) = error, transportKind != .cancelled {
+            nightCause = message
+        } else if case .misdirected = error {
+            nightCause = error.description
+        } else {
+            nightCause = nil
         }
     }
 

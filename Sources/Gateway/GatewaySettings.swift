@@ -28,6 +28,9 @@ public struct GatewaySettings: Sendable {
     /// The rate never falls below this fraction of the configured one: a flaky API slows the
     /// command down, it does not stall it.
     public var floorFraction: Double = 0.25
+    /// Requests in a row failing with the same cause that is not the rows' (no answer, a
+    /// refused connection, a redirect, a 404 on a collection path) before the command stops (69).
+    public var nightFailureBurst: Int = 20
     /// Successes that bring the rate from half back to the configured one.
     public var recoverySuccesses: Int = 20
 

@@ -1,6 +1,7 @@
 import CashierModel
 import Foundation
 import RebillyClient
+import Synchronization
 import Throttle
 
 /// Something the gateway did that the operator may want to see (progress lines, logs).
@@ -77,6 +78,8 @@ public final class RebillyGateway: Sendable {
     let limiter: RateLimiter
     let clock: any ThrottleClock
     let events: @Sendable (GatewayEvent) -> Void
+    /// The last night-level failure's cause and how many requests in a row it hit.
+    let nightFailures = Mutex<(cause: String?, count: Int)>((nil, 0))
 
     public init(client: RebillyClient, settings: GatewaySettings, control: RunControl,
                 clock: any ThrottleClock = SystemThrottleClock(), events: @escaping @Sendable (GatewayEvent) -> Void = { _ in }) {
@@ -132,13 +135,19 @@ public final class RebillyGateway: Sendable {
             do { result = .success(try await send()) } catch { result = .failure(error) }
             switch result {
             case let .success(value):
+                nightFailures.withLock { $0 = (nil, 0) }
                 await succeeded(value.rateLimit)
                 try await hooks.outcome(attemptID, .success(value), .done)
                 return .succeeded(value)
             case let .failure(error):
                 let failure = CallFailure(error)
                 if failure.isThrottle { await throttled(failure) }
+                countNightFailure(failure)
                 switch failure.kind {
+                case .misdirected:
+                    // Repeating it cannot help; the row is left for `retry`, never rejected.
+                    try await hooks.outcome(attemptID, .failure(failure), .exhausted)
+                    return .exhausted(failure)
                 case .stopCommand:
                     control.stop(.credentialsRefused(failure.message))
                     try await hooks.outcome(attemptID, .failure(failure), .stopCommand)
@@ -197,6 +206,19 @@ public final class RebillyGateway: Sendable {
         public var items: [DepositRequest]
         /// Server minus local clock, seconds (nil: no `Date` header).
         public var serverClockOffset: Double?
+    }
+
+    /// Counts failures that are the night's: the same cause `nightFailureBurst` times in a row
+    /// (no success and no other answer between) stops the command.
+    func countNightFailure(_ failure: CallFailure) {
+        let count: Int = nightFailures.withLock { state in
+            guard let cause = failure.nightCause else { state = (nil, 0); return 0 }
+            state = state.cause == cause ? (cause, state.count + 1) : (cause, 1)
+            return state.count
+        }
+        if let cause = failure.nightCause, count >= settings.nightFailureBurst {
+            control.stop(.apiUnreachable("\(cause) (\(count) requests in a row)"))
+        }
     }
 
     /// When an unanswered deposit POST sent at `lastPost` may be checked.

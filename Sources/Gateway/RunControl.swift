@@ -8,6 +8,9 @@ public enum StopReason: Sendable, Equatable {
     case signal(Int32)
     /// The ledger could not record a write: nothing more may be sent (exit 74).
     case ledgerFailed(String)
+    /// The same failure that is not the rows' hit request after request (Rebilly's API cannot
+    /// be reached, or is not what answers): the rows are left for `retry` (exit 69).
+    case apiUnreachable(String)
 }
 
 /// The command's stop flag, shared by every worker and by the gateway: checked before each

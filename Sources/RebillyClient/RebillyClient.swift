@@ -173,6 +173,11 @@ public final class RebillyClient: Sendable, CustomStringConvertible {
         let latency = now - start
         let rateLimit = RateLimitInfo.parse(header: { headers.first(name: $0) }, now: now, epochNow: wallClock())
         guard (200...299).contains(status) else {
+            // A redirect, or a 404 where Rebilly has no resource to miss: not Rebilly's API.
+            if (300...399).contains(status) || (status == 404 && (method == .POST || query != nil)) {
+                let fullPath = URL(string: configuration.apiRoot + path)?.path ?? path
+                throw .misdirected(status: status, path: fullPath, location: headers.first(name: "Location"), latency: latency)
+            }
             throw Self.problem(status: status, body: bytes, rateLimit: rateLimit, latency: latency)
         }
         return RawResponse(status: status, headers: headers, body: bytes, rateLimit: rateLimit, latency: latency)
@@ -214,7 +219,8 @@ public final class RebillyClient: Sendable, CustomStringConvertible {
     /// refused by 127.0.0.1:8399", "no answer from api.rebilly.com:443 in 30 s"), and whether the
     /// request may have reached the server (false only when no connection was ever made).
     static func classifyTransport(_ error: any Error, endpoint: String = "the API", deadline: Duration = .seconds(30)) -> (TransportErrorKind, String, Bool) {
-        let seconds = Int(deadline.components.seconds)
+        let exact = Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18
+        let seconds = exact == exact.rounded() ? String(Int(exact)) : String(format: "%.1f", exact)
         if error is CancellationError { return (.cancelled, "cancelled", true) }
         if let error = error as? HTTPClientError {
             switch error {

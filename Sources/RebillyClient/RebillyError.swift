@@ -27,6 +27,11 @@ public enum RebillyError: Error, Sendable, Hashable, CustomStringConvertible {
     case transport(kind: TransportErrorKind, message: String, mayHaveBeenApplied: Bool, latency: Duration)
     /// A 2xx answer whose body could not be understood. The request was applied.
     case decoding(message: String, status: Int, latency: Duration)
+    /// The request did not reach Rebilly's API: a redirect (3xx, never followed), or a 404 on a
+    /// path that names no resource (`POST /cashiers`, `POST /deposit-requests`, the list), which
+    /// Rebilly never answers — a wrong `--api-url` or `--organization-id`. Nothing was applied.
+    /// `path` is the URL's path without its query.
+    case misdirected(status: Int, path: String, location: String?, latency: Duration)
 
     /// Whether a POST that failed this way may nevertheless have been applied, so that
     /// a deposit request must be looked up before it is sent again.
@@ -40,6 +45,7 @@ public enum RebillyError: Error, Sendable, Hashable, CustomStringConvertible {
         case let .problem(status, _, _, _, _, _): return (500...599).contains(status) && status != 503
         case let .transport(_, _, applied, _): return applied
         case .decoding: return true
+        case .misdirected: return false
         }
     }
 
@@ -49,6 +55,7 @@ public enum RebillyError: Error, Sendable, Hashable, CustomStringConvertible {
         case let .problem(status, _, _, _, _, _): status
         case .transport: nil
         case let .decoding(_, status, _): status
+        case let .misdirected(status, _, _, _): status
         }
     }
 
@@ -67,7 +74,8 @@ public enum RebillyError: Error, Sendable, Hashable, CustomStringConvertible {
     /// How long the call took until it failed.
     public var latency: Duration {
         switch self {
-        case let .problem(_, _, _, _, _, latency), let .transport(_, _, _, latency), let .decoding(_, _, latency): latency
+        case let .problem(_, _, _, _, _, latency), let .transport(_, _, _, latency), let .decoding(_, _, latency),
+             let .misdirected(_, _, _, latency): latency
         }
     }
 
@@ -83,6 +91,12 @@ public enum RebillyError: Error, Sendable, Hashable, CustomStringConvertible {
             return "\(kind.rawValue) error: \(message)" + (applied ? " (the request may have been applied)" : "")
         case let .decoding(message, status, _):
             return "undecodable HTTP \(status) answer: \(message)"
+        case let .misdirected(status, path, location, _):
+            if status == 404 {
+                return "404 on \(path): " + (path.hasPrefix("/organizations/") ? "check --organization-id (and --api-url)" : "check --api-url")
+            }
+            return "HTTP \(status) redirect on \(path)" + (location.map { " to \(Printable.text($0))" } ?? "")
+                + ": check --api-url (the job never follows a redirect)"
         }
     }
 }
