@@ -78,8 +78,8 @@ public final class RebillyGateway: Sendable {
     let limiter: RateLimiter
     let clock: any ThrottleClock
     let events: @Sendable (GatewayEvent) -> Void
-    /// The last night-level failure's cause and how many requests in a row it hit.
-    let nightFailures = Mutex<(cause: String?, count: Int)>((nil, 0))
+    /// The night-level failures since the last answer that was not one, by cause.
+    let nightFailures = Mutex<[String: Int]>([:])
 
     public init(client: RebillyClient, settings: GatewaySettings, control: RunControl,
                 clock: any ThrottleClock = SystemThrottleClock(), events: @escaping @Sendable (GatewayEvent) -> Void = { _ in }) {
@@ -135,7 +135,7 @@ public final class RebillyGateway: Sendable {
             do { result = .success(try await send()) } catch { result = .failure(error) }
             switch result {
             case let .success(value):
-                nightFailures.withLock { $0 = (nil, 0) }
+                nightFailures.withLock { $0 = [:] }
                 await succeeded(value.rateLimit)
                 try await hooks.outcome(attemptID, .success(value), .done)
                 return .succeeded(value)
@@ -208,16 +208,20 @@ public final class RebillyGateway: Sendable {
         public var serverClockOffset: Double?
     }
 
-    /// Counts failures that are the night's: the same cause `nightFailureBurst` times in a row
-    /// (no success and no other answer between) stops the command.
+    /// Counts failures that are the night's: `nightFailureBurst` of them in a row (no other
+    /// answer between) stops the command, named by their most frequent cause. A silent server
+    /// fails some requests as "no answer" and others as "no connection": one night's fault.
     func countNightFailure(_ failure: CallFailure) {
-        let count: Int = nightFailures.withLock { state in
-            guard let cause = failure.nightCause else { state = (nil, 0); return 0 }
-            state = state.cause == cause ? (cause, state.count + 1) : (cause, 1)
-            return state.count
+        let burst: (cause: String, count: Int)? = nightFailures.withLock { causes in
+            guard let cause = failure.nightCause else { causes = [:]; return nil }
+            causes[cause, default: 0] += 1
+            let count = causes.values.reduce(0, +)
+            guard count >= settings.nightFailureBurst else { return nil }
+            let top = causes.max { a, b in a.value != b.value ? a.value < b.value : a.key > b.key }!
+            return (top.key, count)
         }
-        if let cause = failure.nightCause, count >= settings.nightFailureBurst {
-            control.stop(.apiUnreachable("\(cause) (\(count) requests in a row)"))
+        if let burst {
+            control.stop(.apiUnreachable("\(burst.cause) (\(burst.count) requests in a row)"))
         }
     }
 

@@ -165,7 +165,8 @@ public struct Reconciler: Sendable {
         var expected: [Int64]
         /// The most recent figures the ledger holds for the row.
         var stored: RemoteFiguresRecord?
-        /// The row's cashier create answered 201: Rebilly made the cashier this night.
+        /// Rebilly made the cashier this night (its create answered 201, or went unanswered and the
+        /// cashier is no older than that POST).
         var opening = false
     }
 
@@ -212,10 +213,11 @@ public struct Reconciler: Sendable {
             guard batch.controlVerdict != .mismatch else { continue }
             let stored = try ledger.latestRemoteFigures(batchID: batch.id)
             let created = try ledger.latestRemoteFigures(batchID: batch.id, source: .create)
-            // A cashier Rebilly made since the batch's first run began is in its first night. No skew
-            // is allowed: when the clocks disagree, a cashier is taken as established (its
-            // differences count as drift) unless its create answered 201.
-            let nightBegan = try ledger.run(id: batch.firstRunID)?.startedAt
+            // A cashier is in its first night when its create answered 201, or when a create got
+            // no answer (a lost 201) and Rebilly's createdTime is not before that POST's second.
+            // No skew is allowed: when the clocks disagree the cashier is taken as established
+            // and its differences count as drift (the safe side).
+            let unanswered = try ledger.unansweredCashierCreates(batchID: batch.id)
             try ledger.forEachRow(batchID: batch.id) { row in
                 guard let payload = row.payloadJSON, let website = row.websiteID, let customer = row.customerID,
                       let code = row.currency, let currency = Currency(code: code) else { return }
@@ -242,16 +244,18 @@ public struct Reconciler: Sendable {
                     scan.cashiers[key] = ExpectedCashier(key: key, rowID: row.id, exponent: currency.exponent,
                                                          cashierID: cashierID, expected: expected, stored: stored[row.id],
                                                          opening: created[row.id]?.figures.httpStatus == 201
-                                                             || Self.madeSince(nightBegan, stored[row.id]?.figures.cashierCreatedAt))
+                                                             || Self.madeSince(unanswered[row.id], stored[row.id]?.figures.cashierCreatedAt))
                 }
             }
         }
         return scan
     }
 
+    /// Whether Rebilly created the cashier at or after `post`, to the whole second (Rebilly's
+    /// createdTime carries no fraction).
     static func madeSince(_ start: Date?, _ created: Date?) -> Bool {
         guard let start, let created else { return false }
-        return created >= start
+        return created.timeIntervalSince1970 >= start.timeIntervalSince1970.rounded(.down)
     }
 
     /// The deposit request the row asked for, read from its source as the sender reads it.
