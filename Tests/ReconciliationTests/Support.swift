@@ -47,8 +47,10 @@ final class Workspace: Sendable {
 }
 
 /// A sandbox holding these cashiers before the batch runs (JSON Lines, literals kept exactly).
-func startSandbox(preload jsonLines: String = "") async throws -> RunningSandbox {
+/// It serves 2025-08, as `makeGateway` talks by default.
+func startSandbox(preload jsonLines: String = "", apiVersion: SandboxAPIVersion = .v2025_08) async throws -> RunningSandbox {
     var config = SandboxConfiguration()
+    config.apiVersion = apiVersion
     config.preload = try PreloadedCashier.load(jsonLines: jsonLines)
     return try await SandboxServer.start(config)
 }
