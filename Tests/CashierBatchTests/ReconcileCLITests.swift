@@ -232,8 +232,8 @@ struct OwnershipCLICase: Sendable, CustomStringConvertible {
         let after = try await sandboxStats(sandbox)["requestsTotal"]?.numberText.flatMap(Int.init) ?? 0
         await sandbox.stop()
         #expect(reconcile.status == 69, "\(reconcile.stderr)")
-        // 2 attempts of GET /cashiers/{id} for each of 5 cashiers, then one deposit list per customer.
-        #expect(after - before == 5 * 2 + 5, "\(after - before) requests")
+        // 2 attempts of GET /cashiers/{id} for each of 5 cashiers, then one deposit list for the website.
+        #expect(after - before == 5 * 2 + 1, "\(after - before) requests")
         #expect(reconcile.stderr.contains("unread=5"))
     }
 
@@ -251,7 +251,7 @@ struct OwnershipCLICase: Sendable, CustomStringConvertible {
         let elapsed = start.duration(to: .now)
         await sandbox.stop()
         #expect([0, 69].contains(reconcile.status), "\(reconcile.stderr)")
-        // 60 + retries (~40) + 60 lists ≈ 160 requests: 8 s at 20/s; a quarter of it (the floor) would be 32 s.
+        // 60 + retries (~40) + 1 list ≈ 100 requests: 5 s at 20/s; a quarter of it (the floor) would be 20 s.
         #expect(elapsed < .seconds(30), "\(elapsed)")
         let unread = reconcile.stderr.split(separator: "\n").filter { $0.contains("not read back") }.count
         #expect(unread <= 2, "0.4^6 per cashier: \(unread)")

@@ -107,8 +107,10 @@ final class SandboxStore: Sendable {
     /// All deposit requests matching `query`'s filter, sorted, and the page `query` asks for.
     func depositRequests(_ query: CollectionQuery) -> (page: [DepositRequestRecord], total: Int) {
         let candidates: [DepositRequestRecord] = state.withLock { s in
-            guard let customers = query.filters["customerId"] else { return s.depositRequests }
-            return customers.flatMap { s.depositsByCustomer[$0] ?? [] }.map { s.depositRequests[$0] }
+            guard let customers = query.customerCandidates else { return s.depositRequests }
+            // The index is by exact customerId; the filter matches case-insensitively.
+            let positions = s.depositsByCustomer.filter { key, _ in customers.contains { CollectionQuery.sameText(key, $0) } }
+            return positions.values.flatMap { $0 }.sorted().map { s.depositRequests[$0] }
         }
         let matching = candidates.filter(query.matches).sorted(by: query.areInOrder)
         let page = matching.dropFirst(query.offset).prefix(query.limit)
