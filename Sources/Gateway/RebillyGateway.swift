@@ -271,7 +271,8 @@ public final class RebillyGateway: Sendable {
             guard let cause = failure.nightCause else { causes = [:]; return nil }
             causes[cause, default: 0] += 1
             let count = causes.values.reduce(0, +)
-            guard count >= settings.nightFailureBurst else { return nil }
+            // Exactly at the burst: one caller stops the command, with the count it reached.
+            guard count == settings.nightFailureBurst else { return nil }
             let top = causes.max { a, b in a.value != b.value ? a.value < b.value : a.key > b.key }!
             return (top.key, count)
         }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import CashierModel
 import Foundation
+import GRDB
 import Ledger
 import NIOCore
 import Sandbox
@@ -153,7 +154,8 @@ func seedForeignDepositRequest(_ sandbox: RunningSandbox, customer: String, curr
         let process = try startCLI(args, environment: env)
         for _ in 0..<200 {
             try await Task.sleep(for: .milliseconds(20))
-            if (try? Ledger(path: dir.path("ledger.sqlite"), access: .read).rows(batchID: 1).first?.state) == .inDoubt { break }
+            // A plain SQLite read: a Ledger open could meet the file mid-creation and upgrade it itself.
+            if (try? rowState(dir.path("ledger.sqlite"))) == RowState.inDoubt.rawValue { break }
         }
         kill(process.processIdentifier, SIGTERM)
         await waitForExit(process)
@@ -256,4 +258,13 @@ struct OwnershipCLICase: Sendable, CustomStringConvertible {
         let unread = reconcile.stderr.split(separator: "\n").filter { $0.contains("not read back") }.count
         #expect(unread <= 2, "0.4^6 per cashier: \(unread)")
     }
+}
+
+/// The first row's state, read with plain SQLite (nil while the ledger has no rows table yet).
+func rowState(_ path: String) throws -> String? {
+    var config = Configuration()
+    config.readonly = true
+    let queue = try DatabaseQueue(path: path, configuration: config)
+    defer { try? queue.close() }
+    return try queue.read { try String.fetchOne($0, sql: "SELECT state FROM rows ORDER BY id LIMIT 1") }
 }

@@ -9,7 +9,8 @@ final class SandboxStore: Sendable {
         var cashierOrder: [String] = []
         var depositRequests: [DepositRequestRecord] = []
         var depositIndex: [String: Int] = [:]
-        /// Positions in `depositRequests` per customerId, so filtered lists do not scan everything.
+        /// Positions in `depositRequests` per lowercased customerId (filters match case-insensitively),
+        /// so filtered lists do not scan everything.
         var depositsByCustomer: [String: [Int]] = [:]
         var ids = ULIDGenerator()
         var tokens = SystemRandomNumberGenerator()
@@ -94,7 +95,7 @@ final class SandboxStore: Sendable {
                 createdTime: now, updatedTime: now, sequence: s.depositRequests.count, foreign: foreign
             )
             s.depositIndex[record.id] = s.depositRequests.count
-            s.depositsByCustomer[input.customerId, default: []].append(s.depositRequests.count)
+            s.depositsByCustomer[input.customerId.lowercased(), default: []].append(s.depositRequests.count)
             s.depositRequests.append(record)
             return record
         }
@@ -108,9 +109,8 @@ final class SandboxStore: Sendable {
     func depositRequests(_ query: CollectionQuery) -> (page: [DepositRequestRecord], total: Int) {
         let candidates: [DepositRequestRecord] = state.withLock { s in
             guard let customers = query.customerCandidates else { return s.depositRequests }
-            // The index is by exact customerId; the filter matches case-insensitively.
-            let positions = s.depositsByCustomer.filter { key, _ in customers.contains { CollectionQuery.sameText(key, $0) } }
-            return positions.values.flatMap { $0 }.sorted().map { s.depositRequests[$0] }
+            let positions = Set(customers.flatMap { s.depositsByCustomer[$0.lowercased()] ?? [] })
+            return positions.sorted().map { s.depositRequests[$0] }
         }
         let matching = candidates.filter(query.matches).sorted(by: query.areInOrder)
         let page = matching.dropFirst(query.offset).prefix(query.limit)
