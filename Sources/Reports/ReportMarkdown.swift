@@ -57,7 +57,7 @@ public enum ReportMarkdown {
         if !open.isEmpty || data.breaks.contains(where: { $0.lifecycle == .resolved }) {
             let new = open.filter { $0.lifecycle == .new }.count
             let high = open.filter(\.highPriority).count
-            let resolved = data.breaks.count - open.count
+            let resolved = data.breaks.count(where: { $0.lifecycle == .resolved })
             let recorded = data.breaksRecordedAt.map { " (as recorded on \(Format.iso($0)))" } ?? ""
             s += "\nBreaks\(recorded): \(open.count) open (\(new) new, \(open.count - new) persisting), \(resolved) resolved"
             if high > 0 { s += " — " + bold("\(high) high priority (pendingPayoutTotal)") }
