@@ -119,6 +119,19 @@ import Testing
         #expect(refused.status == 3, "\(refused.stderr)")
         let rejects = try String(contentsOfFile: dir2.path("reports/rejects.csv"), encoding: .utf8)
         #expect(rejects.contains("balance: balance is read-only: Rebilly computes it (since 2026-07-20)"), "\(rejects)")
+
+        // A Rebilly that drops the read-only figures instead: the creates pass, the figures do not
+        // arrive, and the night's differences are every new cashier's opening ones.
+        var ignoring = SandboxConfiguration()
+        ignoring.readonlyFields = .ignore
+        let lenient = try await SandboxServer.start(ignoring)
+        let dir3 = try TempDir()
+        let batch3 = try writeBatch(dir3, count: 3)
+        let quiet = try await runCLI(runArgs(lenient, dir3, [batch3, "--api-version", "2025-08"]), environment: Self.env(lenient))
+        await lenient.stop()
+        #expect(quiet.status == 0, "\(quiet.stderr)")
+        let opening = try Self.reportJSON(dir3)["breaks"]?.arrayValue ?? []
+        #expect(opening.count == 6 && opening.allSatisfy { $0["opening"] == .bool(true) }, "\(opening)")
     }
 
     /// Another client (the operator's site) makes deposit requests for the same customers during
