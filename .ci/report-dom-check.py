@@ -94,7 +94,7 @@ def render(page, work):
             continue
         params = event.get("params", {})
         url, initiator = params.get("url", ""), params.get("initiator")
-        if url.startswith(("file:", "data:")):
+        if not url or url.startswith(("file:", "data:")):
             continue
         if initiator == "not an origin":
             internal_hosts.add(re.sub(r"^[a-z]+://([^/:]+).*$", r"\1", url))

@@ -3,10 +3,15 @@
 # Dispatch) linked statically, strips it, and prints the path of the stripped binary on
 # stdout (the last line; build output goes to stderr).
 #
-#   Jobs/build-release.sh [--scratch-path DIR] [--out DIR]
+#   Jobs/build-release.sh [--scratch-path DIR] [--out DIR] [--man]
 #
 #   --scratch-path DIR  SwiftPM build folder (default: .build-release in the package root)
 #   --out DIR           where the stripped binary goes (default: SCRATCH/dist)
+#   --man               also write OUT/cashier-batch.1, the man page of swift-argument-parser's
+#                       generate-manual plugin (`swift package plugin generate-manual
+#                       --configuration debug`: it builds the package in debug in .build, about
+#                       a minute after a debug build, a full debug build otherwise). Jobs/install.sh
+#                       installs it when it is beside the binary.
 #
 # The binary still loads the system's libsqlite3 and zlib (GRDB and the gzip reader link
 # them) and glibc; `ldd` shows the list. On Debian: apt-get install libsqlite3-0 zlib1g
@@ -16,11 +21,13 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 scratch=$root/.build-release
 out=
+man=false
 while [[ $# -gt 0 ]]; do
     case $1 in
         --scratch-path) scratch=${2:?--scratch-path needs a directory}; shift 2 ;;
         --out) out=${2:?--out needs a directory}; shift 2 ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        --man) man=true; shift ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) echo "$0: unknown argument: $1" >&2; exit 64 ;;
     esac
 done
@@ -38,4 +45,13 @@ chmod 0755 "$out/cashier-batch.tmp"
 mv -f "$out/cashier-batch.tmp" "$out/cashier-batch"
 # A binary that cannot start (a missing library, a bad link) fails the build here, not at night.
 "$out/cashier-batch" --help >/dev/null
+if $man; then
+    # The page is made from the command's own help (--experimental-dump-help), the same in every configuration.
+    swift package plugin generate-manual --configuration debug >&2 \
+        || { echo "$0: the generate-manual plugin failed: no man page" >&2; exit 70; }
+    page=$root/.build/plugins/GenerateManual/outputs/CashierBatch/cashier-batch.1
+    [[ -s $page ]] || { echo "$0: the generate-manual plugin wrote no $page" >&2; exit 70; }
+    install -m 0644 "$page" "$out/cashier-batch.1"
+    echo "man page: $out/cashier-batch.1" >&2
+fi
 echo "$out/cashier-batch"
