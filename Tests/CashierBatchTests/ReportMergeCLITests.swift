@@ -90,6 +90,11 @@ import Testing
 
         let m = try json(dir.path("merged/report.json"))
         let s = try json(dir.path("single-report/report.json"))
+        // One unsharded ledger is a night of one shard (0/1): its merge is its report.
+        let alone = try await runCLI(["report", "--merge", dir.path("single.sqlite"), "--out", dir.path("alone")])
+        #expect(alone.status == 0, "\(alone.stderr)")
+        let a = try json(dir.path("alone/report.json"))
+        #expect(a["counts"] == s["counts"] && a["totals"] == s["totals"] && breaks(a) == breaks(s))
         // Counts: 43 read, 41 done, 2 rejected, exactly as the single run.
         #expect(m["counts"] == s["counts"], "\(String(describing: m["counts"])) vs \(String(describing: s["counts"]))")
         #expect(m["counts"]?["read"] == .number("43") && m["counts"]?["done"] == .number("41") && m["counts"]?["rejected"] == .number("2"))
@@ -160,14 +165,21 @@ import Testing
         var text = "websiteId,customerId,currency,balance\n"
         for i in 0..<12 { text += "web_1,cus_o-\(i),USD,\(i).00\n" }
         let batch = try dir.write("b.csv", text)
+        // A second export of the night repeats cus_o-0 (same website and currency): within one
+        // ledger that is no overlap.
+        var second = "websiteId,customerId,currency,balance\n"
+        for i in 12..<20 { second += "web_1,cus_o-\(i),USD,\(i).00\n" }
+        second += "web_1,cus_o-0,USD,99.00\n"
+        let batch2 = try dir.write("b2.csv", second)
         for i in 0..<2 {
-            let r = try await runCLI(["run", "--dry-run", "--db", dir.path("s\(i).sqlite"), "--shard", "\(i)/2", batch])
+            let r = try await runCLI(["run", "--dry-run", "--db", dir.path("s\(i).sqlite"), "--shard", "\(i)/2", batch, batch2])
             #expect(r.status == 0, "\(r.stderr)")
         }
         let ok = try await runCLI(["report", "--merge", dir.path("s0.sqlite"), dir.path("s1.sqlite"), "--out", dir.path("m")])
         #expect(ok.status == 0, "\(ok.stderr)")
         let m = try json(dir.path("m/report.json"))
-        #expect(m["counts"]?["read"] == .number("12"), "\(String(describing: m["counts"]))")
+        #expect(m["counts"]?["read"] == .number("21"), "\(String(describing: m["counts"]))")
+        #expect((m["run"]?["batches"]?.arrayValue ?? []).count == 4)
 
         try FileManager.default.copyItem(atPath: dir.path("s0.sqlite"), toPath: dir.path("fake1.sqlite"))
         let queue = try DatabaseQueue(path: dir.path("fake1.sqlite"))
