@@ -95,6 +95,8 @@ else
     mkdir -p "$cache"
     tar -cpzf "$tarball.tmp.$$" --numeric-owner -C "$root" .
     mv -f "$tarball.tmp.$$" "$tarball"
+    # Roots of an older package list or suite are never used again.
+    find "$cache" -maxdepth 1 -name 'runtime-root-*.tar.gz' ! -path "$tarball" -delete
     echo "runtime-check: root built and cached as $tarball ($((SECONDS - t0)) s, $(du -sh "$tarball" | cut -f1))"
 fi
 

@@ -14,9 +14,9 @@
 #                       installs it when it is beside the binary.
 #
 # The binary still loads the system's libsqlite3 and zlib (GRDB and the gzip reader link
-# them) and glibc; `ldd` shows the list. On Debian: apt-get install libsqlite3-0 zlib1g
-# (plus ca-certificates and tzdata for TLS and time zones). The build machine needs
-# libsqlite3-dev and zlib1g-dev.
+# them), libstdc++ and libgcc_s (the static Foundation needs them) and glibc; `ldd` shows the
+# list, Jobs/runtime-packages.txt names their Debian packages (plus ca-certificates and tzdata
+# for TLS and time zones). The build machine needs libsqlite3-dev and zlib1g-dev.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 scratch=$root/.build-release
