@@ -7,11 +7,10 @@
 #
 #   --scratch-path DIR  SwiftPM build folder (default: .build-release in the package root)
 #   --out DIR           where the stripped binary goes (default: SCRATCH/dist)
-#   --man               also write OUT/cashier-batch.1, the man page of swift-argument-parser's
-#                       generate-manual plugin (`swift package plugin generate-manual
-#                       --configuration debug`: it builds the package in debug in .build, about
-#                       a minute after a debug build, a full debug build otherwise). Jobs/install.sh
-#                       installs it when it is beside the binary.
+#   --man               also write OUT/cashier-batch.1, the man page swift-argument-parser's
+#                       generate-manual tool (the tool of its generate-manual plugin, built as a
+#                       product in the same scratch folder: about half a minute) makes from the
+#                       binary's own help. Jobs/install.sh installs it when it is beside the binary.
 #
 # The binary still loads the system's libsqlite3 and zlib (GRDB and the gzip reader link
 # them), libstdc++ and libgcc_s (the static Foundation needs them) and glibc; `ldd` shows the
@@ -27,7 +26,7 @@ while [[ $# -gt 0 ]]; do
         --scratch-path) scratch=${2:?--scratch-path needs a directory}; shift 2 ;;
         --out) out=${2:?--out needs a directory}; shift 2 ;;
         --man) man=true; shift ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "$0: unknown argument: $1" >&2; exit 64 ;;
     esac
 done
@@ -46,12 +45,15 @@ mv -f "$out/cashier-batch.tmp" "$out/cashier-batch"
 # A binary that cannot start (a missing library, a bad link) fails the build here, not at night.
 "$out/cashier-batch" --help >/dev/null
 if $man; then
-    # The page is made from the command's own help (--experimental-dump-help), the same in every configuration.
-    swift package plugin generate-manual --configuration debug >&2 \
-        || { echo "$0: the generate-manual plugin failed: no man page" >&2; exit 70; }
-    page=$root/.build/plugins/GenerateManual/outputs/CashierBatch/cashier-batch.1
-    [[ -s $page ]] || { echo "$0: the generate-manual plugin wrote no $page" >&2; exit 70; }
-    install -m 0644 "$page" "$out/cashier-batch.1"
+    # The page is made from the binary's own help (--experimental-dump-help), as the plugin does.
+    swift build -c release --static-swift-stdlib --product generate-manual --scratch-path "$scratch" >&2 \
+        || { echo "$0: swift-argument-parser's generate-manual tool did not build: no man page" >&2; exit 70; }
+    pages=$(mktemp -d)
+    "$bin_dir/generate-manual" "$out/cashier-batch" --output-directory "$pages" >&2 \
+        || { rm -rf "$pages"; echo "$0: generate-manual failed: no man page" >&2; exit 70; }
+    [[ -s $pages/cashier-batch.1 ]] || { rm -rf "$pages"; echo "$0: generate-manual wrote no cashier-batch.1" >&2; exit 70; }
+    install -m 0644 "$pages/cashier-batch.1" "$out/cashier-batch.1"
+    rm -rf "$pages"
     echo "man page: $out/cashier-batch.1" >&2
 fi
 echo "$out/cashier-batch"
