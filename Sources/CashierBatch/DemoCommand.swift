@@ -34,9 +34,15 @@ struct DemoCommand: AsyncParsableCommand {
     /// The sample batches, in the order they are run.
     static let sampleFiles = ["customers.csv", "customers.jsonl.gz", "customers-with-control.csv", "bad-rows.csv"]
 
-    /// Cashiers the sandbox knows before the run, with figures that differ from
-    /// SampleData/customers.csv, so reconciliation finds breaks (one of them in pendingPayoutTotal).
-    static let preload: [PreloadedCashier] = [
+    /// Cashiers Rebilly has held since yesterday, with figures that differ from
+    /// SampleData/customers.csv, so reconciliation finds drift (one of them in pendingPayoutTotal).
+    /// Every other cashier is made this night: its differences are the opening ones.
+    static var preload: [PreloadedCashier] {
+        let yesterday = Date().addingTimeInterval(-86_400)
+        return established.map { var c = $0; c.createdTime = yesterday; return c }
+    }
+
+    private static let established: [PreloadedCashier] = [
         PreloadedCashier(customerId: "cus_player-000184", websiteId: "web_01J8ZK4Q7M2XR5T9VB3C6NDWEH", currency: "USD",
                          balance: Decimal(string: "21000.00")!, bonusBalance: 0, pendingPayoutTotal: 0),
         PreloadedCashier(customerId: "cus_8f2c1e9a-4b7d-4e21-9c3a-77d0b5e1f402", websiteId: "web_01J8ZK9T3F6HQ1W8YD2N5PRGAS",

@@ -27,6 +27,9 @@ struct ReconcileCommand: AsyncParsableCommand {
     @Option(help: "The run to reconcile (see `runs`); default the last run or retry.")
     var run: Int64?
 
+    @Option(help: "How deposit requests are listed: bulk (per website, the night's createdTime window, 1,000 a page) or per-customer (one listing per customer, as before).")
+    var depositListing: Reconciler.DepositListingMode = .bulk
+
     @OptionGroup var options: CommandOptions
 
     /// What the reconciliation's session returns.
@@ -45,14 +48,16 @@ struct ReconcileCommand: AsyncParsableCommand {
         let json = optionsJSON(command: "reconcile") { w in
             options.writeJSON(into: &w)
             if let run { w.int("run", Int(run)) }
+            w.string("depositListing", depositListing.rawValue)
         }
         let target = run
+        let listing = depositListing
         let concurrency = options.concurrency
         try await CommandWiring(options: options).perform(command: "reconcile") { gateway, _, log in
             let session = CommandSession(ledgerPath: options.db, command: "reconcile", optionsJSON: json, log: { log($0) })
             let end = try await session.perform(control: gateway.control, { ledger, runID in
                 try await Self.reconcile(ledger: ledger, runID: runID, target: target, gateway: gateway,
-                                         concurrency: concurrency, log: { log($0) })
+                                         concurrency: concurrency, depositListing: listing, log: { log($0) })
             }, verdict: \.verdict)
             switch end {
             case let .completed(runID, value): return Self.outcome(runID: runID, value)
@@ -64,6 +69,7 @@ struct ReconcileCommand: AsyncParsableCommand {
     }
 
     static func reconcile(ledger: Ledger, runID: Int64, target: Int64?, gateway: RebillyGateway, concurrency: Int,
+                          depositListing: Reconciler.DepositListingMode = .bulk,
                           log: @escaping @Sendable (RunEvent) -> Void) async throws -> Reconciled {
         let found = try target.map { try ledger.run(id: $0) } ?? ledger.lastRun(of: RunRecord.nightCommands, before: runID)
         guard let found, RunRecord.nightCommands.contains(found.command) else {
@@ -73,6 +79,7 @@ struct ReconcileCommand: AsyncParsableCommand {
         }
         var reconciler = Reconciler(ledger: ledger)
         reconciler.readBackConcurrency = concurrency
+        reconciler.depositListing = depositListing
         let report: ReconciliationReport
         do {
             report = try await reconciler.reconcileWithReadBack(runID: found.id, gateway: gateway)
@@ -133,3 +140,5 @@ struct ReconcileCommand: AsyncParsableCommand {
                 + "open breaks \(c.openBreaks) (\(c.highPriorityOpenBreaks) high priority), resolved \(c.resolvedBreaks)")
     }
 }
+
+extension Reconciler.DepositListingMode: ExpressibleByArgument {}

@@ -48,6 +48,18 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Organization id (repeatable) that /organizations/{id} paths may use; others answer 403. Default: any.")
     var organization: [String] = []
 
+    @Option(help: "Rebilly API generation to serve: 2026-07 (cashier figures are Rebilly's, canWithdraw reported) or 2025-08 (POST /cashiers sets them).")
+    var apiVersion: SandboxAPIVersion = .v2026_07
+
+    @Option(help: "2026-07: what a POST /cashiers that carries balance, bonusBalance or pendingPayoutTotal gets: reject (422) or ignore.")
+    var readonlyFields: ReadonlyFieldsPolicy = .reject
+
+    @Option(help: ArgumentHelp("Probability (0...1) that another client (the operator's site) makes a deposit request for the same customer after each one created, half of them identical in every field.", valueName: "rate"))
+    var foreignDeposits: Double = 0
+
+    @Option(help: ArgumentHelp("File of the customer ids that exist, one per line; a cashier or deposit request for any other answers 422 on customerId (default: any customer exists).", valueName: "file"))
+    var requireCustomers: String?
+
     @Option(help: ArgumentHelp("Log level: trace, debug (one line per request), info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: String = "info"
 
@@ -72,6 +84,12 @@ struct SandboxCommand: AsyncParsableCommand {
                 throw ValidationError("--preload \(preload): \(error)")
             }
         }
+        guard (0...1).contains(foreignDeposits) else { throw ValidationError("--foreign-deposits must be between 0 and 1.") }
+        if let requireCustomers {
+            do { _ = try SandboxConfiguration.customerIds(contentsOf: requireCustomers) } catch {
+                throw ValidationError("--require-customers \(requireCustomers): \(error)")
+            }
+        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical.")
         }
@@ -89,17 +107,27 @@ struct SandboxCommand: AsyncParsableCommand {
         config.seed = seed
         config.allowedOrganizations = organization.isEmpty ? nil : Set(organization)
         config.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        config.apiVersion = apiVersion
+        config.readonlyFields = readonlyFields
+        config.foreignDepositRate = foreignDeposits
+        if let requireCustomers {
+            config.requiredCustomers = try SandboxConfiguration.customerIds(contentsOf: requireCustomers)  // checked in validate()
+        }
         if let preload {
             config.preload = try PreloadedCashier.load(contentsOf: preload)  // checked in validate()
         }
         let keySource = apiKey != nil ? "--api-key" : ProcessInfo.processInfo.environment["SANDBOX_API_KEY"]?.isEmpty == false
             ? "SANDBOX_API_KEY" : "development key \"\(SandboxConfiguration.defaultAPIKey)\""
-        let summary = [
+        var settings = [
+            "API \(apiVersion.rawValue)" + (apiVersion == .v2026_07 ? " (read-only figures: \(readonlyFields.rawValue))" : ""),
             "rate \(config.rate.map(String.init(describing:)) ?? "unlimited")",
             "fail-rate \(failRate)", "drop-rate \(dropRate)",
             "latency \(latency ?? "none")", "seed \(seed.map(String.init) ?? "random")",
             "\(config.preload.count) preloaded cashier(s)",
-        ].joined(separator: ", ")
+        ]
+        if foreignDeposits > 0 { settings.append("foreign deposits \(foreignDeposits)") }
+        if let known = config.requiredCustomers { settings.append("\(known.count) known customer(s)") }
+        let summary = settings.joined(separator: ", ")
         try await SandboxServer.serve(config) { _, baseURL in
             // Unbuffered, so a script waiting for this line sees it at once.
             let line = "Sandbox listening on \(baseURL) (API key: \(keySource); \(summary)). Ctrl-C stops it.\n"
@@ -107,3 +135,6 @@ struct SandboxCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension SandboxAPIVersion: ExpressibleByArgument {}
+extension ReadonlyFieldsPolicy: ExpressibleByArgument {}

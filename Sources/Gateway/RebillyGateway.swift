@@ -78,8 +78,8 @@ public final class RebillyGateway: Sendable {
     let limiter: RateLimiter
     let clock: any ThrottleClock
     let events: @Sendable (GatewayEvent) -> Void
-    /// The last night-level failure's cause and how many requests in a row it hit.
-    let nightFailures = Mutex<(cause: String?, count: Int)>((nil, 0))
+    /// The night-level failures since the last answer that was not one, by cause.
+    let nightFailures = Mutex<[String: Int]>([:])
 
     public init(client: RebillyClient, settings: GatewaySettings, control: RunControl,
                 clock: any ThrottleClock = SystemThrottleClock(), events: @escaping @Sendable (GatewayEvent) -> Void = { _ in }) {
@@ -135,7 +135,7 @@ public final class RebillyGateway: Sendable {
             do { result = .success(try await send()) } catch { result = .failure(error) }
             switch result {
             case let .success(value):
-                nightFailures.withLock { $0 = (nil, 0) }
+                nightFailures.withLock { $0 = [:] }
                 await succeeded(value.rateLimit)
                 try await hooks.outcome(attemptID, .success(value), .done)
                 return .succeeded(value)
@@ -201,6 +201,61 @@ public final class RebillyGateway: Sendable {
         }
     }
 
+    /// Rebilly's largest `limit`, and the largest `offset` the keyset paging below relies on.
+    public static let depositPageSize = 1000
+
+    /// Every deposit request of a website created from `createdFrom` to `createdTo` (whole
+    /// seconds, inclusive), `GET /deposit-requests?filter=websiteId:W;createdTime:A..B&sort=createdTime,id&limit=1000`.
+    /// Rebilly's offset stops at 1,000, so pages are keyed: after a full page the next starts at
+    /// its last item's createdTime (inclusive), passing by offset the items of that second already
+    /// read, and any id already seen is skipped. A page short of the limit, or reaching the filter's
+    /// `Pagination-Total`, is the last. Each page is a call of its own. A second holding more
+    /// requests than the offset can pass (2,000 or more) ends the listing `.exhausted`, never short.
+    public func listDepositRequests(websiteId: String, createdFrom: Date, createdTo: Date,
+                                    hooks: Hooks<DepositRequestPage> = .none) async throws -> Outcome<DepositListing> {
+        let limit = Self.depositPageSize
+        var items: [DepositRequest] = []
+        var seen = Set<String>()
+        var serverOffset: Double?
+        var from = createdFrom.timeIntervalSince1970.rounded(.down)
+        var skip = 0
+        while true {
+            let (start, offset) = (Date(timeIntervalSince1970: from), skip)
+            switch try await call(hooks: hooks, { [client] () async throws(RebillyError) -> DepositRequestPage in
+                try await client.listDepositRequests(websiteId: websiteId, createdFrom: start, createdTo: createdTo,
+                                                     sort: "createdTime,id", limit: limit, offset: offset)
+            }) {
+            case let .succeeded(answer):
+                serverOffset = answer.rateLimit.serverClockOffset ?? serverOffset
+                for item in answer.items where seen.insert(item.id).inserted { items.append(item) }
+                // A short page is the last; so is a full one that reaches the filter's total.
+                if answer.items.count < limit || answer.total.map({ offset + answer.items.count >= $0 }) == true {
+                    return .succeeded(DepositListing(items: items, serverClockOffset: serverOffset))
+                }
+                func second(_ item: DepositRequest) -> Double? { item.createdTime.map { $0.timeIntervalSince1970.rounded(.down) } }
+                guard let last = answer.items.last.flatMap(second), last >= from else {
+                    return .exhausted(Self.listingFailure("a full page of deposit requests of \(websiteId) ends without a createdTime at or after \(RFC3339.string(start))"))
+                }
+                let inLastSecond = answer.items.reversed().prefix { second($0) == last }.count
+                skip = (last == from ? skip : 0) + inLastSecond
+                from = last
+                if skip > limit {
+                    return .exhausted(Self.listingFailure(
+                        "\(limit + limit) or more deposit requests of \(websiteId) created in the second \(RFC3339.string(Date(timeIntervalSince1970: last))): Rebilly's offset (at most \(limit)) cannot page past them"))
+                }
+            case let .rowFinal(failure): return .rowFinal(failure)
+            case let .inDoubt(failure): return .inDoubt(failure)
+            case let .exhausted(failure): return .exhausted(failure)
+            case .stopped: return .stopped
+            }
+        }
+    }
+
+    /// A listing that cannot go on although every answer was a good one.
+    static func listingFailure(_ message: String) -> CallFailure {
+        CallFailure(.decoding(message: message, status: 200, latency: .zero))
+    }
+
     /// A customer's listed deposit requests, with the server's clock offset the answers told.
     public struct DepositListing: Sendable {
         public var items: [DepositRequest]
@@ -208,16 +263,21 @@ public final class RebillyGateway: Sendable {
         public var serverClockOffset: Double?
     }
 
-    /// Counts failures that are the night's: the same cause `nightFailureBurst` times in a row
-    /// (no success and no other answer between) stops the command.
+    /// Counts failures that are the night's: `nightFailureBurst` of them in a row (no other
+    /// answer between) stops the command, named by their most frequent cause. A silent server
+    /// fails some requests as "no answer" and others as "no connection": one night's fault.
     func countNightFailure(_ failure: CallFailure) {
-        let count: Int = nightFailures.withLock { state in
-            guard let cause = failure.nightCause else { state = (nil, 0); return 0 }
-            state = state.cause == cause ? (cause, state.count + 1) : (cause, 1)
-            return state.count
+        let burst: (cause: String, count: Int)? = nightFailures.withLock { causes in
+            guard let cause = failure.nightCause else { causes = [:]; return nil }
+            causes[cause, default: 0] += 1
+            let count = causes.values.reduce(0, +)
+            // Exactly at the burst: one caller stops the command, with the count it reached.
+            guard count == settings.nightFailureBurst else { return nil }
+            let top = causes.max { a, b in a.value != b.value ? a.value < b.value : a.key > b.key }!
+            return (top.key, count)
         }
-        if let cause = failure.nightCause, count >= settings.nightFailureBurst {
-            control.stop(.apiUnreachable("\(cause) (\(count) requests in a row)"))
+        if let burst {
+            control.stop(.apiUnreachable("\(burst.cause) (\(burst.count) requests in a row)"))
         }
     }
 

@@ -661,6 +661,19 @@ public final class Ledger: Sendable {
         }
     }
 
+    /// When each row of a batch first POSTed its cashier without an answer (the answer may have
+    /// been a lost 201).
+    public func unansweredCashierCreates(batchID: Int64) throws -> [Int64: Date] {
+        try pool.read { db in
+            var firsts: [Int64: Date] = [:]
+            let cursor = try Row.fetchCursor(db.cachedStatement(sql: LedgerSQL.unansweredCashierCreatesOfBatch), arguments: [batchID])
+            while let row = try cursor.next() {
+                if let sent: Date = row[1] { firsts[row[0]] = sent }
+            }
+            return firsts
+        }
+    }
+
     /// The breaks recorded by a run.
     public func breaks(runID: Int64) throws -> [BreakRecord] {
         try pool.read { db in

@@ -208,4 +208,11 @@ enum LedgerSQL {
                        GROUP BY g.row_id)
         ORDER BY f.row_id
         """
+
+    /// Per row of a batch: the first create_cashier POST that got no answer.
+    static let unansweredCashierCreatesOfBatch = """
+        SELECT a.row_id, min(a.requested_at) FROM attempts a JOIN rows r ON r.id = a.row_id
+        WHERE r.batch_id = ? AND a.operation = 'create_cashier' AND a.http_status IS NULL
+        GROUP BY a.row_id
+        """
 }

@@ -103,6 +103,24 @@ public final class RebillyClient: Sendable, CustomStringConvertible {
         customerId: String, websiteId: String, sort: String = "-createdTime", limit: Int = 100, offset: Int = 0
     ) async throws(RebillyError) -> DepositRequestPage {
         let filter = "customerId:\(Self.filterValue(customerId));websiteId:\(Self.filterValue(websiteId))"
+        return try await listDepositRequests(filter: filter, sort: sort, limit: limit, offset: offset)
+    }
+
+    /// `GET /deposit-requests?filter=websiteId:W;createdTime:FROM..TO&sort=…&limit=…&offset=…`:
+    /// a website's deposit requests created from `createdFrom` to `createdTo`, both inclusive and
+    /// sent to the whole second, the fraction dropped (round `createdTo` up). The range and
+    /// RFC 3339 values are Rebilly's filter syntax, "Using filter with collections" in
+    /// `openapi/description.md` of Rebilly/api-definitions.
+    public func listDepositRequests(
+        websiteId: String, createdFrom: Date, createdTo: Date, sort: String = "createdTime,id", limit: Int = 1000, offset: Int = 0
+    ) async throws(RebillyError) -> DepositRequestPage {
+        let range = RFC3339.string(createdFrom) + ".." + RFC3339.string(createdTo)
+        let filter = "websiteId:\(Self.filterValue(websiteId));createdTime:\(Self.filterValue(range))"
+        return try await listDepositRequests(filter: filter, sort: sort, limit: limit, offset: offset)
+    }
+
+    /// One page of `GET /deposit-requests` with a filter already in Rebilly's syntax (values encoded).
+    private func listDepositRequests(filter: String, sort: String, limit: Int, offset: Int) async throws(RebillyError) -> DepositRequestPage {
         let query = [
             "filter=" + filter,
             "sort=" + Self.queryComponent(sort),

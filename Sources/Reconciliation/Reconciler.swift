@@ -27,6 +27,16 @@ public struct Reconciler: Sendable {
     public var clock: @Sendable () -> Date
     /// Read-back calls in flight at once (each still takes a token from the gateway's limiter).
     public var readBackConcurrency: Int = 4
+    /// How the deposit requests are listed: the night's per website (the default), or per customer.
+    public var depositListing: DepositListingMode = .bulk
+
+    /// How ``reconcileWithReadBack(runID:gateway:record:)`` lists the deposit requests it checks.
+    public enum DepositListingMode: String, Sendable, CaseIterable {
+        /// Per website, the night's window by createdTime, 1,000 a page (a few GETs a night).
+        case bulk
+        /// Per customer and website, as the in-doubt check lists (one GET or more per customer).
+        case perCustomer = "per-customer"
+    }
 
     /// - Parameters:
     ///   - ledger: An open ledger (shared with the run, if any).
@@ -165,7 +175,8 @@ public struct Reconciler: Sendable {
         var expected: [Int64]
         /// The most recent figures the ledger holds for the row.
         var stored: RemoteFiguresRecord?
-        /// The row's cashier create answered 201: Rebilly made the cashier this night.
+        /// Rebilly made the cashier this night (its create answered 201, or went unanswered and the
+        /// cashier is no older than that POST).
         var opening = false
     }
 
@@ -212,10 +223,11 @@ public struct Reconciler: Sendable {
             guard batch.controlVerdict != .mismatch else { continue }
             let stored = try ledger.latestRemoteFigures(batchID: batch.id)
             let created = try ledger.latestRemoteFigures(batchID: batch.id, source: .create)
-            // A cashier Rebilly made since the batch's first run began is in its first night. No skew
-            // is allowed: when the clocks disagree, a cashier is taken as established (its
-            // differences count as drift) unless its create answered 201.
-            let nightBegan = try ledger.run(id: batch.firstRunID)?.startedAt
+            // A cashier is in its first night when its create answered 201, or when a create got
+            // no answer (a lost 201) and Rebilly's createdTime is not before that POST's second.
+            // No skew is allowed: when the clocks disagree the cashier is taken as established
+            // and its differences count as drift (the safe side).
+            let unanswered = try ledger.unansweredCashierCreates(batchID: batch.id)
             try ledger.forEachRow(batchID: batch.id) { row in
                 guard let payload = row.payloadJSON, let website = row.websiteID, let customer = row.customerID,
                       let code = row.currency, let currency = Currency(code: code) else { return }
@@ -242,16 +254,18 @@ public struct Reconciler: Sendable {
                     scan.cashiers[key] = ExpectedCashier(key: key, rowID: row.id, exponent: currency.exponent,
                                                          cashierID: cashierID, expected: expected, stored: stored[row.id],
                                                          opening: created[row.id]?.figures.httpStatus == 201
-                                                             || Self.madeSince(nightBegan, stored[row.id]?.figures.cashierCreatedAt))
+                                                             || Self.madeSince(unanswered[row.id], stored[row.id]?.figures.cashierCreatedAt))
                 }
             }
         }
         return scan
     }
 
+    /// Whether Rebilly created the cashier at or after `post`, to the whole second (Rebilly's
+    /// createdTime carries no fraction).
     static func madeSince(_ start: Date?, _ created: Date?) -> Bool {
         guard let start, let created else { return false }
-        return created >= start
+        return created.timeIntervalSince1970 >= start.timeIntervalSince1970.rounded(.down)
     }
 
     /// The deposit request the row asked for, read from its source as the sender reads it.
@@ -332,28 +346,50 @@ public struct Reconciler: Sendable {
         var unlisted: Set<CashierKey> = []
     }
 
+    /// A done row with a recorded deposit request, its window as the ownership rule reads it.
+    struct DepositCheckRow {
+        var row: DoneRow
+        var recorded: String
+        var window: DepositOwnership.Row
+        /// The row's deposit POSTs that were answered, lost or left in flight.
+        var mayHaveCreated: Int
+        /// The window has both ends (a deposit POST and a last call), so a night's listing covers it.
+        var bounded: Bool { !window.posts.isEmpty && window.lastCall != nil }
+    }
+
+    /// A listing's items by (customerId, websiteId), case-folded as Rebilly's filter matches;
+    /// nil when the listing failed.
+    typealias GroupedListing = (byCustomer: [String: [DepositRequest]], serverClockOffset: Double?)?
+
+    /// The key a listed item and a row meet on: customerId and websiteId, case-folded.
+    static func listingKey(customerID: String, websiteID: String) -> String {
+        customerID.folding(options: .caseInsensitive, locale: nil) + "\u{1F}" + websiteID.folding(options: .caseInsensitive, locale: nil)
+    }
+
+    static func group(_ listing: RebillyGateway.DepositListing, websiteID: String?) -> GroupedListing {
+        var byCustomer: [String: [DepositRequest]] = [:]
+        let website = websiteID?.folding(options: .caseInsensitive, locale: nil)
+        for item in listing.items {
+            // An item of another website than the one listed is not Rebilly's answer to the filter.
+            if let website, item.websiteId.folding(options: .caseInsensitive, locale: nil) != website { continue }
+            byCustomer[listingKey(customerID: item.customerId, websiteID: item.websiteId), default: []].append(item)
+        }
+        return (byCustomer, listing.serverClockOffset)
+    }
+
     func checkDeposits(scan: RunScan, gateway: RebillyGateway) async throws -> DepositOutcome {
         var checks = DepositRequestChecks(checkedRows: 0, matched: 0, missing: 0, duplicated: 0, notApplicable: 0, unverified: 0)
         var findings: [Finding] = []
         var checked = Set<CashierKey>()
         var unlisted = Set<CashierKey>()
-        var lists: [String: RebillyGateway.DepositListing?] = [:]   // websiteId␟customerId → listing (nil: the list failed)
+        func stopped() -> DepositOutcome { DepositOutcome(checks: checks, findings: findings, checkedKeys: checked, unlisted: unlisted) }
+
+        // 1. Each row's window by the one ownership rule (its first deposit POST to its last
+        //    deposit call): a request of the same customer from an earlier or a LATER night is
+        //    not this row's, even when an old run is reconciled after newer ones.
+        var rows: [DepositCheckRow] = []
         for row in scan.doneRows.sorted(by: { $0.rowID < $1.rowID }) {
             guard let recorded = row.depositRequestID else { checks.notApplicable += 1; continue }
-            let listKey = row.key.websiteID + "\u{1F}" + row.key.customerID
-            if lists[listKey] == nil {
-                switch try await gateway.listDepositRequests(customerId: row.key.customerID, websiteId: row.key.websiteID) {
-                case let .succeeded(listing): lists[listKey] = .some(listing)
-                case .stopped: return DepositOutcome(checks: checks, findings: findings, checkedKeys: checked, unlisted: unlisted)
-                default: lists[listKey] = .some(nil)
-                }
-            }
-            guard let listing = lists[listKey] ?? nil else { checks.unverified += 1; unlisted.insert(row.key); continue }
-            checks.checkedRows += 1
-            checked.insert(row.key)
-            // The row's deposit requests by the one ownership rule (its window: first deposit
-            // POST to last deposit call): a request of the same customer from an earlier or a
-            // LATER night is not this row's, even when an old run is reconciled after newer ones.
             let depositCalls = try ledger.attempts(rowID: row.rowID)
                 .filter { $0.operation == .createDepositRequest || $0.operation == .listDepositRequests }
             let posts = depositCalls.filter { $0.operation == .createDepositRequest }
@@ -361,14 +397,63 @@ public struct Reconciler: Sendable {
                 customerId: row.key.customerID, websiteId: row.key.websiteID, currency: row.key.currency,
                 terms: row.terms ?? DepositRequestSpec(), posts: posts.map(\.requestedAt).sorted(),
                 lastCall: depositCalls.map { $0.finishedAt ?? $0.requestedAt }.max(), rowID: row.rowID)
-            let verdict = gateway.ownership.verdict(for: window, among: listing.items, serverOffset: listing.serverClockOffset)
             // Requests the job may have made: its POSTs that were answered or lost. An exact match
             // beyond those is another client's copy, counted as foreign, not as a duplicate.
             let mayHaveCreated = max(1, posts.filter { $0.outcome == .succeeded || $0.outcome == .lost || $0.outcome == .inFlight }.count)
+            rows.append(DepositCheckRow(row: row, recorded: recorded, window: window, mayHaveCreated: mayHaveCreated))
+        }
+
+        // 2. The listings. In bulk, one per website over the night's window; a row whose window
+        //    has no end (no deposit POST recorded) and the per-customer mode list its customer.
+        var nights: [String: GroupedListing] = [:]   // folded websiteId → the night's listing
+        var customers: [String: GroupedListing] = [:]   // websiteId␟customerId → the customer's listing
+        if depositListing == .bulk {
+            var websites: [String: (websiteID: String, from: Date, to: Date)] = [:]
+            for r in rows where r.bounded {
+                let site = r.row.key.websiteID.folding(options: .caseInsensitive, locale: nil)
+                let from = r.window.posts[0], to = r.window.lastCall!
+                let span = websites[site].map { (websiteID: $0.websiteID, from: min($0.from, from), to: max($0.to, to)) }
+                websites[site] = span ?? (websiteID: r.row.key.websiteID, from: from, to: to)
+            }
+            for (site, span) in websites.sorted(by: { $0.key < $1.key }) {
+                switch try await listNight(websiteID: span.websiteID, from: span.from, to: span.to, gateway: gateway) {
+                case let .succeeded(listing): nights[site] = .some(Self.group(listing, websiteID: span.websiteID))
+                case .stopped: return stopped()
+                default: nights[site] = .some(nil)
+                }
+            }
+        }
+
+        // 3. Each row against its listing, by the one ownership rule.
+        for r in rows {
+            let row = r.row
+            let listing: GroupedListing
+            if depositListing == .bulk, r.bounded {
+                listing = nights[row.key.websiteID.folding(options: .caseInsensitive, locale: nil)] ?? nil
+            } else {
+                let listKey = row.key.websiteID + "\u{1F}" + row.key.customerID
+                if customers[listKey] == nil {
+                    switch try await gateway.listDepositRequests(customerId: row.key.customerID, websiteId: row.key.websiteID) {
+                    case let .succeeded(found):
+                        // Every item the customer's filter answered goes to the rule, which checks each.
+                        let key = Self.listingKey(customerID: row.key.customerID, websiteID: row.key.websiteID)
+                        customers[listKey] = .some((byCustomer: [key: found.items], serverClockOffset: found.serverClockOffset))
+                    case .stopped: return stopped()
+                    default: customers[listKey] = .some(nil)
+                    }
+                }
+                listing = customers[listKey] ?? nil
+            }
+            guard let listing else { checks.unverified += 1; unlisted.insert(row.key); continue }
+            checks.checkedRows += 1
+            checked.insert(row.key)
+            let items = listing.byCustomer[Self.listingKey(customerID: row.key.customerID, websiteID: row.key.websiteID)] ?? []
+            let verdict = gateway.ownership.verdict(for: r.window, among: items, serverOffset: listing.serverClockOffset)
+            let recorded = r.recorded
             var mine = verdict.matches
-            if mine.count > mayHaveCreated {
+            if mine.count > r.mayHaveCreated {
                 let recordedFirst = mine.filter { $0.id == recorded } + mine.filter { $0.id != recorded }
-                mine = Array(recordedFirst.prefix(mayHaveCreated))
+                mine = Array(recordedFirst.prefix(r.mayHaveCreated))
             }
             checks.foreign += verdict.foreign.count + verdict.nearMisses.count + (verdict.matches.count - mine.count)
             let ids = mine.map(\.id)
@@ -392,6 +477,33 @@ public struct Reconciler: Sendable {
             findings.append(finding)
         }
         return DepositOutcome(checks: checks, findings: findings, checkedKeys: checked, unlisted: unlisted)
+    }
+
+    /// A website's deposit requests over the night's window, `from` (the earliest deposit POST)
+    /// to `to` (the latest deposit call), on this machine's clock. The window is first widened by
+    /// the ownership rule's unmeasured skew, or a minute past its margin, whichever is more; when
+    /// the server's clock, measured by the listing, puts a row's window outside it, the listing is
+    /// made once more over the measured window. Every row's window lies inside the one listed.
+    func listNight(websiteID: String, from: Date, to: Date, gateway: RebillyGateway) async throws -> RebillyGateway.Outcome<RebillyGateway.DepositListing> {
+        let rule = gateway.ownership
+        let slack = 60.0
+        let wide = max(rule.unmeasuredMarginSeconds, rule.marginSeconds + slack)
+        var lower = from.addingTimeInterval(-wide), upper = to.addingTimeInterval(wide)
+        for _ in 0..<2 {
+            let outcome = try await gateway.listDepositRequests(
+                websiteId: websiteID, createdFrom: lower, createdTo: Date(timeIntervalSince1970: upper.timeIntervalSince1970.rounded(.up)))
+            guard case let .succeeded(listing) = outcome else { return outcome }
+            // Where the rule will place the rows' windows, on the server's clock.
+            let offset = listing.serverClockOffset ?? 0
+            let margin = listing.serverClockOffset == nil ? rule.unmeasuredMarginSeconds : rule.marginSeconds
+            let needed = (from.addingTimeInterval(offset - margin), to.addingTimeInterval(offset + margin))
+            if needed.0 >= lower, needed.1 <= upper { return outcome }
+            lower = min(lower, needed.0.addingTimeInterval(-slack))
+            upper = max(upper, needed.1.addingTimeInterval(slack))
+        }
+        return .exhausted(CallFailure(.decoding(
+            message: "the server's clock moved by more than \(Int(slack)) s between two listings of \(websiteID)'s deposit requests",
+            status: 200, latency: .zero)))
     }
 
     // MARK: - Comparing, lifecycle, recording

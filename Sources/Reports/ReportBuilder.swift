@@ -154,7 +154,8 @@ public struct ReportBuilder: Sendable {
             for f in t.figures {
                 guard let figure = CurrencyTotals.Figure(rawValue: f.figure.rawValue) else { continue }
                 entry[figure] = FigureSums(input: f.inputMinor, sent: f.sentMinor, rebilly: f.rebillyMinor,
-                                           net: f.netDifferenceMinor, gross: f.grossDifferenceMinor)
+                                           net: f.netDifferenceMinor, gross: f.grossDifferenceMinor,
+                                           opening: f.openingDifferenceMinor)
             }
             entry.rows = t.inputRows
             entries.append(entry)
@@ -233,13 +234,15 @@ public struct ReportBuilder: Sendable {
         for index in entries.indices {
             for figure in CurrencyTotals.Figure.allCases {
                 var f = entries[index][figure]
-                var net: Int128 = 0, gross: Int128 = 0
-                for b in breaks where b.isOpenDrift && b.field == figure.rawValue
+                var net: Int128 = 0, gross: Int128 = 0, opening: Int128 = 0
+                for b in breaks where b.lifecycle != .resolved && b.field == figure.rawValue
                     && b.websiteID == entries[index].websiteID && b.currency == entries[index].currency {
                     guard let d = b.differenceMinor else { continue }
+                    if b.opening { opening += Int128(d); continue }
+                    guard b.isOpenDrift else { continue }
                     net += Int128(d); gross += Int128(d.magnitude)
                 }
-                f.net = net; f.gross = gross; f.rebilly = f.sent + net
+                f.net = net; f.gross = gross; f.opening = opening; f.rebilly = f.sent + net + opening
                 entries[index][figure] = f
             }
         }

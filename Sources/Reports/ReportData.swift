@@ -166,6 +166,8 @@ public struct FigureSums: Sendable, Equatable {
     public var net: Int128?
     /// Σ |Rebilly − operator| over the breaks: +10 and −10 do not cancel (nil when not reconciled).
     public var gross: Int128?
+    /// Σ (Rebilly − operator) over cashiers in their first night, apart from `net` (nil when not reconciled).
+    public var opening: Int128?
 }
 
 /// Totals for one (websiteId, currency), the three figures.

@@ -251,7 +251,7 @@ public enum ReportJSON {
             w.beginObject(figure.rawValue)
             w.string("input", e.text(f.input))
             w.string("sent", e.text(f.sent))
-            for (name, value) in [("rebilly", f.rebilly), ("net", f.net), ("gross", f.gross)] {
+            for (name, value) in [("rebilly", f.rebilly), ("net", f.net), ("gross", f.gross), ("opening", f.opening)] {
                 if let value { w.string(name, e.text(value)) } else { w.null(name) }
             }
             w.endObject()

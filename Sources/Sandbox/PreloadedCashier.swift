@@ -15,6 +15,10 @@ public struct PreloadedCashier: Sendable, Equatable {
     public var notificationUrl: String?
     /// The cashier's creation time; nil means "when the sandbox starts".
     public var createdTime: Date?
+    /// Whether the customer may withdraw (2026-07); nil means "when the balance is positive".
+    public var canWithdraw: Bool?
+    /// The organization holding it; nil means the sandbox's default organization.
+    public var organizationId: String?
 
     /// Number literals exactly as the preload file wrote them (kept so responses echo them).
     var literals: (balance: String, bonusBalance: String, pendingPayoutTotal: String)?
@@ -41,6 +45,7 @@ public struct PreloadedCashier: Sendable, Equatable {
             && lhs.currency == rhs.currency && lhs.balance == rhs.balance && lhs.bonusBalance == rhs.bonusBalance
             && lhs.pendingPayoutTotal == rhs.pendingPayoutTotal && lhs.redirectUrl == rhs.redirectUrl
             && lhs.notificationUrl == rhs.notificationUrl && lhs.createdTime == rhs.createdTime
+            && lhs.canWithdraw == rhs.canWithdraw && lhs.organizationId == rhs.organizationId
     }
 
     /// Error from `load(jsonLines:)`, naming the 1-based line.
@@ -52,8 +57,9 @@ public struct PreloadedCashier: Sendable, Equatable {
 
     /// Reads a JSON Lines file: one object per line with the `PostCashier` fields
     /// (`customerId`, `websiteId`, `currency` required; `balance`, `bonusBalance`,
-    /// `pendingPayoutTotal`, `redirectUrl`, `notificationUrl` optional) plus optional `id`
-    /// and `createdTime`. Blank lines and lines starting with `#` are skipped.
+    /// `pendingPayoutTotal`, `redirectUrl`, `notificationUrl` optional) plus optional `id`,
+    /// `createdTime`, `canWithdraw` and `organizationId`. Blank lines and lines starting with `#`
+    /// are skipped. The figures are Rebilly's own, so they load in either API version.
     public static func load(contentsOf path: String) throws -> [PreloadedCashier] {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         return try load(jsonLines: String(decoding: data, as: UTF8.self))
@@ -76,7 +82,7 @@ public struct PreloadedCashier: Sendable, Equatable {
             }
             let input: CashierInput
             do {
-                input = try CashierInput.validate(value, extraFields: ["id", "createdTime"])
+                input = try CashierInput.validate(value, extraFields: ["id", "createdTime", "canWithdraw", "organizationId"])
             } catch {
                 let reasons = error.fields.map(\.message).joined(separator: "; ")
                 throw LoadError(line: lineNumber, reason: reasons)
@@ -106,7 +112,17 @@ public struct PreloadedCashier: Sendable, Equatable {
                 cashier.createdTime = date
             default: throw LoadError(line: lineNumber, reason: "createdTime must be a string")
             }
-            guard seenKeys.insert([cashier.customerId, cashier.websiteId, cashier.currency]).inserted else {
+            switch value["canWithdraw"] {
+            case nil, .null?: break
+            case .bool(let flag)?: cashier.canWithdraw = flag
+            default: throw LoadError(line: lineNumber, reason: "canWithdraw must be true or false")
+            }
+            switch value["organizationId"] {
+            case nil, .null?: break
+            case .string(let org)? where FieldFormats.isResourceID(org[...]): cashier.organizationId = org
+            default: throw LoadError(line: lineNumber, reason: "organizationId must be a string matching ^[@~\\-\\.\\w]+$ of at most 50 characters")
+            }
+            guard seenKeys.insert([cashier.organizationId ?? "", cashier.customerId, cashier.websiteId, cashier.currency]).inserted else {
                 throw LoadError(line: lineNumber, reason: "duplicate cashier for (customerId, websiteId, currency)")
             }
             result.append(cashier)

@@ -1,5 +1,24 @@
 import Logging
 
+/// The generation of Rebilly's API the sandbox serves, named by the month its cashier contract
+/// changed (Rebilly/api-definitions `ea135aed6`, 2026-07-20; `a6164f53f`, 2026-07-22).
+public enum SandboxAPIVersion: String, Sendable, CaseIterable {
+    /// A cashier's balance, bonusBalance and pendingPayoutTotal are Rebilly's (read-only), and
+    /// `canWithdraw` is reported.
+    case v2026_07 = "2026-07"
+    /// `POST /cashiers` sets the three figures.
+    case v2025_08 = "2025-08"
+}
+
+/// What the 2026-07 sandbox does with read-only figures a client sends in `POST /cashiers`.
+/// Rebilly's request bodies do not forbid extra members, so either is plausible.
+public enum ReadonlyFieldsPolicy: String, Sendable, CaseIterable {
+    /// Answer 422 naming each field.
+    case reject
+    /// Drop them, as if not sent.
+    case ignore
+}
+
 /// Everything that shapes one sandbox server: where it listens, the key it accepts, its own
 /// rate limit, the faults it injects and the cashiers it starts with. Defaults give a quiet,
 /// fault-free, unlimited server on an ephemeral loopback port.
@@ -38,6 +57,17 @@ public struct SandboxConfiguration: Sendable {
     public var logLevel: Logger.Level = .notice
     /// Largest request body accepted, in bytes.
     public var maxBodySize: Int = 1 << 20
+    /// The API generation served.
+    public var apiVersion: SandboxAPIVersion = .v2026_07
+    /// 2026-07: what a `POST /cashiers` carrying the read-only figures gets.
+    public var readonlyFields: ReadonlyFieldsPolicy = .reject
+    /// Probability (0...1) that another client of the organization (the operator's own site)
+    /// creates a deposit request for the same customer right after each one the API creates:
+    /// every other one identical in every field, the rest with the site's own terms.
+    public var foreignDepositRate: Double = 0
+    /// When set, only these customer ids exist: a cashier or deposit request for any other
+    /// customer answers 422 on `customerId`, as Rebilly does for a customer it does not hold.
+    public var requiredCustomers: Set<String>?
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, apiKey: String = SandboxConfiguration.defaultAPIKey,
@@ -63,8 +93,31 @@ public struct SandboxConfiguration: Sendable {
         if !(0...1).contains(failRate) { problems.append("failRate must be between 0 and 1") }
         if !(0...1).contains(dropRate) { problems.append("dropRate must be between 0 and 1") }
         if failRate + dropRate > 1 { problems.append("failRate + dropRate must not exceed 1") }
+        if !(0...1).contains(foreignDepositRate) { problems.append("foreignDepositRate must be between 0 and 1") }
         if let latency, latency.lowerBound < .zero { problems.append("latency must not be negative") }
         if maxBodySize <= 0 { problems.append("maxBodySize must be positive") }
         return problems
+    }
+
+    /// A line of a customer-id file that is not an id.
+    public struct CustomerFileError: Error, CustomStringConvertible, Sendable {
+        public var line: Int
+        public var text: String
+        public var description: String { "line \(line): '\(text)' is not a customer id (^[@~\\-.\\w]+$, at most 50 characters)" }
+    }
+
+    /// Reads a file of customer ids, one per line (blank lines and `#` comments skipped).
+    public static func customerIds(contentsOf path: String) throws -> Set<String> {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var ids = Set<String>()
+        for (offset, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = String(raw).trimmingWhitespace()
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard FieldFormats.isResourceID(line[...]) else {
+                throw CustomerFileError(line: offset + 1, text: line)
+            }
+            ids.insert(line)
+        }
+        return ids
     }
 }

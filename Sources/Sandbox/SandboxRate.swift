@@ -8,6 +8,9 @@ public struct SandboxRate: Sendable, Equatable, CustomStringConvertible {
     /// Length of the window.
     public var period: Duration
 
+    /// Rebilly's documented sandbox quota: 3000 non-GET requests per 10 minutes.
+    public static let rebillySandbox = SandboxRate(limit: 3000, period: .seconds(600))
+
     public init(limit: Int, period: Duration) {
         precondition(limit > 0 && period > .zero, "a rate needs a positive limit and period")
         self.limit = limit

@@ -62,7 +62,7 @@ public enum SandboxServer {
         var logger = Logger(label: "sandbox")
         logger.logLevel = configuration.logLevel
         let baseURL = Locked("http://\(urlHost(configuration.host)):\(configuration.port)")
-        let api = SandboxAPI(store: SandboxStore(preload: configuration.preload), baseURL: baseURL, maxBodySize: configuration.maxBodySize)
+        let api = SandboxAPI(configuration: configuration, baseURL: baseURL)
         let responder = SandboxResponder(
             configuration: configuration, api: api,
             limiter: configuration.rate.map(RateLimiter.init(rate:)),

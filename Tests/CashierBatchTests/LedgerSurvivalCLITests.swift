@@ -296,13 +296,19 @@ func setUserVersion(_ path: String, _ version: Int) throws {
 /// twice with figures, so they talk 2025-08, where the create sets the figures (on 2026-07 the
 /// second night would be drift against Rebilly's computed zeros, which is not what is tested).
 @Suite(.serialized) struct RepeatedExportCLITests {
+    static var sandbox2025: SandboxConfiguration {
+        var config = SandboxConfiguration()
+        config.apiVersion = .v2025_08
+        return config
+    }
+
     func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [String] {
         CashierBatchTests.runArgs(sandbox, dir, extra + ["--api-version", "2025-08"])
     }
 
     @Test func theSameExportSavedAgainIsRefusedUnlessAllowed() async throws {
         let dir = try TempDir()
-        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let sandbox = try await SandboxServer.start(Self.sandbox2025)
         let env = ["REBILLY_API_KEY": sandbox.apiKey]
         let batch = try writeBatch(dir, name: "night.csv", count: 60)
         let first = try await runCLI(runArgs(sandbox, dir, [batch]), environment: env)
@@ -329,7 +335,7 @@ func setUserVersion(_ path: String, _ version: Int) throws {
     /// Rows done more than 24 hours ago, or a batch where only a few rows repeat, are no repeat.
     @Test func oldRowsAndAFewRepeatsAreNotARepeat() async throws {
         let dir = try TempDir()
-        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let sandbox = try await SandboxServer.start(Self.sandbox2025)
         let env = ["REBILLY_API_KEY": sandbox.apiKey]
         let batch = try writeBatch(dir, name: "night.csv", count: 10)
         #expect(try await runCLI(runArgs(sandbox, dir, [batch]), environment: env).status == 0)

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import CashierModel
 import Foundation
-import Gateway
+@testable import Gateway
 import RebillyClient
 import Sandbox
 import Testing
@@ -30,6 +30,38 @@ import Throttle
         #expect(failure(status(500)).leavesInDoubt && failure(status(503)).leavesInDoubt, "any 5xx: a gateway may have forwarded it")
         #expect(!failure(status(429)).leavesInDoubt && !failure(status(422)).leavesInDoubt && !failure(status(401)).leavesInDoubt)
         #expect(failure(.decoding(message: "bad", status: 201, latency: .zero)).leavesInDoubt)
+    }
+}
+
+/// A silent server fails some requests as "no answer" and others as "no connection": twenty
+/// night-level failures in a row stop the command whatever their mix, named by the most frequent.
+@Suite struct NightFailureBurstTests {
+    func gateway() throws -> (RebillyGateway, RunControl) {
+        let client = RebillyClient(configuration: try RebillyConfiguration(baseURL: "http://127.0.0.1:9", apiKey: try APIKey("k")))
+        let control = RunControl()
+        return (RebillyGateway(client: client, settings: GatewaySettings(rate: try RateSpec(parsing: "10/s")), control: control), control)
+    }
+
+    static func transport(_ message: String) -> CallFailure {
+        CallFailure(.transport(kind: .timeout, message: message, mayHaveBeenApplied: true, latency: .zero))
+    }
+
+    @Test func mixedCausesInARowStopTheCommand() async throws {
+        let (gateway, control) = try gateway()
+        for i in 0..<19 { gateway.countNightFailure(Self.transport(i % 3 == 0 ? "no connection" : "no answer in 0.5 s")) }
+        #expect(control.stopReason == nil)
+        gateway.countNightFailure(Self.transport("no connection"))
+        #expect(control.stopReason == .apiUnreachable("no answer in 0.5 s (20 requests in a row)"))
+        await gateway.shutdown()
+    }
+
+    @Test func anAnswerBetweenStartsTheCountAgain() async throws {
+        let (gateway, control) = try gateway()
+        for _ in 0..<19 { gateway.countNightFailure(Self.transport("no answer")) }
+        gateway.countNightFailure(CallFailure(.problem(status: 422, title: nil, detail: nil, invalidFields: [], rateLimit: .none, latency: .zero)))
+        for _ in 0..<19 { gateway.countNightFailure(Self.transport("no answer")) }
+        #expect(control.stopReason == nil)
+        await gateway.shutdown()
     }
 }
 

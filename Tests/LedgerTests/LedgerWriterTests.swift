@@ -27,9 +27,9 @@ final class WriteBlocker: @unchecked Sendable {
     func open() { release.signal() }
 }
 
-/// Waits (polling, up to 10 s) until `condition` holds.
+/// Waits (polling, up to 60 s: a liveness check, not a timing one) until `condition` holds.
 func eventually(_ what: Comment, _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(10)
+    let deadline = ContinuousClock.now + .seconds(60)
     while !condition() {
         if ContinuousClock.now > deadline {
             Issue.record(what)

@@ -192,7 +192,8 @@ import Throttle
 
         // A second deposit request for cus_dup made by the job (what a lost answer + blind resend
         // would make: a POST of its own, recorded, with the expirationTime its send time sets)…
-        let gateway = try makeGateway(sandbox)
+        // A window margin no loaded machine outruns: the site's request below falls in cus_a's window.
+        let gateway = try makeGateway(sandbox, marginSeconds: 600)
         let client = gateway.client
         let ledger = try ws.openLedger()
         let dupRow = try #require(try ledger.rows(batchID: 1).first { $0.customerID == "cus_dup" })
@@ -208,7 +209,7 @@ import Throttle
         let expiry = RFC3339.string(DepositOwnership.expirationTime(sentAt: sentAt, rowID: dupRow.id))
         let extra = try await client.createDepositRequest(
             body: #"{"websiteId":"web_1","customerId":"cus_dup","currency":"USD","amounts":[10,20],"expirationTime":"\#(expiry)"}"#)
-        // …and one the operator's own site made for cus_a: foreign, not a duplicate.
+        // …and one the operator's own site made for cus_a inside its window: foreign, not a duplicate.
         _ = try await client.createDepositRequest(body: #"{"websiteId":"web_1","customerId":"cus_a","currency":"USD","amounts":[10]}"#)
         let report = try await Reconciler(ledger: ledger).reconcileWithReadBack(runID: runID, gateway: gateway)
         await gateway.shutdown()

@@ -47,8 +47,10 @@ final class Workspace: Sendable {
 }
 
 /// A sandbox holding these cashiers before the batch runs (JSON Lines, literals kept exactly).
-func startSandbox(preload jsonLines: String = "") async throws -> RunningSandbox {
+/// It serves 2025-08, as `makeGateway` talks by default.
+func startSandbox(preload jsonLines: String = "", apiVersion: SandboxAPIVersion = .v2025_08) async throws -> RunningSandbox {
     var config = SandboxConfiguration()
+    config.apiVersion = apiVersion
     config.preload = try PreloadedCashier.load(jsonLines: jsonLines)
     return try await SandboxServer.start(config)
 }
@@ -57,10 +59,11 @@ func startSandbox(preload jsonLines: String = "") async throws -> RunningSandbox
 /// These tests reconcile figures a cashier create sets, so they talk the 2025-08 API; the
 /// 2026-07 rules (figures Rebilly computes, opening cashiers) have their own tests.
 func makeGateway(_ sandbox: RunningSandbox, attempts: Int = 6, rate: String = "100000/s",
-                 apiVersion: APIVersion = .v2025_08) throws -> RebillyGateway {
+                 apiVersion: APIVersion = .v2025_08, marginSeconds: Double? = nil) throws -> RebillyGateway {
     let client = RebillyClient(configuration: try RebillyConfiguration(baseURL: sandbox.baseURL, apiKey: try APIKey(sandbox.apiKey)))
     var settings = GatewaySettings(rate: try RateSpec(parsing: rate), maxAttempts: attempts, inDoubtSettleSeconds: 0.2)
     settings.apiVersion = apiVersion
+    if let marginSeconds { settings.adoptionMarginSeconds = marginSeconds }
     settings.backoff = Backoff(base: .milliseconds(1), cap: .milliseconds(20))
     return RebillyGateway(client: client, settings: settings, control: RunControl())
 }

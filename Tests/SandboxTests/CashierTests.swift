@@ -2,11 +2,15 @@ import Foundation
 import Testing
 @testable import Sandbox
 
-@Suite("POST /cashiers and GET /cashiers/{id}")
+/// The cashier contract as it stood before 2026-07-20 (the create sets the figures); what
+/// changed since is in CashierVersionTests.
+@Suite("POST /cashiers and GET /cashiers/{id} (2025-08)")
 struct CashierTests {
+    static func v2025(_ config: inout SandboxConfiguration) { config.apiVersion = .v2025_08 }
+
     @Test("201 creates a cashier with Location, a cashier_ ULID id and exact balances")
     func createsCashier() async throws {
-        try await Harness.with { h in
+        try await Harness.with(Self.v2025) { h in
             let r = try await h.postCashier(
                 customer: "cus_1", extra: #""balance":1500.10,"bonusBalance":0.1,"pendingPayoutTotal":100,"redirectUrl":"https://example.com/back","depositLimits":{"minimum":10,"maximum":500}"#
             )
@@ -35,7 +39,7 @@ struct CashierTests {
 
     @Test("absent balances default to 0")
     func defaultsBalancesToZero() async throws {
-        try await Harness.with { h in
+        try await Harness.with(Self.v2025) { h in
             let body = try await h.postCashier(customer: "cus_0").json
             #expect(body["balance"]?.numberLiteral == "0")
             #expect(body["bonusBalance"]?.numberLiteral == "0")
@@ -46,7 +50,7 @@ struct CashierTests {
 
     @Test("200 returns the existing cashier unchanged, balances included")
     func existingCashierIsReturnedUnchanged() async throws {
-        try await Harness.with { h in
+        try await Harness.with(Self.v2025) { h in
             let first = try await h.postCashier(customer: "cus_2", currency: "EUR", extra: #""balance":10.05,"bonusBalance":1,"pendingPayoutTotal":2.5"#)
             #expect(first.status == 201)
             let again = try await h.postCashier(customer: "cus_2", currency: "EUR", extra: #""balance":99.99,"bonusBalance":7,"pendingPayoutTotal":0"#)
@@ -66,7 +70,7 @@ struct CashierTests {
 
     @Test("422 names every invalid field in dot notation")
     func validationNamesFields() async throws {
-        try await Harness.with { h in
+        try await Harness.with(Self.v2025) { h in
             let long = String(repeating: "w", count: 51)
             let r = try await h.post("/cashiers", """
             {"websiteId":"\(long)","currency":"usd","balance":-0.01,"bonusBalance":"5","pendingPayoutTotal":null,
@@ -96,7 +100,7 @@ struct CashierTests {
 
     @Test("URI rules: placeholders allowed, 2083 characters at most, absolute with a host")
     func uriRules() async throws {
-        try await Harness.with { h in
+        try await Harness.with(Self.v2025) { h in
             let base = "https://example.com/"
             let exact = base + String(repeating: "a", count: 2083 - base.count)
             let tooLong = exact + "a"
@@ -112,7 +116,7 @@ struct CashierTests {
 
     @Test("types, lengths and the depositLimits order")
     func typeAndLengthRules() async throws {
-        try await Harness.with { h in
+        try await Harness.with(Self.v2025) { h in
             let id50 = String(repeating: "c", count: 50)
             #expect(try await h.postCashier(customer: id50).status == 201)
             let wrongTypes = try await h.post("/cashiers", #"{"customerId":12,"websiteId":"","currency":"US","balance":true,"depositLimits":[]}"#)
@@ -126,7 +130,7 @@ struct CashierTests {
 
     @Test("400 for malformed JSON or a non-object body")
     func malformedBody() async throws {
-        try await Harness.with { h in
+        try await Harness.with(Self.v2025) { h in
             let broken = try await h.post("/cashiers", #"{"customerId": "a",}"#)
             #expect(broken.status == 400)
             #expect(try broken.json["title"] == .string("Bad Request"))
@@ -148,7 +152,7 @@ struct CashierTests {
 
     @Test("GET /cashiers/{id}: 200 with the stored cashier, 404 otherwise")
     func getCashier() async throws {
-        try await Harness.with { h in
+        try await Harness.with(Self.v2025) { h in
             let created = try await h.postCashier(customer: "cus_g", extra: #""balance":0.30"#).json
             let id = try #require(created["id"]?.stringValue)
             let r = try await h.get("/cashiers/\(id)")

@@ -6,7 +6,7 @@ import Testing
 struct FaultTests {
     @Test("dropRate 1 commits the operation, then closes the connection without an answer")
     func dropCommitsWithoutAnswer() async throws {
-        try await Harness.with({ $0.dropRate = 1 }) { h in
+        try await Harness.with({ $0.dropRate = 1; $0.apiVersion = .v2025_08 }) { h in
             await #expect(throws: (any Error).self) {
                 _ = try await h.postCashier(customer: "dropped", extra: #""balance":12.34"#)
             }

@@ -43,7 +43,7 @@ struct PreloadTests {
     func postMeetsPreloaded() async throws {
         let preload = try PreloadedCashier.load(jsonLines: Self.jsonl)
         try await Harness.with({ $0.preload = preload }) { h in
-            let r = try await h.postCashier(customer: "cus_pre", extra: #""balance":999"#)
+            let r = try await h.postCashier(customer: "cus_pre")
             #expect(r.status == 200)
             let body = try r.json
             #expect(body["balance"]?.numberLiteral == "250.10")

@@ -49,20 +49,22 @@ struct RateLimitTests {
     @Test("a short window reopens")
     func windowReopens() async throws {
         // A window long enough that the second request falls inside it on a loaded machine.
-        try await Harness.with({ $0.rate = SandboxRate(limit: 1, period: .milliseconds(1500)) }) { h in
+        try await Harness.with({ $0.rate = SandboxRate(limit: 1, period: .milliseconds(4000)) }) { h in
             #expect(try await h.postCashier(customer: "w1").status == 201)
             #expect(try await h.postCashier(customer: "w2").status == 429)
-            try await Task.sleep(for: .milliseconds(1600))
+            try await Task.sleep(for: .milliseconds(4100))
             #expect(try await h.postCashier(customer: "w3").status == 201)
         }
     }
 
-    @Test("without a rate there are no rate-limit headers")
+    @Test("without a rate the headers show Rebilly's documented sandbox window, full, and nothing is counted")
     func unlimited() async throws {
         try await Harness.with { h in
-            let r = try await h.postCashier(customer: "u")
-            #expect(r.status == 201)
-            #expect(r.header("X-RateLimit-Limit") == nil)
+            for i in 0..<3 {
+                let r = try await h.postCashier(customer: "u\(i)")
+                #expect(r.status == 201)
+                #expect(r.header("X-RateLimit-Limit") == "3000" && r.header("X-RateLimit-Remaining") == "3000")
+            }
         }
     }
 }

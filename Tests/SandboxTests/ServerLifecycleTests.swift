@@ -16,7 +16,8 @@ struct ServerLifecycleTests {
         for try await _ in response.body {}
         let started = ContinuousClock.now
         await sandbox.stop()
-        #expect(ContinuousClock.now - started < .seconds(4))
+        // Not a timing test: without the fix stop() waits on the idle connection forever.
+        #expect(ContinuousClock.now - started < .seconds(15))
         await sandbox.stop()  // a second stop is harmless
         try await client.shutdown()
     }

@@ -18,6 +18,8 @@ struct Route: Sendable, Equatable {
         /// `POST /_sandbox/deposit-requests`: another client of the organization creates a deposit
         /// request (with its own `createdTime`, if given), as the operator's own site does all day.
         case sandboxForeignDepositRequest = "SandboxForeignDepositRequest"
+        /// `POST /_sandbox/cashiers/{id}/figures`: Rebilly's own activity moves a cashier's figures.
+        case sandboxCashierFigures = "SandboxCashierFigures"
         /// Known path, wrong method.
         case methodNotAllowed = "MethodNotAllowed"
         /// Unknown path, or an id that cannot exist.
@@ -26,6 +28,7 @@ struct Route: Sendable, Equatable {
         var isInspection: Bool {
             self == .sandboxStats || self == .sandboxCashiers || self == .sandboxHealth || self == .sandboxDepositForm
                 || self == .sandboxPing || self == .sandboxPings || self == .sandboxForeignDepositRequest
+                || self == .sandboxCashierFigures
         }
     }
 
@@ -79,6 +82,10 @@ struct Route: Sendable, Equatable {
             // Healthchecks accepts GET, HEAD and POST on every ping URL.
             table = ["GET": .sandboxPing, "HEAD": .sandboxPing, "POST": .sandboxPing]
             resourceId = segments[2...].joined(separator: "/")
+        case 4 where segments[0] == "_sandbox" && segments[1] == "cashiers" && segments[3] == "figures" && !prefixed
+            && FieldFormats.isResourceID(segments[2]):
+            table = ["POST": .sandboxCashierFigures]
+            resourceId = String(segments[2])
         case 3 where segments[0] == "_sandbox" && segments[1] == "deposit-form" && !prefixed && FieldFormats.isResourceID(segments[2]):
             table = ["GET": .sandboxDepositForm]
             resourceId = String(segments[2])

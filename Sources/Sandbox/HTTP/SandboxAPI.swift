@@ -1,34 +1,65 @@
 import Foundation
 import Hummingbird
 
-/// The five contract operations and the inspection documents, on top of `SandboxStore`.
-/// Inputs are validated here, against the contract as the sandbox reads it.
+/// The five contract operations and the inspection documents, on top of each organization's
+/// `SandboxStore`. Inputs are validated here, against the contract as the sandbox reads it.
 struct SandboxAPI: Sendable {
-    let store: SandboxStore
+    let organizations: Organizations
     /// `http://HOST:PORT`, known once the server has bound its port.
     let baseURL: Locked<String>
     let maxBodySize: Int
+    let version: SandboxAPIVersion
+    let readonlyFields: ReadonlyFieldsPolicy
+    let requiredCustomers: Set<String>?
+    let defaultOrganizationId: String
+    let foreignDeposits: ForeignDeposits
+
+    init(configuration: SandboxConfiguration, baseURL: Locked<String>) {
+        organizations = Organizations(preload: configuration.preload, defaultOrganizationId: configuration.defaultOrganizationId)
+        self.baseURL = baseURL
+        maxBodySize = configuration.maxBodySize
+        version = configuration.apiVersion
+        readonlyFields = configuration.readonlyFields
+        requiredCustomers = configuration.requiredCustomers
+        defaultOrganizationId = configuration.defaultOrganizationId
+        foreignDeposits = ForeignDeposits(rate: configuration.foreignDepositRate, seed: configuration.seed)
+    }
+
+    /// How `POST /cashiers` takes the three figures in the version served.
+    var cashierFigures: CashierInput.Figures {
+        version == .v2025_08 ? .settable : .readOnly(readonlyFields)
+    }
+
+    /// 422 on `customerId` for a customer the organization does not hold (`--require-customers`).
+    func requireCustomer(_ customerId: String) throws(ValidationFailure) {
+        guard let requiredCustomers, !requiredCustomers.contains(customerId) else { return }
+        throw ValidationFailure(fields: [InvalidField(field: "customerId", message: "Customer \(customerId) not found")])
+    }
 
     func handle(_ route: Route, _ request: inout Request) async -> JSONResponse {
         let links = ResourceLinks(baseURL: baseURL.withLock { $0 }, pathPrefix: route.pathPrefix)
+        let store = organizations.store(route.organizationId ?? defaultOrganizationId)
         switch route.operation {
         case .postCashier:
             return await withBody(&request) { (body: JSONValue) throws(ValidationFailure) -> JSONResponse in
-                let input = try CashierInput.validate(body)
+                let input = try CashierInput.validate(body, figures: cashierFigures)
+                try requireCustomer(input.customerId)
                 let (cashier, created) = store.findOrCreateCashier(input)
                 var headers: [(String, String)] = []
                 if created { headers.append(("Location", links.url("/cashiers/\(cashier.id)"))) }
-                return JSONResponse(status: created ? 201 : 200, body: cashier.resource(links: links), headers: headers)
+                return JSONResponse(status: created ? 201 : 200, body: cashier.resource(links: links, version: version), headers: headers)
             }
         case .getCashier:
             guard let id = route.resourceId, let cashier = store.cashier(id: id) else {
                 return JSONResponse(status: 404, body: Problem.notFound("Cashier not found"))
             }
-            return JSONResponse(status: 200, body: cashier.resource(links: links))
+            return JSONResponse(status: 200, body: cashier.resource(links: links, version: version))
         case .postDepositRequest:
             return await withBody(&request) { (body: JSONValue) throws(ValidationFailure) -> JSONResponse in
                 let input = try DepositRequestInput.validate(body)
+                try requireCustomer(input.customerId)
                 let record = store.createDepositRequest(input)
+                foreignDeposits.follow(record, in: store)
                 return JSONResponse(
                     status: 201, body: record.resource(links: links),
                     headers: [("Location", links.url("/deposit-requests/\(record.id)"))]
@@ -62,18 +93,26 @@ struct SandboxAPI: Sendable {
                 headers: [("Allow", route.allowedMethods.joined(separator: ", "))]
             )
         case .notFound, .sandboxStats, .sandboxCashiers, .sandboxHealth, .sandboxDepositForm, .sandboxPing, .sandboxPings,
-             .sandboxForeignDepositRequest:
+             .sandboxForeignDepositRequest, .sandboxCashierFigures:
             return JSONResponse(status: 404, body: Problem.notFound("No resource at \(request.uri.path)"))
         }
     }
 
     /// `POST /_sandbox/deposit-requests`: a deposit request made by another client (the
     /// operator's site), validated like the API's, created at `createdTime` when the body gives
-    /// one (RFC 3339), else now. Not counted in the API's statistics.
+    /// one (RFC 3339), else now, in `organizationId` when given. Not counted in the API's
+    /// statistics.
     func foreignDepositRequest(_ request: inout Request) async -> JSONResponse {
         let links = ResourceLinks(baseURL: baseURL.withLock { $0 }, pathPrefix: "")
         return await withBody(&request) { (body: JSONValue) throws(ValidationFailure) -> JSONResponse in
             guard case let .object(members) = body else { return JSONResponse(status: 400, body: Problem.body(status: 400, title: "Bad Request", detail: "the body must be an object")) }
+            var organization = defaultOrganizationId
+            if let value = body["organizationId"] {
+                guard case let .string(org) = value, FieldFormats.isResourceID(org[...]) else {
+                    return JSONResponse(status: 400, body: Problem.body(status: 400, title: "Bad Request", detail: "organizationId must be an id"))
+                }
+                organization = org
+            }
             var created = Date()
             if let text = body["createdTime"] {
                 guard case let .string(value) = text, let date = Timestamps.parse(value) else {
@@ -81,9 +120,38 @@ struct SandboxAPI: Sendable {
                 }
                 created = date
             }
-            let input = try DepositRequestInput.validate(.object(members.filter { $0.0 != "createdTime" }))
-            let record = store.createDepositRequest(input, now: created)
+            let input = try DepositRequestInput.validate(.object(members.filter { $0.0 != "createdTime" && $0.0 != "organizationId" }))
+            let record = organizations.store(organization).createDepositRequest(input, now: created, foreign: true)
             return JSONResponse(status: 201, body: record.resource(links: links))
+        }
+    }
+
+    /// `POST /_sandbox/cashiers/{id}/figures`: Rebilly's side of the day (deposits, payouts,
+    /// bonuses) moves a cashier's figures. Body: any of `balance`, `bonusBalance`,
+    /// `pendingPayoutTotal` (numbers ≥ 0) and `canWithdraw` (boolean). Answers the cashier.
+    func setCashierFigures(id: String, _ request: inout Request) async -> JSONResponse {
+        guard let (organization, store) = organizations.cashier(id: id) else {
+            return JSONResponse(status: 404, body: Problem.notFound("Cashier not found"))
+        }
+        let prefix = organization == defaultOrganizationId ? "" : "/organizations/\(organization)"
+        let links = ResourceLinks(baseURL: baseURL.withLock { $0 }, pathPrefix: prefix)
+        return await withBody(&request) { (body: JSONValue) throws(ValidationFailure) -> JSONResponse in
+            var v = BodyValidator()
+            guard let members = v.object(body, at: "body") else { throw ValidationFailure(fields: v.errors) }
+            v.rejectUnknown(members, allowed: CashierInput.figureFields + ["canWithdraw"], prefix: "")
+            let balance = v.number(body, "balance", minimum: 0)
+            let bonusBalance = v.number(body, "bonusBalance", minimum: 0)
+            let pendingPayoutTotal = v.number(body, "pendingPayoutTotal", minimum: 0)
+            var canWithdraw: Bool?
+            switch body["canWithdraw"] {
+            case nil: break
+            case .bool(let flag)?: canWithdraw = flag
+            case _?: v.fail("canWithdraw", "canWithdraw must be true or false")
+            }
+            guard v.errors.isEmpty, let cashier = store.setFigures(
+                id: id, balance: balance, bonusBalance: bonusBalance, pendingPayoutTotal: pendingPayoutTotal, canWithdraw: canWithdraw)
+            else { throw ValidationFailure(fields: v.errors) }
+            return JSONResponse(status: 200, body: cashier.resource(links: links, version: version))
         }
     }
 
@@ -114,8 +182,12 @@ struct SandboxAPI: Sendable {
 
     /// `GET /_sandbox/stats`: counters plus what the store holds, including deposit requests per
     /// (customerId, websiteId, currency) so duplicates stand out.
+    /// Deposit requests other clients made are counted apart (`foreignDepositRequests`).
     func statsDocument(_ stats: SandboxStats) -> JSONValue {
-        let (cashiers, deposits) = store.snapshot()
+        let everything = organizations.all.map { $0.store.snapshot() }
+        let cashiers = everything.flatMap(\.cashiers)
+        let all = everything.flatMap(\.depositRequests)
+        let deposits = all.filter { !$0.foreign }
         var perKey: [CashierKey: Int] = [:]
         for d in deposits { perKey[d.key, default: 0] += 1 }
         let rows: [JSONValue] = perKey.keys.sorted().map { key in
@@ -128,24 +200,30 @@ struct SandboxAPI: Sendable {
             ("cashiers", .int(cashiers.count)),
             ("preloadedCashiers", .int(cashiers.filter(\.preloaded).count)),
             ("depositRequests", .int(deposits.count)),
+            ("foreignDepositRequests", .int(all.count - deposits.count)),
             ("depositRequestsPerCashier", .array(rows)),
             ("duplicateDepositRequests", .int(perKey.values.filter { $0 > 1 }.count)),
         ])
     }
 
-    /// `GET /_sandbox/cashiers`: every cashier (with write-only fields) and every deposit request.
+    /// `GET /_sandbox/cashiers`: every cashier (with write-only fields) and every deposit
+    /// request of every organization, each with its `organizationId` (and `foreign` for requests).
     func stateDocument() -> JSONValue {
-        let (cashiers, deposits) = store.snapshot()
         let links = ResourceLinks(baseURL: baseURL.withLock { $0 }, pathPrefix: "")
-        return .object([
-            ("cashiers", .array(cashiers.map { $0.inspection() })),
-            ("depositRequests", .array(deposits.map { $0.resource(links: links) })),
-        ])
+        var cashiers: [JSONValue] = [], deposits: [JSONValue] = []
+        for (organization, store) in organizations.all {
+            let (c, d) = store.snapshot()
+            cashiers += c.map { $0.inspection().appending(("organizationId", .string(organization))) }
+            deposits += d.map {
+                $0.resource(links: links).appending(("organizationId", .string(organization))).appending(("foreign", .bool($0.foreign)))
+            }
+        }
+        return .object([("cashiers", .array(cashiers)), ("depositRequests", .array(deposits))])
     }
 
     /// A minimal stand-in for Rebilly's hosted deposit form (no auth, like the real link).
     func depositForm(id: String) -> Response {
-        guard let record = store.depositRequest(id: id) else {
+        guard let record = organizations.all.lazy.compactMap({ $0.store.depositRequest(id: id) }).first else {
             return JSONResponse(status: 404, body: Problem.notFound("Deposit request not found")).response()
         }
         func escape(_ s: String) -> String {

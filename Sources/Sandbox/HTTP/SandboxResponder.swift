@@ -35,6 +35,9 @@ struct SandboxResponder: HTTPResponder {
             result = JSONResponse(status: 200, body: .object([("status", .string("OK"))]))
         } else if route.operation == .sandboxForeignDepositRequest {
             result = authorized(request) ? await api.foreignDepositRequest(&request) : JSONResponse(status: 401, body: Problem.unauthorized)
+        } else if route.operation == .sandboxCashierFigures {
+            result = authorized(request)
+                ? await api.setCashierFigures(id: route.resourceId ?? "", &request) : JSONResponse(status: 401, body: Problem.unauthorized)
         } else if route.operation.isInspection {
             result = inspect(route, request)
         } else {
@@ -91,7 +94,11 @@ struct SandboxResponder: HTTPResponder {
             return JSONResponse(status: 403, body: Problem.forbidden(organization: org))
         }
 
-        var rateHeaders: [(String, String)] = []
+        // Rebilly sends its quota on every answer; without `--rate` the sandbox shows Rebilly's
+        // documented sandbox window (3000 non-GET requests per 10 minutes) as full: nothing is counted.
+        var rateHeaders: [(String, String)] = [
+            ("X-RateLimit-Limit", String(SandboxRate.rebillySandbox.limit)), ("X-RateLimit-Remaining", String(SandboxRate.rebillySandbox.limit)),
+        ]
         if let limiter {
             if request.method != .get && route.operation != .notFound && route.operation != .methodNotAllowed {
                 switch limiter.acquire(organization: organization) {
@@ -114,7 +121,7 @@ struct SandboxResponder: HTTPResponder {
 
         if let failStatus = plan.failStatus {
             stats.recordInjectedFailure()
-            return JSONResponse(status: failStatus, body: Problem.injected(status: failStatus))
+            return JSONResponse(status: failStatus, body: Problem.injected(status: failStatus), headers: rateHeaders)
         }
 
         var result = await api.handle(route, &request)

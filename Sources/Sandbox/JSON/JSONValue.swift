@@ -28,6 +28,12 @@ enum JSONValue: Sendable, Equatable {
         return members.last(where: { $0.0 == key })?.1
     }
 
+    /// This object with one more member at the end (other values unchanged).
+    func appending(_ member: (String, JSONValue)) -> JSONValue {
+        guard case .object(let members) = self else { return self }
+        return .object(members + [member])
+    }
+
     /// A short name of the JSON type, for validation messages.
     var typeName: String {
         switch self {

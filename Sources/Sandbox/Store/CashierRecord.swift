@@ -1,6 +1,7 @@
 import Foundation
 
-/// A stored cashier. Balances are exact numbers; the record never changes after creation.
+/// A stored cashier. Balances are exact numbers; only the sandbox's figures endpoint changes
+/// them after creation (the day's activity on Rebilly's side).
 struct CashierRecord: Sendable {
     var id: String
     var customerId: String
@@ -9,6 +10,8 @@ struct CashierRecord: Sendable {
     var balance: ExactNumber
     var bonusBalance: ExactNumber
     var pendingPayoutTotal: ExactNumber
+    /// Whether the customer may withdraw now (2026-07 reports it).
+    var canWithdraw: Bool
     var depositLimits: CashierInput.DepositLimits?
     var redirectUrl: String?
     var notificationUrl: String?
@@ -20,9 +23,10 @@ struct CashierRecord: Sendable {
 
     var key: CashierKey { CashierKey(customerId: customerId, websiteId: websiteId, currency: currency) }
 
-    /// The `Cashier` resource as the API returns it (`depositLimits` is write-only, so absent).
-    func resource(links: ResourceLinks) -> JSONValue {
-        .object([
+    /// The `Cashier` resource as the API returns it (`depositLimits` is write-only, so absent;
+    /// `canWithdraw` from 2026-07 on).
+    func resource(links: ResourceLinks, version: SandboxAPIVersion) -> JSONValue {
+        var members: [(String, JSONValue)] = [
             ("id", .string(id)),
             ("customerId", .string(customerId)),
             ("websiteId", .string(websiteId)),
@@ -30,13 +34,17 @@ struct CashierRecord: Sendable {
             ("balance", balance.json),
             ("bonusBalance", bonusBalance.json),
             ("pendingPayoutTotal", pendingPayoutTotal.json),
+        ]
+        if version == .v2026_07 { members.append(("canWithdraw", .bool(canWithdraw))) }
+        members += [
             ("redirectUrl", .stringOrNull(redirectUrl)),
             ("notificationUrl", .stringOrNull(notificationUrl)),
             ("expirationTime", .stringOrNull(expirationTime.map(Timestamps.format))),
             ("createdTime", .string(Timestamps.format(createdTime))),
             ("updatedTime", .string(Timestamps.format(updatedTime))),
             ("_links", .array([links.link("self", "/cashiers/\(id)")])),
-        ])
+        ]
+        return .object(members)
     }
 
     /// The full stored state, for `GET /_sandbox/cashiers`.
@@ -48,7 +56,7 @@ struct CashierRecord: Sendable {
                 ("maximum", depositLimits.maximum?.json ?? .null),
             ])
         }
-        guard case .object(var members) = resource(links: ResourceLinks(baseURL: "", pathPrefix: "")) else { return .null }
+        guard case .object(var members) = resource(links: ResourceLinks(baseURL: "", pathPrefix: ""), version: .v2026_07) else { return .null }
         members.removeLast()  // _links
         members.append(("depositLimits", limits))
         members.append(("preloaded", .bool(preloaded)))

@@ -10,6 +10,8 @@ struct DepositRequestRecord: Sendable {
     var updatedTime: Date
     /// Insertion order, the tie-breaker for equal `createdTime`s.
     var sequence: Int
+    /// Made by another client of the organization (`--foreign-deposits`, `POST /_sandbox/deposit-requests`).
+    var foreign = false
 
     var status: String { "created" }
     var key: CashierKey { CashierKey(customerId: input.customerId, websiteId: input.websiteId, currency: input.currency) }
@@ -21,7 +23,9 @@ struct DepositRequestRecord: Sendable {
         ("minimum", .number("1")), ("multipleOf", .number("1")), ("maximum", .number("10000")),
     ])
 
-    /// The `DepositRequest` resource as the API returns it.
+    /// The `DepositRequest` resource as the API returns it: the members of Rebilly's
+    /// `DepositRequest` schema only (no strategyId, amountLimits or customPropertySetId; the
+    /// token travels in the `deposit` link).
     func resource(links: ResourceLinks) -> JSONValue {
         let amounts: JSONValue = input.amounts.map { .array($0.map(\.json)) } ?? .array(Self.defaultAmounts)
         let customAmount: JSONValue
@@ -31,10 +35,6 @@ struct DepositRequestRecord: Sendable {
         case .set(let c):
             customAmount = .object([("minimum", c.minimum.json), ("multipleOf", c.multipleOf.json), ("maximum", c.maximum.json)])
         }
-        var amountLimits = JSONValue.null
-        if let limits = input.amountLimits {
-            amountLimits = .object([("minimum", limits.minimum?.json ?? .null), ("maximum", limits.maximum?.json ?? .null)])
-        }
         var members: [(String, JSONValue)] = [
             ("id", .string(id)),
             ("websiteId", .string(input.websiteId)),
@@ -42,21 +42,15 @@ struct DepositRequestRecord: Sendable {
             ("currency", .string(input.currency)),
             ("status", .string(status)),
             ("transactionIds", .array([])),
-            ("strategyId", .stringOrNull(input.strategyId)),
             ("amounts", amounts),
-            ("defaultAmount", .null),
-            ("amountLimits", amountLimits),
             ("customAmount", customAmount),
         ]
         if let redirectUrl = input.redirectUrl { members.append(("redirectUrl", .string(redirectUrl))) }
         members += [
             ("expirationTime", .string(Timestamps.format(expirationTime))),
-            ("customPropertySetId", .stringOrNull(input.customPropertySetId)),
             ("notificationUrl", .stringOrNull(input.notificationUrl)),
-            ("cashierToken", .string(cashierToken)),
             ("propertiesSchema", .null),
             ("properties", .null),
-            ("customFields", .object([])),
             ("createdTime", .string(Timestamps.format(createdTime))),
             ("updatedTime", .string(Timestamps.format(updatedTime))),
             ("_links", .array([

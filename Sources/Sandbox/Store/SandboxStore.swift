@@ -9,7 +9,8 @@ final class SandboxStore: Sendable {
         var cashierOrder: [String] = []
         var depositRequests: [DepositRequestRecord] = []
         var depositIndex: [String: Int] = [:]
-        /// Positions in `depositRequests` per customerId, so filtered lists do not scan everything.
+        /// Positions in `depositRequests` per lowercased customerId (filters match case-insensitively),
+        /// so filtered lists do not scan everything.
         var depositsByCustomer: [String: [Int]] = [:]
         var ids = ULIDGenerator()
         var tokens = SystemRandomNumberGenerator()
@@ -26,7 +27,7 @@ final class SandboxStore: Sendable {
                 let record = CashierRecord(
                     id: id, customerId: cashier.customerId, websiteId: cashier.websiteId, currency: cashier.currency,
                     balance: amounts.balance, bonusBalance: amounts.bonusBalance, pendingPayoutTotal: amounts.pendingPayoutTotal,
-                    depositLimits: nil, redirectUrl: cashier.redirectUrl, notificationUrl: cashier.notificationUrl,
+                    canWithdraw: cashier.canWithdraw ?? (cashier.balance > 0), depositLimits: nil, redirectUrl: cashier.redirectUrl, notificationUrl: cashier.notificationUrl,
                     expirationTime: created.addingTimeInterval(3600), createdTime: created, updatedTime: created, preloaded: true
                 )
                 Self.insert(record, into: &s)
@@ -52,7 +53,8 @@ final class SandboxStore: Sendable {
                 id: "cashier_" + s.ids.next(now: now),
                 customerId: input.customerId, websiteId: input.websiteId, currency: input.currency,
                 balance: input.balance ?? .zero, bonusBalance: input.bonusBalance ?? .zero,
-                pendingPayoutTotal: input.pendingPayoutTotal ?? .zero, depositLimits: input.depositLimits,
+                pendingPayoutTotal: input.pendingPayoutTotal ?? .zero,
+                canWithdraw: (input.balance?.value ?? 0) > 0, depositLimits: input.depositLimits,
                 redirectUrl: input.redirectUrl, notificationUrl: input.notificationUrl,
                 expirationTime: now.addingTimeInterval(3600), createdTime: now, updatedTime: now, preloaded: false
             )
@@ -65,18 +67,35 @@ final class SandboxStore: Sendable {
         state.withLock { $0.cashiers[id] }
     }
 
-    /// Always creates a new deposit request: the API has no idempotency key.
-    func createDepositRequest(_ input: DepositRequestInput, now: Date = Date()) -> DepositRequestRecord {
+    /// Sets a cashier's figures as Rebilly's own activity would (deposits, payouts, bonuses);
+    /// nil leaves a figure as it is. Returns the updated cashier, or nil for an unknown id.
+    func setFigures(id: String, balance: ExactNumber?, bonusBalance: ExactNumber?, pendingPayoutTotal: ExactNumber?,
+                    canWithdraw: Bool?, now: Date = Date()) -> CashierRecord? {
+        state.withLock { s in
+            guard var record = s.cashiers[id] else { return nil }
+            if let balance { record.balance = balance }
+            if let bonusBalance { record.bonusBalance = bonusBalance }
+            if let pendingPayoutTotal { record.pendingPayoutTotal = pendingPayoutTotal }
+            if let canWithdraw { record.canWithdraw = canWithdraw }
+            record.updatedTime = now
+            s.cashiers[id] = record
+            return record
+        }
+    }
+
+    /// Always creates a new deposit request: the API has no idempotency key. `foreign` marks one
+    /// another client of the organization made (kept apart in the statistics, never in answers).
+    func createDepositRequest(_ input: DepositRequestInput, now: Date = Date(), foreign: Bool = false) -> DepositRequestRecord {
         state.withLock { s in
             var tokenBytes = ""
             for _ in 0..<2 { tokenBytes += String(s.tokens.next(), radix: 16) }
             let record = DepositRequestRecord(
                 id: "dep_req_" + s.ids.next(now: now), input: input, cashierToken: "sandbox." + tokenBytes,
                 expirationTime: input.expirationTime ?? now.addingTimeInterval(3600),
-                createdTime: now, updatedTime: now, sequence: s.depositRequests.count
+                createdTime: now, updatedTime: now, sequence: s.depositRequests.count, foreign: foreign
             )
             s.depositIndex[record.id] = s.depositRequests.count
-            s.depositsByCustomer[input.customerId, default: []].append(s.depositRequests.count)
+            s.depositsByCustomer[input.customerId.lowercased(), default: []].append(s.depositRequests.count)
             s.depositRequests.append(record)
             return record
         }
@@ -89,8 +108,9 @@ final class SandboxStore: Sendable {
     /// All deposit requests matching `query`'s filter, sorted, and the page `query` asks for.
     func depositRequests(_ query: CollectionQuery) -> (page: [DepositRequestRecord], total: Int) {
         let candidates: [DepositRequestRecord] = state.withLock { s in
-            guard let customers = query.filters["customerId"] else { return s.depositRequests }
-            return customers.flatMap { s.depositsByCustomer[$0] ?? [] }.map { s.depositRequests[$0] }
+            guard let customers = query.customerCandidates else { return s.depositRequests }
+            let positions = Set(customers.flatMap { s.depositsByCustomer[$0.lowercased()] ?? [] })
+            return positions.sorted().map { s.depositRequests[$0] }
         }
         let matching = candidates.filter(query.matches).sorted(by: query.areInOrder)
         let page = matching.dropFirst(query.offset).prefix(query.limit)

@@ -23,9 +23,18 @@ struct CashierInput: Sendable {
         "depositLimits", "notificationUrl", "pendingPayoutTotal",
     ]
 
+    static let figureFields = ["balance", "bonusBalance", "pendingPayoutTotal"]
+
+    /// How the body's three figures are taken: set the cashier's (2025-08 and the preload file),
+    /// or read-only (2026-07) with a policy for a client that sends them anyway.
+    enum Figures: Sendable {
+        case settable
+        case readOnly(ReadonlyFieldsPolicy)
+    }
+
     /// Validates a request body against the `PostCashier` schema.
     /// `extraFields` lets the preload file carry ids and timestamps too.
-    static func validate(_ body: JSONValue, extraFields: [String] = []) throws(ValidationFailure) -> CashierInput {
+    static func validate(_ body: JSONValue, figures: Figures = .settable, extraFields: [String] = []) throws(ValidationFailure) -> CashierInput {
         var v = BodyValidator()
         guard let members = v.object(body, at: "body") else { throw ValidationFailure(fields: v.errors) }
         v.rejectUnknown(members, allowed: allowedFields + extraFields, prefix: "")
@@ -35,9 +44,19 @@ struct CashierInput: Sendable {
         let currency = v.currency(body, "currency")
         let redirectUrl = v.uri(body, "redirectUrl")
         let notificationUrl = v.uri(body, "notificationUrl")
-        let balance = v.number(body, "balance", minimum: 0)
-        let bonusBalance = v.number(body, "bonusBalance", minimum: 0)
-        let pendingPayoutTotal = v.number(body, "pendingPayoutTotal", minimum: 0)
+        var balance: ExactNumber?, bonusBalance: ExactNumber?, pendingPayoutTotal: ExactNumber?
+        switch figures {
+        case .settable:
+            balance = v.number(body, "balance", minimum: 0)
+            bonusBalance = v.number(body, "bonusBalance", minimum: 0)
+            pendingPayoutTotal = v.number(body, "pendingPayoutTotal", minimum: 0)
+        case .readOnly(.reject):
+            for field in figureFields where body[field] != nil {
+                v.fail(field, "\(field) is read-only: Rebilly computes it (since 2026-07-20)")
+            }
+        case .readOnly(.ignore):
+            break
+        }
 
         var limits: DepositLimits?
         if let raw = body["depositLimits"], let limitMembers = v.object(raw, at: "depositLimits") {

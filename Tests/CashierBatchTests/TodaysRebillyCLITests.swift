@@ -1,0 +1,179 @@
+import AsyncHTTPClient
+import CashierModel
+import Foundation
+import Ledger
+import NIOCore
+import Sandbox
+import Testing
+
+/// Rebilly since 2026-07-20, over sockets against the sandbox serving it: the job sends no
+/// cashier figures, reads Rebilly's back with canWithdraw, tells a cashier's first night from
+/// drift, never adopts another client's deposit request, and names a customer Rebilly lacks.
+@Suite(.serialized) struct TodaysRebillyCLITests {
+    static func env(_ sandbox: RunningSandbox) -> [String: String] { ["REBILLY_API_KEY": sandbox.apiKey] }
+
+    static func reportJSON(_ dir: TempDir) throws -> JSONValue {
+        try JSONParser.parse(String(contentsOfFile: dir.path("reports/report.json"), encoding: .utf8))
+    }
+
+    /// Moves a cashier's figures on Rebilly's side (the sandbox's figures endpoint).
+    static func setFigures(_ sandbox: RunningSandbox, cashier: String, _ body: String) async throws {
+        var request = HTTPClientRequest(url: sandbox.baseURL + "/_sandbox/cashiers/\(cashier)/figures")
+        request.method = .POST
+        request.headers.add(name: "REB-APIKEY", value: sandbox.apiKey)
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        guard response.status.code == 200 else { throw CLIError(message: "figures: HTTP \(response.status.code)") }
+    }
+
+    static func sandboxState(_ sandbox: RunningSandbox) async throws -> JSONValue {
+        var request = HTTPClientRequest(url: sandbox.baseURL + "/_sandbox/cashiers")
+        request.headers.add(name: "REB-APIKEY", value: sandbox.apiKey)
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        return try JSONParser.parse(Array(try await response.body.collect(upTo: 64 << 20).readableBytesView))
+    }
+
+    @Test func aFirstNightSendsNoFiguresAndItsDifferencesAreOpening() async throws {
+        let dir = try TempDir()
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())  // 2026-07, read-only figures rejected
+        let batch = try writeBatch(dir, count: 5)
+        let run = try await runCLI(runArgs(sandbox, dir, [batch]), environment: Self.env(sandbox))
+        let stats = try await sandboxStats(sandbox)
+        await sandbox.stop()
+
+        #expect(run.status == 0, "opening differences are not a reason for exit 4: \(run.stderr)")
+        #expect(stats["requests"]?["PostCashier"] == .object([JSONMember("201", .number("5"))]), "no create answered 422: no figures were sent")
+        let ledger = try Ledger(path: dir.path("ledger.sqlite"), access: .read)
+        let figures = try ledger.remoteFigures(runID: 1)
+        #expect(figures.count == 5 && figures.allSatisfy { $0.figures.canWithdraw == false }, "\(figures.map(\.figures.canWithdraw))")
+
+        let report = try Self.reportJSON(dir)
+        let breaks = report["breaks"]?.arrayValue ?? []
+        // Every row's balance (i.25) and pendingPayoutTotal (1.50) against Rebilly's zeros.
+        #expect(breaks.count == 10)
+        #expect(breaks.allSatisfy { $0["opening"] == .bool(true) && $0["canWithdraw"] == .bool(false) })
+        let cus3 = breaks.filter { $0["customerId"] == .string("cus_3") }
+        #expect(cus3.map { $0["field"]?.stringValue ?? "" }.sorted() == ["balance", "pendingPayoutTotal"])
+        #expect(cus3.first { $0["field"] == .string("balance") }?["expected"] == .string("3.25"))
+        let summary = try String(contentsOfFile: dir.path("reports/summary.md"), encoding: .utf8)
+        #expect(summary.contains("Opening: 10 differences on 5 new cashiers"), "\(summary)")
+        let html = try String(contentsOfFile: dir.path("reports/report.html"), encoding: .utf8)
+        #expect(html.contains("· opening") && html.contains("Can withdraw"))
+    }
+
+    @Test func driftOnAnEstablishedCashierBreaksUntilRebillysFiguresAgree() async throws {
+        let dir = try TempDir()
+        var config = SandboxConfiguration()
+        let yesterday = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-86_400))
+        config.preload = try PreloadedCashier.load(jsonLines: """
+            {"id":"cashier_held0","customerId":"cus_0","websiteId":"web_1","currency":"USD","balance":0.25,"pendingPayoutTotal":1.50,"createdTime":"\(yesterday)"}
+            {"id":"cashier_held1","customerId":"cus_1","websiteId":"web_1","currency":"USD","balance":5.00,"pendingPayoutTotal":1.50,"canWithdraw":false,"createdTime":"\(yesterday)"}
+            """)
+        let sandbox = try await SandboxServer.start(config)
+        let batch = try writeBatch(dir, count: 2)
+        let run = try await runCLI(runArgs(sandbox, dir, [batch]), environment: Self.env(sandbox))
+        #expect(run.status == 4, "\(run.stderr)")
+        let breaks = try Self.reportJSON(dir)["breaks"]?.arrayValue ?? []
+        #expect(breaks.count == 1, "\(breaks)")
+        let drift = try #require(breaks.first)
+        #expect(drift["customerId"] == .string("cus_1") && drift["field"] == .string("balance") && drift["expected"] == .string("1.25")
+            && drift["actual"] == .string("5.00") && drift["difference"] == .string("3.75"))
+        #expect(drift["opening"] == .bool(false) && drift["canWithdraw"] == .bool(false))
+
+        // The day's activity on Rebilly's side brings cus_1 to what the operator says.
+        try await Self.setFigures(sandbox, cashier: "cashier_held1", #"{"balance":1.25}"#)
+        let reconcile = try await runCLI(["reconcile", "--api-url", sandbox.baseURL, "--db", dir.path("ledger.sqlite"), "--rate", "1000/s",
+                                          "--report-dir", dir.path("reports")], environment: Self.env(sandbox))
+        await sandbox.stop()
+        #expect(reconcile.status == 0, "\(reconcile.stderr)")
+        // reconcile re-judges run 1 and its breaks replace the run's: none is left.
+        #expect(try Self.reportJSON(dir)["breaks"]?.arrayValue?.isEmpty == true)
+        #expect(reconcile.stderr.contains("newBreaks=0 persistingBreaks=0"), "\(reconcile.stderr)")
+    }
+
+    @Test func anAccountStillOn2025_08SendsTheFiguresAndTodaysRebillyRefusesThem() async throws {
+        let dir = try TempDir()
+        var old = SandboxConfiguration()
+        old.apiVersion = .v2025_08
+        let sandbox = try await SandboxServer.start(old)
+        let batch = try writeBatch(dir, count: 3)
+        let run = try await runCLI(runArgs(sandbox, dir, [batch, "--api-version", "2025-08"]), environment: Self.env(sandbox))
+        let state = try await Self.sandboxState(sandbox)
+        await sandbox.stop()
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try Self.reportJSON(dir)["breaks"]?.arrayValue?.count == 0)
+        let balances = state["cashiers"]?.arrayValue?.map { $0["balance"]?.numberText ?? "-" }
+        #expect(balances == ["0.25", "1.25", "2.25"], "the create set the batch's figures exactly")
+
+        // The same night against today's Rebilly: every create is refused, and says why.
+        let today = try await SandboxServer.start(SandboxConfiguration())
+        let dir2 = try TempDir()
+        let batch2 = try writeBatch(dir2, count: 3)
+        let refused = try await runCLI(runArgs(today, dir2, [batch2, "--api-version", "2025-08"]), environment: Self.env(today))
+        await today.stop()
+        #expect(refused.status == 3, "\(refused.stderr)")
+        let rejects = try String(contentsOfFile: dir2.path("reports/rejects.csv"), encoding: .utf8)
+        #expect(rejects.contains("balance: balance is read-only: Rebilly computes it (since 2026-07-20)"), "\(rejects)")
+    }
+
+    /// Another client (the operator's site) makes deposit requests for the same customers during
+    /// the night, half of them identical in every field to the job's, while a third of the job's
+    /// deposit POSTs lose their answer. No other client's request is adopted, the job makes no
+    /// second request for any row, and a row it cannot tell apart waits for review.
+    @Test func foreignDepositRequestsAreNeverAdoptedAndNothingIsSentTwice() async throws {
+        let dir = try TempDir()
+        var config = SandboxConfiguration()
+        config.foreignDepositRate = 0.5
+        config.dropRate = 0.3
+        config.faultOperations = ["PostDepositRequest"]
+        config.seed = 2026
+        let sandbox = try await SandboxServer.start(config)
+        let rows = 80
+        let batch = try writeBatch(dir, count: rows)
+        let run = try await runCLI(runArgs(sandbox, dir, [batch, "--in-doubt-settle", "0.3"]), environment: Self.env(sandbox))
+        let stats = try await sandboxStats(sandbox)
+        let state = try await Self.sandboxState(sandbox)
+        await sandbox.stop()
+
+        let ledger = try Ledger(path: dir.path("ledger.sqlite"), access: .read)
+        let counts = try ledger.countsByState(batchID: 1)
+        let review = counts[.needsReview, default: 0]
+        #expect(counts[.done, default: 0] + review == rows, "\(counts)")
+        #expect(run.status == (review > 0 ? 3 : 0), "\(run.stderr.suffix(1500))")
+        #expect(stats["depositRequests"] == .number(String(rows)), "one request of the job's per row, none twice")
+        #expect(stats["duplicateDepositRequests"] == .number("0"))
+        #expect((stats["foreignDepositRequests"]?.numberText.flatMap { Int($0) } ?? 0) > 0)
+
+        let requests = state["depositRequests"]?.arrayValue ?? []
+        let foreignIDs = Set(requests.filter { $0["foreign"] == .bool(true) }.compactMap { $0["id"]?.stringValue })
+        let rowsNow = try ledger.rows(batchID: 1)
+        for row in rowsNow where row.state == .done {
+            let id = try #require(row.depositRequestID)
+            #expect(!foreignIDs.contains(id), "row \(row.id) adopted another client's request \(id)")
+        }
+        // A row waits for review only when another client's request matches every field of its own.
+        for row in rowsNow where row.state == .needsReview {
+            let mine = requests.filter { $0["customerId"]?.stringValue == row.customerID }
+            let own = try #require(mine.first { $0["foreign"] == .bool(false) })
+            #expect(mine.contains { $0["foreign"] == .bool(true) && $0["expirationTime"] == own["expirationTime"] && $0["amounts"] == own["amounts"] },
+                    "row \(row.id): \(mine)")
+        }
+    }
+
+    @Test func aCustomerRebillyDoesNotHoldIsRejectedSayingSo() async throws {
+        let dir = try TempDir()
+        var config = SandboxConfiguration()
+        config.requiredCustomers = ["cus_0", "cus_1", "cus_3"]
+        let sandbox = try await SandboxServer.start(config)
+        let batch = try writeBatch(dir, count: 4)
+        let run = try await runCLI(runArgs(sandbox, dir, [batch]), environment: Self.env(sandbox))
+        await sandbox.stop()
+        #expect(run.status == 3, "\(run.stderr)")
+        let counts = try Ledger(path: dir.path("ledger.sqlite"), access: .read).countsByState(batchID: 1)
+        #expect(counts[.done] == 3 && counts[.rejected] == 1, "\(counts)")
+        let rejects = try String(contentsOfFile: dir.path("reports/rejects.csv"), encoding: .utf8)
+        #expect(rejects.contains("web_1,cus_2,USD,2.25,1.50,10;20,customerId: customer cus_2 does not exist in Rebilly (create it first),1"),
+                "\(rejects)")
+    }
+}
