@@ -8,7 +8,7 @@
 #
 # 1. A bookworm root from `debootstrap --variant=minbase --include=<runtime packages>`, from
 #    the Debian mirror and suite this machine's apt sources name. It is cached as a tarball
-#    under $CASHIER_BATCH_CI_CACHE (default ~/.cache/cashier-batch-ci), keyed by the package
+#    under $CASHIER_BATCH_CI_CACHE (default /var/cache/cashier-batch-ci), keyed by the package
 #    list, suite, mirror and architecture; every run unpacks a fresh copy of it.
 # 2. Jobs/runtime-setup.sh inside it (user and group 10001, /var/lib/cashier-batch 0700).
 # 3. `ldd` of the binary inside the root: every library must come from libc6 or from a
@@ -62,7 +62,7 @@ arch=$(dpkg --print-architecture)
 packages=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list" | tr '\n' ' ')
 include=$(echo $packages | tr ' ' ',')
 key=$(printf '%s\n' "minbase v1" "$suite" "$mirror" "$arch" "$packages" | sha256sum | cut -c1-16)
-cache=${CASHIER_BATCH_CI_CACHE:-${HOME:-/root}/.cache/cashier-batch-ci}
+cache=${CASHIER_BATCH_CI_CACHE:-/var/cache/cashier-batch-ci}
 tarball=$cache/runtime-root-$suite-$arch-$key.tar.gz
 echo "runtime-check: $suite ($arch) from $mirror; packages: $packages"
 
@@ -95,6 +95,8 @@ else
     mkdir -p "$cache"
     tar -cpzf "$tarball.tmp.$$" --numeric-owner -C "$root" .
     mv -f "$tarball.tmp.$$" "$tarball"
+    # Roots of an older package list or suite are never used again.
+    find "$cache" -maxdepth 1 -name 'runtime-root-*.tar.gz' ! -path "$tarball" -delete
     echo "runtime-check: root built and cached as $tarball ($((SECONDS - t0)) s, $(du -sh "$tarball" | cut -f1))"
 fi
 

@@ -3,24 +3,30 @@
 # Dispatch) linked statically, strips it, and prints the path of the stripped binary on
 # stdout (the last line; build output goes to stderr).
 #
-#   Jobs/build-release.sh [--scratch-path DIR] [--out DIR]
+#   Jobs/build-release.sh [--scratch-path DIR] [--out DIR] [--man]
 #
 #   --scratch-path DIR  SwiftPM build folder (default: .build-release in the package root)
 #   --out DIR           where the stripped binary goes (default: SCRATCH/dist)
+#   --man               also write OUT/cashier-batch.1, the man page swift-argument-parser's
+#                       generate-manual tool (the tool of its generate-manual plugin, built as a
+#                       product in the same scratch folder: about half a minute) makes from the
+#                       binary's own help. Jobs/install.sh installs it when it is beside the binary.
 #
 # The binary still loads the system's libsqlite3 and zlib (GRDB and the gzip reader link
-# them) and glibc; `ldd` shows the list. On Debian: apt-get install libsqlite3-0 zlib1g
-# (plus ca-certificates and tzdata for TLS and time zones). The build machine needs
-# libsqlite3-dev and zlib1g-dev.
+# them), libstdc++ and libgcc_s (the static Foundation needs them) and glibc; `ldd` shows the
+# list, Jobs/runtime-packages.txt names their Debian packages (plus ca-certificates and tzdata
+# for TLS and time zones). The build machine needs libsqlite3-dev and zlib1g-dev.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 scratch=$root/.build-release
 out=
+man=false
 while [[ $# -gt 0 ]]; do
     case $1 in
         --scratch-path) scratch=${2:?--scratch-path needs a directory}; shift 2 ;;
         --out) out=${2:?--out needs a directory}; shift 2 ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        --man) man=true; shift ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "$0: unknown argument: $1" >&2; exit 64 ;;
     esac
 done
@@ -38,4 +44,16 @@ chmod 0755 "$out/cashier-batch.tmp"
 mv -f "$out/cashier-batch.tmp" "$out/cashier-batch"
 # A binary that cannot start (a missing library, a bad link) fails the build here, not at night.
 "$out/cashier-batch" --help >/dev/null
+if $man; then
+    # The page is made from the binary's own help (--experimental-dump-help), as the plugin does.
+    swift build -c release --static-swift-stdlib --product generate-manual --scratch-path "$scratch" >&2 \
+        || { echo "$0: swift-argument-parser's generate-manual tool did not build: no man page" >&2; exit 70; }
+    pages=$(mktemp -d)
+    "$bin_dir/generate-manual" "$out/cashier-batch" --output-directory "$pages" >&2 \
+        || { rm -rf "$pages"; echo "$0: generate-manual failed: no man page" >&2; exit 70; }
+    [[ -s $pages/cashier-batch.1 ]] || { rm -rf "$pages"; echo "$0: generate-manual wrote no cashier-batch.1" >&2; exit 70; }
+    install -m 0644 "$pages/cashier-batch.1" "$out/cashier-batch.1"
+    rm -rf "$pages"
+    echo "man page: $out/cashier-batch.1" >&2
+fi
 echo "$out/cashier-batch"

@@ -15,7 +15,19 @@ public enum MetricsProm {
     public static let breakFields = ["balance", "bonusBalance", "pendingPayoutTotal", "depositRequestMissing", "depositRequestDuplicate"]
 
     /// Renders the file; `previous` is the text of the metrics file being replaced, if any.
+    /// A merged report (``ReportData/shards``) writes every sample once per shard, labelled
+    /// `shard="i"` (with `shards="N"`), so `sum()` over the shards gives the night.
     public static func render(_ data: ReportData, previous: String?) -> String {
+        struct Part { var labels: [(String, String)]; var run: RunInfo; var counts: RowCounts; var breaks: [BreakInfo]; var requests: [OperationStats]; var lastSuccessAt: Date? }
+        var parts: [Part] = []
+        if data.shards.isEmpty {
+            parts = [Part(labels: [], run: data.run, counts: data.counts, breaks: data.breaks, requests: data.requests, lastSuccessAt: data.lastSuccessAt)]
+        } else {
+            for shard in data.shards {
+                parts.append(Part(labels: [("shard", String(shard.index)), ("shards", String(shard.count))], run: shard.run, counts: shard.counts,
+                                  breaks: shard.breaks, requests: shard.requests, lastSuccessAt: shard.lastSuccessAt))
+            }
+        }
         var s = ""
         func metric(_ name: String, _ type: String, _ help: String) {
             s += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
@@ -24,40 +36,48 @@ public enum MetricsProm {
             let l = labels.isEmpty ? "" : "{" + labels.map { "\($0.0)=\"\(escapeLabel($0.1))\"" }.joined(separator: ",") + "}"
             s += "\(name)\(l) \(value)\n"
         }
-        let run = data.run
-        let lastRun = run.finishedAt ?? run.startedAt
         metric("cashier_batch_last_run_timestamp_seconds", "gauge", "Unix time the last run of the job ended (or started, while running).")
-        sample("cashier_batch_last_run_timestamp_seconds", [], seconds(lastRun))
+        for p in parts { sample("cashier_batch_last_run_timestamp_seconds", p.labels, seconds(p.run.finishedAt ?? p.run.startedAt)) }
 
-        // A previous value later than this run cannot be a real success: it is ignored.
-        var lastSuccess = previous.flatMap { value(of: "cashier_batch_last_success_timestamp_seconds", in: $0) }
-            .flatMap { $0 <= lastRun.timeIntervalSince1970 + 1 ? $0 : nil }
-        if let known = data.lastSuccessAt?.timeIntervalSince1970 { lastSuccess = max(lastSuccess ?? 0, known) }
         metric("cashier_batch_last_success_timestamp_seconds", "gauge",
                "Unix time the last successful run ended (exit 0, 3 or 4); kept when a run fails, 0 if none yet.")
-        sample("cashier_batch_last_success_timestamp_seconds", [], String(format: "%.3f", lastSuccess ?? 0))
+        for p in parts {
+            let lastRun = p.run.finishedAt ?? p.run.startedAt
+            // A previous value later than this run cannot be a real success: it is ignored.
+            var lastSuccess = previous.flatMap { value(of: "cashier_batch_last_success_timestamp_seconds", labels: p.labels, in: $0) }
+                .flatMap { $0 <= lastRun.timeIntervalSince1970 + 1 ? $0 : nil }
+            if let known = p.lastSuccessAt?.timeIntervalSince1970 { lastSuccess = max(lastSuccess ?? 0, known) }
+            sample("cashier_batch_last_success_timestamp_seconds", p.labels, String(format: "%.3f", lastSuccess ?? 0))
+        }
 
         metric("cashier_batch_last_run_exit_code", "gauge", "Exit code of the last run (-1 while running).")
-        sample("cashier_batch_last_run_exit_code", [], String(run.exitCode.map(Int.init) ?? -1))
+        for p in parts { sample("cashier_batch_last_run_exit_code", p.labels, String(p.run.exitCode.map(Int.init) ?? -1)) }
 
         metric("cashier_batch_duration_seconds", "gauge", "Wall-clock duration of the last run.")
-        sample("cashier_batch_duration_seconds", [], String(format: "%.3f", run.durationSeconds ?? 0))
+        for p in parts { sample("cashier_batch_duration_seconds", p.labels, String(format: "%.3f", p.run.durationSeconds ?? 0)) }
 
         metric("cashier_batch_rows", "gauge", "Rows of the last run's batches by state (read = the sum of the others).")
-        let c = data.counts
-        let values = [c.read, c.done, c.skipped, c.rejected, c.failed, c.inDoubt, c.needsReview, c.unfinished]
-        for (state, n) in zip(rowStates, values) { sample("cashier_batch_rows", [("state", state)], String(n)) }
+        for p in parts {
+            let c = p.counts
+            let values = [c.read, c.done, c.skipped, c.rejected, c.failed, c.inDoubt, c.needsReview, c.unfinished]
+            for (state, n) in zip(rowStates, values) { sample("cashier_batch_rows", p.labels + [("state", state)], String(n)) }
+        }
 
         metric("cashier_batch_breaks", "gauge", "Open reconciliation breaks of the last run by field.")
-        var breaks: [String: Int] = [:]
-        for b in data.breaks where b.isOpenDrift { breaks[b.field, default: 0] += 1 }
-        let fields = breakFields + breaks.keys.filter { !breakFields.contains($0) }.sorted()
-        for field in fields { sample("cashier_batch_breaks", [("field", field)], String(breaks[field] ?? 0)) }
+        for p in parts {
+            var breaks: [String: Int] = [:]
+            for b in p.breaks where b.isOpenDrift { breaks[b.field, default: 0] += 1 }
+            let fields = breakFields + breaks.keys.filter { !breakFields.contains($0) }.sorted()
+            for field in fields { sample("cashier_batch_breaks", p.labels + [("field", field)], String(breaks[field] ?? 0)) }
+        }
 
         metric("cashier_batch_requests_total", "counter", "API requests of the last run by operation and HTTP status (none: no answer).")
-        for op in data.requests {
-            for (status, count) in op.byStatus {
-                sample("cashier_batch_requests_total", [("operation", op.operation.rawValue), ("status", status)], String(count))
+        for p in parts {
+            let labels = p.labels
+            for op in p.requests {
+                for (status, count) in op.byStatus {
+                    sample("cashier_batch_requests_total", labels + [("operation", op.operation.rawValue), ("status", status)], String(count))
+                }
             }
         }
         return s
@@ -79,9 +99,10 @@ public enum MetricsProm {
         return out
     }
 
-    /// The value of an unlabelled sample in a previous metrics file.
-    static func value(of name: String, in text: String) -> Double? {
-        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
+    /// The value of a sample with exactly these labels (none: unlabelled) in a previous metrics file.
+    static func value(of name: String, labels: [(String, String)] = [], in text: String) -> Double? {
+        let prefix = name + (labels.isEmpty ? "" : "{" + labels.map { "\($0.0)=\"\(escapeLabel($0.1))\"" }.joined(separator: ",") + "}") + " "
+        for line in text.split(separator: "\n") where line.hasPrefix(prefix) {
             let parts = line.split(separator: " ")
             if parts.count >= 2, let v = Double(parts[1]), v.isFinite { return v }
         }

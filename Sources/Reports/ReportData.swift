@@ -47,6 +47,8 @@ public struct ReportData: Sendable {
     /// When the breaks shown were recorded (the row counts are the rows' states now, at
     /// ``generatedAt``: a later retry changes them, not the breaks of this run).
     public var breaksRecordedAt: Date?
+    /// The shards of a night run as N shards (`report --merge`, ``ShardMerge``); empty for one ledger.
+    public var shards: [ShardSummary] = []
 
     /// The one-line verdict shown at the top of every report.
     public var verdict: Verdict { Verdict(data: self) }
@@ -74,6 +76,8 @@ public struct BatchInfo: Sendable, Equatable {
     public var gzip: Bool
     public var controlVerdict: ControlVerdict
     public var counts: RowCounts
+    /// The shard (`i/N`) whose ledger holds these rows, in a merged report; nil otherwise.
+    public var shard: String? = nil
 }
 
 /// Row accounting: `read = done + skipped + rejected + failed + inDoubt + needsReview + unfinished`.
@@ -299,7 +303,17 @@ public struct Verdict: Sendable, Equatable {
         let openBreaks = data.breaks.filter(\.isOpenDrift)
         let highPriority = openBreaks.filter(\.highPriority).count
         var parts: [String] = []
+        let unfinishedShards: [ShardSummary] = data.shards.filter { (shard: ShardSummary) -> Bool in
+            shard.run.status == .running || shard.run.status == .crashed || shard.run.exitCode == nil
+        }
+        if !data.shards.isEmpty {
+            parts.append("\(data.shards.count) shard\(data.shards.count == 1 ? "" : "s") merged")
+        }
         switch (run.status, run.exitCode) {
+        case _ where !unfinishedShards.isEmpty:
+            level = "failure"
+            parts.append(unfinishedShards.map { "shard \($0.label) (run \($0.run.id)) \($0.run.status == .crashed ? "crashed" : $0.run.status == .running ? "is still running" : "has no exit code")" }
+                .joined(separator: ", ") + "; the night is not finished")
         case (.running, _): level = "warning"; parts.append("Run \(run.id) is still running (or died unnoticed)")
         case (.crashed, _): level = "failure"; parts.append("Run \(run.id) crashed; the next run recovers it")
         case (_, let code?):
@@ -317,6 +331,10 @@ public struct Verdict: Sendable, Equatable {
             case 77: level = "failure"; parts.append("Credentials refused by the API (401/403); the run stopped")
             case 130, 143: level = "failure"; parts.append("Interrupted by a signal; re-run to resume")
             default: level = "failure"; parts.append("Ended with exit code \(code)")
+            }
+            if !data.shards.isEmpty, code != 0 {
+                let worst: [String] = data.shards.filter { (shard: ShardSummary) -> Bool in shard.run.exitCode == code }.map { $0.label }
+                parts[parts.count - 1] += " (worst exit code \(code), of shard\(worst.count == 1 ? "" : "s") \(worst.joined(separator: ", ")))"
             }
         case (_, nil): level = "warning"; parts.append("Run \(run.id) has no exit code")
         }

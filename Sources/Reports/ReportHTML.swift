@@ -18,10 +18,10 @@ public enum ReportHTML {
             <html lang="en"><head><meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-            <title>cashier-batch run \(run.id) — \(e(verdict.level))</title>
+            <title>cashier-batch \(data.shards.isEmpty ? "run \(run.id)" : "night of \(data.shards.count) shards") — \(e(verdict.level))</title>
             <style>\(css)</style></head><body>
             <header class="verdict \(e(verdict.level))"><div class="big">\(e(verdictWord(verdict.level)))</div>
-            <div><h1>cashier-batch · run \(run.id) <span class="muted">(\(e(run.command)))</span></h1><p>\(e(verdict.text))</p></div></header>
+            <div><h1>cashier-batch · \(data.shards.isEmpty ? "run \(run.id)" : "\(data.shards.count) shards merged") <span class="muted">(\(e(run.command)))</span></h1><p>\(e(verdict.text))</p></div></header>
             <main>
             """
 
@@ -31,11 +31,23 @@ public enum ReportHTML {
         h += row(["Started (UTC)", e(Format.iso(run.startedAt))]) + row(["Finished (UTC)", run.finishedAt.map { e(Format.iso($0)) } ?? "–"])
         h += row(["Duration", e(Format.duration(run.durationSeconds))])
         h += "</table>"
+        if !data.shards.isEmpty {
+            h += "<h3>Shards</h3><table class=shards><thead><tr><th>Shard</th><th>Ledger</th><th class=n>Run</th><th>Status</th><th class=n>Exit code</th><th>Started (UTC)</th><th>Finished (UTC)</th><th class=n>Read</th><th class=n>Done</th><th class=n>Rejected</th><th class=n>Failed</th><th class=n>Open breaks</th><th>Verdict</th></tr></thead><tbody>"
+            for shard in data.shards {
+                let c = shard.counts
+                h += "<tr><td>\(e(shard.label))</td><td class=mono>\(e(shard.ledgerPath))</td><td class=n>\(shard.run.id)</td><td>\(e(shard.run.status.rawValue))</td>"
+                h += "<td class=n>\(shard.run.exitCode.map { "\($0)" } ?? "–")</td><td>\(e(Format.iso(shard.run.startedAt)))</td><td>\(shard.run.finishedAt.map { e(Format.iso($0)) } ?? "–")</td>"
+                h += "<td class=n>\(c.read)</td><td class=n>\(c.done)</td><td class=n>\(c.rejected)</td><td class=n>\(c.failed)</td><td class=n>\(shard.openBreaks)</td>"
+                h += "<td class=\"\(e(shard.verdict.level))\">\(e(shard.verdict.level))</td></tr>"
+            }
+            h += "</tbody></table>"
+        }
+        let sharded = data.batches.contains { $0.shard != nil }
         if !data.batches.isEmpty {
-            h += "<table><thead><tr><th>Batch</th><th>SHA-256</th><th>Format</th><th>Control</th><th class=n>Read</th><th class=n>Done</th><th class=n>Skipped</th><th class=n>Rejected</th><th class=n>Failed</th><th class=n>In doubt</th><th class=n>Needs review</th><th class=n>Unfinished</th><th>Identity</th></tr></thead><tbody>"
+            h += "<table><thead><tr>\(sharded ? "<th>Shard</th>" : "")<th>Batch</th><th>SHA-256</th><th>Format</th><th>Control</th><th class=n>Read</th><th class=n>Done</th><th class=n>Skipped</th><th class=n>Rejected</th><th class=n>Failed</th><th class=n>In doubt</th><th class=n>Needs review</th><th class=n>Unfinished</th><th>Identity</th></tr></thead><tbody>"
             for b in data.batches {
                 let c = b.counts
-                h += "<tr><td class=mono>\(e(b.path))</td><td class=mono title=\"\(e(b.sha256))\">\(e(String(b.sha256.prefix(12))))…</td>"
+                h += "<tr>\(sharded ? "<td>\(e(b.shard ?? "–"))</td>" : "")<td class=mono>\(e(b.path))</td><td class=mono title=\"\(e(b.sha256))\">\(e(String(b.sha256.prefix(12))))…</td>"
                 h += "<td>\(e(b.format))\(b.gzip ? " + gzip" : "")</td><td>\(e(b.controlVerdict.rawValue))</td>"
                 h += "<td class=n>\(c.read)</td><td class=n>\(c.done)</td><td class=n>\(c.skipped)</td><td class=n>\(c.rejected)</td><td class=n>\(c.failed)</td><td class=n>\(c.inDoubt)</td><td class=n>\(c.needsReview)</td><td class=n>\(c.unfinished)</td>"
                 h += c.closes ? "<td class=ok>holds</td>" : "<td class=bad>does not close</td>"
@@ -110,7 +122,11 @@ public enum ReportHTML {
 
         // Breaks.
         h += "<section><h2>Reconciliation breaks</h2>"
-        if let at = data.breaksRecordedAt { h += "<p class=muted>As recorded for run \(data.run.id) on \(e(Format.iso(at))).</p>" }
+        if let at = data.breaksRecordedAt {
+            h += data.shards.isEmpty ? "<p class=muted>As recorded for run \(data.run.id) on \(e(Format.iso(at))).</p>"
+                : "<p class=muted>As recorded for each shard's run (" + data.shards.map { "\(e($0.label)): run \($0.run.id)" }.joined(separator: ", ")
+                    + "), the latest on \(e(Format.iso(at))).</p>"
+        }
         for note in data.reconciliationNotes { h += "<p>\(e(note))</p>" }
         if !data.unread.isEmpty {
             h += "<h3>Not read back: neither matched nor broken</h3><table><thead><tr><th>Website</th><th>Customer</th><th>Currency</th><th>Cashier</th><th>Why</th></tr></thead><tbody>"

@@ -64,10 +64,28 @@ public enum ReportJSON {
             w.string("controlVerdict", batch.controlVerdict.rawValue)
             w.beginObject("counts"); writeCounts(batch.counts, into: &w); w.endObject()
             w.bool("accountingCloses", batch.counts.closes)
+            if let shard = batch.shard { w.string("shard", shard) }
             w.endObject()
         }
         w.endArray()
         w.endObject()
+
+        if !data.shards.isEmpty {
+            w.beginArray("shards")
+            for shard in data.shards {
+                w.beginObject()
+                w.string("shard", shard.label)
+                w.int("index", shard.index)
+                w.int("count", shard.count)
+                w.string("ledger", shard.ledgerPath)
+                w.beginObject("run"); writeRun(shard.run, into: &w); w.endObject()
+                w.beginObject("counts"); writeCounts(shard.counts, into: &w); w.endObject()
+                w.int("openBreaks", shard.openBreaks)
+                w.beginObject("verdict"); w.string("level", shard.verdict.level); w.string("text", shard.verdict.text); w.endObject()
+                w.endObject()
+            }
+            w.endArray()
+        }
 
         w.beginObject("counts")
         writeCounts(data.counts, into: &w)

@@ -16,8 +16,15 @@ public enum ReportMarkdown {
         let v = data.verdict
         let icon = v.level == "ok" ? "✅" : v.level == "warning" ? "⚠️" : "❌"
         let run = data.run
-        var s = "\(icon) \(bold("cashier-batch run \(run.id)")) (\(md(run.command))) — exit \(run.exitCode.map { "\($0)" } ?? "–"), \(Format.duration(run.durationSeconds))\n\n"
+        let title = data.shards.isEmpty ? "cashier-batch run \(run.id)" : "cashier-batch, \(data.shards.count) shards merged"
+        var s = "\(icon) \(bold(title)) (\(md(run.command))) — exit \(run.exitCode.map { "\($0)" } ?? "–"), \(Format.duration(run.durationSeconds))\n\n"
         s += md(v.text) + "\n\n"
+        for shard in data.shards {
+            let c = shard.counts
+            s += "- shard \(shard.label) (\(md(shard.ledgerPath)), run \(shard.run.id)): exit \(shard.run.exitCode.map { "\($0)" } ?? "–"), "
+                + "read \(c.read) · done \(c.done) · rejected \(c.rejected) · failed \(c.failed) · open breaks \(shard.openBreaks)\n"
+        }
+        if !data.shards.isEmpty { s += "\n" }
         let c = data.counts
         var line = "Rows (now): read \(c.read) · done \(c.done) · skipped \(c.skipped) · rejected \(c.rejected) · failed \(c.failed) · in doubt \(c.inDoubt)"
         if c.needsReview > 0 { line += " · needs review \(c.needsReview)" }

@@ -202,11 +202,17 @@ struct ConfigurationTests {
         #expect(try APIKey.fromFile(path: path).revealedForHeader == "s3cr3t-key")
         #expect(try APIKey.load(file: path, environment: ["REBILLY_API_KEY": "other"]).revealedForHeader == "s3cr3t-key")
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
-        #expect(throws: APIKeyError("API key file \(path) is accessible by group or others (mode 644); run: chmod 600 \(path)")) {
+        let accepted = KeyFilePermissions.accepted(.current)
+        #expect(throws: APIKeyError("API key file \(path) is refused: others have access to it (mode 644); \(accepted): chmod 600 it")) {
             try APIKey.fromFile(path: path)
         }
-        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
-        #expect(throws: APIKeyError.self) { try APIKey.fromFile(path: path) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o660], ofItemAtPath: path)
+        #expect(throws: APIKeyError("API key file \(path) is refused: its group can write it (mode 660); \(accepted): chmod 600 it (or 440 for a group the job runs in)")) {
+            try APIKey.fromFile(path: path)
+        }
+        // The file's group is the creating process's own: group read is accepted (KeyFilePermissionTests has the table).
+        try FileManager.default.setAttributes([.posixPermissions: 0o440], ofItemAtPath: path)
+        #expect(try APIKey.fromFile(path: path).revealedForHeader == "s3cr3t-key")
         #expect(throws: APIKeyError.self) { try APIKey.fromFile(path: dir.appendingPathComponent("missing").path) }
         let empty = dir.appendingPathComponent("empty").path
         try "\n".write(toFile: empty, atomically: false, encoding: .utf8)
