@@ -252,17 +252,23 @@ func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [S
         let result = try await runCLI(args, environment: env(sandbox))
         let stats = try await sandboxStats(sandbox)
         await sandbox.stop()
-        #expect(result.status == 0, "\(result.stderr.suffix(2000))")
+        // A row that did not end done, with its reason and attempts, for whoever reads a failure.
+        let ledger = try Ledger(path: dir.path("ledger.sqlite"))
+        let unfinished = try ledger.rows(batchID: 1).filter { $0.state != .done }.map { row in
+            "row \(row.id) \(row.state): \(row.reasonsJSON); " + ((try? ledger.attempts(rowID: row.id))?
+                .map { "\($0.operation.rawValue) \($0.outcome.rawValue) \($0.httpStatus.map(String.init) ?? "-") \($0.error ?? "")" }
+                .joined(separator: " | ") ?? "")
+        }
+        #expect(result.status == 0, "\(result.stderr.suffix(2000)) \(unfinished)")
         #expect(stats["depositRequests"] == .number("\(rows)"))
         #expect(stats["duplicateDepositRequests"] == .number("0"))
-        #expect(try Ledger(path: dir.path("ledger.sqlite")).countsByState(batchID: 1)[.done] == rows)
+        #expect(try ledger.countsByState(batchID: 1)[.done] == rows, "\(unfinished)")
         // Each row's own path: its first call, one settle wait each time its deposit POST went
         // unanswered (a 5xx makes the row POST again, so a few rows need three or four), its
         // retries' backoff. Rows waiting to settle hold no slot, so (1) every row starts within
         // the sending time (twice the fault-free one: 40 % of the calls are repeated) plus a
         // row's backoff, and (2) the night ends with its slowest row's own path: the waits do
         // not queue behind each other.
-        let ledger = try Ledger(path: dir.path("ledger.sqlite"))
         let run = try #require(try ledger.run(id: 1))
         let attempts = try ledger.attempts(runID: 1)
         var byRow: [Int64: [AttemptRecord]] = [:]
