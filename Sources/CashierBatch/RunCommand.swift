@@ -15,7 +15,7 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Re-running the same file sends nothing that already succeeded; a run killed at any \
             moment completes on the next run with every row sent exactly once. Exit codes: 0 clean, \
-            3 rows rejected or failed, 4 reconciliation breaks, 64 usage, 65 bad batch, 66 an input cannot be opened, \
+            3 rows rejected, failed or needing review, 4 reconciliation breaks, 64 usage, 65 bad batch, 66 an input cannot be opened, \
             69 API unavailable, 70 internal error, 74 the ledger or the reports cannot be used, 75 ledger locked by another run, \
             77 credentials refused, 130/143 interrupted.
             """

@@ -125,7 +125,17 @@ public struct ReportBuilder: Sendable {
         }
         let breakRecords = try ledger.breaks(runID: record.id)
         let breaksRecordedAt = breakRecords.map(\.createdAt).max()
-        let breaks = breakRecords.map { Self.breakInfo($0, runStartedAt: record.startedAt) }
+        var breaks = breakRecords.map { Self.breakInfo($0, runStartedAt: record.startedAt) }
+        // canWithdraw is Rebilly's, stored with the figures: the latest the break was judged on.
+        var withdrawable: [Int64: Bool?] = [:]
+        for (index, b) in breakRecords.enumerated() {
+            guard let rowID = b.rowID else { continue }
+            if withdrawable[rowID] == nil {
+                withdrawable[rowID] = try ledger.remoteFigures(rowID: rowID)
+                    .filter { $0.observedAt <= b.createdAt }.max { $0.id < $1.id }?.figures.canWithdraw
+            }
+            breaks[index].canWithdraw = withdrawable[rowID] ?? nil
+        }
         let reconciled = !breakRecords.isEmpty
         var entries = totals.values.sorted { ($0.websiteID, $0.currency) < ($1.websiteID, $1.currency) }
         if reconciled { Self.applyBreaks(breaks, to: &entries) }
@@ -188,7 +198,7 @@ public struct ReportBuilder: Sendable {
             + (c.notCompared > 0 ? "; \(c.notCompared) not compared (no figures known)" : "")
             + (report.unread.isEmpty ? "" : "; \(report.unread.count) could not be read back (neither matched nor broken, listed below)") + ".")
         if report.accountingHolds {
-            notes.append("Row accounting holds for every batch (read = done + skipped + rejected + failed + in doubt).")
+            notes.append("Row accounting holds for every batch (read = done + skipped + rejected + failed + in doubt + needs review + unfinished).")
         } else {
             for a in report.accounting where !a.holds {
                 notes.append("Row accounting does NOT close for \(a.path): " + a.problems.joined(separator: "; ") + ".")

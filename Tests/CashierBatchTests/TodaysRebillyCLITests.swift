@@ -60,6 +60,12 @@ import Testing
         #expect(summary.contains("Opening: 10 differences on 5 new cashiers"), "\(summary)")
         let html = try String(contentsOfFile: dir.path("reports/report.html"), encoding: .utf8)
         #expect(html.contains("· opening") && html.contains("Can withdraw"))
+
+        // The same run's report written again from the ledger says the same of canWithdraw.
+        let again = try await runCLI(["report", "--db", dir.path("ledger.sqlite"), "--run", "1", "--out", dir.path("again")])
+        #expect(again.status == 0, "\(again.stderr)")
+        let rewritten = try JSONParser.parse(String(contentsOfFile: dir.path("again/report.json"), encoding: .utf8))["breaks"]?.arrayValue ?? []
+        #expect(rewritten.count == 10 && rewritten.allSatisfy { $0["canWithdraw"] == .bool(false) && $0["opening"] == .bool(true) })
     }
 
     @Test func driftOnAnEstablishedCashierBreaksUntilRebillysFiguresAgree() async throws {
