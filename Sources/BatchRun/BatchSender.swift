@@ -96,6 +96,8 @@ public struct BatchSender: Sendable {
             var inFlight = 0
             var parked: [Parked] = []
             var waking = false
+            /// The settle time last announced through `onWait` (each wait is said once, when it starts).
+            var announced: Date?
 
             func dispatch(_ record: RowRecord) {
                 inFlight += 1
@@ -167,7 +169,9 @@ public struct BatchSender: Sendable {
             while inFlight > 0 || (!parked.isEmpty && !control.isStopped) {
                 dispatchSettled()
                 if !parked.isEmpty, !control.isStopped {
-                    if inFlight == 0, !waking, let earliest = parked.map(\.until).min() {
+                    // Said whether or not the wake timer was armed while rows were still running.
+                    if inFlight == 0, let earliest = parked.map(\.until).min(), announced != earliest {
+                        announced = earliest
                         onWait(max(0, earliest.timeIntervalSinceNow), parked.count)
                     }
                     armWake()

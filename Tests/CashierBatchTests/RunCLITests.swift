@@ -388,6 +388,24 @@ func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [S
         #expect(result.stderr.contains("INFO waiting 2 s for 1 in-doubt deposit request to settle before checking it"), "\(result.stderr)")
     }
 
+    /// The wait is said even when it began while another row was still running (the wake timer
+    /// was armed before the last row parked).
+    @Test func aWaitThatBeginsWhileRowsRunIsSaidToo() async throws {
+        let dir = try TempDir()
+        var config = SandboxConfiguration()
+        config.failRate = 1
+        config.faultOperations = ["PostDepositRequest"]
+        let sandbox = try await SandboxServer.start(config)
+        let batch = try writeBatch(dir, count: 2)
+        var args = runArgs(sandbox, dir, [batch, "--max-attempts", "1"])
+        args[args.firstIndex(of: "--in-doubt-settle")! + 1] = "2"
+        let result = try await runCLI(args, environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        await sandbox.stop()
+        let waits = result.stderr.split(separator: "\n").filter { $0.contains(" INFO waiting ") }
+        // The first says both rows; a later one may say the row still waiting once the other was checked.
+        #expect(waits.first?.contains(" s for 2 in-doubt deposit requests to settle before checking them") == true, "\(result.stderr)")
+    }
+
     /// `--log-format json`: counts and codes are JSON numbers, flags booleans.
     @Test func jsonLogsCarryNumbers() async throws {
         let dir = try TempDir()
