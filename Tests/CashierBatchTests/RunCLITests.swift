@@ -374,33 +374,30 @@ func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [S
         #expect(reasons.allSatisfy { $0 == #"[{"field":"api","message":"connection error: connection refused by 127.0.0.1:9"}]"# }, "\(reasons)")
     }
 
-    @Test func theSettleWaitIsSaidWhenItStarts() async throws {
+    /// A night of `rows` rows whose every deposit POST answers 5xx, with a 2 s settle wait.
+    func settlingNight(rows: Int) async throws -> CLIResult {
         let dir = try TempDir()
         var config = SandboxConfiguration()
         config.failRate = 1
         config.faultOperations = ["PostDepositRequest"]
         let sandbox = try await SandboxServer.start(config)
-        let batch = try writeBatch(dir, count: 1)
+        let batch = try writeBatch(dir, count: rows)
         var args = runArgs(sandbox, dir, [batch, "--max-attempts", "1"])
         args[args.firstIndex(of: "--in-doubt-settle")! + 1] = "2"
         let result = try await runCLI(args, environment: ["REBILLY_API_KEY": sandbox.apiKey])
         await sandbox.stop()
+        return result
+    }
+
+    @Test func theSettleWaitIsSaidWhenItStarts() async throws {
+        let result = try await settlingNight(rows: 1)
         #expect(result.stderr.contains("INFO waiting 2 s for 1 in-doubt deposit request to settle before checking it"), "\(result.stderr)")
     }
 
     /// The wait is said even when it began while another row was still running (the wake timer
     /// was armed before the last row parked).
     @Test func aWaitThatBeginsWhileRowsRunIsSaidToo() async throws {
-        let dir = try TempDir()
-        var config = SandboxConfiguration()
-        config.failRate = 1
-        config.faultOperations = ["PostDepositRequest"]
-        let sandbox = try await SandboxServer.start(config)
-        let batch = try writeBatch(dir, count: 2)
-        var args = runArgs(sandbox, dir, [batch, "--max-attempts", "1"])
-        args[args.firstIndex(of: "--in-doubt-settle")! + 1] = "2"
-        let result = try await runCLI(args, environment: ["REBILLY_API_KEY": sandbox.apiKey])
-        await sandbox.stop()
+        let result = try await settlingNight(rows: 2)
         let waits = result.stderr.split(separator: "\n").filter { $0.contains(" INFO waiting ") }
         // The first says both rows; a later one may say the row still waiting once the other was checked.
         #expect(waits.first?.contains(" s for 2 in-doubt deposit requests to settle before checking them") == true, "\(result.stderr)")
