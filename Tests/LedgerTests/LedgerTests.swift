@@ -57,7 +57,11 @@ func fixture(_ dir: TempDir, valid: Int = 7, rejected: Int = 3) throws -> (Ledge
 
 /// A second, independent connection to inspect the file as an operator would.
 func inspect<T>(_ path: String, _ body: (Database) throws -> T) throws -> T {
-    let queue = try DatabaseQueue(path: path)
+    // A fresh WAL reader can meet SQLITE_BUSY for a moment while the writer's connection updates the
+    // WAL index; production connections wait for that, so the inspecting one does too.
+    var config = Configuration()
+    config.busyMode = .timeout(10)
+    let queue = try DatabaseQueue(path: path, configuration: config)
     defer { try? queue.close() }
     return try queue.read(body)
 }

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# A whole night at several sizes: wall time, peak RSS and ledger bytes per row of each command.
+#
+# usage: Benchmarks/night-bench.sh [ROWS...]      (default: 10000 100000 1000000)
+#
+# For each size: gen_batch.py writes ROWS valid rows (six websites, one customer per row); one
+# local sandbox (no rate limit, API 2025-08 so that the create answers carry the figures sent
+# and the night is clean); then, on one ledger, in this order:
+#   run        stage, send (cashier + deposit request per row), reconcile from the create answers, reports
+#   retry      the same night again: nothing left to send, every row checked and the reports rewritten
+#   reconcile  read every cashier back (GET /cashiers/{id}) and the night's deposit requests in bulk
+#   report     the reports again from the ledger, nothing sent
+# Peak RSS and wall time come from /usr/bin/time (GNU time) of the cashier-batch process alone;
+# ledger bytes are the SQLite file plus its -wal after each command. Output: a markdown table on
+# stdout, one line per size and command, then the ratios of the largest size to the smallest.
+#
+# Environment: CASHIER_BATCH_BIN (default: .build-release/dist, then .build/release, then
+# .build/debug), CONCURRENCY=64, PYTHON=python3, KEEP=1 keeps the work folder (path on stderr).
+set -euo pipefail
+
+SIZES=("$@")
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(10000 100000 1000000)
+for n in "${SIZES[@]}"; do [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [ROWS...]" >&2; exit 64; }; done
+CONCURRENCY="${CONCURRENCY:-64}"
+PYTHON="${PYTHON:-python3}"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$(dirname "$HERE")"
+log() { echo "== $*" >&2; }
+die() { echo "night-bench: $*" >&2; exit 1; }
+[ -x /usr/bin/time ] || die "needs GNU time (apt-get install time)"
+
+BIN="${CASHIER_BATCH_BIN:-}"
+if [ -z "$BIN" ]; then
+    for candidate in .build-release/dist/cashier-batch .build/release/cashier-batch .build/debug/cashier-batch; do
+        if [ -x "$candidate" ]; then BIN="$candidate"; break; fi
+    done
+fi
+[ -n "$BIN" ] && [ -x "$BIN" ] || die "no cashier-batch binary: run Jobs/build-release.sh or set CASHIER_BATCH_BIN"
+
+WORK=$(mktemp -d /tmp/night-bench.XXXXXX)
+SANDBOX_PID=""
+cleanup() {
+    [ -n "$SANDBOX_PID" ] && kill "$SANDBOX_PID" 2>/dev/null
+    if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+export REBILLY_API_KEY=bench-key
+RESULTS="$WORK/results.txt"
+: > "$RESULTS"
+
+ledger_bytes() { local total=0 f; for f in "$1" "$1-wal"; do [ -f "$f" ] && total=$((total + $(stat -c %s "$f"))); done; echo "$total"; }
+
+for ROWS in "${SIZES[@]}"; do
+    dir="$WORK/$ROWS"; mkdir -p "$dir"
+    log "$ROWS rows: generating"
+    "$PYTHON" "$HERE/gen_batch.py" "$ROWS" "$dir" >&2
+    rm -f "$dir/batch.jsonl" "$dir/batch.jsonl.gz"
+    PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    "$BIN" sandbox --port "$PORT" --api-key bench-key --api-version 2025-08 > "$dir/sandbox.log" 2>&1 &
+    SANDBOX_PID=$!
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/_sandbox/health" >/dev/null && break; sleep 0.1; done
+    curl -sf "http://127.0.0.1:$PORT/_sandbox/health" >/dev/null || { cat "$dir/sandbox.log"; die "the sandbox did not start"; }
+    common=(--api-url "http://127.0.0.1:$PORT" --api-version 2025-08 --db "$dir/ledger.sqlite" --rate 1000000/s
+            --concurrency "$CONCURRENCY" --report-dir "$dir/reports" --log-format json)
+    for command in run retry reconcile report; do
+        case $command in
+            run) args=(run "$dir/batch.csv" "${common[@]}") ;;
+            retry) args=(retry "${common[@]}") ;;
+            reconcile) args=(reconcile "${common[@]}") ;;
+            report) args=(report --db "$dir/ledger.sqlite" --report-dir "$dir/reports") ;;
+        esac
+        log "$ROWS rows: $command"
+        status=0
+        /usr/bin/time -f "%e %M" -o "$dir/$command.time" "$BIN" "${args[@]}" > "$dir/$command.log" 2>&1 || status=$?
+        [ "$status" -eq 0 ] || { tail -5 "$dir/$command.log" >&2; die "$command on $ROWS rows exited $status"; }
+        read -r wall rss_kb < <(tail -1 "$dir/$command.time")
+        echo "$ROWS $command $wall $rss_kb $(ledger_bytes "$dir/ledger.sqlite")" >> "$RESULTS"
+        log "$ROWS rows: $command $wall s, $((rss_kb / 1024)) MB"
+    done
+    kill "$SANDBOX_PID" 2>/dev/null; wait "$SANDBOX_PID" 2>/dev/null || true; SANDBOX_PID=""
+    rm -f "$dir/batch.csv"
+done
+
+"$PYTHON" - "$RESULTS" "$BIN" <<'PY'
+import sys
+path, binary = sys.argv[1], sys.argv[2]
+rows = [line.split() for line in open(path)]
+print(f"binary {binary}, one run per size and command, in this order")
+print()
+print("| rows | command | wall s | µs per row | peak RSS MB | ledger bytes per row |")
+print("|---:|---|---:|---:|---:|---:|")
+by = {}
+for n, command, wall, rss, size in rows:
+    n, wall, rss, size = int(n), float(wall), int(rss), int(size)
+    by[(n, command)] = (wall, rss)
+    print(f"| {n:,} | {command} | {wall:.2f} | {wall * 1e6 / n:.1f} | {rss / 1024:.1f} | {size / n:,.0f} |")
+sizes = sorted({n for n, _ in by})
+if len(sizes) > 1:
+    lo, hi = sizes[0], sizes[-1]
+    print()
+    print(f"{hi:,} rows against {lo:,} rows ({hi // lo}x the rows):")
+    print()
+    print("| command | wall ratio | peak RSS ratio |")
+    print("|---|---:|---:|")
+    for command in ("run", "retry", "reconcile", "report"):
+        (w1, r1), (w2, r2) = by[(lo, command)], by[(hi, command)]
+        print(f"| {command} | {w2 / w1:.2f} | {r2 / r1:.2f} |")
+PY
