@@ -67,7 +67,7 @@ for ROWS in "${SIZES[@]}"; do
             run) args=(run "$dir/batch.csv" "${common[@]}") ;;
             retry) args=(retry "${common[@]}") ;;
             reconcile) args=(reconcile "${common[@]}") ;;
-            report) args=(report --db "$dir/ledger.sqlite" --report-dir "$dir/reports") ;;
+            report) args=(report --db "$dir/ledger.sqlite" --out "$dir/reports") ;;
         esac
         log "$ROWS rows: $command"
         status=0

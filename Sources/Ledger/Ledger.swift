@@ -219,6 +219,12 @@ public final class Ledger: Sendable {
                 .execute(arguments: [status.rawValue, Int64(exitCode), finished, id])
             if db.changesCount == 0 { throw LedgerError.noSuchRun(id) }
         }
+        // The statistics SQLite plans with, kept current as the ledger grows night after night;
+        // `analysis_limit` bounds the work on big tables. Best effort: a failure here changes no record.
+        try? pool.write { db in
+            try db.execute(sql: "PRAGMA analysis_limit = 1000")
+            try db.execute(sql: "PRAGMA optimize")
+        }
     }
 
     /// One run, or nil.
@@ -403,14 +409,7 @@ public final class Ledger: Sendable {
     /// All rows of a batch (in the given states, or all when `states` is nil), in id order.
     /// For big batches prefer ``rows(batchID:states:afterID:limit:)``.
     public func rows(batchID: Int64, states: Set<RowState>? = nil) throws -> [RowRecord] {
-        try pool.read { db in
-            if let states {
-                return try RowRecord.fetchAll(
-                    db.cachedStatement(sql: LedgerSQL.rowsOfBatchInStates),
-                    arguments: [batchID, Self.jsonArray(states)])
-            }
-            return try RowRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.rowsOfBatch), arguments: [batchID])
-        }
+        try rows(batchID: batchID, states: states, afterID: 0, limit: Int.max)
     }
 
     /// One page of rows with `id > afterID`, in id order (keyset paging: pass
@@ -541,7 +540,7 @@ public final class Ledger: Sendable {
     ///   - httpStatus: nil when no HTTP answer came (timeout, connection error).
     ///   - returnedID: The id the API returned (cashier or deposit request).
     ///   - then: The row transition to apply with it, if any.
-    ///   - remoteFigures: The cashier's figures from the answer (v2), stored in
+    ///   - remoteFigures: The cashier's figures from the answer, stored in
     ///     `remote_figures` with source `create`, tied to this attempt's row and run.
     public func recordOutcome(
         attemptID: Int64, httpStatus: Int?, latencyMs: Int?, error: String?,
@@ -595,7 +594,7 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Replaces the breaks recorded for a run by `breaks`, in one transaction (v2): a
+    /// Replaces the breaks recorded for a run by `breaks`, in one transaction: a
     /// repeated reconciliation of a run (`reconcile --run ID`) supersedes the previous one.
     public func replaceBreaks(runID: Int64, _ breaks: [NewBreak]) throws {
         let created = now()
@@ -616,7 +615,7 @@ public final class Ledger: Sendable {
         }
     }
 
-    // MARK: - Remote figures (v2)
+    // MARK: - Remote figures
 
     /// Stores cashier figures read back from the API (or any figures not tied to an
     /// attempt), all in one transaction.

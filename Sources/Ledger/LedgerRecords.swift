@@ -142,7 +142,7 @@ public struct AttemptRecord: Sendable, Equatable, Hashable {
     public var outcome: AttemptOutcome
 }
 
-/// A reconciliation difference to record (see issue 5).
+/// A reconciliation difference to record.
 public struct NewBreak: Sendable, Equatable {
     public var websiteID: String
     public var customerID: String
@@ -163,19 +163,19 @@ public struct NewBreak: Sendable, Equatable {
     public var rowID: Int64?
     /// Free text (e.g. the duplicated deposit request ids).
     public var detail: String?
-    /// High priority (v2): a `pendingPayoutTotal` break bounds what a customer can reverse-withdraw.
+    /// High priority: a `pendingPayoutTotal` break bounds what a customer can reverse-withdraw.
     public var highPriority: Bool
-    /// Where Rebilly's figure came from (v2): `create` (the ledger's recorded reply) or `readback`; nil when not applicable.
+    /// Where Rebilly's figure came from: `create` (the ledger's recorded reply) or `readback`; nil when not applicable.
     public var source: RemoteFigureSource?
-    /// Rebilly's figure exactly as it wrote it (v2).
+    /// Rebilly's figure exactly as it wrote it.
     public var actualText: String?
-    /// Rebilly's cashier id (v2).
+    /// Rebilly's cashier id.
     public var cashierID: String?
     /// Reconciliations in a row that found the break open, this one included (v2; 1 for a new break).
     public var timesSeen: Int
-    /// `false` when the break was carried forward without looking at the cashier again (v2).
+    /// `false` when the break was carried forward without looking at the cashier again.
     public var rechecked: Bool
-    /// The cashier's first night (v4): Rebilly created it in this run and holds no history for it.
+    /// The cashier's first night: Rebilly created it in this run and holds no history for it.
     public var opening: Bool = false
 
     public init(
@@ -223,19 +223,19 @@ public struct BreakRecord: Sendable, Equatable, Hashable {
     public var createdAt: Date
     public var rowID: Int64?
     public var detail: String?
-    /// See ``NewBreak/highPriority`` (v2).
+    /// See ``NewBreak/highPriority``.
     public var highPriority: Bool
-    /// See ``NewBreak/source`` (v2).
+    /// See ``NewBreak/source``.
     public var source: RemoteFigureSource?
-    /// See ``NewBreak/actualText`` (v2).
+    /// See ``NewBreak/actualText``.
     public var actualText: String?
-    /// See ``NewBreak/cashierID`` (v2).
+    /// See ``NewBreak/cashierID``.
     public var cashierID: String?
-    /// See ``NewBreak/timesSeen`` (v2).
+    /// See ``NewBreak/timesSeen``.
     public var timesSeen: Int
-    /// See ``NewBreak/rechecked`` (v2).
+    /// See ``NewBreak/rechecked``.
     public var rechecked: Bool
-    /// See ``NewBreak/opening`` (v4).
+    /// See ``NewBreak/opening``.
     public var opening: Bool
 
     /// actual − expected in minor units, when both are known.

@@ -79,13 +79,7 @@ enum LedgerSQL {
         """
     static let rowByID = "SELECT * FROM rows WHERE id = ?"
     static let rowStateByID = "SELECT state FROM rows WHERE id = ?"
-    static let rowsOfBatch = "SELECT * FROM rows WHERE batch_id = ? ORDER BY id"
-    static let rowsOfBatchInStates = """
-        SELECT * FROM rows
-        WHERE batch_id = ? AND state IN (SELECT value FROM json_each(?))
-        ORDER BY id
-        """
-    /// Keyset page: rows with id > afterID.
+    /// Keyset page: rows with id > afterID, read in `rows_batch_order` (no sort of the batch).
     static let rowPage = """
         SELECT * FROM rows
         WHERE batch_id = ? AND id > ? AND (? IS NULL OR state IN (SELECT value FROM json_each(?)))
@@ -93,8 +87,7 @@ enum LedgerSQL {
         """
     static let rowsByKey = "SELECT * FROM rows WHERE row_key = ? ORDER BY id"
     static let countsByState = "SELECT state, count(*) FROM rows WHERE batch_id = ? GROUP BY state"
-    static let rowCountOfBatch = "SELECT count(*) FROM rows WHERE batch_id = ?"
-    /// Moves a row to a new state; NULL arguments keep the current value.
+    /// A batch's rows per fate for a run: ?1, ?2 the run (done by it, or skipped as done before), ?3 the batch.
     static let accounting = """
         SELECT count(*)                                                            AS read,
                coalesce(sum(state = 'done' AND last_run_id >= ?), 0)               AS done,
@@ -113,6 +106,20 @@ enum LedgerSQL {
     static let attemptsOfRow = "SELECT * FROM attempts WHERE row_id = ? ORDER BY id"
     static let attemptsOfRun = "SELECT * FROM attempts WHERE run_id = ? ORDER BY id"
     static let inFlightAttempts = "SELECT * FROM attempts WHERE outcome = 'in_flight' ORDER BY id"
+    /// The first and last moment of a run's calls (the answer's, else the call's).
+    static let attemptSpanOfRun = """
+        SELECT min(coalesce(finished_at, requested_at)), max(coalesce(finished_at, requested_at))
+        FROM attempts WHERE run_id = ?
+        """
+    /// ?1 run, ?2 operation: the rows called, grouped in `attempts_run` order (no temp B-tree).
+    static let rowsCalledInRun = """
+        SELECT count(*) FROM (SELECT row_id FROM attempts WHERE run_id = ?1 AND operation = ?2 GROUP BY row_id)
+        """
+    /// A run's calls as the statistics read them, in `attempts_run` order.
+    static let attemptSamplesOfRun = """
+        SELECT operation, http_status, latency_ms, coalesce(finished_at, requested_at), outcome
+        FROM attempts WHERE run_id = ?
+        """
 
     // MARK: hot path (one row's intents, outcomes and transitions; raw binding, see LedgerHotPath.swift)
     //
@@ -189,7 +196,7 @@ enum LedgerSQL {
         ORDER BY id
         """
 
-    // MARK: remote figures (v2)
+    // MARK: remote figures
 
     static let insertRemoteFigures = """
         INSERT INTO remote_figures (row_id, run_id, attempt_id, source, cashier_id, http_status, currency, exponent,

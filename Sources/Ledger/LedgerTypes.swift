@@ -135,7 +135,7 @@ public enum BreakLifecycle: String, Sendable, CaseIterable, Codable {
     case resolved
 }
 
-/// Where a cashier's figures stored in `remote_figures` came from (v2).
+/// Where a cashier's figures stored in `remote_figures` came from.
 public enum RemoteFigureSource: String, Sendable, CaseIterable, Codable {
     /// The `POST /cashiers` answer (201 created, or 200 retrieved: an existing cashier
     /// keeps its old figures), recorded with the attempt's outcome.

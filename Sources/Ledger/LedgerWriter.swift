@@ -80,7 +80,7 @@ public final class LedgerWriter: Sendable {
 
     /// Async, group-committed ``Ledger/recordOutcome(attemptID:httpStatus:latencyMs:error:returnedID:outcome:then:remoteFigures:)``:
     /// the outcome and the optional row transition in one savepoint of the group transaction.
-    /// `remoteFigures` (v2): the cashier's figures from the answer, stored with it.
+    /// `remoteFigures`: the cashier's figures from the answer, stored with it.
     public func recordOutcome(
         attemptID: Int64, httpStatus: Int?, latencyMs: Int?, error: String?,
         returnedID: String?, outcome: AttemptOutcome, then transition: RowTransition? = nil,

@@ -86,16 +86,6 @@ public final class RebillyClient: Sendable, CustomStringConvertible {
         )
     }
 
-    /// `GET /deposit-requests/{id}`.
-    public func getDepositRequest(id: String) async throws(RebillyError) -> DepositRequestResult {
-        let response = try await send(.GET, "/deposit-requests/" + Self.pathSegment(id))
-        let request = try decode(response, DepositRequest.decode)
-        return DepositRequestResult(
-            depositRequest: request, status: response.status, location: nil,
-            rateLimit: response.rateLimit, latency: response.latency
-        )
-    }
-
     /// `GET /deposit-requests?filter=customerId:…;websiteId:…&sort=…&limit=…&offset=…`:
     /// the customer's deposit requests on that website, newest first by default. Used to
     /// find out whether an in-doubt deposit request was created before sending it again.

@@ -53,7 +53,7 @@ public struct Reconciler: Sendable {
     /// - Parameter record: Record the breaks in the ledger (replacing the run's earlier
     ///   ones). Pass `false` to only compute the report (e.g. to rewrite reports).
     public func reconcileFromLedger(runID: Int64, record: Bool = true) throws -> ReconciliationReport {
-        let scan = try scanRun(runID)
+        let scan = try scanRun(runID, depositTerms: false)
         var observed: [CashierKey: Observation] = [:]
         for (key, cashier) in scan.cashiers {
             if let stored = cashier.stored { observed[key] = Observation(figures: stored.figures, source: .ledger, detail: nil) }
@@ -75,7 +75,7 @@ public struct Reconciler: Sendable {
     /// - Throws: ``ReconciliationStopped`` when the command stops (401/403, a signal): nothing
     ///   is recorded then; ledger errors.
     public func reconcileWithReadBack(runID: Int64, gateway: RebillyGateway, record: Bool = true) async throws -> ReconciliationReport {
-        let scan = try scanRun(runID)
+        let scan = try scanRun(runID, depositTerms: true)
 
         // 1. Read every cashier back, a few at a time.
         let targets = scan.cashiers.values.filter { $0.cashierID != nil }.sorted { $0.rowID < $1.rowID }
@@ -208,13 +208,16 @@ public struct Reconciler: Sendable {
         var accounting: [BatchAccountingCheck] = []
         var totals: [TotalsKey: TotalsAccumulator] = [:]
         var cashiers: [CashierKey: ExpectedCashier] = [:]
+        /// Filled only when the deposit requests are checked.
         var doneRows: [DoneRow] = []
         var inputRows = 0
         /// Valid rows whose payload could not be read (never expected; not compared).
         var unreadable = 0
     }
 
-    func scanRun(_ runID: Int64) throws -> RunScan {
+    /// The run's rows: totals, accounting and the cashiers to compare; with `depositTerms`, also
+    /// each done row's deposit request as the batch gave it (only the deposit check needs them).
+    func scanRun(_ runID: Int64, depositTerms: Bool) throws -> RunScan {
         guard try ledger.run(id: runID) != nil else { throw LedgerError.noSuchRun(runID) }
         var scan = RunScan()
         for batch in try ledger.batches(runID: runID) {
@@ -244,9 +247,11 @@ public struct Reconciler: Sendable {
                 if row.state == .done {
                     totals.sentRows += 1
                     for i in 0..<3 { totals.sent[i] += Int128(expected[i]) }
-                    scan.doneRows.append(DoneRow(key: key, rowID: row.id, exponent: currency.exponent,
-                                                 cashierID: row.cashierID, depositRequestID: row.depositRequestID,
-                                                 terms: Self.depositTerms(row)))
+                    if depositTerms {
+                        scan.doneRows.append(DoneRow(key: key, rowID: row.id, exponent: currency.exponent,
+                                                     cashierID: row.cashierID, depositRequestID: row.depositRequestID,
+                                                     terms: Self.depositTerms(row)))
+                    }
                 }
                 scan.totals[tkey] = totals
                 // The cashier: the latest row of the run for this key that has one.

@@ -147,9 +147,9 @@ public struct ReportBuilder: Sendable {
             rejects: rejects, previous: nil, lastSuccessAt: nil, generatedAt: now(), breaksRecordedAt: breaksRecordedAt)
         data.reviews = reviews
         if details {
-            let attempts = try ledger.attempts(runID: record.id)
-            data.requests = Self.operationStats(attempts)
-            data.throughput = Self.throughput(attempts)
+            let calls = try AttemptTally.of(ledger: ledger, runID: record.id)
+            data.requests = calls.requests
+            data.throughput = calls.throughput
         }
         return data
     }
@@ -314,58 +314,5 @@ public struct ReportBuilder: Sendable {
             }
         }
         return out
-    }
-
-    static func operationStats(_ attempts: [AttemptRecord]) -> [OperationStats] {
-        var out: [OperationStats] = []
-        for operation in AttemptOperation.allCases {
-            let mine = attempts.filter { $0.operation == operation }
-            guard !mine.isEmpty else { continue }
-            var statuses: [String: Int] = [:]
-            var rows = Set<Int64>()
-            var histogram = [Int](repeating: 0, count: OperationStats.latencyBounds.count + 1)
-            for a in mine {
-                statuses[a.httpStatus.map(String.init) ?? "none", default: 0] += 1
-                rows.insert(a.rowID)
-                if let ms = a.latencyMs {
-                    let bucket = OperationStats.latencyBounds.firstIndex { ms <= $0 } ?? OperationStats.latencyBounds.count
-                    histogram[bucket] += 1
-                }
-            }
-            let latencies = mine.compactMap(\.latencyMs).sorted()
-            out.append(OperationStats(
-                operation: operation, sent: mine.count,
-                byStatus: statuses.sorted { $0.key < $1.key }.map { (status: $0.key, count: $0.value) },
-                retries: mine.count - rows.count, tooManyRequests: statuses["429"] ?? 0,
-                p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: latencies.last,
-                histogram: histogram))
-        }
-        return out
-    }
-
-    /// Nearest-rank percentile of sorted values.
-    static func percentile(_ sorted: [Int], _ p: Int) -> Int? {
-        guard !sorted.isEmpty else { return nil }
-        let rank = (p * sorted.count + 99) / 100  // ceil(p/100 · n)
-        return sorted[Swift.max(0, Swift.min(sorted.count - 1, rank - 1))]
-    }
-
-    /// At most ~60 buckets of a "nice" width.
-    static func throughput(_ attempts: [AttemptRecord]) -> Throughput {
-        let stamps = attempts.map { ($0.finishedAt ?? $0.requestedAt, $0.outcome == .succeeded) }
-        guard let first = stamps.map(\.0).min(), let last = stamps.map(\.0).max() else {
-            return Throughput(bucketSeconds: 1, start: nil, succeeded: [], other: [])
-        }
-        let span = last.timeIntervalSince(first)
-        let widths = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 86400]
-        let width = widths.first { Double($0) * 60 > span } ?? 86400
-        let start = Date(timeIntervalSince1970: (first.timeIntervalSince1970 / Double(width)).rounded(.down) * Double(width))
-        let count = Int(last.timeIntervalSince(start) / Double(width)) + 1
-        var ok = [Int](repeating: 0, count: count), other = [Int](repeating: 0, count: count)
-        for (stamp, succeeded) in stamps {
-            let i = Swift.min(count - 1, Int(stamp.timeIntervalSince(start) / Double(width)))
-            if succeeded { ok[i] += 1 } else { other[i] += 1 }
-        }
-        return Throughput(bucketSeconds: width, start: start, succeeded: ok, other: other)
     }
 }

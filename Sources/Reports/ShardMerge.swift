@@ -146,10 +146,12 @@ public struct ShardMerge: Sendable {
         var totals: [ReportBuilder.TotalsKey: TotalsEntry] = [:]
         var breaks: [BreakInfo] = []
         var reasons: [ReportBuilder.ReasonKey: ReasonGroup] = [:]
-        var attempts: [AttemptRecord] = []
-        var retries: [AttemptOperation: Int] = [:]
         var notes: [String] = []
-        for p in parts {
+        // One chart for the night: its buckets span every shard's calls.
+        let overviews = try parts.map { try $0.ledger.attemptOverview(runID: $0.record.id) }
+        let spans = overviews.compactMap(\.span)
+        var calls = AttemptTally(span: spans.isEmpty ? nil : spans.map(\.lowerBound).min()!...spans.map(\.upperBound).max()!)
+        for (p, overview) in zip(parts, overviews) {
             let d = p.data
             let label = "\(p.shard.index)/\(n)"
             shards.append(ShardSummary(index: p.shard.index, count: n, ledgerPath: p.path, run: d.run, counts: d.counts,
@@ -180,12 +182,7 @@ public struct ShardMerge: Sendable {
                 group.examples += r.examples.prefix(3 - group.examples.count)
                 reasons[key] = group
             }
-            // Row ids are per ledger: keep them apart so the statistics count each shard's rows.
-            for var a in try p.ledger.attempts(runID: p.record.id) {
-                a.rowID = a.rowID &+ (Int64(p.shard.index) << 40)
-                attempts.append(a)
-            }
-            for op in d.requests { retries[op.operation, default: 0] += op.retries }
+            try calls.add(ledger: p.ledger, runID: p.record.id, overview: overview)
             notes += d.reconciliationNotes.map { "Shard \(label): \($0)" }
         }
         // A totals entry some shard has not reconciled has no Rebilly figures for the night.
@@ -203,12 +200,7 @@ public struct ShardMerge: Sendable {
 
         var data = ReportData(
             run: Self.mergedRun(parts.map(\.data.run)), batches: batches, counts: counts,
-            requests: ReportBuilder.operationStats(attempts).map { op in
-                var op = op
-                op.retries = retries[op.operation] ?? op.retries
-                return op
-            },
-            throughput: ReportBuilder.throughput(attempts),
+            requests: calls.requests, throughput: calls.throughput,
             totals: entries, breaks: breaks, reconciled: reconciled, reconciliationNotes: notes,
             reasons: reasons.values.sorted { ($1.count, $0.field, $0.pattern) < ($0.count, $1.field, $1.pattern) },
             rejects: parts.flatMap(\.data.rejects), previous: nil, lastSuccessAt: nil, generatedAt: now(),

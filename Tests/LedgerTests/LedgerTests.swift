@@ -76,7 +76,7 @@ struct SchemaTests {
     @Test func migrationsCreateTheSchema() throws {
         let dir = try TempDir()
         let ledger = try Ledger(path: dir.path("l.sqlite"))
-        #expect(try ledger.appliedMigrations() == ["v1", "v2", "v3", "v4"])
+        #expect(try ledger.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5"])
         let (tables, indexes) = try inspect(ledger.path) { db in
             (try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"),
              try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name"))
@@ -149,14 +149,14 @@ struct SchemaTests {
             try ledger.close()
         }
         let again = try Ledger(path: path)
-        #expect(try again.appliedMigrations() == ["v1", "v2", "v3", "v4"])
+        #expect(try again.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5"])
         let migrationRows = try inspect(path) { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations") }
-        #expect(migrationRows == 4)
+        #expect(migrationRows == 5)
         #expect(try again.runs(limit: 10).count == 1)
         #expect(try again.countsByState(batchID: 1)[.pending] == 7)
         // A third open, while the second is still open, is fine too.
         let third = try Ledger(path: path)
-        #expect(try third.appliedMigrations() == ["v1", "v2", "v3", "v4"])
+        #expect(try third.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5"])
     }
 
     @Test func aLedgerFromANewerVersionIsRefused() throws {
@@ -166,7 +166,7 @@ struct SchemaTests {
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v999')") }
         try queue.close()
-        #expect(throws: LedgerFault(path: path, cause: .newerVersion(found: 5, known: 4), detail: "unknown migrations")) {
+        #expect(throws: LedgerFault(path: path, cause: .newerVersion(found: 6, known: 5), detail: "unknown migrations")) {
             _ = try Ledger(path: path)
         }
     }
@@ -212,6 +212,46 @@ struct SchemaTests {
         #expect(throws: DatabaseError.self) {
             try queue.write { db in try db.execute(sql: "UPDATE runs SET status = 'done'") }
         }
+    }
+}
+
+@Suite("Query plans")
+struct QueryPlanTests {
+    /// SQLite's plan of `sql`, one line per step.
+    static func plan(_ ledger: Ledger, _ sql: String, _ arguments: StatementArguments) throws -> String {
+        try ledger.pool.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }.joined(separator: "\n")
+        }
+    }
+
+    @Test func aNightIsReadInPagesWithoutSortingItInMemory() throws {
+        let dir = try TempDir()
+        let ledger = try Ledger(path: dir.path("l.sqlite"))
+        let run = try ledger.beginRun(command: "run")
+        for night in 1...2 {
+            let (batch, _) = try ledger.upsertBatch(NewBatch(sha256: String(repeating: "\(night)", count: 64), path: "/in/\(night).csv",
+                                                             format: .csv, gzip: false), runID: run)
+            try ledger.stageRows(batchID: batch.id, rows: (2...40).map { line in
+                StagedRow(line: line, rowKey: "k\(night)-\(line)", websiteID: "web_1", customerID: "cus_\(night)_\(line)", currency: "USD",
+                          payloadJSON: "{}", sourceJSON: "{}", state: line % 3 == 0 ? .rejected : .pending, reasonsJSON: "[]")
+            })
+        }
+        let states = #"["pending","failed"]"#
+        let statements: [(String, StatementArguments)] = [
+            (LedgerSQL.rowPage, [2, 0, states, states, 500]),
+            (LedgerSQL.rowPage, [2, 0, nil, nil, Int64.max]),
+            (LedgerSQL.attemptSamplesOfRun, [run]),
+            (LedgerSQL.rowsCalledInRun, [run, "create_cashier"]),
+        ]
+        // Before and after SQLite has statistics (`finishRun` runs PRAGMA optimize).
+        for pass in ["without statistics", "with statistics"] {
+            for (sql, arguments) in statements {
+                let plan = try Self.plan(ledger, sql, arguments)
+                #expect(!plan.contains("TEMP B-TREE"), "\(pass): \(sql)\n\(plan)")
+            }
+            try ledger.pool.write { try $0.execute(sql: "ANALYZE") }
+        }
+        #expect(try ledger.rows(batchID: 2, states: [.pending]).map(\.line) == (2...40).filter { $0 % 3 != 0 })
     }
 }
 

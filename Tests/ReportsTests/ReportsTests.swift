@@ -390,3 +390,58 @@ func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
         #expect(ReportMarkdown.render(data).contains("Rows (now): read 8"))
     }
 }
+
+@Suite struct AttemptTallyTests {
+    static let t0 = Date(timeIntervalSince1970: 1_795_000_000)
+
+    static func call(_ ms: Int?, _ status: Int?, at seconds: Double, _ outcome: AttemptOutcome = .succeeded,
+                     _ operation: AttemptOperation = .createCashier) -> AttemptSample {
+        AttemptSample(operation: operation, httpStatus: status, latencyMs: ms, at: t0.addingTimeInterval(seconds), outcome: outcome)
+    }
+
+    @Test func percentilesAreNearestRankOverEveryCallWithoutKeepingThem() {
+        var tally = AttemptTally(span: Self.t0...Self.t0.addingTimeInterval(119.5))
+        // 1…100 ms in a shuffled order, plus one call with no answer (no latency).
+        for ms in (1...100).shuffled() { tally.add(Self.call(ms, ms == 7 ? 429 : 201, at: Double(ms))) }
+        tally.add(Self.call(nil, nil, at: 119.5, .lost))
+        let op = try! #require(tally.requests.first)
+        #expect(tally.requests.count == 1)
+        #expect(op.operation == .createCashier)
+        #expect(op.sent == 101)
+        #expect(op.p50 == 50 && op.p95 == 95 && op.max == 100)
+        #expect(op.tooManyRequests == 1)
+        #expect(op.byStatus.map(\.status) == ["201", "429", "none"])
+        #expect(op.byStatus.map(\.count) == [99, 1, 1])
+        // Bounds 10, 25, 50, 100, 250, …: 10 calls ≤ 10 ms, 15 in 11…25, 25 in 26…50, 50 in 51…100.
+        #expect(op.histogram == [10, 15, 25, 50, 0, 0, 0, 0, 0, 0])
+        // 119.5 s of calls: 2-second buckets (the first width w with 60·w > the span), 60 of them.
+        let chart = tally.throughput
+        #expect(chart.bucketSeconds == 2)
+        #expect(chart.start == Self.t0)
+        #expect(chart.succeeded.count == 60 && chart.other.count == 60)
+        #expect(chart.succeeded.reduce(0, +) == 100 && chart.other == [Int](repeating: 0, count: 59) + [1])
+        #expect(chart.succeeded[0] == 1 && chart.succeeded[1] == 2)  // 1 s; 2 s and 3 s
+    }
+
+    @Test func retriesAreTheCallsBeyondTheRowsCalledAcrossLedgers() throws {
+        // Two ledgers (shards), each one row called twice for its cashier: 2 retries in all.
+        var tally = AttemptTally(span: nil)
+        for index in 0..<2 {
+            let dir = try TempDir()
+            let ledger = try Ledger(path: dir.path("ledger-\(index).sqlite"))
+            let run = try ledger.beginRun(command: "run")
+            let (batch, _) = try ledger.upsertBatch(NewBatch(sha256: sha("n\(index)"), path: "/in/n.csv", format: .csv, gzip: false), runID: run)
+            try ledger.stageRows(batchID: batch.id, rows: [staged(2, [.websiteId: "web_1", .customerId: "cus_\(index)", .currency: "USD"])])
+            let row = try #require(ledger.rows(batchID: batch.id).first).id
+            for status in [503, 201] {
+                let a = try ledger.recordIntent(rowID: row, runID: run, operation: .createCashier)
+                try ledger.recordOutcome(attemptID: a, httpStatus: status, latencyMs: 5, error: nil, returnedID: nil,
+                                         outcome: status == 201 ? .succeeded : .retryable)
+            }
+            try tally.add(ledger: ledger, runID: run, overview: try ledger.attemptOverview(runID: run))
+        }
+        let op = try #require(tally.requests.first)
+        #expect(op.sent == 4 && op.retries == 2)
+        #expect(tally.throughput.start == nil)  // no span given: no chart
+    }
+}
