@@ -649,27 +649,38 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// The most recent figures of each row of a batch that has any, keyed by row id
-    /// (of one source, or of any when `source` is nil).
-    public func latestRemoteFigures(batchID: Int64, source: RemoteFigureSource? = nil) throws -> [Int64: RemoteFiguresRecord] {
+    /// The most recent figures of each row with an id in `rows` that has any, keyed by row id
+    /// (of one source, or of any when `source` is nil). Read a batch a page of rows at a time.
+    public func latestRemoteFigures(rows: ClosedRange<Int64>, source: RemoteFigureSource? = nil) throws -> [Int64: RemoteFiguresRecord] {
         let raw = source?.rawValue
         return try pool.read { db in
             let records = try RemoteFiguresRecord.fetchAll(
-                db.cachedStatement(sql: LedgerSQL.latestRemoteFiguresOfBatch), arguments: [batchID, raw, raw])
+                db.cachedStatement(sql: LedgerSQL.latestRemoteFiguresOfRows), arguments: [rows.lowerBound, rows.upperBound, raw])
             return Dictionary(records.map { ($0.rowID, $0) }, uniquingKeysWith: { a, b in a.id > b.id ? a : b })
         }
     }
 
-    /// When each row of a batch first POSTed its cashier without an answer (the answer may have
-    /// been a lost 201).
-    public func unansweredCashierCreates(batchID: Int64) throws -> [Int64: Date] {
+    /// When each row with an id in `rows` first POSTed its cashier without an answer (the answer
+    /// may have been a lost 201).
+    public func unansweredCashierCreates(rows: ClosedRange<Int64>) throws -> [Int64: Date] {
         try pool.read { db in
             var firsts: [Int64: Date] = [:]
-            let cursor = try Row.fetchCursor(db.cachedStatement(sql: LedgerSQL.unansweredCashierCreatesOfBatch), arguments: [batchID])
+            let cursor = try Row.fetchCursor(db.cachedStatement(sql: LedgerSQL.unansweredCashierCreatesOfRows),
+                                             arguments: [rows.lowerBound, rows.upperBound])
             while let row = try cursor.next() {
                 if let sent: Date = row[1] { firsts[row[0]] = sent }
             }
             return firsts
+        }
+    }
+
+    /// Rows of `batchID` with an id in `rows` whose cashier a later row of run `runID` (same
+    /// websiteId, customerId and currency, in a batch the run did not refuse) also has: the run's
+    /// figures for that cashier are the later row's.
+    public func supersededRows(runID: Int64, batchID: Int64, rows: ClosedRange<Int64>) throws -> Set<Int64> {
+        try pool.read { db in
+            Set(try Int64.fetchAll(db.cachedStatement(sql: LedgerSQL.supersededRowsOfRun),
+                                   arguments: [batchID, rows.lowerBound, rows.upperBound, runID]))
         }
     }
 

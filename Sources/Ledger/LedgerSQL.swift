@@ -207,19 +207,30 @@ enum LedgerSQL {
         """
     static let remoteFiguresOfRow = "SELECT * FROM remote_figures WHERE row_id = ? ORDER BY id"
     static let remoteFiguresOfRun = "SELECT * FROM remote_figures WHERE run_id = ? ORDER BY id"
-    /// The most recent figures of every row of a batch that has any (optionally of one source).
-    static let latestRemoteFiguresOfBatch = """
+    /// ?1…?2 row ids, ?3 source or NULL: the most recent figures of each of those rows that has any,
+    /// grouped in `remote_figures_row` order.
+    static let latestRemoteFiguresOfRows = """
         SELECT f.* FROM remote_figures f
-        WHERE f.id IN (SELECT max(g.id) FROM remote_figures g JOIN rows r ON r.id = g.row_id
-                       WHERE r.batch_id = ? AND (? IS NULL OR g.source = ?)
+        WHERE f.id IN (SELECT max(g.id) FROM remote_figures g
+                       WHERE g.row_id BETWEEN ?1 AND ?2 AND (?3 IS NULL OR g.source = ?3)
                        GROUP BY g.row_id)
-        ORDER BY f.row_id
         """
 
-    /// Per row of a batch: the first create_cashier POST that got no answer.
-    static let unansweredCashierCreatesOfBatch = """
-        SELECT a.row_id, min(a.requested_at) FROM attempts a JOIN rows r ON r.id = a.row_id
-        WHERE r.batch_id = ? AND a.operation = 'create_cashier' AND a.http_status IS NULL
-        GROUP BY a.row_id
+    /// ?1…?2 row ids: per row, the first create_cashier POST that got no answer.
+    static let unansweredCashierCreatesOfRows = """
+        SELECT row_id, min(requested_at) FROM attempts
+        WHERE row_id BETWEEN ?1 AND ?2 AND operation = 'create_cashier' AND http_status IS NULL
+        GROUP BY row_id
+        """
+
+    /// ?1 batch, ?2…?3 row ids, ?4 run: rows whose cashier a later row of the run also has.
+    static let supersededRowsOfRun = """
+        SELECT r.id FROM rows r
+        WHERE r.batch_id = ?1 AND r.id BETWEEN ?2 AND ?3 AND r.cashier_id IS NOT NULL AND r.row_key IS NOT NULL
+          AND EXISTS (SELECT 1 FROM rows later
+                      JOIN run_batches rb ON rb.batch_id = later.batch_id AND rb.run_id = ?4
+                      JOIN batches b ON b.id = later.batch_id AND b.control_verdict <> 'mismatch'
+                      WHERE later.row_key = r.row_key AND later.id > r.id
+                        AND later.cashier_id IS NOT NULL AND later.payload_json IS NOT NULL)
         """
 }

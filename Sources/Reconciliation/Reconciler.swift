@@ -27,6 +27,8 @@ public struct Reconciler: Sendable {
     public var clock: @Sendable () -> Date
     /// Read-back calls in flight at once (each still takes a token from the gateway's limiter).
     public var readBackConcurrency: Int = 4
+    /// Rows read from the ledger at once: memory is bounded by a page, not by the night.
+    public var pageSize: Int = 1_000
     /// How the deposit requests are listed: the night's per website (the default), or per customer.
     public var depositListing: DepositListingMode = .bulk
 
@@ -53,12 +55,13 @@ public struct Reconciler: Sendable {
     /// - Parameter record: Record the breaks in the ledger (replacing the run's earlier
     ///   ones). Pass `false` to only compute the report (e.g. to rewrite reports).
     public func reconcileFromLedger(runID: Int64, record: Bool = true) throws -> ReconciliationReport {
-        let scan = try scanRun(runID, depositTerms: false)
-        var observed: [CashierKey: Observation] = [:]
-        for (key, cashier) in scan.cashiers {
-            if let stored = cashier.stored { observed[key] = Observation(figures: stored.figures, source: .ledger, detail: nil) }
+        var (pages, tally) = try start(runID, depositTerms: false)
+        while let cashiers = try pages.next(into: &tally) {
+            for cashier in cashiers {
+                compare(cashier, cashier.stored.map { Observation(figures: $0.figures, source: .ledger, detail: nil) }, into: &tally)
+            }
         }
-        return try finish(runID: runID, scan: scan, observed: observed, deposits: nil, source: .ledger,
+        return try finish(runID: runID, tally: tally, deposits: nil, source: .ledger,
                           readBackRequests: 0, readBackFailures: 0, record: record)
     }
 
@@ -66,84 +69,97 @@ public struct Reconciler: Sendable {
     /// and checks the deposit requests of its `done` rows
     /// (`GET /deposit-requests?filter=customerId:…;websiteId:…`). Every call goes through the
     /// command's `gateway` (its limiter, retries and pauses). What was read is stored
-    /// (`remote_figures`, source `readback`).
+    /// (`remote_figures`, source `readback`) a page of cashiers at a time.
     ///
     /// A cashier whose read-back still fails after the gateway's attempts is not compared: it is
     /// listed in ``ReconciliationReport/unread`` (neither matched nor broken). A 404 is a break
     /// on each figure (Rebilly does not hold the cashier).
     ///
-    /// - Throws: ``ReconciliationStopped`` when the command stops (401/403, a signal): nothing
-    ///   is recorded then; ledger errors.
+    /// - Throws: ``ReconciliationStopped`` when the command stops (401/403, a signal): no break
+    ///   is recorded then (the figures read before the stop are kept); ledger errors.
     public func reconcileWithReadBack(runID: Int64, gateway: RebillyGateway, record: Bool = true) async throws -> ReconciliationReport {
-        let scan = try scanRun(runID, depositTerms: true)
+        var (pages, tally) = try start(runID, depositTerms: true)
+        var unread: [UnreadCashier] = []
+        var requests = 0, failures = 0
 
-        // 1. Read every cashier back, a few at a time.
-        let targets = scan.cashiers.values.filter { $0.cashierID != nil }.sorted { $0.rowID < $1.rowID }
-        var read: [CashierKey: ReadBack] = [:]
+        // 1. Read every cashier back, a page at a time, a few calls at once; compare each page.
+        while let cashiers = try pages.next(into: &tally) {
+            requests += cashiers.count
+            let read = try await readBack(cashiers, gateway: gateway)
+            if let reason = gateway.control.stopReason { throw ReconciliationStopped(reason: reason) }
+            var toStore: [NewRemoteFigures] = []
+            for cashier in cashiers {
+                let key = cashier.key
+                switch read[cashier.rowID] {
+                case let .found(result)?:
+                    let figures = RemoteFigures(result.cashier, httpStatus: result.status)
+                    compare(cashier, Observation(figures: figures, source: .readBack, detail: nil), into: &tally)
+                    toStore.append(NewRemoteFigures(rowID: cashier.rowID, runID: runID, source: .readback, figures: figures))
+                case let .notFound(status, message)?:
+                    compare(cashier, Observation(figures: nil, source: .readBack,
+                                                 detail: "GET /cashiers/\(cashier.cashierID ?? "?") answered \(status): \(message)"),
+                            into: &tally)
+                case let .failed(why)?:
+                    // Not read is not compared: neither matched nor broken, listed apart.
+                    failures += 1
+                    unread.append(UnreadCashier(websiteID: key.websiteID, customerID: key.customerID, currency: key.currency,
+                                                cashierID: cashier.cashierID, reason: "GET /cashiers/\(cashier.cashierID ?? "?") failed: \(why)"))
+                case .stopped?, nil:
+                    compare(cashier, cashier.stored.map { Observation(figures: $0.figures, source: .ledger, detail: nil) }, into: &tally)
+                }
+            }
+            try ledger.recordRemoteFigures(toStore)
+        }
+
+        // 2. Deposit requests: exactly one per done row.
+        let deposits = try await checkDeposits(tally.doneRows, gateway: gateway)
+        if let reason = gateway.control.stopReason { throw ReconciliationStopped(reason: reason) }
+        let unlisted = deposits.unlisted.filter { key in !unread.contains { $0.websiteID == key.websiteID && $0.customerID == key.customerID && $0.currency == key.currency } }
+        if !unlisted.isEmpty {
+            var cashierIDs: [CashierKey: String] = [:]
+            for row in tally.doneRows where unlisted.contains(row.key) { cashierIDs[row.key] = row.cashierID ?? cashierIDs[row.key] }
+            for key in unlisted.sorted() {
+                unread.append(UnreadCashier(websiteID: key.websiteID, customerID: key.customerID, currency: key.currency,
+                                            cashierID: cashierIDs[key], reason: "its deposit requests could not be listed"))
+            }
+        }
+        var report = try finish(runID: runID, tally: tally, deposits: deposits, source: .readBack,
+                                readBackRequests: requests, readBackFailures: failures, record: record)
+        report.unread = unread.sorted { ($0.websiteID, $0.customerID, $0.currency) < ($1.websiteID, $1.customerID, $1.currency) }
+        return report
+    }
+
+    /// Reads one page of cashiers back, at most ``readBackConcurrency`` calls at once.
+    func readBack(_ cashiers: [ExpectedCashier], gateway: RebillyGateway) async throws -> [Int64: ReadBack] {
+        var read: [Int64: ReadBack] = [:]
         let client = gateway.client
-        try await withThrowingTaskGroup(of: (CashierKey, ReadBack).self) { group in
-            var iterator = targets.makeIterator()
-            var inFlight = 0
+        try await withThrowingTaskGroup(of: (Int64, ReadBack).self) { group in
+            var iterator = cashiers.makeIterator()
             func addNext() -> Bool {
-                guard let target = iterator.next(), let id = target.cashierID else { return false }
-                let key = target.key
+                guard let target = iterator.next() else { return false }
+                guard let id = target.cashierID else { return addNext() }
+                let rowID = target.rowID
                 group.addTask {
                     let outcome = try await gateway.call(.safe) { () async throws(RebillyError) -> CashierResult in
                         try await client.getCashier(id: id)
                     }
                     switch outcome {
-                    case let .succeeded(result): return (key, .found(result))
-                    case let .rowFinal(failure): return (key, .notFound(status: failure.status ?? 0, message: failure.message))
-                    case let .exhausted(failure), let .inDoubt(failure): return (key, .failed(failure.message))
-                    case .stopped: return (key, .stopped)
+                    case let .succeeded(result): return (rowID, .found(result))
+                    case let .rowFinal(failure): return (rowID, .notFound(status: failure.status ?? 0, message: failure.message))
+                    case let .exhausted(failure), let .inDoubt(failure): return (rowID, .failed(failure.message))
+                    case .stopped: return (rowID, .stopped)
                     }
                 }
                 return true
             }
+            var inFlight = 0
             while inFlight < max(1, readBackConcurrency), addNext() { inFlight += 1 }
-            while let (key, result) = try await group.next() {
-                read[key] = result
-                if addNext() { continue }
+            while let (rowID, result) = try await group.next() {
+                read[rowID] = result
+                _ = addNext()
             }
         }
-        if let reason = gateway.control.stopReason { throw ReconciliationStopped(reason: reason) }
-
-        var observed: [CashierKey: Observation] = [:]
-        var failures = 0
-        var unread: [UnreadCashier] = []
-        var toStore: [NewRemoteFigures] = []
-        for (key, cashier) in scan.cashiers {
-            switch read[key] {
-            case let .found(result)?:
-                let figures = RemoteFigures(result.cashier, httpStatus: result.status)
-                observed[key] = Observation(figures: figures, source: .readBack, detail: nil)
-                toStore.append(NewRemoteFigures(rowID: cashier.rowID, runID: runID, source: .readback, figures: figures))
-            case let .notFound(status, message)?:
-                observed[key] = Observation(figures: nil, source: .readBack,
-                                            detail: "GET /cashiers/\(cashier.cashierID ?? "?") answered \(status): \(message)")
-            case let .failed(why)?:
-                // Not read is not compared: neither matched nor broken, listed apart.
-                failures += 1
-                unread.append(UnreadCashier(websiteID: key.websiteID, customerID: key.customerID, currency: key.currency,
-                                            cashierID: cashier.cashierID, reason: "GET /cashiers/\(cashier.cashierID ?? "?") failed: \(why)"))
-            case .stopped?, nil:
-                if let stored = cashier.stored { observed[key] = Observation(figures: stored.figures, source: .ledger, detail: nil) }
-            }
-        }
-        try ledger.recordRemoteFigures(toStore)
-
-        // 2. Deposit requests: exactly one per done row.
-        let deposits = try await checkDeposits(scan: scan, gateway: gateway)
-        if let reason = gateway.control.stopReason { throw ReconciliationStopped(reason: reason) }
-        let unlisted = deposits.unlisted.filter { key in !unread.contains { $0.websiteID == key.websiteID && $0.customerID == key.customerID && $0.currency == key.currency } }
-        for key in unlisted.sorted() {
-            unread.append(UnreadCashier(websiteID: key.websiteID, customerID: key.customerID, currency: key.currency,
-                                        cashierID: scan.cashiers[key]?.cashierID, reason: "its deposit requests could not be listed"))
-        }
-        var report = try finish(runID: runID, scan: scan, observed: observed, deposits: deposits, source: .readBack,
-                                readBackRequests: targets.count, readBackFailures: failures, record: record)
-        report.unread = unread.sorted { ($0.websiteID, $0.customerID, $0.currency) < ($1.websiteID, $1.customerID, $1.currency) }
-        return report
+        return read
     }
 
     // MARK: - Scanning the run's rows
@@ -204,66 +220,112 @@ public struct Reconciler: Sendable {
         var opening: [Int128] = [0, 0, 0]
     }
 
-    struct RunScan {
+    /// What the comparison has gathered so far. Rows are read a page at a time, so memory grows
+    /// with the breaks found (and, for a read-back, the done rows whose deposits are checked),
+    /// not with every row of the night.
+    struct Tally {
         var accounting: [BatchAccountingCheck] = []
         var totals: [TotalsKey: TotalsAccumulator] = [:]
-        var cashiers: [CashierKey: ExpectedCashier] = [:]
-        /// Filled only when the deposit requests are checked.
-        var doneRows: [DoneRow] = []
         var inputRows = 0
         /// Valid rows whose payload could not be read (never expected; not compared).
         var unreadable = 0
+        /// Cashiers of the run (the latest row per websiteId, customerId and currency with one).
+        var cashiers = 0
+        var compared = 0
+        var cannotWithdraw = 0
+        var findings: [Finding] = []
+        /// The baseline's open breaks (the most recent earlier run that recorded breaks).
+        var baseline: [BreakRecord] = []
+        /// Their cashiers, and those of them compared now (their breaks resolve or persist).
+        var baselineCashiers = Set<CashierKey>()
+        var comparedBaseline = Set<CashierKey>()
+        /// Done rows whose deposit requests are checked (filled only for a read-back).
+        var doneRows: [DoneRow] = []
     }
 
-    /// The run's rows: totals, accounting and the cashiers to compare; with `depositTerms`, also
-    /// each done row's deposit request as the batch gave it (only the deposit check needs them).
-    func scanRun(_ runID: Int64, depositTerms: Bool) throws -> RunScan {
-        guard try ledger.run(id: runID) != nil else { throw LedgerError.noSuchRun(runID) }
-        var scan = RunScan()
-        for batch in try ledger.batches(runID: runID) {
-            scan.accounting.append(try accountingCheck(runID: runID, batch: batch))
-            // A refused batch (control totals) sent nothing: it is in the accounting, not in the money.
-            guard batch.controlVerdict != .mismatch else { continue }
-            let stored = try ledger.latestRemoteFigures(batchID: batch.id)
-            let created = try ledger.latestRemoteFigures(batchID: batch.id, source: .create)
-            // A cashier is in its first night when its create answered 201, or when a create got
-            // no answer (a lost 201) and Rebilly's createdTime is not before that POST's second.
-            // No skew is allowed: when the clocks disagree the cashier is taken as established
-            // and its differences count as drift (the safe side).
-            let unanswered = try ledger.unansweredCashierCreates(batchID: batch.id)
-            try ledger.forEachRow(batchID: batch.id) { row in
-                guard let payload = row.payloadJSON, let website = row.websiteID, let customer = row.customerID,
-                      let code = row.currency, let currency = Currency(code: code) else { return }
-                guard let expected = Self.expectedFigures(payload, exponent: currency.exponent) else {
-                    scan.unreadable += 1
-                    return
+    /// The run's rows a page at a time: each page adds to the totals and the accounting and
+    /// yields its cashiers.
+    struct CashierPages {
+        let reconciler: Reconciler
+        let runID: Int64
+        let depositTerms: Bool
+        let batches: [BatchRecord]
+        var index = 0
+        var afterID: Int64 = 0
+
+        /// The next page's cashiers (possibly none), or nil after the last row of the last batch.
+        mutating func next(into tally: inout Tally) throws -> [ExpectedCashier]? {
+            let ledger = reconciler.ledger
+            while index < batches.count {
+                let batch = batches[index]
+                if afterID == 0 {
+                    tally.accounting.append(try reconciler.accountingCheck(runID: runID, batch: batch))
+                    // A refused batch (control totals) sent nothing: it is in the accounting, not in the money.
+                    if batch.controlVerdict == .mismatch { index += 1; continue }
                 }
-                scan.inputRows += 1
-                let key = CashierKey(websiteID: website, customerID: customer, currency: code)
-                let tkey = TotalsKey(websiteID: website, currency: code)
-                var totals = scan.totals[tkey] ?? TotalsAccumulator(exponent: currency.exponent)
-                totals.inputRows += 1
-                for i in 0..<3 { totals.input[i] += Int128(expected[i]) }
-                if row.state == .done {
-                    totals.sentRows += 1
-                    for i in 0..<3 { totals.sent[i] += Int128(expected[i]) }
-                    if depositTerms {
-                        scan.doneRows.append(DoneRow(key: key, rowID: row.id, exponent: currency.exponent,
-                                                     cashierID: row.cashierID, depositRequestID: row.depositRequestID,
-                                                     terms: Self.depositTerms(row)))
+                let page = try ledger.rows(batchID: batch.id, states: nil, afterID: afterID, limit: max(1, reconciler.pageSize))
+                guard let first = page.first?.id, let last = page.last?.id else {
+                    index += 1; afterID = 0
+                    continue
+                }
+                afterID = last
+                let range = first...last
+                let stored = try ledger.latestRemoteFigures(rows: range)
+                let created = try ledger.latestRemoteFigures(rows: range, source: .create)
+                // A cashier is in its first night when its create answered 201, or when a create got
+                // no answer (a lost 201) and Rebilly's createdTime is not before that POST's second.
+                // No skew is allowed: when the clocks disagree the cashier is taken as established
+                // and its differences count as drift (the safe side).
+                let unanswered = try ledger.unansweredCashierCreates(rows: range)
+                let superseded = try ledger.supersededRows(runID: runID, batchID: batch.id, rows: range)
+                var cashiers: [ExpectedCashier] = []
+                for row in page {
+                    guard let payload = row.payloadJSON, let website = row.websiteID, let customer = row.customerID,
+                          let code = row.currency, let currency = Currency(code: code) else { continue }
+                    guard let expected = Reconciler.expectedFigures(payload, exponent: currency.exponent) else {
+                        tally.unreadable += 1
+                        continue
+                    }
+                    tally.inputRows += 1
+                    let key = CashierKey(websiteID: website, customerID: customer, currency: code)
+                    let tkey = TotalsKey(websiteID: website, currency: code)
+                    var totals = tally.totals[tkey] ?? TotalsAccumulator(exponent: currency.exponent)
+                    totals.inputRows += 1
+                    for i in 0..<3 { totals.input[i] += Int128(expected[i]) }
+                    if row.state == .done {
+                        totals.sentRows += 1
+                        for i in 0..<3 { totals.sent[i] += Int128(expected[i]) }
+                        if depositTerms {
+                            tally.doneRows.append(DoneRow(key: key, rowID: row.id, exponent: currency.exponent,
+                                                          cashierID: row.cashierID, depositRequestID: row.depositRequestID,
+                                                          terms: Reconciler.depositTerms(row)))
+                        }
+                    }
+                    tally.totals[tkey] = totals
+                    // The cashier: the latest row of the run for this key that has one.
+                    if let cashierID = row.cashierID, !superseded.contains(row.id) {
+                        cashiers.append(ExpectedCashier(key: key, rowID: row.id, exponent: currency.exponent,
+                                                        cashierID: cashierID, expected: expected, stored: stored[row.id],
+                                                        opening: created[row.id]?.figures.httpStatus == 201
+                                                            || Reconciler.madeSince(unanswered[row.id], stored[row.id]?.figures.cashierCreatedAt)))
                     }
                 }
-                scan.totals[tkey] = totals
-                // The cashier: the latest row of the run for this key that has one.
-                if let cashierID = row.cashierID, (scan.cashiers[key]?.rowID ?? 0) < row.id {
-                    scan.cashiers[key] = ExpectedCashier(key: key, rowID: row.id, exponent: currency.exponent,
-                                                         cashierID: cashierID, expected: expected, stored: stored[row.id],
-                                                         opening: created[row.id]?.figures.httpStatus == 201
-                                                             || Self.madeSince(unanswered[row.id], stored[row.id]?.figures.cashierCreatedAt))
-                }
+                tally.cashiers += cashiers.count
+                return cashiers
             }
+            return nil
         }
-        return scan
+    }
+
+    /// The pages of run `runID`, and a tally that knows the baseline's open breaks.
+    func start(_ runID: Int64, depositTerms: Bool) throws -> (CashierPages, Tally) {
+        guard try ledger.run(id: runID) != nil else { throw LedgerError.noSuchRun(runID) }
+        var tally = Tally()
+        tally.baseline = try ledger.previousBreaks(beforeRunID: runID)
+        for b in tally.baseline where b.lifecycle != .resolved {
+            tally.baselineCashiers.insert(CashierKey(websiteID: b.websiteID, customerID: b.customerID, currency: b.currency))
+        }
+        return (CashierPages(reconciler: self, runID: runID, depositTerms: depositTerms, batches: try ledger.batches(runID: runID)), tally)
     }
 
     /// Whether Rebilly created the cashier at or after `post`, to the whole second (Rebilly's
@@ -382,7 +444,7 @@ public struct Reconciler: Sendable {
         return (byCustomer, listing.serverClockOffset)
     }
 
-    func checkDeposits(scan: RunScan, gateway: RebillyGateway) async throws -> DepositOutcome {
+    func checkDeposits(_ doneRows: [DoneRow], gateway: RebillyGateway) async throws -> DepositOutcome {
         var checks = DepositRequestChecks(checkedRows: 0, matched: 0, missing: 0, duplicated: 0, notApplicable: 0, unverified: 0)
         var findings: [Finding] = []
         var checked = Set<CashierKey>()
@@ -393,7 +455,7 @@ public struct Reconciler: Sendable {
         //    deposit call): a request of the same customer from an earlier or a LATER night is
         //    not this row's, even when an old run is reconciled after newer ones.
         var rows: [DepositCheckRow] = []
-        for row in scan.doneRows.sorted(by: { $0.rowID < $1.rowID }) {
+        for row in doneRows.sorted(by: { $0.rowID < $1.rowID }) {
             guard let recorded = row.depositRequestID else { checks.notApplicable += 1; continue }
             let depositCalls = try ledger.attempts(rowID: row.rowID)
                 .filter { $0.operation == .createDepositRequest || $0.operation == .listDepositRequests }
@@ -537,58 +599,60 @@ public struct Reconciler: Sendable {
         var field: String
     }
 
-    func finish(runID: Int64, scan: RunScan, observed: [CashierKey: Observation], deposits: DepositOutcome?,
+    /// Compares one cashier with what Rebilly holds (nil: nothing known, not compared), figure
+    /// by figure, into the totals and the findings.
+    func compare(_ cashier: ExpectedCashier, _ observation: Observation?, into tally: inout Tally) {
+        guard let observation else { return }
+        let key = cashier.key
+        tally.compared += 1
+        if tally.baselineCashiers.contains(key) { tally.comparedBaseline.insert(key) }
+        let tkey = TotalsKey(websiteID: key.websiteID, currency: key.currency)
+        tally.totals[tkey]?.compared += 1
+        if observation.figures?.canWithdraw == false { tally.cannotWithdraw += 1 }
+        for (i, figure) in ReconciledFigure.allCases.enumerated() {
+            let expected = cashier.expected[i]
+            var actual: Int64?
+            var text: String?
+            var detail = observation.detail
+            if let figures = observation.figures {
+                (actual, text) = Self.pick(figure, figures)
+                if text == nil {
+                    actual = 0  // absent means 0, as in the batch
+                } else if actual == nil {
+                    detail = "Rebilly reported \(figure.rawValue) \"\(text ?? "")\", not a valid \(key.currency) amount"
+                } else if figures.exponent != nil, figures.exponent != cashier.exponent {
+                    actual = nil
+                    detail = "Rebilly's figures are at exponent \(figures.exponent ?? -1), \(key.currency) has \(cashier.exponent)"
+                }
+            }
+            if let actual {
+                let diff = Int128(actual) - Int128(expected)
+                tally.totals[tkey]?.rebilly[i] += Int128(actual)
+                if cashier.opening {
+                    tally.totals[tkey]?.opening[i] += diff
+                } else {
+                    tally.totals[tkey]?.net[i] += diff
+                    tally.totals[tkey]?.gross[i] += diff < 0 ? -diff : diff
+                }
+                if diff == 0 { continue }
+            }
+            tally.findings.append(Finding(key: key, field: BreakField(rawValue: figure.rawValue)!, exponent: cashier.exponent,
+                                          expected: expected, actual: actual, actualText: text, rowID: cashier.rowID,
+                                          cashierID: cashier.cashierID, source: observation.source, detail: detail,
+                                          opening: cashier.opening, canWithdraw: observation.figures?.canWithdraw))
+        }
+    }
+
+    func finish(runID: Int64, tally: Tally, deposits: DepositOutcome?,
                 source: FigureSource, readBackRequests: Int, readBackFailures: Int, record: Bool) throws -> ReconciliationReport {
         let now = clock()
-        var totals = scan.totals
-        var findings: [Finding] = []
-        var comparedKeys = Set<CashierKey>()
-        var cannotWithdraw = 0
-
-        // 1. Compare every cashier, figure by figure.
-        for key in scan.cashiers.keys.sorted() {
-            guard let cashier = scan.cashiers[key], let observation = observed[key] else { continue }
-            comparedKeys.insert(key)
-            let tkey = TotalsKey(websiteID: key.websiteID, currency: key.currency)
-            totals[tkey]?.compared += 1
-            if observation.figures?.canWithdraw == false { cannotWithdraw += 1 }
-            for (i, figure) in ReconciledFigure.allCases.enumerated() {
-                let expected = cashier.expected[i]
-                var actual: Int64?
-                var text: String?
-                var detail = observation.detail
-                if let figures = observation.figures {
-                    (actual, text) = Self.pick(figure, figures)
-                    if text == nil {
-                        actual = 0  // absent means 0, as in the batch
-                    } else if actual == nil {
-                        detail = "Rebilly reported \(figure.rawValue) \"\(text ?? "")\", not a valid \(key.currency) amount"
-                    } else if figures.exponent != nil, figures.exponent != cashier.exponent {
-                        actual = nil
-                        detail = "Rebilly's figures are at exponent \(figures.exponent ?? -1), \(key.currency) has \(cashier.exponent)"
-                    }
-                }
-                if let actual {
-                    let diff = Int128(actual) - Int128(expected)
-                    totals[tkey]?.rebilly[i] += Int128(actual)
-                    if cashier.opening {
-                        totals[tkey]?.opening[i] += diff
-                    } else {
-                        totals[tkey]?.net[i] += diff
-                        totals[tkey]?.gross[i] += diff < 0 ? -diff : diff
-                    }
-                    if diff == 0 { continue }
-                }
-                findings.append(Finding(key: key, field: BreakField(rawValue: figure.rawValue)!, exponent: cashier.exponent,
-                                        expected: expected, actual: actual, actualText: text, rowID: cashier.rowID,
-                                        cashierID: cashier.cashierID, source: observation.source, detail: detail,
-                                        opening: cashier.opening, canWithdraw: observation.figures?.canWithdraw))
-            }
-        }
+        let totals = tally.totals
+        var findings = tally.findings
+        let cannotWithdraw = tally.cannotWithdraw
         if let deposits { findings += deposits.findings }
 
         // 2. The lifecycle against the baseline (the most recent earlier run that recorded breaks).
-        let previous = try ledger.previousBreaks(beforeRunID: runID)
+        let previous = tally.baseline
         let baselineRunID = previous.first?.runID
         var open: [BreakKey: BreakRecord] = [:]
         for b in previous where b.lifecycle != .resolved {
@@ -611,7 +675,7 @@ public struct Reconciler: Sendable {
             if let field, field.isDepositRequest {
                 checked = deposits?.checkedKeys.contains(bkey.cashier) ?? false
             } else {
-                checked = comparedKeys.contains(bkey.cashier)
+                checked = tally.comparedBaseline.contains(bkey.cashier)
             }
             breaks.append(Self.carry(b, field: field, lifecycle: checked ? .resolved : .persisting, rechecked: checked, now: now))
         }
@@ -638,8 +702,8 @@ public struct Reconciler: Sendable {
         var byField: [String: Int] = [:]
         for b in openBreaks { byField[b.field.rawValue, default: 0] += 1 }
         var counts = ReconciliationCounts(
-            inputRows: scan.inputRows, cashiers: scan.cashiers.count, compared: comparedKeys.count,
-            notCompared: scan.cashiers.count - comparedKeys.count, readBackRequests: readBackRequests,
+            inputRows: tally.inputRows, cashiers: tally.cashiers, compared: tally.compared,
+            notCompared: tally.cashiers - tally.compared, readBackRequests: readBackRequests,
             readBackFailures: readBackFailures,
             newBreaks: drift.count(where: { $0.lifecycle == .new }),
             persistingBreaks: drift.count(where: { $0.lifecycle == .persisting }),
@@ -650,7 +714,7 @@ public struct Reconciler: Sendable {
         counts.cannotWithdraw = cannotWithdraw
         return ReconciliationReport(
             runID: runID, source: source, reconciledAt: now, baselineRunID: baselineRunID, breaks: breaks,
-            totals: totalLines, accounting: scan.accounting, depositChecks: deposits?.checks, counts: counts)
+            totals: totalLines, accounting: tally.accounting, depositChecks: deposits?.checks, counts: counts)
     }
 
     static func pick(_ figure: ReconciledFigure, _ f: RemoteFigures) -> (Int64?, String?) {

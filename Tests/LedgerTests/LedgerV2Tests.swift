@@ -42,9 +42,9 @@ struct LedgerV2Tests {
         var readBack = Self.figures
         readBack.balanceMinor = 12_000
         try ledger.recordRemoteFigures([NewRemoteFigures(rowID: rows[0].id, runID: run, source: .readback, figures: readBack)])
-        let latest = try ledger.latestRemoteFigures(batchID: batch.id)
+        let latest = try ledger.latestRemoteFigures(rows: rows[0].id...rows[rows.count - 1].id)
         #expect(latest.count == 2 && latest[rows[0].id]?.source == .readback && latest[rows[0].id]?.figures.balanceMinor == 12_000)
-        #expect(try ledger.latestRemoteFigures(batchID: batch.id, source: .create)[rows[0].id]?.figures.balanceMinor == 11_000)
+        #expect(try ledger.latestRemoteFigures(rows: rows[0].id...rows[rows.count - 1].id, source: .create)[rows[0].id]?.figures.balanceMinor == 11_000)
         // Money columns are INTEGER, never REAL.
         let types = try inspect(ledger.path) { db in
             try String.fetchAll(db, sql: "SELECT DISTINCT typeof(balance_minor) FROM remote_figures")

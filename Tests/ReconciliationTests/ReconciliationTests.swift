@@ -284,6 +284,53 @@ import Throttle
         #expect(report.counts.cashiers == 0 && report.breaks.isEmpty)
         #expect(report.totals("web_1", "USD")?.inputRows == 2 && report.totals("web_1", "USD")?.sentRows == 0)
     }
+
+    /// The rows are read a page at a time: a page of two rows finds what one page of everything
+    /// finds, and a customer in two batches of the night is one cashier, judged on its later row.
+    @Test func pagesOfTwoRowsFindWhatOnePageFinds() async throws {
+        let ws = try Workspace()
+        defer { ws.cleanup() }
+        let sandbox = try await startSandbox(preload: """
+            {"customerId":"cus_up","websiteId":"web_1","currency":"USD","balance":110.00}
+            {"customerId":"cus_twice","websiteId":"web_1","currency":"USD","balance":10.00}
+            """)
+        let a = try ws.batch("a.csv", [
+            Line(customer: "cus_up", balance: "100.00"), Line(customer: "cus_twice", balance: "10.00"),
+            Line(customer: "cus_1", balance: "1.00"), Line(customer: "cus_2", balance: "2.00"), Line(customer: "cus_3", balance: "3.00"),
+        ])
+        let b = try ws.batch("b.csv", [Line(customer: "cus_twice", balance: "12.00"), Line(customer: "cus_4", balance: "4.00")])
+        let night = try await runNight(ws, files: [a, b], sandbox: sandbox)
+        let ledger = try ws.openLedger()
+        let gateway = try makeGateway(sandbox)
+        var whole = Reconciler(ledger: ledger, clock: { Date(timeIntervalSince1970: 1_795_000_000) })
+        whole.pageSize = 1_000
+        var paged = whole
+        paged.pageSize = 2
+        let runID = try #require(night.runID)
+        let fromLedger = try whole.reconcileFromLedger(runID: runID, record: false)
+        let fromLedgerPaged = try paged.reconcileFromLedger(runID: runID, record: false)
+        let readBack = try await whole.reconcileWithReadBack(runID: runID, gateway: gateway, record: false)
+        let readBackPaged = try await paged.reconcileWithReadBack(runID: runID, gateway: gateway, record: false)
+        await gateway.shutdown()
+        await sandbox.stop()
+
+        for (one, pages) in [(fromLedger, fromLedgerPaged), (readBack, readBackPaged)] {
+            #expect(pages.breaks == one.breaks)
+            #expect(pages.totals == one.totals)
+            #expect(pages.counts == one.counts)
+            #expect(pages.accounting == one.accounting)
+            #expect(pages.depositChecks == one.depositChecks)
+        }
+        #expect(fromLedger.counts.cashiers == 6 && fromLedger.counts.compared == 6 && fromLedger.counts.inputRows == 7)
+        #expect(readBack.depositChecks?.checkedRows == 7)
+        // cus_twice: its later row asks 12.00; Rebilly kept 10.00 (the cashier existed, the create answered 200).
+        let twice = try #require(fromLedger.onlyBreak("cus_twice", .balance))
+        let later = try #require(try ledger.rows(batchID: night.batchIDs[1]).first { $0.customerID == "cus_twice" })
+        #expect(twice.expected == "12.00" && twice.actual == "10.00" && twice.rowID == later.id)
+        #expect(fromLedger.breaks.map(\.customerID).sorted() == ["cus_twice", "cus_up"])
+        #expect(fromLedger.totals("web_1", "USD")?.inputRows == 7 && fromLedger.totals("web_1", "USD")?.comparedCashiers == 6)
+        #expect(fromLedger.totals("web_1", "USD")?[.balance]?.input == "132.00")
+    }
 }
 
 func stagedRow(line: Int, customer: String) throws -> StagedRow {
