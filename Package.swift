@@ -115,7 +115,7 @@ let package = Package(
         ),
         .testTarget(name: "CashierModelTests", dependencies: ["CashierModel"]),
         .testTarget(name: "BatchInputTests", dependencies: ["BatchInput", "CashierModel"]),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "CashierModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "SandboxTests",
             dependencies: [

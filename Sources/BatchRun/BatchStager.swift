@@ -36,7 +36,9 @@ public final class BatchStaging {
     public let batch: BatchRecord
     public var batchID: Int64 { batch.id }
     private var pending: [StagedRow] = []
-    private static let chunk = 20_000
+    /// Rows written per transaction: small enough that the rows held in memory stay a few MB
+    /// whatever the batch's size, large enough that commits cost little (one per chunk).
+    private static let chunk = 2_000
     private let shard: Shard?
     /// Records of the file that belong to other shards (not staged, never sent by this run).
     public private(set) var otherShardRows = 0

@@ -205,20 +205,24 @@ public final class RebillyGateway: Sendable {
     public static let depositPageSize = 1000
 
     /// Every deposit request of a website created from `createdFrom` to `createdTo` (whole
-    /// seconds, inclusive), `GET /deposit-requests?filter=websiteId:W;createdTime:A..B&sort=createdTime,id&limit=1000`.
-    /// Rebilly's offset stops at 1,000, so pages are keyed: after a full page the next starts at
-    /// its last item's createdTime (inclusive), passing by offset the items of that second already
-    /// read, and any id already seen is skipped. A page short of the limit, or reaching the filter's
-    /// `Pagination-Total`, is the last. Each page is a call of its own. A second holding more
-    /// requests than the offset can pass (2,000 or more) ends the listing `.exhausted`, never short.
+    /// seconds, inclusive), `GET /deposit-requests?filter=websiteId:W;createdTime:A..B&sort=createdTime,id&limit=1000`,
+    /// handed to `body` a page at a time (each request once), so a night's listing is never
+    /// held whole. Rebilly's offset stops at 1,000, so pages are keyed: after a full page the next
+    /// starts at its last item's createdTime (inclusive), passing by offset the items of that
+    /// second already read, and any id already seen in that second is skipped. A page short of the
+    /// limit, or reaching the filter's `Pagination-Total`, is the last. Each page is a call of its
+    /// own. A second holding more requests than the offset can pass (2,000 or more) ends the
+    /// listing `.exhausted`, never short.
     public func listDepositRequests(websiteId: String, createdFrom: Date, createdTo: Date,
-                                    hooks: Hooks<DepositRequestPage> = .none) async throws -> Outcome<DepositListing> {
+                                    hooks: Hooks<DepositRequestPage> = .none,
+                                    pages body: ([DepositRequest]) throws -> Void) async throws -> Outcome<ListedNight> {
         let limit = Self.depositPageSize
-        var items: [DepositRequest] = []
-        var seen = Set<String>()
-        var serverOffset: Double?
+        var listed = ListedNight(count: 0, serverClockOffset: nil)
+        // Ids read in the second the next page starts at: only those can be read again.
+        var seenInSecond = Set<String>()
         var from = createdFrom.timeIntervalSince1970.rounded(.down)
         var skip = 0
+        func second(_ item: DepositRequest) -> Double? { item.createdTime.map { $0.timeIntervalSince1970.rounded(.down) } }
         while true {
             let (start, offset) = (Date(timeIntervalSince1970: from), skip)
             switch try await call(hooks: hooks, { [client] () async throws(RebillyError) -> DepositRequestPage in
@@ -226,17 +230,20 @@ public final class RebillyGateway: Sendable {
                                                      sort: "createdTime,id", limit: limit, offset: offset)
             }) {
             case let .succeeded(answer):
-                serverOffset = answer.rateLimit.serverClockOffset ?? serverOffset
-                for item in answer.items where seen.insert(item.id).inserted { items.append(item) }
+                listed.serverClockOffset = answer.rateLimit.serverClockOffset ?? listed.serverClockOffset
+                let fresh = answer.items.filter { second($0) != from || !seenInSecond.contains($0.id) }
+                listed.count += fresh.count
+                try body(fresh)
                 // A short page is the last; so is a full one that reaches the filter's total.
                 if answer.items.count < limit || answer.total.map({ offset + answer.items.count >= $0 }) == true {
-                    return .succeeded(DepositListing(items: items, serverClockOffset: serverOffset))
+                    return .succeeded(listed)
                 }
-                func second(_ item: DepositRequest) -> Double? { item.createdTime.map { $0.timeIntervalSince1970.rounded(.down) } }
                 guard let last = answer.items.last.flatMap(second), last >= from else {
                     return .exhausted(Self.listingFailure("a full page of deposit requests of \(websiteId) ends without a createdTime at or after \(RFC3339.string(start))"))
                 }
                 let inLastSecond = answer.items.reversed().prefix { second($0) == last }.count
+                if last != from { seenInSecond.removeAll() }
+                for item in answer.items where second(item) == last { seenInSecond.insert(item.id) }
                 skip = (last == from ? skip : 0) + inLastSecond
                 from = last
                 if skip > limit {
@@ -259,6 +266,13 @@ public final class RebillyGateway: Sendable {
     /// A customer's listed deposit requests, with the server's clock offset the answers told.
     public struct DepositListing: Sendable {
         public var items: [DepositRequest]
+        /// Server minus local clock, seconds (nil: no `Date` header).
+        public var serverClockOffset: Double?
+    }
+
+    /// A website's night as listed page by page: how many requests were handed over.
+    public struct ListedNight: Sendable {
+        public var count: Int
         /// Server minus local clock, seconds (nil: no `Date` header).
         public var serverClockOffset: Double?
     }

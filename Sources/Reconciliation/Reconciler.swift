@@ -66,10 +66,11 @@ public struct Reconciler: Sendable {
     }
 
     /// Reconciles run `runID` against a read-back of every cashier (`GET /cashiers/{id}`),
-    /// and checks the deposit requests of its `done` rows
-    /// (`GET /deposit-requests?filter=customerId:…;websiteId:…`). Every call goes through the
-    /// command's `gateway` (its limiter, retries and pauses). What was read is stored
-    /// (`remote_figures`, source `readback`) a page of cashiers at a time.
+    /// and checks the deposit requests of its `done` rows: in bulk, each website's night
+    /// (`GET /deposit-requests?filter=websiteId:…;createdTime:…`, 1,000 a page, kept in a scratch
+    /// file beside the ledger), else per customer. Every call goes through the command's
+    /// `gateway` (its limiter, retries and pauses). What was read is stored (`remote_figures`,
+    /// source `readback`) a page of cashiers at a time.
     ///
     /// A cashier whose read-back still fails after the gateway's attempts is not compared: it is
     /// listed in ``ReconciliationReport/unread`` (neither matched nor broken). A 404 is a break
@@ -81,8 +82,20 @@ public struct Reconciler: Sendable {
         var (pages, tally) = try start(runID, depositTerms: true)
         var unread: [UnreadCashier] = []
         var requests = 0, failures = 0
+        var deposits = DepositCheck(baseline: tally.baselineCashiers)
 
-        // 1. Read every cashier back, a page at a time, a few calls at once; compare each page.
+        // 1. In bulk, the night's deposit requests of each website go to a scratch file first.
+        var scratch: DepositListingScratch?
+        defer { scratch?.discard() }
+        if depositListing == .bulk {
+            let listing = try DepositListingScratch(besideLedger: ledger.path)
+            scratch = listing
+            try await listNights(pages.batches, into: &deposits, scratch: listing, gateway: gateway)
+            if let reason = gateway.control.stopReason { throw ReconciliationStopped(reason: reason) }
+        }
+
+        // 2. Every cashier read back, a page at a time, a few calls at once; each page compared
+        //    and its done rows' deposit requests checked (exactly one each).
         while let cashiers = try pages.next(into: &tally) {
             requests += cashiers.count
             let read = try await readBack(cashiers, gateway: gateway)
@@ -109,19 +122,16 @@ public struct Reconciler: Sendable {
                 }
             }
             try ledger.recordRemoteFigures(toStore)
+            try await checkDeposits(tally.doneRows, into: &deposits, scratch: scratch, gateway: gateway)
+            tally.doneRows.removeAll(keepingCapacity: true)
+            if let reason = gateway.control.stopReason { throw ReconciliationStopped(reason: reason) }
         }
 
-        // 2. Deposit requests: exactly one per done row.
-        let deposits = try await checkDeposits(tally.doneRows, gateway: gateway)
-        if let reason = gateway.control.stopReason { throw ReconciliationStopped(reason: reason) }
-        let unlisted = deposits.unlisted.filter { key in !unread.contains { $0.websiteID == key.websiteID && $0.customerID == key.customerID && $0.currency == key.currency } }
-        if !unlisted.isEmpty {
-            var cashierIDs: [CashierKey: String] = [:]
-            for row in tally.doneRows where unlisted.contains(row.key) { cashierIDs[row.key] = row.cashierID ?? cashierIDs[row.key] }
-            for key in unlisted.sorted() {
-                unread.append(UnreadCashier(websiteID: key.websiteID, customerID: key.customerID, currency: key.currency,
-                                            cashierID: cashierIDs[key], reason: "its deposit requests could not be listed"))
-            }
+        // 3. A cashier whose deposit requests could not be listed is unread, once.
+        let unreadKeys = Set(unread.map { CashierKey(websiteID: $0.websiteID, customerID: $0.customerID, currency: $0.currency) })
+        for (key, cashierID) in deposits.unlisted.sorted(by: { $0.key < $1.key }) where !unreadKeys.contains(key) {
+            unread.append(UnreadCashier(websiteID: key.websiteID, customerID: key.customerID, currency: key.currency,
+                                        cashierID: cashierID, reason: "its deposit requests could not be listed"))
         }
         var report = try finish(runID: runID, tally: tally, deposits: deposits, source: .readBack,
                                 readBackRequests: requests, readBackFailures: failures, record: record)
@@ -221,8 +231,7 @@ public struct Reconciler: Sendable {
     }
 
     /// What the comparison has gathered so far. Rows are read a page at a time, so memory grows
-    /// with the breaks found (and, for a read-back, the done rows whose deposits are checked),
-    /// not with every row of the night.
+    /// with the breaks found, not with every row of the night.
     struct Tally {
         var accounting: [BatchAccountingCheck] = []
         var totals: [TotalsKey: TotalsAccumulator] = [:]
@@ -239,7 +248,7 @@ public struct Reconciler: Sendable {
         /// Their cashiers, and those of them compared now (their breaks resolve or persist).
         var baselineCashiers = Set<CashierKey>()
         var comparedBaseline = Set<CashierKey>()
-        /// Done rows whose deposit requests are checked (filled only for a read-back).
+        /// The current page's done rows whose deposit requests are checked (only for a read-back).
         var doneRows: [DoneRow] = []
     }
 
@@ -403,14 +412,26 @@ public struct Reconciler: Sendable {
 
     // MARK: - Deposit requests
 
-    struct DepositOutcome {
-        var checks: DepositRequestChecks
+    /// What the deposit check has gathered so far, a page of rows at a time.
+    struct DepositCheck {
+        var checks = DepositRequestChecks(checkedRows: 0, matched: 0, missing: 0, duplicated: 0, notApplicable: 0, unverified: 0)
         /// Current deposit breaks (lifecycle not yet decided).
-        var findings: [Finding]
-        /// Cashier keys whose deposit requests were looked at.
-        var checkedKeys: Set<CashierKey>
-        /// Cashier keys whose deposit requests could not be listed.
-        var unlisted: Set<CashierKey> = []
+        var findings: [Finding] = []
+        /// The baseline's cashiers with open breaks, and those whose deposit requests were looked at.
+        let baseline: Set<CashierKey>
+        var checkedBaseline = Set<CashierKey>()
+        /// Cashiers whose deposit requests could not be listed, with their cashier id.
+        var unlisted: [CashierKey: String?] = [:]
+        /// In bulk, each website's night (case-folded websiteId): listed, or failed.
+        var nights: [String: NightListing] = [:]
+
+        init(baseline: Set<CashierKey>) { self.baseline = baseline }
+    }
+
+    enum NightListing {
+        /// In the scratch file; the server's clock minus this machine's, when measured.
+        case listed(serverClockOffset: Double?)
+        case failed
     }
 
     /// A done row with a recorded deposit request, its window as the ownership rule reads it.
@@ -424,41 +445,41 @@ public struct Reconciler: Sendable {
         var bounded: Bool { !window.posts.isEmpty && window.lastCall != nil }
     }
 
-    /// A listing's items by (customerId, websiteId), case-folded as Rebilly's filter matches;
-    /// nil when the listing failed.
-    typealias GroupedListing = (byCustomer: [String: [DepositRequest]], serverClockOffset: Double?)?
-
-    /// The key a listed item and a row meet on: customerId and websiteId, case-folded.
-    static func listingKey(customerID: String, websiteID: String) -> String {
-        customerID.folding(options: .caseInsensitive, locale: nil) + "\u{1F}" + websiteID.folding(options: .caseInsensitive, locale: nil)
-    }
-
-    static func group(_ listing: RebillyGateway.DepositListing, websiteID: String?) -> GroupedListing {
-        var byCustomer: [String: [DepositRequest]] = [:]
-        let website = websiteID?.folding(options: .caseInsensitive, locale: nil)
-        for item in listing.items {
-            // An item of another website than the one listed is not Rebilly's answer to the filter.
-            if let website, item.websiteId.folding(options: .caseInsensitive, locale: nil) != website { continue }
-            byCustomer[listingKey(customerID: item.customerId, websiteID: item.websiteId), default: []].append(item)
+    /// Lists each website's night, over the window of its done rows' deposit calls, into `scratch`.
+    /// A listing that fails leaves its website's rows unverified; a stop ends the listings.
+    func listNights(_ batches: [BatchRecord], into state: inout DepositCheck, scratch: DepositListingScratch,
+                    gateway: RebillyGateway) async throws {
+        var websites: [String: (websiteID: String, from: Date, to: Date)] = [:]
+        for batch in batches where batch.controlVerdict != .mismatch {
+            for window in try ledger.depositWindows(batchID: batch.id) {
+                let site = DepositListingScratch.fold(window.websiteID)
+                websites[site] = websites[site].map { (websiteID: $0.websiteID, from: min($0.from, window.from), to: max($0.to, window.to)) }
+                    ?? window
+            }
         }
-        return (byCustomer, listing.serverClockOffset)
+        for (site, span) in websites.sorted(by: { $0.key < $1.key }) {
+            switch try await listNight(websiteID: span.websiteID, from: span.from, to: span.to, gateway: gateway, into: scratch) {
+            case let .succeeded(night): state.nights[site] = .listed(serverClockOffset: night.serverClockOffset)
+            case .stopped: return
+            default: state.nights[site] = .failed
+            }
+        }
     }
 
-    func checkDeposits(_ doneRows: [DoneRow], gateway: RebillyGateway) async throws -> DepositOutcome {
-        var checks = DepositRequestChecks(checkedRows: 0, matched: 0, missing: 0, duplicated: 0, notApplicable: 0, unverified: 0)
-        var findings: [Finding] = []
-        var checked = Set<CashierKey>()
-        var unlisted = Set<CashierKey>()
-        func stopped() -> DepositOutcome { DepositOutcome(checks: checks, findings: findings, checkedKeys: checked, unlisted: unlisted) }
+    /// Checks one page's done rows: each row's deposit requests (its night's, from the scratch
+    /// file, or its customer's, listed now) against its window by the one ownership rule.
+    func checkDeposits(_ doneRows: [DoneRow], into state: inout DepositCheck, scratch: DepositListingScratch?,
+                       gateway: RebillyGateway) async throws {
+        guard let low = doneRows.map(\.rowID).min(), let high = doneRows.map(\.rowID).max() else { return }
+        let calls = try ledger.depositCalls(rows: low...high)
 
-        // 1. Each row's window by the one ownership rule (its first deposit POST to its last
-        //    deposit call): a request of the same customer from an earlier or a LATER night is
-        //    not this row's, even when an old run is reconciled after newer ones.
+        // Each row's window by the one ownership rule (its first deposit POST to its last deposit
+        // call): a request of the same customer from an earlier or a LATER night is not this
+        // row's, even when an old run is reconciled after newer ones.
         var rows: [DepositCheckRow] = []
         for row in doneRows.sorted(by: { $0.rowID < $1.rowID }) {
-            guard let recorded = row.depositRequestID else { checks.notApplicable += 1; continue }
-            let depositCalls = try ledger.attempts(rowID: row.rowID)
-                .filter { $0.operation == .createDepositRequest || $0.operation == .listDepositRequests }
+            guard let recorded = row.depositRequestID else { state.checks.notApplicable += 1; continue }
+            let depositCalls = calls[row.rowID] ?? []
             let posts = depositCalls.filter { $0.operation == .createDepositRequest }
             let window = DepositOwnership.Row(
                 customerId: row.key.customerID, websiteId: row.key.websiteID, currency: row.key.currency,
@@ -470,80 +491,66 @@ public struct Reconciler: Sendable {
             rows.append(DepositCheckRow(row: row, recorded: recorded, window: window, mayHaveCreated: mayHaveCreated))
         }
 
-        // 2. The listings. In bulk, one per website over the night's window; a row whose window
-        //    has no end (no deposit POST recorded) and the per-customer mode list its customer.
-        var nights: [String: GroupedListing] = [:]   // folded websiteId → the night's listing
-        var customers: [String: GroupedListing] = [:]   // websiteId␟customerId → the customer's listing
-        if depositListing == .bulk {
-            var websites: [String: (websiteID: String, from: Date, to: Date)] = [:]
-            for r in rows where r.bounded {
-                let site = r.row.key.websiteID.folding(options: .caseInsensitive, locale: nil)
-                let from = r.window.posts[0], to = r.window.lastCall!
-                let span = websites[site].map { (websiteID: $0.websiteID, from: min($0.from, from), to: max($0.to, to)) }
-                websites[site] = span ?? (websiteID: r.row.key.websiteID, from: from, to: to)
-            }
-            for (site, span) in websites.sorted(by: { $0.key < $1.key }) {
-                switch try await listNight(websiteID: span.websiteID, from: span.from, to: span.to, gateway: gateway) {
-                case let .succeeded(listing): nights[site] = .some(Self.group(listing, websiteID: span.websiteID))
-                case .stopped: return stopped()
-                default: nights[site] = .some(nil)
-                }
-            }
-        }
-
-        // 3. Each row against its listing, by the one ownership rule.
+        // In bulk, a bounded row's requests come from its night; a row whose window has no end
+        // (no deposit POST recorded) and the per-customer mode list its customer.
+        let bulk = depositListing == .bulk && scratch != nil
+        let keys = Set(rows.filter { bulk && $0.bounded }.map { DepositListingScratch.key(customerID: $0.row.key.customerID, websiteID: $0.row.key.websiteID) })
+        let night = try scratch?.requests(keys: keys) ?? [:]
+        var customers: [String: (items: [DepositRequest], serverClockOffset: Double?)?] = [:]   // websiteId␟customerId
         for r in rows {
             let row = r.row
-            let listing: GroupedListing
-            if depositListing == .bulk, r.bounded {
-                listing = nights[row.key.websiteID.folding(options: .caseInsensitive, locale: nil)] ?? nil
+            var listed: (items: [DepositRequest], serverClockOffset: Double?)?
+            if bulk, r.bounded {
+                if case let .listed(offset)? = state.nights[DepositListingScratch.fold(row.key.websiteID)] {
+                    listed = (night[DepositListingScratch.key(customerID: row.key.customerID, websiteID: row.key.websiteID)] ?? [], offset)
+                }
             } else {
                 let listKey = row.key.websiteID + "\u{1F}" + row.key.customerID
                 if customers[listKey] == nil {
                     switch try await gateway.listDepositRequests(customerId: row.key.customerID, websiteId: row.key.websiteID) {
-                    case let .succeeded(found):
-                        // Every item the customer's filter answered goes to the rule, which checks each.
-                        let key = Self.listingKey(customerID: row.key.customerID, websiteID: row.key.websiteID)
-                        customers[listKey] = .some((byCustomer: [key: found.items], serverClockOffset: found.serverClockOffset))
-                    case .stopped: return stopped()
+                    // Every item the customer's filter answered goes to the rule, which checks each.
+                    case let .succeeded(found): customers[listKey] = .some((found.items, found.serverClockOffset))
+                    case .stopped: return
                     default: customers[listKey] = .some(nil)
                     }
                 }
-                listing = customers[listKey] ?? nil
+                listed = customers[listKey] ?? nil
             }
-            guard let listing else { checks.unverified += 1; unlisted.insert(row.key); continue }
-            checks.checkedRows += 1
-            checked.insert(row.key)
-            let items = listing.byCustomer[Self.listingKey(customerID: row.key.customerID, websiteID: row.key.websiteID)] ?? []
-            let verdict = gateway.ownership.verdict(for: r.window, among: items, serverOffset: listing.serverClockOffset)
+            guard let listed else {
+                state.checks.unverified += 1
+                state.unlisted[row.key] = .some(row.cashierID ?? state.unlisted[row.key] ?? nil)
+                continue
+            }
+            state.checks.checkedRows += 1
+            if state.baseline.contains(row.key) { state.checkedBaseline.insert(row.key) }
+            let verdict = gateway.ownership.verdict(for: r.window, among: listed.items, serverOffset: listed.serverClockOffset)
             let recorded = r.recorded
             var mine = verdict.matches
             if mine.count > r.mayHaveCreated {
                 let recordedFirst = mine.filter { $0.id == recorded } + mine.filter { $0.id != recorded }
                 mine = Array(recordedFirst.prefix(r.mayHaveCreated))
             }
-            checks.foreign += verdict.foreign.count + verdict.nearMisses.count + (verdict.matches.count - mine.count)
+            state.checks.foreign += verdict.foreign.count + verdict.nearMisses.count + (verdict.matches.count - mine.count)
             let ids = mine.map(\.id)
             var finding = Finding(key: row.key, field: .depositRequestMissing, exponent: row.exponent, expected: nil,
                                   actual: nil, actualText: nil, rowID: row.rowID, cashierID: row.cashierID,
                                   source: .readBack, detail: nil, countExpected: 1, countActual: mine.count)
             if mine.count == 1, ids[0] == recorded {
-                checks.matched += 1
+                state.checks.matched += 1
                 continue
             } else if mine.count > 1 {
-                checks.duplicated += 1
+                state.checks.duplicated += 1
                 finding.field = .depositRequestDuplicate
                 finding.detail = "expected 1 deposit request, Rebilly lists \(mine.count): \(ids.joined(separator: ", ")) (recorded \(recorded))"
             } else if mine.isEmpty {
-                checks.missing += 1
+                state.checks.missing += 1
                 finding.detail = "expected deposit request \(recorded), Rebilly lists none"
             } else {
-                checks.missing += 1
+                state.checks.missing += 1
                 finding.detail = "expected deposit request \(recorded), Rebilly lists \(ids[0]) instead"
             }
-            findings.append(finding)
+            state.findings.append(finding)
         }
-        return DepositOutcome(checks: checks, findings: findings, checkedKeys: checked, unlisted: unlisted)
     }
 
     /// A website's deposit requests over the night's window, `from` (the earliest deposit POST)
@@ -551,14 +558,22 @@ public struct Reconciler: Sendable {
     /// the ownership rule's unmeasured skew, or a minute past its margin, whichever is more; when
     /// the server's clock, measured by the listing, puts a row's window outside it, the listing is
     /// made once more over the measured window. Every row's window lies inside the one listed.
-    func listNight(websiteID: String, from: Date, to: Date, gateway: RebillyGateway) async throws -> RebillyGateway.Outcome<RebillyGateway.DepositListing> {
+    /// The requests go to `scratch` page by page (only those of the website listed: an item of
+    /// another one is not Rebilly's answer to the filter).
+    func listNight(websiteID: String, from: Date, to: Date, gateway: RebillyGateway,
+                   into scratch: DepositListingScratch) async throws -> RebillyGateway.Outcome<RebillyGateway.ListedNight> {
         let rule = gateway.ownership
         let slack = 60.0
         let wide = max(rule.unmeasuredMarginSeconds, rule.marginSeconds + slack)
         var lower = from.addingTimeInterval(-wide), upper = to.addingTimeInterval(wide)
+        let site = DepositListingScratch.fold(websiteID)
         for _ in 0..<2 {
+            try scratch.removeWebsite(websiteID)
             let outcome = try await gateway.listDepositRequests(
-                websiteId: websiteID, createdFrom: lower, createdTo: Date(timeIntervalSince1970: upper.timeIntervalSince1970.rounded(.up)))
+                websiteId: websiteID, createdFrom: lower, createdTo: Date(timeIntervalSince1970: upper.timeIntervalSince1970.rounded(.up))
+            ) { page in
+                try scratch.add(page.filter { DepositListingScratch.fold($0.websiteId) == site })
+            }
             guard case let .succeeded(listing) = outcome else { return outcome }
             // Where the rule will place the rows' windows, on the server's clock.
             let offset = listing.serverClockOffset ?? 0
@@ -643,7 +658,7 @@ public struct Reconciler: Sendable {
         }
     }
 
-    func finish(runID: Int64, tally: Tally, deposits: DepositOutcome?,
+    func finish(runID: Int64, tally: Tally, deposits: DepositCheck?,
                 source: FigureSource, readBackRequests: Int, readBackFailures: Int, record: Bool) throws -> ReconciliationReport {
         let now = clock()
         let totals = tally.totals
@@ -673,7 +688,7 @@ public struct Reconciler: Sendable {
             let field = BreakField(rawValue: b.field)
             let checked: Bool
             if let field, field.isDepositRequest {
-                checked = deposits?.checkedKeys.contains(bkey.cashier) ?? false
+                checked = deposits?.checkedBaseline.contains(bkey.cashier) ?? false
             } else {
                 checked = tally.comparedBaseline.contains(bkey.cashier)
             }

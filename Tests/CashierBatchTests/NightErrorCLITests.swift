@@ -9,7 +9,9 @@ import Testing
 /// A TCP server on loopback that is not Rebilly: it redirects every request, or accepts
 /// connections and never answers. Real sockets, as a proxy or a wrong host would be.
 final class MisbehavingServer: @unchecked Sendable {
-    enum Mode { case redirect(to: String), silent }
+    /// `closed`: the port is bound but never listened on, so a connection is refused, and no
+    /// other socket (another test's sandbox) can take the port while the server lives.
+    enum Mode { case redirect(to: String), silent, closed }
     let port: Int
     private let fd: Int32
     private let mode: Mode
@@ -21,17 +23,19 @@ final class MisbehavingServer: @unchecked Sendable {
         self.mode = mode
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var yes: Int32 = 1
-        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        if case .closed = mode {} else { setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size)) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0, listen(s, 128) == 0 else { throw CLIError(message: "cannot listen: errno \(errno)") }
+        guard bound == 0 else { throw CLIError(message: "cannot bind: errno \(errno)") }
+        if case .closed = mode {} else if listen(s, 128) != 0 { throw CLIError(message: "cannot listen: errno \(errno)") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &length) } }
         fd = s
         port = Int(UInt16(bigEndian: address.sin_port))
+        if case .closed = mode { return }
         let thread = Thread { [self] in acceptLoop() }
         thread.start()
     }
@@ -43,7 +47,7 @@ final class MisbehavingServer: @unchecked Sendable {
             switch mode {
             case let .redirect(location):
                 Thread { Self.answerRedirect(client, location) }.start()
-            case .silent:
+            case .silent, .closed:
                 lock.lock(); held.append(client); lock.unlock()
             }
         }
@@ -121,9 +125,9 @@ final class MisbehavingServer: @unchecked Sendable {
     }
 
     @Test func aRefusedConnectionStopsTheNight() async throws {
-        let closed = try MisbehavingServer(.silent)
+        let closed = try MisbehavingServer(.closed)   // bound, never listening: refused
         let port = closed.port
-        closed.stop()   // nothing listens on the port any more
+        defer { closed.stop() }
         let (dir, result, elapsed) = try await night(apiURL: "http://127.0.0.1:\(port)")
         #expect(elapsed < .seconds(30), "stopped at once, not after every row's retries: \(elapsed)")
         try await expectStoppedThenRetried(dir, result, cause: "connection refused by 127.0.0.1:\(port)")

@@ -236,7 +236,7 @@ func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [S
         let baseline = try await runCLI(runArgs(quiet, quietDir, [quietBatch, "--concurrency", "16"]), environment: env(quiet))
         let sending = quietStart.duration(to: .now)
         await quiet.stop()
-        #expect(baseline.status == 0)
+        #expect(baseline.status == 0, "\(baseline.stderr)")
 
         let dir = try TempDir()
         var config = SandboxConfiguration()

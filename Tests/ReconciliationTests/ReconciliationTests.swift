@@ -322,7 +322,8 @@ import Throttle
             #expect(pages.depositChecks == one.depositChecks)
         }
         #expect(fromLedger.counts.cashiers == 6 && fromLedger.counts.compared == 6 && fromLedger.counts.inputRows == 7)
-        #expect(readBack.depositChecks?.checkedRows == 7)
+        #expect(readBack.depositChecks?.checkedRows == 7 && readBack.depositChecks?.matched == 7)
+        #expect(!FileManager.default.fileExists(atPath: ledger.path + ".listing"), "the night's listing is removed after the check")
         // cus_twice: its later row asks 12.00; Rebilly kept 10.00 (the cashier existed, the create answered 200).
         let twice = try #require(fromLedger.onlyBreak("cus_twice", .balance))
         let later = try #require(try ledger.rows(batchID: night.batchIDs[1]).first { $0.customerID == "cus_twice" })
