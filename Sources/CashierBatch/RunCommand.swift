@@ -1,5 +1,6 @@
 import ArgumentParser
 import BatchRun
+import CashierModel
 import Foundation
 import Gateway
 import Ledger

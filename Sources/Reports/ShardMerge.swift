@@ -116,25 +116,16 @@ public struct ShardMerge: Sendable {
             }
         }
 
-        // No row in two shards.
-        // (A ledger may hold the same websiteId + customerId + currency in two of its batches: only
-        // another shard holding it is an overlap.)
-        var lines: [String: (shard: Int, where: String)] = [:]
-        var keys: [String: (shard: Int, where: String)] = [:]
+        // No row in two shards: every row is in the shard its customer belongs to (the rule that
+        // split the batch), so no line and no customer can be in two. One row at a time, nothing kept.
         for p in parts {
             let where_ = "shard \(p.shard.index)/\(n) (\(p.path))"
-            let mine = (shard: p.shard.index, where: where_)
             for batch in try p.ledger.batches(runID: p.record.id) {
                 try p.ledger.forEachRow(batchID: batch.id) { row in
-                    let lineKey = batch.sha256 + ":" + String(row.line)
-                    if let other = lines.updateValue(mine, forKey: lineKey), other.shard != mine.shard {
-                        throw ShardMergeError("line \(row.line) of \(batch.path) is in \(other.where) and in \(where_): the shards overlap; "
-                            + "merge the ledgers of one --shard i/N split")
-                    }
-                    if let key = row.rowKey, let other = keys.updateValue(mine, forKey: key), other.shard != mine.shard {
-                        throw ShardMergeError("the row \(row.websiteID ?? "?") \(row.customerID ?? "?") \(row.currency ?? "?") (line \(row.line) of \(batch.path)) "
-                            + "is in \(other.where) and in \(where_): the shards overlap; merge the ledgers of one --shard i/N split")
-                    }
+                    let owner = Shard.shard(ofCustomerID: row.customerID, count: n)
+                    guard owner != p.shard.index else { return }
+                    throw ShardMergeError("line \(row.line) of \(batch.path) (customer \(row.customerID ?? "none")) is in \(where_), "
+                        + "but its customer belongs to shard \(owner)/\(n): the shards overlap; merge the ledgers of one --shard i/N split")
                 }
             }
         }

@@ -1,4 +1,5 @@
 import BatchRun
+import CashierModel
 import Foundation
 import Ledger
 import Sandbox
