@@ -183,6 +183,11 @@ public struct NightlyRun: Sendable {
         do {
             let staging = try stager.beginBatch(file)
             if staging.batch.isStaged {
+                if let pruned = staging.batch.prunedAt {
+                    refuse(path, "this file (sha256 \(staging.batch.sha256.prefix(12))…) was processed by run \(staging.batch.firstRunID) and its rows "
+                           + "were pruned from the ledger on \(RFC3339.string(pruned)): it is not sent again", &result)
+                    return nil
+                }
                 if staging.batch.controlVerdict == .mismatch {
                     refuse(path, "control totals did not match when this file was first read", &result)
                     return nil

@@ -69,7 +69,7 @@ struct ReportCommand: ParsableCommand {
             case let .write(path, reason):
                 FileHandle.standardError.write(Data("error: the reports could not be written to \(out) (\(path): \(reason)): make it a writable directory or give --out another\n".utf8))
                 throw RunVerdict.ledgerUnusable.exitCode
-            case .unknownFormat:
+            case .unknownFormat, .pruned:
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))
                 throw RunVerdict.usage.exitCode
             }

@@ -288,7 +288,7 @@ public final class Ledger: Sendable {
 
     /// Returns the batch with this SHA-256 if the ledger knows it (the same file
     /// loaded twice reuses its batch and rows), else inserts it. Either way the
-    /// batch is linked to `runID` in `run_batches`.
+    /// batch is linked to `runID` in `run_batches`, unless `prune` removed its rows.
     public func upsertBatch(_ batch: NewBatch, runID: Int64) throws -> (batch: BatchRecord, existed: Bool) {
         let created = now()
         let sha = batch.sha256.lowercased()
@@ -303,7 +303,10 @@ public final class Ledger: Sendable {
                     db.cachedStatement(sql: LedgerSQL.batchByID), arguments: [db.lastInsertedRowID])
             }
             guard let record else { throw LedgerError.noSuchBatch(db.lastInsertedRowID) }
-            try db.cachedStatement(sql: LedgerSQL.linkRunBatch).execute(arguments: [runID, record.id])
+            // A pruned batch has no rows left to account for: no run takes it up again.
+            if record.prunedAt == nil {
+                try db.cachedStatement(sql: LedgerSQL.linkRunBatch).execute(arguments: [runID, record.id])
+            }
             return (record, existed)
         }
     }

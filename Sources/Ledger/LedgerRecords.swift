@@ -63,6 +63,8 @@ public struct BatchRecord: Sendable, Equatable, Hashable {
     public var firstRunID: Int64
     /// `run --allow-repeat` let this batch through although its rows repeat rows done within 24 hours.
     public var repeatAllowed: Bool
+    /// When `prune` removed the batch's rows (nil: they are in the ledger).
+    public var prunedAt: Date? = nil
 
     /// `true` once every row of the file is in the ledger.
     public var isStaged: Bool { stagedAt != nil }
@@ -415,6 +417,7 @@ extension BatchRecord: FetchableRecord {
         stagedAt = row["staged_at"]
         firstRunID = row["first_run_id"]
         repeatAllowed = row["repeat_allowed"]
+        prunedAt = row["pruned_at"]
     }
 }
 

@@ -10,7 +10,7 @@ import GRDB
 /// new migration that rebuilds the table.
 enum LedgerSchema {
     /// Every migration, oldest first; the schema version (`PRAGMA user_version`) is their count.
-    static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5)]
+    static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6)]
     static var migrationIDs: [String] { migrations.map(\.id) }
 
     static var migrator: DatabaseMigrator {
@@ -248,5 +248,11 @@ enum LedgerSchema {
         "CREATE INDEX rows_batch_order ON rows(batch_id, id)",
         "DROP INDEX attempts_run",
         "CREATE INDEX attempts_run ON attempts(run_id, operation, row_id)",
+    ]
+
+    /// v6: `batches.pruned_at`, set by `prune` when it removed the batch's rows, attempts and
+    /// figures. The batch record stays, so the same file is recognised and never sent again.
+    static let v6: [String] = [
+        "ALTER TABLE batches ADD COLUMN pruned_at TEXT",
     ]
 }

@@ -11,6 +11,8 @@ public enum ReportError: Error, Sendable, CustomStringConvertible, Equatable {
     case write(path: String, reason: String)
     /// An unknown `--format` name.
     case unknownFormat(String)
+    /// `prune` removed the run's rows: its reports were written when it ran.
+    case pruned(runID: Int64, at: Date)
 
     public var description: String {
         switch self {
@@ -18,6 +20,8 @@ public enum ReportError: Error, Sendable, CustomStringConvertible, Equatable {
         case .noSuchRun(nil): "the ledger has no run yet: run `cashier-batch run` first"
         case .write(let path, let reason): "cannot write \(path): \(reason)"
         case .unknownFormat(let name): "unknown format \"\(name)\": give some of html, md, json, csv, prom"
+        case let .pruned(runID, at):
+            "run \(runID)'s rows were pruned from the ledger on \(RFC3339.string(at)) (`cashier-batch prune`): its reports are the ones written when it ran"
         }
     }
 }
@@ -52,6 +56,9 @@ public struct ReportBuilder: Sendable {
             else { throw ReportError.noSuchRun(nil) }
             run = last
         }
+        if let pruned = try ledger.batches(runID: run.id).compactMap(\.prunedAt).max() {
+            throw ReportError.pruned(runID: run.id, at: pruned)
+        }
         var data = try core(run: run, details: true)
         let report = reconciliation ?? (data.batches.isEmpty ? nil
             : try? Reconciler(ledger: ledger, clock: now).reconcileFromLedger(runID: run.id, record: false))
@@ -76,8 +83,11 @@ public struct ReportBuilder: Sendable {
     }
 
     /// The previous sending run (`run`/`retry`) of the same ledger.
+    /// The night command before `run`, unless `prune` removed its rows.
     func previousRun(before run: RunRecord) throws -> RunRecord? {
-        try ledger.lastRun(of: RunRecord.nightCommands, before: run.id)
+        guard let previous = try ledger.lastRun(of: RunRecord.nightCommands, before: run.id),
+              try ledger.batches(runID: previous.id).allSatisfy({ $0.prunedAt == nil }) else { return nil }
+        return previous
     }
 
     private func core(run record: RunRecord, details: Bool) throws -> ReportData {

@@ -1,0 +1,63 @@
+import Foundation
+import GRDB
+import Testing
+@testable import Ledger
+
+/// A ledger written by the previous schema opens, is migrated forward in place, and keeps its records.
+@Suite struct LedgerMigrationTests {
+    /// A v5 ledger with one finished night: a run, a staged batch and two rows.
+    func writeV5(_ path: String) throws {
+        let queue = try DatabaseQueue(path: path)
+        var migrator = DatabaseMigrator()
+        for (index, migration) in LedgerSchema.migrations.prefix(5).enumerated() {
+            migrator.registerMigration(migration.id) { db in
+                for sql in migration.sql { try db.execute(sql: sql) }
+                try db.execute(sql: "PRAGMA user_version = \(index + 1)")
+            }
+        }
+        try migrator.migrate(queue)
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO runs (id, command, started_at, finished_at, status, exit_code, pid, hostname)
+                VALUES (1, 'run', '2026-11-01 01:00:00.000', '2026-11-01 01:05:00.000', 'finished', 0, 1, 'h')
+                """)
+            try db.execute(sql: """
+                INSERT INTO batches (id, sha256, path, format, row_count, valid_count, created_at, staged_at, first_run_id)
+                VALUES (1, ?, 'night.csv', 'csv', 2, 2, '2026-11-01 01:00:00.000', '2026-11-01 01:00:01.000', 1)
+                """, arguments: [sha("night")])
+            try db.execute(sql: "INSERT INTO run_batches (run_id, batch_id) VALUES (1, 1)")
+            for line in 2...3 {
+                try db.execute(sql: """
+                    INSERT INTO rows (batch_id, line, row_key, website_id, customer_id, currency, payload_json, source_json,
+                                      state, cashier_id, deposit_request_id, last_run_id, updated_at)
+                    VALUES (1, ?, ?, 'web_1', ?, 'USD', '{"cashier":{"balance":"1.00"}}', '{"balance":"1.00"}', 'done',
+                            ?, ?, 1, '2026-11-01 01:04:00.000')
+                    """, arguments: [line, Ledger.rowKey(websiteID: "web_1", customerID: "cus_\(line)", currency: "USD"),
+                                     "cus_\(line)", "cashier_\(line)", "dep_req_\(line)"])
+            }
+        }
+        try queue.close()
+    }
+
+    @Test func aV5LedgerIsMigratedInPlace() throws {
+        let dir = try TempDir()
+        let path = dir.path("old.sqlite")
+        try writeV5(path)
+        // A reading command upgrades it once, then reads.
+        let reader = try Ledger(path: path, access: .read)
+        #expect(try reader.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6"])
+        let batch = try #require(try reader.batch(id: 1))
+        #expect(batch.sha256 == sha("night") && batch.rowCount == 2 && batch.isStaged && batch.prunedAt == nil)
+        let rows = try reader.rows(batchID: 1)
+        #expect(rows.map(\.line) == [2, 3] && rows.map(\.state) == [.done, .done])
+        #expect(rows.map(\.depositRequestID) == ["dep_req_2", "dep_req_3"])
+        #expect(rows.first?.payloadJSON == #"{"cashier":{"balance":"1.00"}}"#)
+        try reader.close()
+        let version = try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
+        #expect(version == 6)
+        // Nothing is applied twice when a writing command opens it next.
+        let writer = try Ledger(path: path)
+        #expect(try writer.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6"])
+        #expect(try writer.runs().map(\.id) == [1])
+    }
+}
