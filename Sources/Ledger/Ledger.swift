@@ -1,3 +1,4 @@
+import CashierModel
 import Foundation
 import GRDB
 #if canImport(Glibc)
@@ -185,6 +186,12 @@ public final class Ledger: Sendable {
         "\(websiteID)\u{1F}\(customerID)\u{1F}\(currency)"
     }
 
+    /// What the ledger keeps of a row's canonical payload: FNV-1a, 64 bit, of its UTF-8 bytes
+    /// (the repeat check compares it; the row's source is kept whole).
+    public static func payloadHash(_ payloadJSON: String) -> Int64 {
+        Int64(bitPattern: Shard.fnv1a64(payloadJSON.utf8))
+    }
+
     /// The names of the migrations applied to this ledger, oldest first.
     public func appliedMigrations() throws -> [String] {
         try pool.read { try LedgerSchema.migrator.appliedMigrations($0) }
@@ -364,7 +371,11 @@ public final class Ledger: Sendable {
                     bindText(handle, 4, row.websiteID)
                     bindText(handle, 5, row.customerID)
                     bindText(handle, 6, row.currency)
-                    bindText(handle, 7, row.payloadJSON)
+                    if let payload = row.payloadJSON {
+                        sqlite3_bind_int64(handle, 7, Self.payloadHash(payload))
+                    } else {
+                        sqlite3_bind_null(handle, 7)
+                    }
                     bindText(handle, 8, row.sourceJSON)
                     bindText(handle, 9, row.state.rawValue)
                     bindText(handle, 10, row.reasonsJSON ?? "[]")

@@ -79,7 +79,8 @@ public struct StagedRow: Sendable, Equatable {
     public var websiteID: String?
     public var customerID: String?
     public var currency: String?
-    /// Canonical parsed payload (money as exact decimal strings); nil for rejected rows.
+    /// Canonical parsed payload (money as exact decimal strings); nil for rejected rows. The ledger
+    /// keeps its ``Ledger/payloadHash(_:)`` for the repeat check, not the text.
     public var payloadJSON: String?
     /// The original cells/object as read, for rejects.csv re-import.
     public var sourceJSON: String?
@@ -113,7 +114,10 @@ public struct RowRecord: Sendable, Equatable, Hashable {
     public var websiteID: String?
     public var customerID: String?
     public var currency: String?
-    public var payloadJSON: String?
+    /// ``Ledger/payloadHash(_:)`` of the canonical payload the row was staged with (nil: rejected
+    /// when staged): what the repeat check compares, never sent.
+    public var payloadHash: Int64?
+    /// The record's cells as the batch gave them (``RawRecord/sourceJSON``): the one copy of the row.
     public var sourceJSON: String?
     public var state: RowState
     /// JSON array of `{"field":…, "message":…}`; `[]` when none.
@@ -125,6 +129,16 @@ public struct RowRecord: Sendable, Equatable, Hashable {
     /// The last run that recorded an attempt for this row (nil until one does).
     public var lastRunID: Int64?
     public var updatedAt: Date
+}
+
+extension RowRecord {
+    /// What the row asks of Rebilly, read from its source as staging validated it; nil when the
+    /// row has no source or no longer passes validation (the validator changed since staging).
+    public func request() -> CashierRow? {
+        guard let source = sourceJSON, let raw = try? RawRecord(line: line, sourceJSON: source),
+              case let .valid(row) = RowValidator().validate(raw) else { return nil }
+        return row
+    }
 }
 
 /// One API call made for a row (`attempts` table).
@@ -430,7 +444,7 @@ extension RowRecord: FetchableRecord {
         websiteID = row["website_id"]
         customerID = row["customer_id"]
         currency = row["currency"]
-        payloadJSON = row["payload_json"]
+        payloadHash = row["payload_hash"]
         sourceJSON = row["source_json"]
         state = try decodeEnum(row["state"])
         reasonsJSON = row["reasons_json"]

@@ -45,14 +45,16 @@ extension Ledger {
 
 extension LedgerSQL {
     // A row repeats when another batch's row with its key is done since ?2 with the same
-    // canonical payload: every figure of the cashier and every field of the deposit request.
+    // canonical payload (by its 64-bit hash): every figure of the cashier and every field of the
+    // deposit request. Two payloads that differ but hash alike would be taken as a repeat and
+    // refused, the safe side.
     static let repeatedRowsByEarlierBatch = """
         SELECT o.batch_id AS batch_id, b.path AS path, max(o.last_run_id) AS run_id, count(DISTINCT n.id) AS n
         FROM rows n
         JOIN rows o ON o.row_key = n.row_key AND o.batch_id <> n.batch_id
         JOIN batches b ON b.id = o.batch_id
         WHERE n.batch_id = ?1 AND n.state NOT IN ('rejected', 'done') AND o.state = 'done' AND o.updated_at >= ?2
-          AND o.payload_json = n.payload_json
+          AND o.payload_hash = n.payload_hash
         GROUP BY o.batch_id ORDER BY n DESC, o.batch_id LIMIT 1
         """
     static let repeatedRowCount = """
@@ -60,7 +62,7 @@ extension LedgerSQL {
         FROM rows n
         JOIN rows o ON o.row_key = n.row_key AND o.batch_id <> n.batch_id
         WHERE n.batch_id = ?1 AND n.state NOT IN ('rejected', 'done') AND o.state = 'done' AND o.updated_at >= ?2
-          AND o.payload_json = n.payload_json
+          AND o.payload_hash = n.payload_hash
         """
     static let validRowCount = "SELECT count(*) FROM rows WHERE batch_id = ? AND state <> 'rejected'"
     static let allowRepeat = "UPDATE batches SET repeat_allowed = 1 WHERE id = ?"

@@ -73,7 +73,7 @@ enum LedgerSQL {
     /// Idempotent per (batch_id, line): staging the same batch again changes nothing.
     static let stageRow = """
         INSERT INTO rows (batch_id, line, row_key, website_id, customer_id, currency,
-                          payload_json, source_json, state, reasons_json, updated_at)
+                          payload_hash, source_json, state, reasons_json, updated_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (batch_id, line) DO NOTHING
         """
@@ -231,6 +231,6 @@ enum LedgerSQL {
                       JOIN run_batches rb ON rb.batch_id = later.batch_id AND rb.run_id = ?4
                       JOIN batches b ON b.id = later.batch_id AND b.control_verdict <> 'mismatch'
                       WHERE later.row_key = r.row_key AND later.id > r.id
-                        AND later.cashier_id IS NOT NULL AND later.payload_json IS NOT NULL)
+                        AND later.cashier_id IS NOT NULL AND later.payload_hash IS NOT NULL)
         """
 }

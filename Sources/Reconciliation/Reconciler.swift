@@ -289,12 +289,14 @@ public struct Reconciler: Sendable {
                 let superseded = try ledger.supersededRows(runID: runID, batchID: batch.id, rows: range)
                 var cashiers: [ExpectedCashier] = []
                 for row in page {
-                    guard let payload = row.payloadJSON, let website = row.websiteID, let customer = row.customerID,
+                    guard row.payloadHash != nil, let website = row.websiteID, let customer = row.customerID,
                           let code = row.currency, let currency = Currency(code: code) else { continue }
-                    guard let expected = Reconciler.expectedFigures(payload, exponent: currency.exponent) else {
+                    guard let request = row.request() else {
                         tally.unreadable += 1
                         continue
                     }
+                    let expected = [request.cashier.balance, request.cashier.bonusBalance, request.cashier.pendingPayoutTotal]
+                        .map { $0?.minorUnits ?? 0 }
                     tally.inputRows += 1
                     let key = CashierKey(websiteID: website, customerID: customer, currency: code)
                     let tkey = TotalsKey(websiteID: website, currency: code)
@@ -307,7 +309,7 @@ public struct Reconciler: Sendable {
                         if depositTerms {
                             tally.doneRows.append(DoneRow(key: key, rowID: row.id, exponent: currency.exponent,
                                                           cashierID: row.cashierID, depositRequestID: row.depositRequestID,
-                                                          terms: Reconciler.depositTerms(row)))
+                                                          terms: request.deposit))
                         }
                     }
                     tally.totals[tkey] = totals
@@ -342,29 +344,6 @@ public struct Reconciler: Sendable {
     static func madeSince(_ start: Date?, _ created: Date?) -> Bool {
         guard let start, let created else { return false }
         return created.timeIntervalSince1970 >= start.timeIntervalSince1970.rounded(.down)
-    }
-
-    /// The deposit request the row asked for, read from its source as the sender reads it.
-    static func depositTerms(_ row: RowRecord) -> DepositRequestSpec? {
-        guard let source = row.sourceJSON, let raw = try? RawRecord(line: row.line, sourceJSON: source),
-              case let .valid(valid) = RowValidator().validate(raw) else { return nil }
-        return valid.deposit
-    }
-
-    /// The batch's three figures from `rows.payload_json` (`{"cashier":{"balance":"…",…}}`), absent = 0.
-    static func expectedFigures(_ payload: String, exponent: Int) -> [Int64]? {
-        guard let json = try? JSONParser.parse(payload), let cashier = json["cashier"] else { return nil }
-        var out: [Int64] = []
-        for figure in ReconciledFigure.allCases {
-            switch cashier[figure.rawValue] {
-            case nil, .null?: out.append(0)
-            case let value?:
-                guard let text = value.stringValue ?? value.numberText,
-                      case let .success(amount) = Amount.parse(Substring(text), exponent: exponent) else { return nil }
-                out.append(amount.minorUnits)
-            }
-        }
-        return out
     }
 
     func accountingCheck(runID: Int64, batch: BatchRecord) throws -> BatchAccountingCheck {

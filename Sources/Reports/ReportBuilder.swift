@@ -108,8 +108,8 @@ public struct ReportBuilder: Sendable {
             batches.append(BatchInfo(id: batch.id, path: batch.path, sha256: batch.sha256, format: batch.format.rawValue,
                                      gzip: batch.gzip, controlVerdict: batch.controlVerdict, counts: c))
             try ledger.forEachRow(batchID: batch.id) { row in
-                if let payload = row.payloadJSON {
-                    Self.addTotals(payload: payload, state: row.state, to: &totals)
+                if row.payloadHash != nil, let request = row.request() {
+                    Self.addTotals(request.cashier, state: row.state, to: &totals)
                 }
                 if row.state == .needsReview {
                     let reason = Self.issues(row.reasonsJSON).map(\.message).joined(separator: "; ")
@@ -230,17 +230,20 @@ public struct ReportBuilder: Sendable {
     struct ReasonKey: Hashable { var state: RowState; var field: String; var pattern: String }
 
     /// Adds one staged row's canonical payload to the totals (input; sent when done).
-    static func addTotals(payload: String, state: RowState, to totals: inout [TotalsKey: TotalsEntry]) {
-        guard let json = try? JSONParser.parse(payload) else { return }
-        let cashier = json["cashier"] ?? json  // canonical payload nests the cashier; accept a flat one too
-        guard let website = cashier["websiteId"]?.stringValue, let code = cashier["currency"]?.stringValue,
-              let currency = Currency(code: code) else { return }
-        let key = TotalsKey(website: website, currency: code)
-        var entry = totals[key] ?? TotalsEntry(websiteID: website, currency: code, exponent: currency.exponent, rows: 0)
+    /// Adds a valid row's figures (absent = 0) to its website's and currency's totals.
+    static func addTotals(_ cashier: CashierRequest, state: RowState, to totals: inout [TotalsKey: TotalsEntry]) {
+        let code = cashier.currency.code
+        let key = TotalsKey(website: cashier.websiteId, currency: code)
+        var entry = totals[key] ?? TotalsEntry(websiteID: cashier.websiteId, currency: code, exponent: cashier.currency.exponent, rows: 0)
         entry.rows += 1
         for figure in CurrencyTotals.Figure.allCases {
-            guard let value = cashier[figure.rawValue], let text = value.stringValue ?? value.numberText,
-                  case let .success(amount) = Amount.parse(text[...], exponent: currency.exponent) else { continue }
+            let amount: Amount?
+            switch figure {
+            case .balance: amount = cashier.balance
+            case .bonusBalance: amount = cashier.bonusBalance
+            case .pendingPayoutTotal: amount = cashier.pendingPayoutTotal
+            }
+            guard let amount else { continue }
             var f = entry[figure]
             f.input += Int128(amount.minorUnits)
             if state == .done { f.sent += Int128(amount.minorUnits) }

@@ -3,7 +3,7 @@ import GRDB
 import Testing
 @testable import Ledger
 
-/// A ledger written by the previous schema opens, is migrated forward in place, and keeps its records.
+/// A ledger written by an earlier schema opens, is migrated forward in place, and keeps its records.
 @Suite struct LedgerMigrationTests {
     /// A v5 ledger with one finished night: a run, a staged batch and two rows.
     func writeV5(_ path: String) throws {
@@ -45,19 +45,21 @@ import Testing
         try writeV5(path)
         // A reading command upgrades it once, then reads.
         let reader = try Ledger(path: path, access: .read)
-        #expect(try reader.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6"])
+        #expect(try reader.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7"])
         let batch = try #require(try reader.batch(id: 1))
         #expect(batch.sha256 == sha("night") && batch.rowCount == 2 && batch.isStaged && batch.prunedAt == nil)
         let rows = try reader.rows(batchID: 1)
         #expect(rows.map(\.line) == [2, 3] && rows.map(\.state) == [.done, .done])
         #expect(rows.map(\.depositRequestID) == ["dep_req_2", "dep_req_3"])
-        #expect(rows.first?.payloadJSON == #"{"cashier":{"balance":"1.00"}}"#)
+        // v7: the payload text becomes its hash, the one the repeat check compares; the source stays.
+        #expect(rows.map(\.payloadHash) == Array(repeating: Ledger.payloadHash(#"{"cashier":{"balance":"1.00"}}"#), count: 2))
+        #expect(rows.map(\.sourceJSON) == [#"{"balance":"1.00"}"#, #"{"balance":"1.00"}"#])
         try reader.close()
         let version = try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
-        #expect(version == 6)
+        #expect(version == 7)
         // Nothing is applied twice when a writing command opens it next.
         let writer = try Ledger(path: path)
-        #expect(try writer.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6"])
+        #expect(try writer.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7"])
         #expect(try writer.runs().map(\.id) == [1])
     }
 }
