@@ -180,7 +180,7 @@ public final class Ledger: Sendable {
         try pool.close()
     }
 
-    /// The row key used for `rows.row_key`: websiteId, customerId and currency
+    /// The row key (hashed into `rows.key_hash`): websiteId, customerId and currency
     /// joined by U+001F (unit separator), which cannot appear in a valid id.
     public static func rowKey(websiteID: String, customerID: String, currency: String) -> String {
         "\(websiteID)\u{1F}\(customerID)\u{1F}\(currency)"
@@ -191,6 +191,10 @@ public final class Ledger: Sendable {
     public static func payloadHash(_ payloadJSON: String) -> Int64 {
         Int64(bitPattern: Shard.fnv1a64(payloadJSON.utf8))
     }
+
+    /// `rows.key_hash`: the same hash of ``rowKey(websiteID:customerID:currency:)``, indexed; a
+    /// lookup by key compares it, then the three columns.
+    public static func keyHash(_ rowKey: String) -> Int64 { payloadHash(rowKey) }
 
     /// The names of the migrations applied to this ledger, oldest first.
     public func appliedMigrations() throws -> [String] {
@@ -367,7 +371,7 @@ public final class Ledger: Sendable {
                     sqlite3_reset(handle)
                     sqlite3_bind_int64(handle, 1, batchID)
                     sqlite3_bind_int64(handle, 2, Int64(row.line))
-                    bindText(handle, 3, row.rowKey)
+                    if let key = row.rowKey { sqlite3_bind_int64(handle, 3, Self.keyHash(key)) } else { sqlite3_bind_null(handle, 3) }
                     bindText(handle, 4, row.websiteID)
                     bindText(handle, 5, row.customerID)
                     bindText(handle, 6, row.currency)
@@ -451,10 +455,11 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Every row (all batches) with this row key, oldest first.
-    public func rows(rowKey: String) throws -> [RowRecord] {
-        try pool.read { db in
-            try RowRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.rowsByKey), arguments: [rowKey])
+    /// Every row (all batches) of this websiteId, customerId and currency, oldest first.
+    public func rows(websiteID: String, customerID: String, currency: String) throws -> [RowRecord] {
+        let hash = Self.keyHash(Self.rowKey(websiteID: websiteID, customerID: customerID, currency: currency))
+        return try pool.read { db in
+            try RowRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.rowsByKey), arguments: [hash, websiteID, customerID, currency])
         }
     }
 

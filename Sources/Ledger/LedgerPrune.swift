@@ -80,8 +80,11 @@ extension Ledger {
                let batch = try Int64.fetchOne(db.cachedStatement(sql: "SELECT batch_id FROM rows WHERE id = ?"), arguments: [rowID]) {
                 batches.insert(batch)
             }
-            let key = rowKey(websiteID: b["website_id"], customerID: b["customer_id"], currency: b["currency"])
-            for batch in try Int64.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT batch_id FROM rows WHERE row_key = ?"), arguments: [key]) {
+            let (website, customer, currency): (String, String, String) = (b["website_id"], b["customer_id"], b["currency"])
+            let key = keyHash(rowKey(websiteID: website, customerID: customer, currency: currency))
+            for batch in try Int64.fetchAll(db.cachedStatement(sql: """
+                SELECT DISTINCT batch_id FROM rows WHERE key_hash = ? AND website_id = ? AND customer_id = ? AND currency = ?
+                """), arguments: [key, website, customer, currency]) {
                 batches.insert(batch)
             }
         }

@@ -110,7 +110,8 @@ public struct RowRecord: Sendable, Equatable, Hashable {
     public var id: Int64
     public var batchID: Int64
     public var line: Int
-    public var rowKey: String?
+    /// ``Ledger/keyHash(_:)`` of the row key (nil when the row could not be read that far).
+    public var keyHash: Int64?
     public var websiteID: String?
     public var customerID: String?
     public var currency: String?
@@ -132,6 +133,13 @@ public struct RowRecord: Sendable, Equatable, Hashable {
 }
 
 extension RowRecord {
+    /// `websiteId␟customerId␟currency` (``Ledger/rowKey(websiteID:customerID:currency:)``); nil
+    /// when a part is missing.
+    public var rowKey: String? {
+        guard let websiteID, let customerID, let currency else { return nil }
+        return Ledger.rowKey(websiteID: websiteID, customerID: customerID, currency: currency)
+    }
+
     /// What the row asks of Rebilly, read from its source as staging validated it; nil when the
     /// row has no source or no longer passes validation (the validator changed since staging).
     public func request() -> CashierRow? {
@@ -440,7 +448,7 @@ extension RowRecord: FetchableRecord {
         id = row["id"]
         batchID = row["batch_id"]
         line = row["line"]
-        rowKey = row["row_key"]
+        keyHash = row["key_hash"]
         websiteID = row["website_id"]
         customerID = row["customer_id"]
         currency = row["currency"]

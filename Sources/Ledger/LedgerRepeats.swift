@@ -51,7 +51,8 @@ extension LedgerSQL {
     static let repeatedRowsByEarlierBatch = """
         SELECT o.batch_id AS batch_id, b.path AS path, max(o.last_run_id) AS run_id, count(DISTINCT n.id) AS n
         FROM rows n
-        JOIN rows o ON o.row_key = n.row_key AND o.batch_id <> n.batch_id
+        JOIN rows o ON o.key_hash = n.key_hash AND o.website_id = n.website_id AND o.customer_id = n.customer_id
+                   AND o.currency = n.currency AND o.batch_id <> n.batch_id
         JOIN batches b ON b.id = o.batch_id
         WHERE n.batch_id = ?1 AND n.state NOT IN ('rejected', 'done') AND o.state = 'done' AND o.updated_at >= ?2
           AND o.payload_hash = n.payload_hash
@@ -60,7 +61,8 @@ extension LedgerSQL {
     static let repeatedRowCount = """
         SELECT count(DISTINCT n.id)
         FROM rows n
-        JOIN rows o ON o.row_key = n.row_key AND o.batch_id <> n.batch_id
+        JOIN rows o ON o.key_hash = n.key_hash AND o.website_id = n.website_id AND o.customer_id = n.customer_id
+                   AND o.currency = n.currency AND o.batch_id <> n.batch_id
         WHERE n.batch_id = ?1 AND n.state NOT IN ('rejected', 'done') AND o.state = 'done' AND o.updated_at >= ?2
           AND o.payload_hash = n.payload_hash
         """

@@ -72,7 +72,7 @@ enum LedgerSQL {
 
     /// Idempotent per (batch_id, line): staging the same batch again changes nothing.
     static let stageRow = """
-        INSERT INTO rows (batch_id, line, row_key, website_id, customer_id, currency,
+        INSERT INTO rows (batch_id, line, key_hash, website_id, customer_id, currency,
                           payload_hash, source_json, state, reasons_json, updated_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (batch_id, line) DO NOTHING
@@ -85,7 +85,8 @@ enum LedgerSQL {
         WHERE batch_id = ? AND id > ? AND (? IS NULL OR state IN (SELECT value FROM json_each(?)))
         ORDER BY id LIMIT ?
         """
-    static let rowsByKey = "SELECT * FROM rows WHERE row_key = ? ORDER BY id"
+    /// ?1 key hash, ?2…?4 websiteId, customerId, currency.
+    static let rowsByKey = "SELECT * FROM rows WHERE key_hash = ?1 AND website_id = ?2 AND customer_id = ?3 AND currency = ?4 ORDER BY id"
     static let countsByState = "SELECT state, count(*) FROM rows WHERE batch_id = ? GROUP BY state"
     /// A batch's rows per fate for a run: ?1, ?2 the run (done by it, or skipped as done before), ?3 the batch.
     static let accounting = """
@@ -226,11 +227,12 @@ enum LedgerSQL {
     /// ?1 batch, ?2…?3 row ids, ?4 run: rows whose cashier a later row of the run also has.
     static let supersededRowsOfRun = """
         SELECT r.id FROM rows r
-        WHERE r.batch_id = ?1 AND r.id BETWEEN ?2 AND ?3 AND r.cashier_id IS NOT NULL AND r.row_key IS NOT NULL
+        WHERE r.batch_id = ?1 AND r.id BETWEEN ?2 AND ?3 AND r.cashier_id IS NOT NULL AND r.key_hash IS NOT NULL
           AND EXISTS (SELECT 1 FROM rows later
                       JOIN run_batches rb ON rb.batch_id = later.batch_id AND rb.run_id = ?4
                       JOIN batches b ON b.id = later.batch_id AND b.control_verdict <> 'mismatch'
-                      WHERE later.row_key = r.row_key AND later.id > r.id
+                      WHERE later.key_hash = r.key_hash AND later.website_id = r.website_id
+                        AND later.customer_id = r.customer_id AND later.currency = r.currency AND later.id > r.id
                         AND later.cashier_id IS NOT NULL AND later.payload_hash IS NOT NULL)
         """
 }

@@ -54,6 +54,8 @@ import Testing
         // v7: the payload text becomes its hash, the one the repeat check compares; the source stays.
         #expect(rows.map(\.payloadHash) == Array(repeating: Ledger.payloadHash(#"{"cashier":{"balance":"1.00"}}"#), count: 2))
         #expect(rows.map(\.sourceJSON) == [#"{"balance":"1.00"}"#, #"{"balance":"1.00"}"#])
+        #expect(rows.map(\.keyHash) == (2...3).map { Ledger.keyHash(Ledger.rowKey(websiteID: "web_1", customerID: "cus_\($0)", currency: "USD")) })
+        #expect(try reader.rows(websiteID: "web_1", customerID: "cus_3", currency: "USD").map(\.line) == [3])
         try reader.close()
         let version = try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
         #expect(version == 7)
