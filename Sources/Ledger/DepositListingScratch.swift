@@ -20,9 +20,13 @@ public final class DepositListingScratch: Sendable {
         var config = Configuration()
         config.label = "deposit-listing"
         config.journalMode = .default
+        config.busyMode = .timeout(10)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = OFF")
             try db.execute(sql: "PRAGMA synchronous = OFF")
+            // The file is this command's alone: once written, no other process may lock it (a
+            // reader holding it would make a commit here fail).
+            try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE")
         }
         queue = try DatabaseQueue(path: path, configuration: config)
         try queue.write { db in try db.execute(sql: Self.schema) }
