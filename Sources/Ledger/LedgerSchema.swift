@@ -262,8 +262,10 @@ enum LedgerSchema {
     /// (``Ledger/payloadHash(_:)`` of the same text), which is all the repeat check compares; the
     /// figures and the deposit request are read from the source, validated again. `row_key`, the
     /// websiteId␟customerId␟currency text beside those three columns, becomes `key_hash`
-    /// (``Ledger/keyHash(_:)``), indexed: a lookup by key compares the hash, then the columns.
-    /// About 800 bytes less per row.
+    /// (``Ledger/keyHash(_:)``), indexed with `payload_hash` and `batch_id`: a lookup by key
+    /// compares the hash, then the columns; the repeat check and the run's later rows of a cashier
+    /// find their candidates in the index, without reading the other nights' rows of the same
+    /// customer. About 800 bytes less per row.
     static let v7: [String] = [
         "ALTER TABLE rows ADD COLUMN payload_hash INTEGER",
         "UPDATE rows SET payload_hash = cb_hash(payload_json) WHERE payload_json IS NOT NULL",
@@ -272,7 +274,7 @@ enum LedgerSchema {
         "UPDATE rows SET key_hash = cb_hash(row_key) WHERE row_key IS NOT NULL",
         "DROP INDEX rows_row_key",
         "ALTER TABLE rows DROP COLUMN row_key",
-        "CREATE INDEX rows_key_hash ON rows(key_hash)",
+        "CREATE INDEX rows_key_hash ON rows(key_hash, payload_hash, batch_id)",
     ]
 
     /// `cb_hash(TEXT)`: the ledger's 64-bit text hash (``Ledger/payloadHash(_:)``, ``Ledger/keyHash(_:)``)

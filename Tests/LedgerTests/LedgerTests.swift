@@ -243,11 +243,22 @@ struct QueryPlanTests {
             (LedgerSQL.attemptSamplesOfRun, [run]),
             (LedgerSQL.rowsCalledInRun, [run, "create_cashier"]),
         ]
+        // Night after night the same customers: a lookup by key reads the index, not every
+        // night's row of the customer.
+        let byKey: [(String, StatementArguments)] = [
+            (LedgerSQL.repeatedRowCount, [2, "2026-01-01 00:00:00.000"]),
+            (LedgerSQL.repeatedRowsByEarlierBatch, [2, "2026-01-01 00:00:00.000"]),
+            (LedgerSQL.supersededRowsOfRun, [2, 0, Int64.max, run]),
+        ]
         // Before and after SQLite has statistics (`finishRun` runs PRAGMA optimize).
         for pass in ["without statistics", "with statistics"] {
             for (sql, arguments) in statements {
                 let plan = try Self.plan(ledger, sql, arguments)
                 #expect(!plan.contains("TEMP B-TREE"), "\(pass): \(sql)\n\(plan)")
+            }
+            for (sql, arguments) in byKey {
+                let plan = try Self.plan(ledger, sql, arguments)
+                #expect(plan.contains("INDEX rows_key_hash (key_hash=?"), "\(pass): \(sql)\n\(plan)")
             }
             try ledger.pool.write { try $0.execute(sql: "ANALYZE") }
         }
