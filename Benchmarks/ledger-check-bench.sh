@@ -12,7 +12,7 @@
 #   - `cashier-batch runs --limit 1` (opens it read-only, no check),
 # and, as root, quick_check once more after dropping the page cache (a cold night).
 #
-# Environment: CASHIER_BATCH_BIN (default: the release build, else the debug build),
+# Environment: CASHIER_BATCH_BIN (default: Benchmarks/binary.sh's: the release dist, the release, the debug build),
 # RUNS=3, PYTHON=python3. Output: a markdown table on stdout.
 set -euo pipefail
 
@@ -27,13 +27,7 @@ log() { echo "== $*" >&2; }
 die() { echo "ledger-check-bench: $*" >&2; exit 1; }
 command -v sqlite3 >/dev/null || die "sqlite3 is required (apt-get install -y sqlite3)"
 
-BIN="${CASHIER_BATCH_BIN:-}"
-if [ -z "$BIN" ]; then
-    for candidate in .build/release/cashier-batch .build/debug/cashier-batch; do
-        if [ -x "$candidate" ]; then BIN="$candidate"; break; fi
-    done
-fi
-[ -n "$BIN" ] && [ -x "$BIN" ] || die "no cashier-batch binary: build it or set CASHIER_BATCH_BIN"
+. "$HERE/binary.sh"
 
 OUT="bench-data/ledger-check-$ROWS"
 mkdir -p "$OUT"

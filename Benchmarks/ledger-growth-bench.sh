@@ -26,13 +26,7 @@ cd "$(dirname "$HERE")"
 die() { echo "ledger-growth-bench: $*" >&2; exit 1; }
 [ -x /usr/bin/time ] || die "needs GNU time (apt-get install time)"
 command -v sqlite3 >/dev/null || die "needs sqlite3 (apt-get install sqlite3)"
-BIN="${CASHIER_BATCH_BIN:-}"
-if [ -z "$BIN" ]; then
-    for candidate in .build-release/dist/cashier-batch .build/release/cashier-batch .build/debug/cashier-batch; do
-        if [ -x "$candidate" ]; then BIN="$candidate"; break; fi
-    done
-fi
-[ -n "$BIN" ] && [ -x "$BIN" ] || die "no cashier-batch binary: run Jobs/build-release.sh or set CASHIER_BATCH_BIN"
+. "$HERE/binary.sh"
 
 WORK=$(mktemp -d /tmp/ledger-growth.XXXXXX)
 cleanup() { if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi; }

@@ -29,13 +29,7 @@ log() { echo "== $*" >&2; }
 die() { echo "night-bench: $*" >&2; exit 1; }
 [ -x /usr/bin/time ] || die "needs GNU time (apt-get install time)"
 
-BIN="${CASHIER_BATCH_BIN:-}"
-if [ -z "$BIN" ]; then
-    for candidate in .build-release/dist/cashier-batch .build/release/cashier-batch .build/debug/cashier-batch; do
-        if [ -x "$candidate" ]; then BIN="$candidate"; break; fi
-    done
-fi
-[ -n "$BIN" ] && [ -x "$BIN" ] || die "no cashier-batch binary: run Jobs/build-release.sh or set CASHIER_BATCH_BIN"
+. "$HERE/binary.sh"
 
 WORK=$(mktemp -d /tmp/night-bench.XXXXXX)
 SANDBOX_PID=""

@@ -9,7 +9,7 @@
 # times each. GETs per operation come from the sandbox's /_sandbox/stats (exact), wall seconds
 # from the clock (median of RUNS). Compare the ratio within one run: the machine is shared.
 #
-# Environment: CASHIER_BATCH_BIN (default: the release build, else the debug build), RUNS=3,
+# Environment: CASHIER_BATCH_BIN (default: Benchmarks/binary.sh's: the release dist, the release, the debug build), RUNS=3,
 # CONCURRENCY=8 (read-backs in flight), PYTHON=python3. Output: a markdown table on stdout.
 set -euo pipefail
 
@@ -23,13 +23,7 @@ cd "$(dirname "$HERE")"
 log() { echo "== $*" >&2; }
 die() { echo "reconcile-bench: $*" >&2; exit 1; }
 
-BIN="${CASHIER_BATCH_BIN:-}"
-if [ -z "$BIN" ]; then
-    for candidate in .build/release/cashier-batch .build/debug/cashier-batch; do
-        if [ -x "$candidate" ]; then BIN="$candidate"; break; fi
-    done
-fi
-[ -n "$BIN" ] && [ -x "$BIN" ] || die "no cashier-batch binary: build it or set CASHIER_BATCH_BIN"
+. "$HERE/binary.sh"
 
 WORK=$(mktemp -d /tmp/reconcile-bench.XXXXXX)
 SANDBOX_PID=""
