@@ -33,3 +33,16 @@ func readingLedger<T>(_ path: String, _ body: () throws -> T) throws -> T {
         throw RunVerdict.for(fault).exitCode
     }
 }
+
+/// The start of a small command that changes an existing ledger (`resolve`, `prune`): exit 66
+/// when there is no ledger at `path`, 75 while a run holds it; else the lock, held until released.
+func lockExistingLedger(_ path: String, then action: String) throws -> RunLock {
+    guard FileManager.default.fileExists(atPath: path) else {
+        FileHandle.standardError.write(Data("error: there is no ledger at \(path); give the night's --db\n".utf8))
+        throw RunVerdict.noInput.exitCode
+    }
+    do { return try RunLock(ledgerPath: path) } catch let held as RunLock.Held {
+        FileHandle.standardError.write(Data("error: \(held.description); wait for it to finish, then \(action)\n".utf8))
+        throw RunVerdict.locked.exitCode
+    }
+}

@@ -41,15 +41,7 @@ struct ResolveCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: db) else {
-            FileHandle.standardError.write(Data("error: there is no ledger at \(db); give the night's --db\n".utf8))
-            throw RunVerdict.noInput.exitCode
-        }
-        let lock: RunLock
-        do { lock = try RunLock(ledgerPath: db) } catch let held as RunLock.Held {
-            FileHandle.standardError.write(Data("error: \(held.description); wait for it to finish, then resolve\n".utf8))
-            throw RunVerdict.locked.exitCode
-        }
+        let lock = try lockExistingLedger(db, then: "resolve")
         defer { lock.release() }
         let ledger = try openLedger(db, access: .write, quickCheck: true)
         let record: ResolutionRecord
