@@ -69,7 +69,7 @@ struct PruneCommand: ParsableCommand {
         }
         if !s.kept.isEmpty {
             lines.append("kept \(plural(s.kept.count, "batch", "batches")) old enough to prune:")
-            for (batch, reason) in s.kept { lines.append("  batch \(batch.id) \(batch.path): \(reason)") }
+            for kept in s.kept { lines.append("  batch \(kept.batch.id) \(kept.batch.path): \(kept.reason)") }
         }
         if !dryRun, !s.batches.isEmpty || s.breaks > 0 {
             lines.append(vacuumed ? "the file was rewritten without its free pages (--vacuum)"

@@ -11,11 +11,12 @@ public struct PruneSummary: Sendable, Equatable {
     /// Break records of runs older than the cutoff (not the latest reconciliation's).
     public var breaks = 0
     /// Batches old enough but kept, with the reason.
-    public var kept: [(batch: BatchRecord, reason: String)] = []
+    public var kept: [KeptBatch] = []
 
-    public static func == (a: PruneSummary, b: PruneSummary) -> Bool {
-        a.batches == b.batches && a.rows == b.rows && a.attempts == b.attempts && a.figures == b.figures
-            && a.breaks == b.breaks && a.kept.map(\.batch) == b.kept.map(\.batch) && a.kept.map(\.reason) == b.kept.map(\.reason)
+    /// A batch `prune` left in place, and why.
+    public struct KeptBatch: Sendable, Equatable {
+        public var batch: BatchRecord
+        public var reason: String
     }
 }
 
@@ -41,16 +42,16 @@ extension Ledger {
                 let old = try BatchRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.oldBatches), arguments: [stamp, stamp])
                 for batch in old {
                     if try Int.fetchOne(db.cachedStatement(sql: LedgerSQL.runningRunsOfBatch), arguments: [batch.id]) ?? 0 > 0 {
-                        summary.kept.append((batch, "a run that uses it has not finished"))
+                        summary.kept.append(PruneSummary.KeptBatch(batch: batch, reason: "a run that uses it has not finished"))
                         continue
                     }
                     let open = try Int.fetchOne(db.cachedStatement(sql: LedgerSQL.unfinishedRowsOfBatch), arguments: [batch.id]) ?? 0
                     if open > 0 {
-                        summary.kept.append((batch, "\(open) row\(open == 1 ? " is" : "s are") not done (pending, failed, in doubt or needing review)"))
+                        summary.kept.append(PruneSummary.KeptBatch(batch: batch, reason: "\(open) row\(open == 1 ? " is" : "s are") not done (pending, failed, in doubt or needing review)"))
                         continue
                     }
                     if protected.contains(batch.id) {
-                        summary.kept.append((batch, "a row has an open break in the latest reconciliation"))
+                        summary.kept.append(PruneSummary.KeptBatch(batch: batch, reason: "a row has an open break in the latest reconciliation"))
                         continue
                     }
                     let counts = try Row.fetchOne(db.cachedStatement(sql: LedgerSQL.pruneCounts), arguments: [batch.id])
