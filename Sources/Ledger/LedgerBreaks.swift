@@ -1,0 +1,120 @@
+import CashierModel
+import Foundation
+import GRDB
+
+/// Breaks and Rebilly's figures: what reconciliation found and what Rebilly answered.
+extension Ledger {
+    /// Records the reconciliation breaks found by a run, all in one transaction.
+    public func recordBreaks(runID: Int64, _ breaks: [NewBreak]) throws {
+        guard !breaks.isEmpty else { return }
+        let created = now()
+        try pool.write { db in
+            try Self.insertBreaks(db, runID: runID, breaks, created: created)
+        }
+    }
+
+    /// Replaces the breaks recorded for a run by `breaks`, in one transaction: a
+    /// repeated reconciliation of a run (`reconcile --run ID`) supersedes the previous one.
+    public func replaceBreaks(runID: Int64, _ breaks: [NewBreak]) throws {
+        let created = now()
+        try pool.write { db in
+            try db.cachedStatement(sql: LedgerSQL.deleteBreaksOfRun).execute(arguments: [runID])
+            try Self.insertBreaks(db, runID: runID, breaks, created: created)
+        }
+    }
+
+    static func insertBreaks(_ db: Database, runID: Int64, _ breaks: [NewBreak], created: Date) throws {
+        let statement = try db.cachedStatement(sql: LedgerSQL.insertBreak)
+        for b in breaks {
+            try statement.execute(arguments: [
+                runID, b.websiteID, b.customerID, b.currency, b.field, b.expectedMinor, b.actualMinor,
+                b.exponent, b.lifecycle.rawValue, b.firstSeenRunID, b.firstSeenAt, created, b.rowID, b.detail,
+                b.highPriority, b.source?.rawValue, b.actualText, b.cashierID, b.timesSeen, b.rechecked, b.opening,
+            ])
+        }
+    }
+
+    // MARK: - Remote figures
+
+    /// Stores cashier figures read back from the API (or any figures not tied to an
+    /// attempt), all in one transaction.
+    public func recordRemoteFigures(_ entries: [NewRemoteFigures]) throws {
+        guard !entries.isEmpty else { return }
+        let observed = now()
+        try pool.write { db in
+            let statement = try db.cachedStatement(sql: LedgerSQL.insertRemoteFigures)
+            for e in entries {
+                let f = e.figures
+                try statement.execute(arguments: [
+                    e.rowID, e.runID, e.source.rawValue, f.cashierID, f.httpStatus, f.currency, f.exponent,
+                    f.balanceMinor, f.bonusBalanceMinor, f.pendingPayoutTotalMinor,
+                    f.balanceText, f.bonusBalanceText, f.pendingPayoutTotalText, observed, f.canWithdraw, f.cashierCreatedAt,
+                ])
+            }
+        }
+    }
+
+    /// Every figure set stored for a row, oldest first.
+    public func remoteFigures(rowID: Int64) throws -> [RemoteFiguresRecord] {
+        try pool.read { db in
+            try RemoteFiguresRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.remoteFiguresOfRow), arguments: [rowID])
+        }
+    }
+
+    /// Every figure set stored during (or, for read-backs, about) a run, oldest first.
+    public func remoteFigures(runID: Int64) throws -> [RemoteFiguresRecord] {
+        try pool.read { db in
+            try RemoteFiguresRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.remoteFiguresOfRun), arguments: [runID])
+        }
+    }
+
+    /// The most recent figures of each row with an id in `rows` that has any, keyed by row id
+    /// (of one source, or of any when `source` is nil). Read a batch a page of rows at a time.
+    public func latestRemoteFigures(rows: ClosedRange<Int64>, source: RemoteFigureSource? = nil) throws -> [Int64: RemoteFiguresRecord] {
+        let raw = source?.rawValue
+        return try pool.read { db in
+            let records = try RemoteFiguresRecord.fetchAll(
+                db.cachedStatement(sql: LedgerSQL.latestRemoteFiguresOfRows), arguments: [rows.lowerBound, rows.upperBound, raw])
+            return Dictionary(records.map { ($0.rowID, $0) }, uniquingKeysWith: { a, b in a.id > b.id ? a : b })
+        }
+    }
+
+    /// When each row with an id in `rows` first POSTed its cashier without an answer (the answer
+    /// may have been a lost 201).
+    public func unansweredCashierCreates(rows: ClosedRange<Int64>) throws -> [Int64: Date] {
+        try pool.read { db in
+            var firsts: [Int64: Date] = [:]
+            let cursor = try Row.fetchCursor(db.cachedStatement(sql: LedgerSQL.unansweredCashierCreatesOfRows),
+                                             arguments: [rows.lowerBound, rows.upperBound])
+            while let row = try cursor.next() {
+                if let sent: Date = row[1] { firsts[row[0]] = sent }
+            }
+            return firsts
+        }
+    }
+
+    /// Rows of `batchID` with an id in `rows` whose cashier a later row of run `runID` (same
+    /// websiteId, customerId and currency, in a batch the run did not refuse) also has: the run's
+    /// figures for that cashier are the later row's.
+    public func supersededRows(runID: Int64, batchID: Int64, rows: ClosedRange<Int64>) throws -> Set<Int64> {
+        try pool.read { db in
+            Set(try Int64.fetchAll(db.cachedStatement(sql: LedgerSQL.supersededRowsOfRun),
+                                   arguments: [batchID, rows.lowerBound, rows.upperBound, runID]))
+        }
+    }
+
+    /// The breaks recorded by a run.
+    public func breaks(runID: Int64) throws -> [BreakRecord] {
+        try pool.read { db in
+            try BreakRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.breaksOfRun), arguments: [runID])
+        }
+    }
+
+    /// The breaks of the most recent run before `runID` that recorded any
+    /// (the baseline for new / persisting / resolved).
+    public func previousBreaks(beforeRunID runID: Int64) throws -> [BreakRecord] {
+        try pool.read { db in
+            try BreakRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.previousBreaks), arguments: [runID])
+        }
+    }
+}

@@ -1,0 +1,151 @@
+import CashierModel
+import Foundation
+import GRDB
+
+/// Rows: reads by batch and key, accounting, and the state changes of the synchronous API.
+extension Ledger {
+    /// One row, or nil.
+    public func row(id: Int64) throws -> RowRecord? {
+        try pool.read { db in
+            try RowRecord.fetchOne(db.cachedStatement(sql: LedgerSQL.rowByID), arguments: [id])
+        }
+    }
+
+    /// All rows of a batch (in the given states, or all when `states` is nil), in id order.
+    /// For big batches prefer ``rows(batchID:states:afterID:limit:)``.
+    public func rows(batchID: Int64, states: Set<RowState>? = nil) throws -> [RowRecord] {
+        try rows(batchID: batchID, states: states, afterID: 0, limit: Int.max)
+    }
+
+    /// One page of rows with `id > afterID`, in id order (keyset paging: pass
+    /// the last id of a page to get the next; start with 0). Each page is its
+    /// own read, so the caller may write to the ledger between pages.
+    public func rows(batchID: Int64, states: Set<RowState>?, afterID: Int64, limit: Int) throws -> [RowRecord] {
+        let filter: String? = states.map(Self.jsonArray)
+        return try pool.read { db in
+            try RowRecord.fetchAll(
+                db.cachedStatement(sql: LedgerSQL.rowPage),
+                arguments: [batchID, afterID, filter, filter, limit])
+        }
+    }
+
+    /// Streams the rows of a batch through `body` inside one read transaction
+    /// (a consistent snapshot, constant memory). `body` must not write to the
+    /// ledger; use the paged ``rows(batchID:states:afterID:limit:)`` for that.
+    public func forEachRow(batchID: Int64, states: Set<RowState>? = nil, _ body: (RowRecord) throws -> Void) throws {
+        let filter: String? = states.map(Self.jsonArray)
+        try pool.read { db in
+            let cursor = try RowRecord.fetchCursor(
+                db.cachedStatement(sql: LedgerSQL.rowPage),
+                arguments: [batchID, 0, filter, filter, Int64.max])
+            while let row = try cursor.next() { try body(row) }
+        }
+    }
+
+    /// Every row (all batches) of this websiteId, customerId and currency, oldest first.
+    public func rows(websiteID: String, customerID: String, currency: String) throws -> [RowRecord] {
+        let hash = Self.keyHash(Self.rowKey(websiteID: websiteID, customerID: customerID, currency: currency))
+        return try pool.read { db in
+            try RowRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.rowsByKey), arguments: [hash, websiteID, customerID, currency])
+        }
+    }
+
+    /// Row counts per state for a batch; every state is present (0 when none).
+    public func countsByState(batchID: Int64) throws -> [RowState: Int] {
+        try pool.read { db in
+            var counts = Dictionary(uniqueKeysWithValues: RowState.allCases.map { ($0, 0) })
+            let cursor = try Row.fetchCursor(db.cachedStatement(sql: LedgerSQL.countsByState), arguments: [batchID])
+            while let row = try cursor.next() {
+                let state: RowState = try decodeEnum(row[0])
+                counts[state] = row[1]
+            }
+            return counts
+        }
+    }
+
+    /// The row accounting of one batch as seen by one run (see ``RowAccounting``).
+    /// Rows done by this run or a later one count as `done`; rows done before it as `skippedDone`.
+    public func accounting(runID: Int64, batchID: Int64) throws -> RowAccounting {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(
+                db.cachedStatement(sql: LedgerSQL.accounting), arguments: [runID, runID, batchID])
+            else { throw LedgerError.noSuchBatch(batchID) }
+            return RowAccounting(
+                batchID: batchID, read: row["read"], done: row["done"], skippedDone: row["skipped"],
+                rejected: row["rejected"], failed: row["failed"], inDoubt: row["in_doubt"],
+                needsReview: row["needs_review"], unfinished: row["unfinished"])
+        }
+    }
+
+    /// Moves a row to `state`, checking ``RowState/allowedNext``. Non-nil
+    /// `cashierID`/`depositRequestID`/`reasonsJSON` replace the stored values;
+    /// nil keeps them. Moving to `done` clears the reasons. One transaction.
+    ///
+    /// - Throws: ``LedgerError/illegalTransition(rowID:from:to:)``, ``LedgerError/noSuchRow(_:)``.
+    public func transition(
+        rowID: Int64, to state: RowState,
+        cashierID: String? = nil, depositRequestID: String? = nil, reasonsJSON: String? = nil
+    ) throws {
+        let at = now()
+        try pool.write { db in
+            try Self.transition(db, rowID: rowID, to: state, cashierID: cashierID,
+                                depositRequestID: depositRequestID, reasonsJSON: reasonsJSON, at: at)
+        }
+    }
+
+    /// `pending`/`failed`/`in_doubt` → `cashier_created`, storing the cashier id.
+    public func markCashierCreated(rowID: Int64, cashierID: String) throws {
+        try transition(rowID: rowID, to: .cashierCreated, cashierID: cashierID)
+    }
+
+    /// → `done`, storing the deposit request id (nil with `--no-deposits`).
+    public func markDone(rowID: Int64, depositRequestID: String?) throws {
+        try transition(rowID: rowID, to: .done, depositRequestID: depositRequestID)
+    }
+
+    /// → `failed` with the reasons (a JSON array of `{field, message}`).
+    public func markFailed(rowID: Int64, reasonsJSON: String) throws {
+        try transition(rowID: rowID, to: .failed, reasonsJSON: reasonsJSON)
+    }
+
+    /// → `rejected` by the API (422/4xx) with its `invalidFields` as reasons.
+    public func markRejected(rowID: Int64, reasonsJSON: String) throws {
+        try transition(rowID: rowID, to: .rejected, reasonsJSON: reasonsJSON)
+    }
+
+    /// → `in_doubt`: a deposit request was sent and no answer came.
+    public func markInDoubt(rowID: Int64) throws {
+        try transition(rowID: rowID, to: .inDoubt)
+    }
+
+
+    static func jsonArray(_ states: Set<RowState>) -> String {
+        // Raw values are fixed identifiers (no quotes/backslashes): safe to join.
+        "[" + states.map { "\"\($0.rawValue)\"" }.sorted().joined(separator: ",") + "]"
+    }
+}
+
+/// A row state change applied together with an attempt's outcome.
+public enum RowTransition: Sendable, Equatable {
+    case pending
+    case cashierCreated(cashierID: String)
+    /// `depositRequestID` is nil when deposits are turned off.
+    case done(depositRequestID: String?)
+    case failed(reasonsJSON: String)
+    case rejected(reasonsJSON: String)
+    case inDoubt
+    /// Listing could not tell the row's deposit request from another client's (see ``RowState/needsReview``).
+    case needsReview(reasonsJSON: String)
+
+    var parts: (RowState, String?, String?, String?) {
+        switch self {
+        case .pending: (.pending, nil, nil, nil)
+        case .cashierCreated(let id): (.cashierCreated, id, nil, nil)
+        case .done(let id): (.done, nil, id, nil)
+        case .failed(let reasons): (.failed, nil, nil, reasons)
+        case .rejected(let reasons): (.rejected, nil, nil, reasons)
+        case .inDoubt: (.inDoubt, nil, nil, nil)
+        case .needsReview(let reasons): (.needsReview, nil, nil, reasons)
+        }
+    }
+}
