@@ -155,7 +155,11 @@ let package = Package(
             dependencies: ["Reconciliation", "Ledger", "CashierModel", "Sandbox", "RebillyClient", "BatchRun", "Gateway", "Throttle",
                            .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Reconciliation", "Ledger", "CashierModel", "BatchInput"]),
+        .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "Reconciliation", "Ledger", "CashierModel", "BatchInput"],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(
             name: "CashierBatchTests",
             dependencies: [

@@ -12,7 +12,7 @@ public struct ControlManifest: Sendable, Equatable {
     public var path: String
     public var rows: Int
     /// Currency code → figure → amount as exact decimal text.
-    public var totals: [String: [CurrencyTotals.Figure: String]]
+    public var totals: [String: [Figure: String]]
 
     /// The sidecar path of a batch.
     public static func sidecarPath(for batchPath: String) -> String { batchPath + ".control.json" }
@@ -53,7 +53,7 @@ public struct ControlManifest: Sendable, Equatable {
         }
         try unique(members, in: "")
         var rows: Int?
-        var totals: [String: [CurrencyTotals.Figure: String]] = [:]
+        var totals: [String: [Figure: String]] = [:]
         for member in members {
             switch member.key {
             case "rows":
@@ -70,9 +70,9 @@ public struct ControlManifest: Sendable, Equatable {
                     guard !figures.isEmpty else {
                         throw bad("totals.\(currency.key) states no figure: give balance, bonusBalance or pendingPayoutTotal, or leave the currency out")
                     }
-                    var byFigure: [CurrencyTotals.Figure: String] = [:]
+                    var byFigure: [Figure: String] = [:]
                     for figure in figures {
-                        guard let name = CurrencyTotals.Figure(rawValue: figure.key) else {
+                        guard let name = Figure(rawValue: figure.key) else {
                             throw bad("totals.\(currency.key).\(figure.key) is not one of balance, bonusBalance, pendingPayoutTotal")
                         }
                         guard let text = figure.value.stringValue ?? figure.value.numberText else {
@@ -103,7 +103,7 @@ public struct ControlManifest: Sendable, Equatable {
                 differences.append("\(code): not an active ISO 4217 currency")
                 continue
             }
-            for figure in CurrencyTotals.Figure.allCases {
+            for figure in Figure.allCases {
                 let foundMinor = actual?[figure] ?? 0
                 let foundText = Amount.format(foundMinor, exponent: currency.exponent)
                 guard let expectedText = expected?[figure] else {

@@ -62,7 +62,7 @@ struct ReconcileCommand: AsyncParsableCommand {
             switch end {
             case let .completed(runID, value): return Self.outcome(runID: runID, value)
             case let .failed(runID, verdict):
-                return CommandOutcome(runID: runID, verdict: verdict, reportRunID: nil, reconciliation: nil,
+                return CommandOutcome(runID: runID, verdict: verdict, reportRunID: nil,
                                       fields: [("exitCode", .int(verdict.rawValue))], summary: "")
             }
         }
@@ -96,7 +96,7 @@ struct ReconcileCommand: AsyncParsableCommand {
                 ("lifecycle", .string(b.lifecycle.rawValue)), ("priority", .string(b.priority.rawValue)), ("websiteId", .string(b.websiteID)),
                 ("customerId", .string(b.customerID)), ("currency", .string(b.currency)), ("field", .string(b.field.rawValue)),
                 ("expected", .string(b.expected ?? "-")), ("actual", .string(b.actual ?? b.actualText ?? "-")), ("difference", .string(b.difference ?? "-")),
-                ("firstSeenRun", .int(b.firstSeenRunID)), ("nightsOpen", .int(b.nightsOpen)),
+                ("firstSeenRun", .int(b.firstSeenRunID)), ("nightsOpen", .int(b.nightsOpen(at: report.reconciledAt))),
             ]))
         }
         for u in report.unread {
@@ -129,12 +129,12 @@ struct ReconcileCommand: AsyncParsableCommand {
 
     static func outcome(runID: Int64, _ value: Reconciled) -> CommandOutcome {
         guard let report = value.report else {
-            return CommandOutcome(runID: runID, verdict: value.verdict, reportRunID: nil, reconciliation: nil,
+            return CommandOutcome(runID: runID, verdict: value.verdict, reportRunID: nil,
                                   fields: [("run", .int(runID)), ("exitCode", .int(value.verdict.rawValue))], summary: "")
         }
         let c = report.counts
         return CommandOutcome(
-            runID: runID, verdict: value.verdict, reportRunID: value.target, reconciliation: report,
+            runID: runID, verdict: value.verdict, reportRunID: value.target,
             fields: [("run", .int(runID)), ("reconciledRun", .int(value.target ?? 0)), ("exitCode", .int(value.verdict.rawValue))],
             summary: "run \(value.target.map(String.init) ?? "-"): cashiers \(c.cashiers), read back \(c.compared), not read \(report.unread.count), "
                 + "open breaks \(c.openBreaks) (\(c.highPriorityOpenBreaks) high priority), resolved \(c.resolvedBreaks)")

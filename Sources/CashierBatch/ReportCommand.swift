@@ -12,7 +12,9 @@ struct ReportCommand: ParsableCommand {
         discussion: """
             Nothing is sent and nothing is written to the ledger. The directory is created 0700 and \
             every file 0600 (they hold customer ids); each file is replaced atomically. \
-            Totals are recomputed from the figures recorded in the ledger; breaks are the ones recorded for the run.
+            The reconciliation shown is the one recorded for the run (its totals, breaks and checks, \
+            as `run` or `reconcile` wrote them), with when it was made; a run that recorded none shows \
+            totals computed from the ledger now and the breaks recorded for it.
             """
     )
 

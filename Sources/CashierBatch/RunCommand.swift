@@ -98,18 +98,15 @@ struct CommandOutcome {
     var verdict: RunVerdict
     /// The run whose reports are written (`run`/`retry`: their own; `reconcile`: the one reconciled).
     var reportRunID: Int64?
-    var reconciliation: ReconciliationReport?
     /// The fields of the closing `… finished` log line.
     var fields: [(String, LogValue)]
     /// The monitoring ping's summary line.
     var summary: String
 
-    init(runID: Int64?, verdict: RunVerdict, reportRunID: Int64?, reconciliation: ReconciliationReport?,
-         fields: [(String, LogValue)], summary: String) {
+    init(runID: Int64?, verdict: RunVerdict, reportRunID: Int64?, fields: [(String, LogValue)], summary: String) {
         self.runID = runID
         self.verdict = verdict
         self.reportRunID = reportRunID
-        self.reconciliation = reconciliation
         self.fields = fields
         self.summary = summary
     }
@@ -119,7 +116,7 @@ struct CommandOutcome {
         let t = result.tally
         let run = result.runID.map(String.init) ?? "-"
         self.init(
-            runID: result.runID, verdict: result.verdict, reportRunID: result.runID, reconciliation: result.reconciliation,
+            runID: result.runID, verdict: result.verdict, reportRunID: result.runID,
             fields: [("run", .int(result.runID ?? 0)), ("exitCode", .int(result.verdict.rawValue)),
                      ("done", .int(t.done)), ("invalid", .int(result.invalidRows)), ("rejected", .int(t.rejected)), ("failed", .int(t.failed)),
                      ("inDoubt", .int(t.inDoubt)), ("needsReview", .int(t.needsReview)), ("notTaken", .int(t.stopped)),
@@ -190,8 +187,7 @@ struct CommandWiring {
         summary = outcome.summary
         var exit = outcome.verdict
         if let runID = outcome.reportRunID, !dryRun, outcome.verdict != .ledgerUnusable, outcome.verdict != .locked {
-            if !writeRunReports(ledgerPath: options.db, runID: runID, reconciliation: outcome.reconciliation,
-                                directory: options.reportDir, log: log) {
+            if !writeRunReports(ledgerPath: options.db, runID: runID, directory: options.reportDir, log: log) {
                 exit = max(exit, .ledgerUnusable)
                 if let own = outcome.runID { recordExitCode(exit, runID: own) }
             }
@@ -215,10 +211,10 @@ struct CommandWiring {
 /// Writes every report of `runID` to `directory`. Reports that cannot be written are logged in
 /// one line saying where they should have gone and how to write them again; the caller then
 /// exits 74 (the night's work itself is in the ledger).
-func writeRunReports(ledgerPath: String, runID: Int64, reconciliation: ReconciliationReport?, directory: String, log: RunLog) -> Bool {
+func writeRunReports(ledgerPath: String, runID: Int64, directory: String, log: RunLog) -> Bool {
     do {
         let ledger = try Ledger(path: ledgerPath, access: .read)
-        let data = try ReportBuilder(ledger: ledger).build(runID: runID, reconciliation: reconciliation)
+        let data = try ReportBuilder(ledger: ledger).build(runID: runID)
         let files = try ReportWriter(directory: directory).write(data)
         log(RunEvent(.info, "reports written", [("dir", .string(directory)), ("files", .int(files.count)), ("run", .int(runID))]))
         return true

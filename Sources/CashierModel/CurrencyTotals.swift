@@ -3,9 +3,6 @@
 /// Sums are kept in an array indexed by the currency's slot (`Currency.codesBySlot`),
 /// so that adding a row costs no String hashing; `byCurrency` is built on demand.
 public struct CurrencyTotals: Sendable, Equatable {
-    /// The figures a control manifest and the reports total.
-    public enum Figure: String, CaseIterable, Sendable { case balance, bonusBalance, pendingPayoutTotal }
-
     public struct Sums: Sendable, Equatable {
         public var exponent: Int
         public var rows = 0

@@ -129,7 +129,7 @@ extension Ledger {
         if changed == 0 { throw LedgerError.noSuchAttempt(attemptID) }
         if let f = remoteFigures {
             _ = try LedgerHotPath.write(db, LedgerSQL.hotInsertRemoteFigures) { h in
-                LedgerHotPath.bind(h, 1, RemoteFigureSource.create.rawValue)
+                LedgerHotPath.bind(h, 1, FigureSource.create.rawValue)
                 LedgerHotPath.bind(h, 2, f.cashierID)
                 LedgerHotPath.bind(h, 3, f.httpStatus)
                 LedgerHotPath.bind(h, 4, f.currency)

@@ -64,7 +64,11 @@ extension Ledger {
                     try db.cachedStatement(sql: LedgerSQL.markPruned).execute(arguments: [pruned, batch.id])
                 }
                 summary.breaks = try Int.fetchOne(db.cachedStatement(sql: LedgerSQL.oldBreakCount), arguments: [stamp]) ?? 0
-                if !dryRun { try db.cachedStatement(sql: LedgerSQL.deleteOldBreaks).execute(arguments: [stamp]) }
+                if !dryRun {
+                    // The old runs' reconciliation records go with their breaks (their reports were written when they ran).
+                    for sql in LedgerSQL.deleteOldReconciliations { try db.cachedStatement(sql: sql).execute(arguments: [stamp]) }
+                    try db.cachedStatement(sql: LedgerSQL.deleteOldBreaks).execute(arguments: [stamp])
+                }
                 return dryRun ? .rollback : .commit
             }
             return summary
@@ -135,6 +139,10 @@ extension LedgerSQL {
         """
     static let oldBreakCount = "SELECT count(*) FROM breaks WHERE " + oldBreaksFilter
     static let deleteOldBreaks = "DELETE FROM breaks WHERE " + oldBreaksFilter
+    static let deleteOldReconciliations = [
+        "DELETE FROM reconciliation_totals WHERE " + oldBreaksFilter,
+        "DELETE FROM reconciliations WHERE " + oldBreaksFilter,
+    ]
 }
 
 extension Ledger {

@@ -166,109 +166,6 @@ public struct AttemptRecord: Sendable, Equatable, Hashable {
     public var outcome: AttemptOutcome
 }
 
-/// A reconciliation difference to record.
-public struct NewBreak: Sendable, Equatable {
-    public var websiteID: String
-    public var customerID: String
-    public var currency: String
-    /// `balance`, `bonusBalance`, `pendingPayoutTotal`, or for deposit requests
-    /// `depositRequestMissing` / `depositRequestDuplicate`.
-    public var field: String
-    /// The operator's figure in minor units (nil when not applicable).
-    public var expectedMinor: Int64?
-    /// Rebilly's figure in minor units (nil when not applicable / not found).
-    public var actualMinor: Int64?
-    /// ISO 4217 minor-unit exponent of `currency` (USD 2, JPY 0, BHD 3).
-    public var exponent: Int
-    public var lifecycle: BreakLifecycle
-    public var firstSeenRunID: Int64
-    public var firstSeenAt: Date
-    /// The ledger row this break is about, if known.
-    public var rowID: Int64?
-    /// Free text (e.g. the duplicated deposit request ids).
-    public var detail: String?
-    /// High priority: a `pendingPayoutTotal` break bounds what a customer can reverse-withdraw.
-    public var highPriority: Bool
-    /// Where Rebilly's figure came from: `create` (the ledger's recorded reply) or `readback`; nil when not applicable.
-    public var source: RemoteFigureSource?
-    /// Rebilly's figure exactly as it wrote it.
-    public var actualText: String?
-    /// Rebilly's cashier id.
-    public var cashierID: String?
-    /// Reconciliations in a row that found the break open, this one included (v2; 1 for a new break).
-    public var timesSeen: Int
-    /// `false` when the break was carried forward without looking at the cashier again.
-    public var rechecked: Bool
-    /// The cashier's first night: Rebilly created it in this run and holds no history for it.
-    public var opening: Bool = false
-
-    public init(
-        websiteID: String, customerID: String, currency: String, field: String,
-        expectedMinor: Int64?, actualMinor: Int64?, exponent: Int, lifecycle: BreakLifecycle,
-        firstSeenRunID: Int64, firstSeenAt: Date, rowID: Int64? = nil, detail: String? = nil,
-        highPriority: Bool = false, source: RemoteFigureSource? = nil, actualText: String? = nil,
-        cashierID: String? = nil, timesSeen: Int = 1, rechecked: Bool = true
-    ) {
-        self.highPriority = highPriority
-        self.source = source
-        self.actualText = actualText
-        self.cashierID = cashierID
-        self.timesSeen = timesSeen
-        self.rechecked = rechecked
-        self.websiteID = websiteID
-        self.customerID = customerID
-        self.currency = currency
-        self.field = field
-        self.expectedMinor = expectedMinor
-        self.actualMinor = actualMinor
-        self.exponent = exponent
-        self.lifecycle = lifecycle
-        self.firstSeenRunID = firstSeenRunID
-        self.firstSeenAt = firstSeenAt
-        self.rowID = rowID
-        self.detail = detail
-    }
-}
-
-/// A recorded reconciliation break (`breaks` table).
-public struct BreakRecord: Sendable, Equatable, Hashable {
-    public var id: Int64
-    public var runID: Int64
-    public var websiteID: String
-    public var customerID: String
-    public var currency: String
-    public var field: String
-    public var expectedMinor: Int64?
-    public var actualMinor: Int64?
-    public var exponent: Int
-    public var lifecycle: BreakLifecycle
-    public var firstSeenRunID: Int64
-    public var firstSeenAt: Date
-    public var createdAt: Date
-    public var rowID: Int64?
-    public var detail: String?
-    /// See ``NewBreak/highPriority``.
-    public var highPriority: Bool
-    /// See ``NewBreak/source``.
-    public var source: RemoteFigureSource?
-    /// See ``NewBreak/actualText``.
-    public var actualText: String?
-    /// See ``NewBreak/cashierID``.
-    public var cashierID: String?
-    /// See ``NewBreak/timesSeen``.
-    public var timesSeen: Int
-    /// See ``NewBreak/rechecked``.
-    public var rechecked: Bool
-    /// See ``NewBreak/opening``.
-    public var opening: Bool
-
-    /// actual − expected in minor units, when both are known.
-    public var differenceMinor: Int64? {
-        guard let e = expectedMinor, let a = actualMinor else { return nil }
-        return a - e
-    }
-}
-
 /// A cashier's three figures as Rebilly reported them (v2, `remote_figures`): exact
 /// text as written by the API and, when the text is a valid amount of the currency,
 /// INTEGER minor units at `exponent`. A nil text means the member was absent or null.
@@ -317,10 +214,10 @@ public struct NewRemoteFigures: Sendable, Equatable {
     public var rowID: Int64
     /// The run being reconciled.
     public var runID: Int64
-    public var source: RemoteFigureSource
+    public var source: FigureSource
     public var figures: RemoteFigures
 
-    public init(rowID: Int64, runID: Int64, source: RemoteFigureSource, figures: RemoteFigures) {
+    public init(rowID: Int64, runID: Int64, source: FigureSource, figures: RemoteFigures) {
         self.rowID = rowID
         self.runID = runID
         self.source = source
@@ -350,7 +247,7 @@ public struct RemoteFiguresRecord: Sendable, Equatable, Hashable {
     public var runID: Int64
     /// The attempt whose answer carried them (create); nil for a read-back.
     public var attemptID: Int64?
-    public var source: RemoteFigureSource
+    public var source: FigureSource
     public var observedAt: Date
     public var figures: RemoteFigures
 }
@@ -477,34 +374,6 @@ extension AttemptRecord: FetchableRecord {
         error = row["error"]
         returnedID = row["returned_id"]
         outcome = try decodeEnum(row["outcome"])
-    }
-}
-
-extension BreakRecord: FetchableRecord {
-    public init(row: Row) throws {
-        id = row["id"]
-        runID = row["run_id"]
-        websiteID = row["website_id"]
-        customerID = row["customer_id"]
-        currency = row["currency"]
-        field = row["field"]
-        expectedMinor = row["expected_minor"]
-        actualMinor = row["actual_minor"]
-        exponent = row["exponent"]
-        lifecycle = try decodeEnum(row["lifecycle"])
-        firstSeenRunID = row["first_seen_run_id"]
-        firstSeenAt = row["first_seen_at"]
-        createdAt = row["created_at"]
-        rowID = row["row_id"]
-        detail = row["detail"]
-        highPriority = row["high_priority"]
-        let sourceText: String? = row["source"]
-        source = try sourceText.map { try decodeEnum($0) }
-        actualText = row["actual_text"]
-        cashierID = row["cashier_id"]
-        timesSeen = row["times_seen"]
-        rechecked = row["rechecked"]
-        opening = row["opening"]
     }
 }
 

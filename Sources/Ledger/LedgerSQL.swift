@@ -178,25 +178,6 @@ enum LedgerSQL {
     /// Undoes a failed operation's partial writes; the group transaction goes on.
     static let rollbackOperation = "ROLLBACK TO SAVEPOINT ledger_op"
 
-    // MARK: breaks
-
-    static let insertBreak = """
-        INSERT INTO breaks (run_id, website_id, customer_id, currency, field, expected_minor,
-                            actual_minor, exponent, lifecycle, first_seen_run_id, first_seen_at,
-                            created_at, row_id, detail,
-                            high_priority, source, actual_text, cashier_id, times_seen, rechecked, opening)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """
-    /// A repeated reconciliation of a run supersedes the breaks it recorded before.
-    static let deleteBreaksOfRun = "DELETE FROM breaks WHERE run_id = ?"
-    static let breaksOfRun = "SELECT * FROM breaks WHERE run_id = ? ORDER BY id"
-    /// The breaks of the most recent earlier run that recorded any.
-    static let previousBreaks = """
-        SELECT * FROM breaks
-        WHERE run_id = (SELECT max(run_id) FROM breaks WHERE run_id < ?)
-        ORDER BY id
-        """
-
     // MARK: remote figures
 
     static let insertRemoteFigures = """

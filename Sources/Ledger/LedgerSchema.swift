@@ -10,7 +10,7 @@ import GRDB
 /// new migration that rebuilds the table.
 enum LedgerSchema {
     /// Every migration, oldest first; the schema version (`PRAGMA user_version`) is their count.
-    static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7)]
+    static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7), ("v8", v8)]
     static var migrationIDs: [String] { migrations.map(\.id) }
 
     static var migrator: DatabaseMigrator {
@@ -275,6 +275,54 @@ enum LedgerSchema {
         "DROP INDEX rows_row_key",
         "ALTER TABLE rows DROP COLUMN row_key",
         "CREATE INDEX rows_key_hash ON rows(key_hash, payload_hash, batch_id)",
+    ]
+
+    /// v8: each run's reconciliation is recorded once, whole, and every report of the run reads it.
+    /// `reconciliations` holds one per reconciled run (a later one replaces it): how it was made,
+    /// when, its baseline, and its counts, row accounting, deposit checks and unread cashiers as
+    /// JSON documents of their Swift types. `reconciliation_totals` holds its sums per website,
+    /// currency and figure, as decimal integer TEXT: a night's sum of minor units may exceed
+    /// SQLite's 64-bit INTEGER. `breaks.can_withdraw` keeps what Rebilly said with the break,
+    /// filled for older breaks from the figures they were judged on.
+    static let v8: [String] = [
+        """
+        CREATE TABLE reconciliations (
+            run_id              INTEGER PRIMARY KEY REFERENCES runs(id),
+            method              TEXT    NOT NULL CHECK (method IN ('ledger', 'readback')),
+            reconciled_at       TEXT    NOT NULL,
+            baseline_run_id     INTEGER REFERENCES runs(id),
+            counts_json         TEXT    NOT NULL,
+            deposit_checks_json TEXT,
+            accounting_json     TEXT    NOT NULL,
+            unread_json         TEXT    NOT NULL DEFAULT '[]'
+        )
+        """,
+        """
+        CREATE TABLE reconciliation_totals (
+            run_id            INTEGER NOT NULL REFERENCES reconciliations(run_id) ON DELETE CASCADE,
+            website_id        TEXT    NOT NULL,
+            currency          TEXT    NOT NULL,
+            exponent          INTEGER NOT NULL CHECK (exponent BETWEEN 0 AND 4),
+            input_rows        INTEGER NOT NULL,
+            sent_rows         INTEGER NOT NULL,
+            compared_cashiers INTEGER NOT NULL,
+            figure            TEXT    NOT NULL CHECK (figure IN ('balance', 'bonusBalance', 'pendingPayoutTotal')),
+            input_minor       TEXT    NOT NULL,
+            sent_minor        TEXT    NOT NULL,
+            rebilly_minor     TEXT,
+            net_minor         TEXT,
+            gross_minor       TEXT,
+            opening_minor     TEXT,
+            PRIMARY KEY (run_id, website_id, currency, figure)
+        ) WITHOUT ROWID
+        """,
+        "ALTER TABLE breaks ADD COLUMN can_withdraw INTEGER CHECK (can_withdraw IN (0, 1))",
+        """
+        UPDATE breaks SET can_withdraw = (
+            SELECT f.can_withdraw FROM remote_figures f
+            WHERE f.row_id = breaks.row_id AND f.observed_at <= breaks.created_at ORDER BY f.id DESC LIMIT 1)
+        WHERE row_id IS NOT NULL
+        """,
     ]
 
     /// `cb_hash(TEXT)`: the ledger's 64-bit text hash (``Ledger/payloadHash(_:)``, ``Ledger/keyHash(_:)``)

@@ -135,15 +135,6 @@ public enum BreakLifecycle: String, Sendable, CaseIterable, Codable {
     case resolved
 }
 
-/// Where a cashier's figures stored in `remote_figures` came from.
-public enum RemoteFigureSource: String, Sendable, CaseIterable, Codable {
-    /// The `POST /cashiers` answer (201 created, or 200 retrieved: an existing cashier
-    /// keeps its old figures), recorded with the attempt's outcome.
-    case create
-    /// A reconciliation read-back, `GET /cashiers/{id}`.
-    case readback
-}
-
 /// Errors thrown by the ledger itself (GRDB's `DatabaseError` passes through for SQLite errors).
 public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The row does not exist.

@@ -5,8 +5,8 @@ import Gateway
 import RebillyClient
 
 /// Reconciles a run: the operator's figures (the batch rows in the ledger) against what
-/// Rebilly holds, exactly, in minor units; records the breaks with their lifecycle in
-/// the ledger and returns a ``ReconciliationReport``.
+/// Rebilly holds, exactly, in minor units; records the result in the ledger
+/// (``Ledger/recordReconciliation(_:)``) and returns it as a ``ReconciliationReport``.
 ///
 /// - ``reconcileFromLedger(runID:record:)`` makes no call: Rebilly's figures are the ones
 ///   the ledger holds — the `POST /cashiers` answer the sender recorded (a 200 "retrieved"
@@ -17,7 +17,7 @@ import RebillyClient
 ///   checks the deposit requests (exactly one per `done` row, by the gateway's ownership
 ///   rule, the sender's). `reconcile` runs it.
 ///
-/// Breaks are recorded under `runID`, replacing any this run recorded before (a repeated
+/// The reconciliation is recorded under `runID`, replacing any recorded before (a repeated
 /// reconciliation supersedes the earlier one). The lifecycle baseline is the most recent
 /// EARLIER run that recorded breaks. Ledger calls are synchronous and short.
 public struct Reconciler: Sendable {
@@ -52,17 +52,18 @@ public struct Reconciler: Sendable {
 
     /// Reconciles run `runID` from the ledger alone (no network).
     ///
-    /// - Parameter record: Record the breaks in the ledger (replacing the run's earlier
-    ///   ones). Pass `false` to only compute the report (e.g. to rewrite reports).
+    /// - Parameter record: Record the reconciliation in the ledger (replacing the run's earlier
+    ///   one). Pass `false` to only compute it (a report of a run that recorded none).
     public func reconcileFromLedger(runID: Int64, record: Bool = true) throws -> ReconciliationReport {
         var (pages, tally) = try start(runID, depositTerms: false)
         while let cashiers = try pages.next(into: &tally) {
             for cashier in cashiers {
-                compare(cashier, cashier.stored.map { Observation(figures: $0.figures, source: .ledger, detail: nil) }, into: &tally)
+                compare(cashier, cashier.stored.map { Observation(figures: $0.figures, source: $0.source, detail: nil) }, into: &tally)
             }
         }
-        return try finish(runID: runID, tally: tally, deposits: nil, source: .ledger,
-                          readBackRequests: 0, readBackFailures: 0, record: record)
+        let report = finish(runID: runID, tally: tally, deposits: nil, method: .ledger, readBackRequests: 0, readBackFailures: 0)
+        if record { try ledger.recordReconciliation(report) }
+        return report
     }
 
     /// Reconciles run `runID` against a read-back of every cashier (`GET /cashiers/{id}`),
@@ -107,7 +108,7 @@ public struct Reconciler: Sendable {
                 case let .found(result)?:
                     let figures = RemoteFigures(result.cashier, httpStatus: result.status)
                     compare(cashier, Observation(figures: figures, source: .readBack, detail: nil), into: &tally)
-                    toStore.append(NewRemoteFigures(rowID: cashier.rowID, runID: runID, source: .readback, figures: figures))
+                    toStore.append(NewRemoteFigures(rowID: cashier.rowID, runID: runID, source: .readBack, figures: figures))
                 case let .notFound(status, message)?:
                     compare(cashier, Observation(figures: nil, source: .readBack,
                                                  detail: "GET /cashiers/\(cashier.cashierID ?? "?") answered \(status): \(message)"),
@@ -118,7 +119,7 @@ public struct Reconciler: Sendable {
                     unread.append(UnreadCashier(websiteID: key.websiteID, customerID: key.customerID, currency: key.currency,
                                                 cashierID: cashier.cashierID, reason: "GET /cashiers/\(cashier.cashierID ?? "?") failed: \(why)"))
                 case .stopped?, nil:
-                    compare(cashier, cashier.stored.map { Observation(figures: $0.figures, source: .ledger, detail: nil) }, into: &tally)
+                    compare(cashier, cashier.stored.map { Observation(figures: $0.figures, source: $0.source, detail: nil) }, into: &tally)
                 }
             }
             try ledger.recordRemoteFigures(toStore)
@@ -133,9 +134,10 @@ public struct Reconciler: Sendable {
             unread.append(UnreadCashier(websiteID: key.websiteID, customerID: key.customerID, currency: key.currency,
                                         cashierID: cashierID, reason: "its deposit requests could not be listed"))
         }
-        var report = try finish(runID: runID, tally: tally, deposits: deposits, source: .readBack,
-                                readBackRequests: requests, readBackFailures: failures, record: record)
+        var report = finish(runID: runID, tally: tally, deposits: deposits, method: .readBack,
+                            readBackRequests: requests, readBackFailures: failures)
         report.unread = unread.sorted { ($0.websiteID, $0.customerID, $0.currency) < ($1.websiteID, $1.customerID, $1.currency) }
+        if record { try ledger.recordReconciliation(report) }
         return report
     }
 
@@ -243,8 +245,9 @@ public struct Reconciler: Sendable {
         var compared = 0
         var cannotWithdraw = 0
         var findings: [Finding] = []
-        /// The baseline's open breaks (the most recent earlier run that recorded breaks).
-        var baseline: [BreakRecord] = []
+        /// The baseline: the most recent earlier run that recorded breaks, and its breaks.
+        var baselineRunID: Int64?
+        var baseline: [Break] = []
         /// Their cashiers, and those of them compared now (their breaks resolve or persist).
         var baselineCashiers = Set<CashierKey>()
         var comparedBaseline = Set<CashierKey>()
@@ -332,8 +335,11 @@ public struct Reconciler: Sendable {
     func start(_ runID: Int64, depositTerms: Bool) throws -> (CashierPages, Tally) {
         guard try ledger.run(id: runID) != nil else { throw LedgerError.noSuchRun(runID) }
         var tally = Tally()
-        tally.baseline = try ledger.previousBreaks(beforeRunID: runID)
-        for b in tally.baseline where b.lifecycle != .resolved {
+        if let (previous, breaks) = try ledger.baseline(beforeRunID: runID) {
+            tally.baselineRunID = previous
+            tally.baseline = breaks
+        }
+        for b in tally.baseline where b.isOpen {
             tally.baselineCashiers.insert(CashierKey(websiteID: b.websiteID, customerID: b.customerID, currency: b.currency))
         }
         return (CashierPages(reconciler: self, runID: runID, depositTerms: depositTerms, batches: try ledger.batches(runID: runID)), tally)
@@ -590,7 +596,7 @@ public struct Reconciler: Sendable {
 
     struct BreakKey: Hashable {
         var cashier: CashierKey
-        var field: String
+        var field: BreakField
     }
 
     /// Compares one cashier with what Rebilly holds (nil: nothing known, not compared), figure
@@ -603,7 +609,7 @@ public struct Reconciler: Sendable {
         let tkey = TotalsKey(websiteID: key.websiteID, currency: key.currency)
         tally.totals[tkey]?.compared += 1
         if observation.figures?.canWithdraw == false { tally.cannotWithdraw += 1 }
-        for (i, figure) in ReconciledFigure.allCases.enumerated() {
+        for (i, figure) in Figure.allCases.enumerated() {
             let expected = cashier.expected[i]
             var actual: Int64?
             var text: String?
@@ -630,88 +636,61 @@ public struct Reconciler: Sendable {
                 }
                 if diff == 0 { continue }
             }
-            tally.findings.append(Finding(key: key, field: BreakField(rawValue: figure.rawValue)!, exponent: cashier.exponent,
+            tally.findings.append(Finding(key: key, field: BreakField(rawValue: figure.rawValue) ?? .balance, exponent: cashier.exponent,
                                           expected: expected, actual: actual, actualText: text, rowID: cashier.rowID,
                                           cashierID: cashier.cashierID, source: observation.source, detail: detail,
                                           opening: cashier.opening, canWithdraw: observation.figures?.canWithdraw))
         }
     }
 
-    func finish(runID: Int64, tally: Tally, deposits: DepositCheck?,
-                source: FigureSource, readBackRequests: Int, readBackFailures: Int, record: Bool) throws -> ReconciliationReport {
+    /// The result: each finding's lifecycle against the baseline, the baseline's breaks not found
+    /// now (resolved when their cashier was looked at, else carried forward), totals and counts.
+    func finish(runID: Int64, tally: Tally, deposits: DepositCheck?, method: ReconciliationMethod,
+                readBackRequests: Int, readBackFailures: Int) -> ReconciliationReport {
         let now = clock()
-        let totals = tally.totals
         var findings = tally.findings
-        let cannotWithdraw = tally.cannotWithdraw
         if let deposits { findings += deposits.findings }
 
-        // 2. The lifecycle against the baseline (the most recent earlier run that recorded breaks).
-        let previous = tally.baseline
-        let baselineRunID = previous.first?.runID
-        var open: [BreakKey: BreakRecord] = [:]
-        for b in previous where b.lifecycle != .resolved {
+        var open: [BreakKey: Break] = [:]
+        for b in tally.baseline where b.isOpen {
             open[BreakKey(cashier: CashierKey(websiteID: b.websiteID, customerID: b.customerID, currency: b.currency), field: b.field)] = b
         }
-        var breaks: [ReconciliationBreak] = []
+        var breaks: [Break] = []
         var seen = Set<BreakKey>()
         for f in findings {
-            let bkey = BreakKey(cashier: f.key, field: f.field.rawValue)
+            let bkey = BreakKey(cashier: f.key, field: f.field)
             guard seen.insert(bkey).inserted else { continue }
-            let before = open[bkey]
-            breaks.append(Self.makeBreak(
-                f, lifecycle: before == nil ? .new : .persisting,
-                firstSeenRunID: before?.firstSeenRunID ?? runID, firstSeenAt: before?.firstSeenAt ?? now,
-                timesSeen: (before?.timesSeen ?? 0) + 1, rechecked: true, now: now))
+            breaks.append(Self.makeBreak(f, before: open[bkey], runID: runID, now: now))
         }
-        for (bkey, b) in open.sorted(by: { $0.value.id < $1.value.id }) where !seen.contains(bkey) {
-            let field = BreakField(rawValue: b.field)
-            let checked: Bool
-            if let field, field.isDepositRequest {
-                checked = deposits?.checkedBaseline.contains(bkey.cashier) ?? false
-            } else {
-                checked = tally.comparedBaseline.contains(bkey.cashier)
-            }
-            breaks.append(Self.carry(b, field: field, lifecycle: checked ? .resolved : .persisting, rechecked: checked, now: now))
+        for b in tally.baseline where b.isOpen {
+            let bkey = BreakKey(cashier: CashierKey(websiteID: b.websiteID, customerID: b.customerID, currency: b.currency), field: b.field)
+            guard seen.insert(bkey).inserted else { continue }
+            let checked = b.field.isDepositRequest
+                ? deposits?.checkedBaseline.contains(bkey.cashier) ?? false
+                : tally.comparedBaseline.contains(bkey.cashier)
+            breaks.append(Self.carry(b, resolved: checked))
         }
-        breaks.sort(by: Self.order)
+        breaks.sort(by: Break.order)
 
-        // 3. Record.
-        if record {
-            try ledger.replaceBreaks(runID: runID, breaks.map(Self.newBreak))
-        }
-
-        // 4. Totals and counts.
-        let totalLines = totals.sorted { ($0.key.websiteID, $0.key.currency) < ($1.key.websiteID, $1.key.currency) }.map { key, t in
+        let totals = tally.totals.sorted { ($0.key.websiteID, $0.key.currency) < ($1.key.websiteID, $1.key.currency) }.map { key, t in
             ReconciliationTotals(
                 websiteID: key.websiteID, currency: key.currency, exponent: t.exponent, inputRows: t.inputRows,
                 sentRows: t.sentRows, comparedCashiers: t.compared,
-                figures: ReconciledFigure.allCases.enumerated().map { i, figure in
+                figures: Figure.allCases.enumerated().map { i, figure in
                     FigureTotals(figure: figure, exponent: t.exponent, inputMinor: t.input[i], sentMinor: t.sent[i],
                                  rebillyMinor: t.rebilly[i], netDifferenceMinor: t.net[i], grossDifferenceMinor: t.gross[i],
                                  openingDifferenceMinor: t.opening[i])
                 })
         }
-        let openBreaks = breaks.filter { $0.lifecycle != .resolved && !$0.opening }
-        let drift = breaks.filter { !$0.opening }
-        var byField: [String: Int] = [:]
-        for b in openBreaks { byField[b.field.rawValue, default: 0] += 1 }
-        var counts = ReconciliationCounts(
-            inputRows: tally.inputRows, cashiers: tally.cashiers, compared: tally.compared,
-            notCompared: tally.cashiers - tally.compared, readBackRequests: readBackRequests,
-            readBackFailures: readBackFailures,
-            newBreaks: drift.count(where: { $0.lifecycle == .new }),
-            persistingBreaks: drift.count(where: { $0.lifecycle == .persisting }),
-            resolvedBreaks: drift.count(where: { $0.lifecycle == .resolved }),
-            openBreaks: openBreaks.count, highPriorityOpenBreaks: openBreaks.count(where: { $0.priority == .high }),
-            openBreaksByField: byField)
-        counts.openingBreaks = breaks.count(where: { $0.opening && $0.lifecycle != .resolved })
-        counts.cannotWithdraw = cannotWithdraw
+        let counts = ReconciliationCounts(
+            breaks: breaks, inputRows: tally.inputRows, cashiers: tally.cashiers, compared: tally.compared,
+            readBackRequests: readBackRequests, readBackFailures: readBackFailures, cannotWithdraw: tally.cannotWithdraw)
         return ReconciliationReport(
-            runID: runID, source: source, reconciledAt: now, baselineRunID: baselineRunID, breaks: breaks,
-            totals: totalLines, accounting: tally.accounting, depositChecks: deposits?.checks, counts: counts)
+            runID: runID, method: method, reconciledAt: now, baselineRunID: tally.baselineRunID, breaks: breaks,
+            totals: totals, accounting: tally.accounting, depositChecks: deposits?.checks, counts: counts)
     }
 
-    static func pick(_ figure: ReconciledFigure, _ f: RemoteFigures) -> (Int64?, String?) {
+    static func pick(_ figure: Figure, _ f: RemoteFigures) -> (Int64?, String?) {
         switch figure {
         case .balance: (f.balanceMinor, f.balanceText)
         case .bonusBalance: (f.bonusBalanceMinor, f.bonusBalanceText)
@@ -719,84 +698,40 @@ public struct Reconciler: Sendable {
         }
     }
 
-    static func priority(_ field: BreakField) -> BreakPriority { field == .pendingPayoutTotal ? .high : .normal }
-
-    static func text(_ minor: Int64?, exponent: Int) -> String? { minor.map { Amount.format(Int128($0), exponent: exponent) } }
-
-    static func nights(from first: Date, to now: Date) -> Int {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let days = calendar.dateComponents([.day], from: calendar.startOfDay(for: first), to: calendar.startOfDay(for: now)).day ?? 0
-        return max(0, days)
-    }
-
-    static func makeBreak(_ f: Finding, lifecycle: BreakLifecycle, firstSeenRunID: Int64, firstSeenAt: Date,
-                          timesSeen: Int, rechecked: Bool, now: Date) -> ReconciliationBreak {
-        let diff: Int64? = f.expected.flatMap { e in f.actual.map { $0 - e } }
+    /// A break found now: new, or persisting when the baseline had it open.
+    static func makeBreak(_ f: Finding, before: Break?, runID: Int64, now: Date) -> Break {
         let isCount = f.field.isDepositRequest
-        var made = ReconciliationBreak(
+        return Break(
             websiteID: f.key.websiteID, customerID: f.key.customerID, currency: f.key.currency, exponent: f.exponent,
-            field: f.field, priority: priority(f.field), lifecycle: lifecycle,
-            expectedMinor: f.expected, actualMinor: f.actual, differenceMinor: diff,
-            expected: isCount ? f.countExpected.map(String.init) : text(f.expected, exponent: f.exponent),
-            actual: isCount ? f.countActual.map(String.init) : text(f.actual, exponent: f.exponent),
-            difference: isCount ? f.countActual.flatMap { a in f.countExpected.map { String(a - $0) } } : text(diff, exponent: f.exponent),
-            actualText: f.actualText, firstSeenRunID: firstSeenRunID, firstSeenAt: firstSeenAt,
-            nightsOpen: nights(from: firstSeenAt, to: now), timesSeen: timesSeen, rechecked: rechecked,
-            source: f.source, rowID: f.rowID, cashierID: f.cashierID, detail: f.detail)
-        made.opening = f.opening
-        made.canWithdraw = f.canWithdraw
-        return made
+            field: f.field, lifecycle: before == nil ? .new : .persisting,
+            expectedMinor: isCount ? f.countExpected.map(Int64.init) : f.expected,
+            actualMinor: isCount ? f.countActual.map(Int64.init) : f.actual, actualText: f.actualText,
+            firstSeenRunID: before?.firstSeenRunID ?? runID, firstSeenAt: before?.firstSeenAt ?? now,
+            timesSeen: (before?.timesSeen ?? 0) + 1, rechecked: true, source: f.source, rowID: f.rowID,
+            cashierID: f.cashierID, detail: f.detail, opening: f.opening, canWithdraw: f.canWithdraw)
     }
 
     /// A baseline break not found now: resolved when its cashier was looked at, else carried forward.
-    static func carry(_ b: BreakRecord, field: BreakField?, lifecycle: BreakLifecycle, rechecked: Bool, now: Date) -> ReconciliationBreak {
-        let field = field ?? .balance
-        let isCount = field.isDepositRequest
-        let detail: String
-        if lifecycle == .resolved {
-            detail = isCount ? "resolved: exactly one deposit request now" : "resolved: Rebilly's figure now agrees with the batch"
+    static func carry(_ b: Break, resolved: Bool) -> Break {
+        var carried = b
+        carried.lifecycle = resolved ? .resolved : .persisting
+        carried.rechecked = resolved
+        carried.source = nil
+        carried.canWithdraw = nil
+        if resolved {
+            carried.detail = b.field.isDepositRequest
+                ? "resolved: exactly one deposit request now" : "resolved: Rebilly's figure now agrees with the batch"
         } else {
             // Carried forward night after night, the detail keeps what was found, once.
-            let carried = "carried forward: not checked again by this run"
+            let prefix = "carried forward: not checked again by this run"
             var found: Substring? = b.detail.map { Substring($0) }
-            if let text = found, text.hasPrefix(carried) {
-                let rest = text.dropFirst(carried.count)
+            if let text = found, text.hasPrefix(prefix) {
+                let rest = text.dropFirst(prefix.count)
                 found = rest.hasPrefix("; was: ") ? rest.dropFirst("; was: ".count) : nil
             }
-            detail = carried + (found.map { "; was: \($0)" } ?? "")
+            carried.detail = prefix + (found.map { "; was: \($0)" } ?? "")
         }
-        var carried = ReconciliationBreak(
-            websiteID: b.websiteID, customerID: b.customerID, currency: b.currency, exponent: b.exponent, field: field,
-            priority: priority(field), lifecycle: lifecycle, expectedMinor: b.expectedMinor, actualMinor: b.actualMinor,
-            differenceMinor: b.differenceMinor,
-            expected: isCount ? nil : text(b.expectedMinor, exponent: b.exponent),
-            actual: isCount ? nil : text(b.actualMinor, exponent: b.exponent),
-            difference: isCount ? nil : text(b.differenceMinor, exponent: b.exponent),
-            actualText: b.actualText, firstSeenRunID: b.firstSeenRunID, firstSeenAt: b.firstSeenAt,
-            nightsOpen: nights(from: b.firstSeenAt, to: now), timesSeen: b.timesSeen, rechecked: rechecked,
-            source: nil, rowID: b.rowID, cashierID: b.cashierID, detail: detail)
-        carried.opening = b.opening
         return carried
-    }
-
-    static func order(_ a: ReconciliationBreak, _ b: ReconciliationBreak) -> Bool {
-        if a.priority != b.priority { return a.priority > b.priority }
-        let aOpen = a.lifecycle != .resolved, bOpen = b.lifecycle != .resolved
-        if aOpen != bOpen { return aOpen }
-        return (a.websiteID, a.customerID, a.currency, a.field.rawValue) < (b.websiteID, b.customerID, b.currency, b.field.rawValue)
-    }
-
-    static func newBreak(_ b: ReconciliationBreak) -> NewBreak {
-        var made = NewBreak(
-            websiteID: b.websiteID, customerID: b.customerID, currency: b.currency, field: b.field.rawValue,
-            expectedMinor: b.expectedMinor, actualMinor: b.actualMinor, exponent: b.exponent, lifecycle: b.lifecycle,
-            firstSeenRunID: b.firstSeenRunID, firstSeenAt: b.firstSeenAt, rowID: b.rowID, detail: b.detail,
-            highPriority: b.priority == .high,
-            source: b.source.map { $0 == .readBack ? .readback : .create }, actualText: b.actualText,
-            cashierID: b.cashierID, timesSeen: b.timesSeen, rechecked: b.rechecked)
-        made.opening = b.opening
-        return made
     }
 }
 

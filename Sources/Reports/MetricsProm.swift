@@ -18,7 +18,7 @@ public enum MetricsProm {
     /// A merged report (``ReportData/shards``) writes every sample once per shard, labelled
     /// `shard="i"` (with `shards="N"`), so `sum()` over the shards gives the night.
     public static func render(_ data: ReportData, previous: String?) -> String {
-        struct Part { var labels: [(String, String)]; var run: RunInfo; var counts: RowCounts; var breaks: [BreakInfo]; var requests: [OperationStats]; var lastSuccessAt: Date? }
+        struct Part { var labels: [(String, String)]; var run: RunInfo; var counts: RowCounts; var breaks: [Break]; var requests: [OperationStats]; var lastSuccessAt: Date? }
         var parts: [Part] = []
         if data.shards.isEmpty {
             parts = [Part(labels: [], run: data.run, counts: data.counts, breaks: data.breaks, requests: data.requests, lastSuccessAt: data.lastSuccessAt)]
@@ -66,7 +66,7 @@ public enum MetricsProm {
         metric("cashier_batch_breaks", "gauge", "Open reconciliation breaks of the last run by field.")
         for p in parts {
             var breaks: [String: Int] = [:]
-            for b in p.breaks where b.isOpenDrift { breaks[b.field, default: 0] += 1 }
+            for b in p.breaks where b.isOpenDrift { breaks[b.field.rawValue, default: 0] += 1 }
             let fields = breakFields + breaks.keys.filter { !breakFields.contains($0) }.sorted()
             for field in fields { sample("cashier_batch_breaks", p.labels + [("field", field)], String(breaks[field] ?? 0)) }
         }

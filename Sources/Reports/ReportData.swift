@@ -1,4 +1,3 @@
-import Reconciliation
 import CashierModel
 import Foundation
 import Ledger
@@ -21,10 +20,10 @@ public struct ReportData: Sendable {
     public var requests: [OperationStats]
     /// API calls of the run over time.
     public var throughput: Throughput
-    /// Per (websiteId, currency) exact totals of the three figures.
-    public var totals: [TotalsEntry]
+    /// Per (websiteId, currency) exact totals of the three figures (Rebilly's side nil when not reconciled).
+    public var totals: [ReconciliationTotals]
     /// Reconciliation breaks of the run (with their lifecycle); empty when none or not reconciled.
-    public var breaks: [BreakInfo]
+    public var breaks: [Break]
     /// `true` when reconciliation figures (Rebilly totals, net, gross) are known for this run.
     public var reconciled: Bool
     /// Extra reconciliation findings to show as-is (accounting identity, deposit-request checks).
@@ -44,11 +43,14 @@ public struct ReportData: Sendable {
     public var lastSuccessAt: Date?
     /// When the report was generated.
     public var generatedAt: Date
-    /// When the breaks shown were recorded (the row counts are the rows' states now, at
-    /// ``generatedAt``: a later retry changes them, not the breaks of this run).
-    public var breaksRecordedAt: Date?
+    /// When the reconciliation shown was made (the row counts are the rows' states now, at
+    /// ``generatedAt``: a later retry changes them, not the reconciliation of this run).
+    public var reconciledAt: Date?
     /// The shards of a night run as N shards (`report --merge`, ``ShardMerge``); empty for one ledger.
     public var shards: [ShardSummary] = []
+
+    /// The day a break's nights open are counted to: its reconciliation's, else the run's start.
+    public var nightsAsOf: Date { reconciledAt ?? run.startedAt }
 
     /// The one-line verdict shown at the top of every report.
     public var verdict: Verdict { Verdict(data: self) }
@@ -154,91 +156,6 @@ public struct Throughput: Sendable, Equatable {
     public var other: [Int]
 }
 
-/// Exact totals of one figure for one (websiteId, currency).
-public struct FigureSums: Sendable, Equatable {
-    /// Every valid row of the run's batches (what the operator asked for).
-    public var input: Int128 = 0
-    /// Rows that are `done` (Rebilly has them).
-    public var sent: Int128 = 0
-    /// What Rebilly holds for the rows compared (nil when not reconciled).
-    public var rebilly: Int128?
-    /// Σ (Rebilly − operator) over the breaks (nil when not reconciled).
-    public var net: Int128?
-    /// Σ |Rebilly − operator| over the breaks: +10 and −10 do not cancel (nil when not reconciled).
-    public var gross: Int128?
-    /// Σ (Rebilly − operator) over cashiers in their first night, apart from `net` (nil when not reconciled).
-    public var opening: Int128?
-}
-
-/// Totals for one (websiteId, currency), the three figures.
-public struct TotalsEntry: Sendable, Equatable {
-    public var websiteID: String
-    public var currency: String
-    public var exponent: Int
-    /// Valid rows counted in `input`.
-    public var rows: Int
-    public var balance = FigureSums()
-    public var bonusBalance = FigureSums()
-    public var pendingPayoutTotal = FigureSums()
-
-    /// The figure by name.
-    public subscript(figure: CurrencyTotals.Figure) -> FigureSums {
-        get {
-            switch figure {
-            case .balance: balance
-            case .bonusBalance: bonusBalance
-            case .pendingPayoutTotal: pendingPayoutTotal
-            }
-        }
-        set {
-            switch figure {
-            case .balance: balance = newValue
-            case .bonusBalance: bonusBalance = newValue
-            case .pendingPayoutTotal: pendingPayoutTotal = newValue
-            }
-        }
-    }
-
-    /// Exact decimal text of minor units at this entry's exponent.
-    public func text(_ minor: Int128) -> String { Amount.format(minor, exponent: exponent) }
-}
-
-/// One reconciliation break as the reports show it.
-public struct BreakInfo: Sendable, Equatable {
-    public var websiteID: String
-    public var customerID: String
-    public var currency: String
-    /// `balance`, `bonusBalance`, `pendingPayoutTotal`, `depositRequestMissing`, `depositRequestDuplicate`.
-    public var field: String
-    public var expectedMinor: Int64?
-    public var actualMinor: Int64?
-    public var exponent: Int
-    public var lifecycle: BreakLifecycle
-    public var firstSeenRunID: Int64
-    public var firstSeenAt: Date
-    /// Whole UTC calendar days from first seen to this run (0 for a break first seen the same day).
-    public var nightsOpen: Int
-    public var detail: String?
-    /// Marked high priority by the reconciliation (a `pendingPayoutTotal` break always is).
-    public var flaggedHigh = false
-    /// The cashier's first night: Rebilly holds no history for it (reported apart from drift).
-    public var opening = false
-    /// Whether the customer can withdraw, as Rebilly reported it (nil when not reported).
-    public var canWithdraw: Bool?
-
-    /// A `pendingPayoutTotal` break bounds what a customer can reverse-withdraw: high priority while open.
-    public var highPriority: Bool { (flaggedHigh || field == "pendingPayoutTotal") && isOpenDrift }
-    /// Open and not an opening break: drift on an established cashier, a reason for exit 4.
-    public var isOpenDrift: Bool { lifecycle != .resolved && !opening }
-    /// actual − expected, when both are known.
-    public var differenceMinor: Int64? {
-        guard let e = expectedMinor, let a = actualMinor else { return nil }
-        return a - e
-    }
-    /// Exact decimal text of minor units at this break's exponent.
-    public func text(_ minor: Int64?) -> String? { minor.map { Amount.format(Int128($0), exponent: exponent) } }
-}
-
 /// Rows rejected or failed for the same reason.
 public struct ReasonGroup: Sendable, Equatable {
     /// `rejected` or `failed`.
@@ -286,7 +203,7 @@ public struct RejectRow: Sendable, Equatable {
 public struct PreviousRunDiff: Sendable, Equatable {
     public var run: RunInfo
     public var counts: RowCounts
-    public var totals: [TotalsEntry]
+    public var totals: [ReconciliationTotals]
     /// Breaks of the previous run that were not resolved.
     public var openBreaks: Int
 }
@@ -301,7 +218,7 @@ public struct Verdict: Sendable, Equatable {
     init(data: ReportData) {
         let run = data.run
         let openBreaks = data.breaks.filter(\.isOpenDrift)
-        let highPriority = openBreaks.filter(\.highPriority).count
+        let highPriority = openBreaks.filter(\.isHighPriorityDrift).count
         var parts: [String] = []
         let unfinishedShards: [ShardSummary] = data.shards.filter { (shard: ShardSummary) -> Bool in
             shard.run.status == .running || shard.run.status == .crashed || shard.run.exitCode == nil

@@ -107,12 +107,12 @@ public enum ReportHTML {
             if !data.reconciled { h += "<p class=muted>Not reconciled: Rebilly's figures, net and gross are unknown for this run.</p>" }
             h += "<table><thead><tr><th>Website</th><th>Currency</th><th>Figure</th><th class=n>Rows</th><th class=n>Input</th><th class=n>Sent</th><th class=n>Rebilly</th><th class=n>Net difference</th><th class=n>Gross difference</th></tr></thead><tbody>"
             for t in data.totals {
-                for figure in CurrencyTotals.Figure.allCases {
+                for figure in Figure.allCases {
                     let f = t[figure]
-                    let off = (f.gross ?? 0) != 0
-                    h += "<tr\(off ? " class=off" : "")><td class=mono>\(e(t.websiteID))</td><td>\(e(t.currency))</td><td>\(e(figure.rawValue))</td><td class=n>\(t.rows)</td>"
-                    h += "<td class=\"n mono\">\(e(t.text(f.input)))</td><td class=\"n mono\">\(e(t.text(f.sent)))</td>"
-                    for v in [f.rebilly, f.net, f.gross] { h += "<td class=\"n mono\">\(v.map { e(t.text($0)) } ?? "–")</td>" }
+                    let off = (f.grossDifferenceMinor ?? 0) != 0
+                    h += "<tr\(off ? " class=off" : "")><td class=mono>\(e(t.websiteID))</td><td>\(e(t.currency))</td><td>\(e(figure.rawValue))</td><td class=n>\(t.inputRows)</td>"
+                    h += "<td class=\"n mono\">\(e(f.input))</td><td class=\"n mono\">\(e(f.sent))</td>"
+                    for v in [f.rebilly, f.netDifference, f.grossDifference] { h += "<td class=\"n mono\">\(v.map(e) ?? "–")</td>" }
                     h += "</tr>"
                 }
             }
@@ -122,7 +122,7 @@ public enum ReportHTML {
 
         // Breaks.
         h += "<section><h2>Reconciliation breaks</h2>"
-        if let at = data.breaksRecordedAt {
+        if let at = data.reconciledAt {
             h += data.shards.isEmpty ? "<p class=muted>As recorded for run \(data.run.id) on \(e(Format.iso(at))).</p>"
                 : "<p class=muted>As recorded for each shard's run (" + data.shards.map { "\(e($0.label)): run \($0.run.id)" }.joined(separator: ", ")
                     + "), the latest on \(e(Format.iso(at))).</p>"
@@ -140,15 +140,15 @@ public enum ReportHTML {
         } else {
             h += "<table><thead><tr><th>Priority</th><th>Website</th><th>Customer</th><th>Currency</th><th>Field</th><th class=n>Operator</th><th class=n>Rebilly</th><th class=n>Difference</th><th>Lifecycle</th><th>First seen</th><th class=n>Nights</th><th>Can withdraw</th><th>Detail</th></tr></thead><tbody>"
             let sorted = data.breaks.sorted { a, b in
-                (a.highPriority ? 0 : 1, a.lifecycle == .resolved ? 1 : 0, -Int64((a.differenceMinor ?? 0).magnitude))
-                    < (b.highPriority ? 0 : 1, b.lifecycle == .resolved ? 1 : 0, -Int64((b.differenceMinor ?? 0).magnitude))
+                (a.isHighPriorityDrift ? 0 : 1, a.isOpen ? 0 : 1, -Int64((a.moneyDifferenceMinor ?? 0).magnitude))
+                    < (b.isHighPriorityDrift ? 0 : 1, b.isOpen ? 0 : 1, -Int64((b.moneyDifferenceMinor ?? 0).magnitude))
             }
             for b in sorted {
-                h += "<tr\(b.highPriority ? " class=high" : "")><td>\(b.highPriority ? "<b>HIGH</b>" : "normal")</td><td class=mono>\(e(b.websiteID))</td><td class=mono>\(e(b.customerID))</td><td>\(e(b.currency))</td><td>\(e(b.field))</td>"
-                h += "<td class=\"n mono\">\(b.text(b.expectedMinor).map(e) ?? "–")</td><td class=\"n mono\">\(b.text(b.actualMinor).map(e) ?? "–")</td>"
-                h += "<td class=\"n mono\">\(b.differenceMinor.map { e(Format.signedMoney(Int128($0), exponent: b.exponent)) } ?? "–")</td>"
-                h += "<td class=\"lc \(e(b.lifecycle.rawValue))\">\(e(b.lifecycle.rawValue))\(b.opening ? " <span class=muted>· opening</span>" : "")</td><td>\(e(Format.iso(b.firstSeenAt))) <span class=muted>(run \(b.firstSeenRunID))</span></td><td class=n>\(b.nightsOpen)</td>"
-                h += "<td>\(b.canWithdraw.map { $0 ? "yes" : "<b>no</b>" } ?? "–")</td><td>\(e(b.detail ?? ""))</td></tr>"
+                h += "<tr\(b.isHighPriorityDrift ? " class=high" : "")><td>\(b.isHighPriorityDrift ? "<b>HIGH</b>" : "normal")</td><td class=mono>\(e(b.websiteID))</td><td class=mono>\(e(b.customerID))</td><td>\(e(b.currency))</td><td>\(e(b.field.rawValue))</td>"
+                h += "<td class=\"n mono\">\(b.moneyExpected.map(e) ?? "–")</td><td class=\"n mono\">\(b.moneyActual.map(e) ?? "–")</td>"
+                h += "<td class=\"n mono\">\(b.moneyDifferenceMinor.map { e(Format.signedMoney(Int128($0), exponent: b.exponent)) } ?? "–")</td>"
+                h += "<td class=\"lc \(e(b.lifecycle.rawValue))\">\(e(b.lifecycle.rawValue))\(b.opening ? " <span class=muted>· opening</span>" : "")</td><td>\(e(Format.iso(b.firstSeenAt))) <span class=muted>(run \(b.firstSeenRunID))</span></td><td class=n>\(b.nightsOpen(at: data.nightsAsOf))</td>"
+                h += "<td>\(b.canWithdraw.map { $0 ? "yes" : "<b>no</b>" } ?? "–")</td><td>\(e(b.shownDetail ?? ""))</td></tr>"
             }
             h += "</tbody></table>"
         }
@@ -202,8 +202,8 @@ public enum ReportHTML {
             if !changes.isEmpty {
                 h += "<table><thead><tr><th>Website</th><th>Currency</th><th>Figure (input)</th><th class=n>Previous</th><th class=n>This run</th><th class=n>Difference</th></tr></thead><tbody>"
                 for c in changes {
-                    for figure in CurrencyTotals.Figure.allCases {
-                        let then = c.previous[figure].input, now = c.current[figure].input
+                    for figure in Figure.allCases {
+                        let then = c.previous[figure].inputMinor, now = c.current[figure].inputMinor
                         h += "<tr><td class=mono>\(e(c.websiteID))</td><td>\(e(c.currency))</td><td>\(e(figure.rawValue))</td>"
                         h += "<td class=\"n mono\">\(e(Amount.format(then, exponent: c.exponent)))</td><td class=\"n mono\">\(e(Amount.format(now, exponent: c.exponent)))</td>"
                         h += "<td class=\"n mono\">\(e(Format.signedMoney(now - then, exponent: c.exponent)))</td></tr>"

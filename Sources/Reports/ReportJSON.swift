@@ -119,28 +119,28 @@ public enum ReportJSON {
 
         w.bool("reconciled", data.reconciled)
         w.beginArray("totals")
-        for entry in data.totals { writeTotals(entry, reconciled: data.reconciled, into: &w) }
+        for entry in data.totals { writeTotals(entry, into: &w) }
         w.endArray()
 
-        if let at = data.breaksRecordedAt { w.string("breaksRecordedAt", Format.iso(at)) } else { w.null("breaksRecordedAt") }
+        if let at = data.reconciledAt { w.string("breaksRecordedAt", Format.iso(at)) } else { w.null("breaksRecordedAt") }
         w.beginArray("breaks")
         for b in data.breaks {
             w.beginObject()
             w.string("websiteId", b.websiteID)
             w.string("customerId", b.customerID)
             w.string("currency", b.currency)
-            w.string("field", b.field)
-            if let t = b.text(b.expectedMinor) { w.string("expected", t) } else { w.null("expected") }
-            if let t = b.text(b.actualMinor) { w.string("actual", t) } else { w.null("actual") }
-            if let t = b.text(b.differenceMinor) { w.string("difference", t) } else { w.null("difference") }
+            w.string("field", b.field.rawValue)
+            if let t = b.moneyExpected { w.string("expected", t) } else { w.null("expected") }
+            if let t = b.moneyActual { w.string("actual", t) } else { w.null("actual") }
+            if let t = b.moneyDifference { w.string("difference", t) } else { w.null("difference") }
             w.string("lifecycle", b.lifecycle.rawValue)
             w.int("firstSeenRunId", Int(b.firstSeenRunID))
             w.string("firstSeenAt", Format.iso(b.firstSeenAt))
-            w.int("nightsOpen", b.nightsOpen)
-            w.bool("highPriority", b.highPriority)
+            w.int("nightsOpen", b.nightsOpen(at: data.nightsAsOf))
+            w.bool("highPriority", b.isHighPriorityDrift)
             w.bool("opening", b.opening)
             if let can = b.canWithdraw { w.bool("canWithdraw", can) }
-            if let detail = b.detail { w.string("detail", detail) }
+            if let detail = b.shownDetail { w.string("detail", detail) }
             w.endObject()
         }
         w.endArray()
@@ -206,8 +206,8 @@ public enum ReportJSON {
                 w.beginObject()
                 w.string("websiteId", change.websiteID)
                 w.string("currency", change.currency)
-                for figure in CurrencyTotals.Figure.allCases {
-                    let (now, then) = (change.current[figure].input, change.previous[figure].input)
+                for figure in Figure.allCases {
+                    let (now, then) = (change.current[figure].inputMinor, change.previous[figure].inputMinor)
                     w.beginObject(figure.rawValue)
                     w.string("previous", Amount.format(then, exponent: change.exponent))
                     w.string("current", Amount.format(now, exponent: change.exponent))
@@ -240,19 +240,19 @@ public enum ReportJSON {
         for part in c.parts { w.int(part.name, part.value) }
     }
 
-    static func writeTotals(_ e: TotalsEntry, reconciled: Bool, into w: inout JSONWriter) {
+    static func writeTotals(_ e: ReconciliationTotals, into w: inout JSONWriter) {
         w.beginObject()
         w.string("websiteId", e.websiteID)
         w.string("currency", e.currency)
         w.int("exponent", e.exponent)
-        w.int("rows", e.rows)
-        for figure in CurrencyTotals.Figure.allCases {
+        w.int("rows", e.inputRows)
+        for figure in Figure.allCases {
             let f = e[figure]
             w.beginObject(figure.rawValue)
-            w.string("input", e.text(f.input))
-            w.string("sent", e.text(f.sent))
-            for (name, value) in [("rebilly", f.rebilly), ("net", f.net), ("gross", f.gross), ("opening", f.opening)] {
-                if let value { w.string(name, e.text(value)) } else { w.null(name) }
+            w.string("input", f.input)
+            w.string("sent", f.sent)
+            for (name, value) in [("rebilly", f.rebilly), ("net", f.netDifference), ("gross", f.grossDifference), ("opening", f.openingDifference)] {
+                if let value { w.string(name, value) } else { w.null(name) }
             }
             w.endObject()
         }
@@ -275,19 +275,19 @@ struct TotalsChange {
     var websiteID: String
     var currency: String
     var exponent: Int
-    var current: TotalsEntry
-    var previous: TotalsEntry
+    var current: ReconciliationTotals
+    var previous: ReconciliationTotals
 }
 
 /// The union of the keys of both runs; a side without the key counts as zero.
-func totalsChanges(current: [TotalsEntry], previous: [TotalsEntry]) -> [TotalsChange] {
-    var keys: [String: (TotalsEntry?, TotalsEntry?)] = [:]
-    func key(_ e: TotalsEntry) -> String { e.websiteID + "\u{1F}" + e.currency }
+func totalsChanges(current: [ReconciliationTotals], previous: [ReconciliationTotals]) -> [TotalsChange] {
+    var keys: [String: (ReconciliationTotals?, ReconciliationTotals?)] = [:]
+    func key(_ e: ReconciliationTotals) -> String { e.websiteID + "\u{1F}" + e.currency }
     for e in current { keys[key(e), default: (nil, nil)].0 = e }
     for e in previous { keys[key(e), default: (nil, nil)].1 = e }
     return keys.values.map { pair in
         let any = (pair.0 ?? pair.1)!
-        let empty = TotalsEntry(websiteID: any.websiteID, currency: any.currency, exponent: any.exponent, rows: 0)
+        let empty = ReconciliationTotals(websiteID: any.websiteID, currency: any.currency, exponent: any.exponent)
         return TotalsChange(websiteID: any.websiteID, currency: any.currency, exponent: any.exponent,
                             current: pair.0 ?? empty, previous: pair.1 ?? empty)
     }.sorted { ($0.websiteID, $0.currency) < ($1.websiteID, $1.currency) }

@@ -54,8 +54,9 @@ public enum ReportMarkdown {
         if !data.totals.isEmpty {
             s += "\nBalances sent (of input):\n"
             for t in data.totals.prefix(8) {
-                s += "- \(md(t.websiteID)) \(md(t.currency)): \(t.text(t.balance.sent)) of \(t.text(t.balance.input))"
-                if let gross = t.balance.gross, gross != 0 { s += " · gross diff \(t.text(gross))" }
+                let balance = t[.balance]
+                s += "- \(md(t.websiteID)) \(md(t.currency)): \(balance.sent) of \(balance.input)"
+                if let gross = balance.grossDifferenceMinor, gross != 0 { s += " · gross diff \(t.text(gross))" }
                 s += "\n"
             }
             if data.totals.count > 8 { s += "- … \(data.totals.count - 8) more in report.html\n" }
@@ -63,9 +64,9 @@ public enum ReportMarkdown {
         let open = data.breaks.filter(\.isOpenDrift)
         if !open.isEmpty || data.breaks.contains(where: { $0.lifecycle == .resolved }) {
             let new = open.filter { $0.lifecycle == .new }.count
-            let high = open.filter(\.highPriority).count
+            let high = open.filter(\.isHighPriorityDrift).count
             let resolved = data.breaks.count(where: { $0.lifecycle == .resolved })
-            let recorded = data.breaksRecordedAt.map { " (as recorded on \(Format.iso($0)))" } ?? ""
+            let recorded = data.reconciledAt.map { " (as recorded on \(Format.iso($0)))" } ?? ""
             s += "\nBreaks\(recorded): \(open.count) open (\(new) new, \(open.count - new) persisting), \(resolved) resolved"
             if high > 0 { s += " — " + bold("\(high) high priority (pendingPayoutTotal)") }
             s += "\n"

@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 
 /// Escapes text for HTML and SVG element content and attribute values
 /// (`&`, `<`, `>`, `"`, `'`). Every value that came from input or the API goes through it.
@@ -110,13 +111,13 @@ enum SVGChart {
     }
 
     /// Open breaks per currency, stacked by field.
-    static func breaksByCurrency(_ breaks: [BreakInfo], width: Int = 460) -> String {
+    static func breaksByCurrency(_ breaks: [Break], width: Int = 460) -> String {
         let open = breaks.filter(\.isOpenDrift)
         guard !open.isEmpty else { return empty("no open breaks", width: width) }
         let fields = ["pendingPayoutTotal", "balance", "bonusBalance", "depositRequestMissing", "depositRequestDuplicate"]
         let colors = ["#c53030", "#2b6cb0", "#6b46c1", "#b7791f", "#718096"]
         var byCurrency: [String: [String: Int]] = [:]
-        for b in open { byCurrency[b.currency, default: [:]][b.field, default: 0] += 1 }
+        for b in open { byCurrency[b.currency, default: [:]][b.field.rawValue, default: 0] += 1 }
         let currencies = byCurrency.keys.sorted()
         let rowHeight = 24, labelWidth = 60, legend = 22
         let height = currencies.count * rowHeight + 2 * legend + 10

@@ -19,7 +19,7 @@ public struct ShardSummary: Sendable, Equatable {
     /// The shard's own verdict.
     public var verdict: Verdict
     /// The shard's breaks, API requests and latest successful run (for `metrics.prom`).
-    public var breaks: [BreakInfo]
+    public var breaks: [Break]
     public var requests: [OperationStats]
     public var lastSuccessAt: Date?
 
@@ -134,8 +134,8 @@ public struct ShardMerge: Sendable {
         var shards: [ShardSummary] = []
         var counts = RowCounts()
         var batches: [BatchInfo] = []
-        var totals: [ReportBuilder.TotalsKey: TotalsEntry] = [:]
-        var breaks: [BreakInfo] = []
+        var totals: [ReportBuilder.TotalsKey: ReconciliationTotals] = [:]
+        var breaks: [Break] = []
         var reasons: [ReportBuilder.ReasonKey: ReasonGroup] = [:]
         var notes: [String] = []
         // One chart for the night: its buckets span every shard's calls.
@@ -152,18 +152,7 @@ public struct ShardMerge: Sendable {
             for var b in d.batches { b.shard = label; batches.append(b) }
             for t in d.totals {
                 let key = ReportBuilder.TotalsKey(website: t.websiteID, currency: t.currency)
-                guard var sum = totals[key] else { totals[key] = t; continue }
-                sum.rows += t.rows
-                for figure in CurrencyTotals.Figure.allCases {
-                    var f = sum[figure]
-                    let g = t[figure]
-                    f.input += g.input; f.sent += g.sent
-                    f.rebilly = Self.add(f.rebilly, g.rebilly)
-                    f.net = Self.add(f.net, g.net)
-                    f.gross = Self.add(f.gross, g.gross)
-                    sum[figure] = f
-                }
-                totals[key] = sum
+                totals[key] = totals[key].map { $0.adding(t) } ?? t
             }
             breaks += d.breaks
             for r in d.reasons {
@@ -182,11 +171,7 @@ public struct ShardMerge: Sendable {
         for index in entries.indices {
             let holders = parts.filter { p in p.data.totals.contains { $0.websiteID == entries[index].websiteID && $0.currency == entries[index].currency } }
             let complete = holders.allSatisfy(\.data.reconciled)
-            if !complete {
-                for figure in CurrencyTotals.Figure.allCases {
-                    entries[index][figure].rebilly = nil; entries[index][figure].net = nil; entries[index][figure].gross = nil
-                }
-            }
+            if !complete { entries[index] = entries[index].withoutComparison }
         }
 
         var data = ReportData(
@@ -195,16 +180,11 @@ public struct ShardMerge: Sendable {
             totals: entries, breaks: breaks, reconciled: reconciled, reconciliationNotes: notes,
             reasons: reasons.values.sorted { ($1.count, $0.field, $0.pattern) < ($0.count, $1.field, $1.pattern) },
             rejects: parts.flatMap(\.data.rejects), previous: nil, lastSuccessAt: nil, generatedAt: now(),
-            breaksRecordedAt: parts.compactMap(\.data.breaksRecordedAt).max())
+            reconciledAt: parts.compactMap(\.data.reconciledAt).max())
         data.unread = parts.flatMap(\.data.unread)
         data.reviews = parts.flatMap(\.data.reviews)
         data.shards = shards
         return data
-    }
-
-    static func add(_ a: Int128?, _ b: Int128?) -> Int128? {
-        guard let a, let b else { return nil }
-        return a + b
     }
 
     /// The night as one run: from the first start to the last finish; the worst status and exit

@@ -53,7 +53,7 @@ import Testing
         let note = json.components(separatedBy: "\"Deposit requests: ").dropFirst().first?.components(separatedBy: "\"").first ?? "none"
         let ledger = try Ledger(path: dir.path("ledger.sqlite"))
         // The deposit breaks (the cashiers' figures are this night's opening ones on 2026-07).
-        let breaks = try ledger.breaks(runID: 1).filter { $0.field.hasPrefix("deposit") }.map { "\($0.websiteID) \($0.customerID) \($0.field) \($0.lifecycle.rawValue) \($0.detail ?? "-")" }.sorted()
+        let breaks = try ledger.breaks(runID: 1).filter { $0.field.isDepositRequest }.map { "\($0.websiteID) \($0.customerID) \($0.field.rawValue) \($0.lifecycle.rawValue) \($0.detail ?? "-")" }.sorted()
         // The line's time stamp is not the reconciliation's finding.
         let finding = line.components(separatedBy: "reconciled ").last ?? line
         return (result.status, Found(line: finding, note: note, breaks: breaks,

@@ -5,7 +5,8 @@ import Testing
 
 /// A ledger written by an earlier schema opens, is migrated forward in place, and keeps its records.
 @Suite struct LedgerMigrationTests {
-    /// A v5 ledger with one finished night: a run, a staged batch and two rows.
+    /// A v5 ledger with one finished night: a run, a staged batch, two rows, the figures Rebilly
+    /// answered for the first (it cannot withdraw) and the break recorded on it.
     func writeV5(_ path: String) throws {
         let queue = try DatabaseQueue(path: path)
         var migrator = DatabaseMigrator()
@@ -35,6 +36,17 @@ import Testing
                     """, arguments: [line, Ledger.rowKey(websiteID: "web_1", customerID: "cus_\(line)", currency: "USD"),
                                      "cus_\(line)", "cashier_\(line)", "dep_req_\(line)"])
             }
+            try db.execute(sql: """
+                INSERT INTO remote_figures (row_id, run_id, source, cashier_id, http_status, currency, exponent, balance_minor,
+                                            balance_text, observed_at, can_withdraw)
+                VALUES (1, 1, 'create', 'cashier_2', 200, 'USD', 2, 90, '0.90', '2026-11-01 01:03:00.000', 0)
+                """)
+            try db.execute(sql: """
+                INSERT INTO breaks (run_id, website_id, customer_id, currency, field, expected_minor, actual_minor, exponent,
+                                    lifecycle, first_seen_run_id, first_seen_at, created_at, row_id, source)
+                VALUES (1, 'web_1', 'cus_2', 'USD', 'balance', 100, 90, 2, 'new', 1, '2026-11-01 01:05:00.000',
+                        '2026-11-01 01:05:00.000', 1, 'create')
+                """)
         }
         try queue.close()
     }
@@ -45,7 +57,7 @@ import Testing
         try writeV5(path)
         // A reading command upgrades it once, then reads.
         let reader = try Ledger(path: path, access: .read)
-        #expect(try reader.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7"])
+        #expect(try reader.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8"])
         let batch = try #require(try reader.batch(id: 1))
         #expect(batch.sha256 == sha("night") && batch.rowCount == 2 && batch.isStaged && batch.prunedAt == nil)
         let rows = try reader.rows(batchID: 1)
@@ -56,12 +68,17 @@ import Testing
         #expect(rows.map(\.sourceJSON) == [#"{"balance":"1.00"}"#, #"{"balance":"1.00"}"#])
         #expect(rows.map(\.keyHash) == (2...3).map { Ledger.keyHash(Ledger.rowKey(websiteID: "web_1", customerID: "cus_\($0)", currency: "USD")) })
         #expect(try reader.rows(websiteID: "web_1", customerID: "cus_3", currency: "USD").map(\.line) == [3])
+        // v8: the break keeps what Rebilly said with the figures it was judged on; no whole
+        // reconciliation was recorded then, and none is made up.
+        let recorded = try reader.breaks(runID: 1)
+        #expect(recorded.count == 1 && recorded[0].canWithdraw == false && recorded[0].differenceMinor == -10 && recorded[0].source == .create)
+        #expect(try reader.reconciliation(runID: 1) == nil)
         try reader.close()
         let version = try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
-        #expect(version == 7)
+        #expect(version == 8)
         // Nothing is applied twice when a writing command opens it next.
         let writer = try Ledger(path: path)
-        #expect(try writer.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7"])
+        #expect(try writer.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8"])
         #expect(try writer.runs().map(\.id) == [1])
     }
 }

@@ -56,6 +56,12 @@ func fixture(_ dir: TempDir, valid: Int = 7, rejected: Int = 3) throws -> (Ledge
 }
 
 /// A second, independent connection to inspect the file as an operator would.
+/// A reconciliation of `run` that found `breaks`, as the reconciler returns one (no rows compared).
+func reconciliation(_ run: Int64, _ breaks: [Break], at date: Date = Date(timeIntervalSince1970: 1_800_000_000)) -> ReconciliationReport {
+    ReconciliationReport(runID: run, method: .ledger, reconciledAt: date, baselineRunID: nil, breaks: breaks, totals: [],
+                         accounting: [], depositChecks: nil, counts: ReconciliationCounts(breaks: breaks))
+}
+
 func inspect<T>(_ path: String, _ body: (Database) throws -> T) throws -> T {
     // A fresh WAL reader can meet SQLITE_BUSY for a moment while the writer's connection updates the
     // WAL index; production connections wait for that, so the inspecting one does too.
@@ -76,12 +82,12 @@ struct SchemaTests {
     @Test func migrationsCreateTheSchema() throws {
         let dir = try TempDir()
         let ledger = try Ledger(path: dir.path("l.sqlite"))
-        #expect(try ledger.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7"])
+        #expect(try ledger.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8"])
         let (tables, indexes) = try inspect(ledger.path) { db in
             (try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"),
              try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name"))
         }
-        #expect(tables == ["attempts", "batches", "breaks", "grdb_migrations", "remote_figures", "resolutions", "rows", "run_batches", "runs"])
+        #expect(tables == ["attempts", "batches", "breaks", "grdb_migrations", "reconciliation_totals", "reconciliations", "remote_figures", "resolutions", "rows", "run_batches", "runs"])
         for index in ["rows_batch_state", "rows_key_hash", "attempts_row", "attempts_run", "breaks_run", "breaks_key"] {
             #expect(indexes.contains(index), "missing index \(index)")
         }
@@ -149,14 +155,14 @@ struct SchemaTests {
             try ledger.close()
         }
         let again = try Ledger(path: path)
-        #expect(try again.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7"])
+        #expect(try again.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8"])
         let migrationRows = try inspect(path) { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations") }
-        #expect(migrationRows == 7)
+        #expect(migrationRows == 8)
         #expect(try again.runs(limit: 10).count == 1)
         #expect(try again.countsByState(batchID: 1)[.pending] == 7)
         // A third open, while the second is still open, is fine too.
         let third = try Ledger(path: path)
-        #expect(try third.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7"])
+        #expect(try third.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8"])
     }
 
     @Test func aLedgerFromANewerVersionIsRefused() throws {
@@ -166,7 +172,7 @@ struct SchemaTests {
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v999')") }
         try queue.close()
-        #expect(throws: LedgerFault(path: path, cause: .newerVersion(found: 8, known: 7), detail: "unknown migrations")) {
+        #expect(throws: LedgerFault(path: path, cause: .newerVersion(found: 9, known: 8), detail: "unknown migrations")) {
             _ = try Ledger(path: path)
         }
     }
@@ -196,10 +202,11 @@ struct SchemaTests {
         for format in BatchFormat.allCases {
             _ = try ledger.upsertBatch(NewBatch(sha256: sha("fmt-\(format)"), path: "p", format: format, gzip: true), runID: run)
         }
-        try ledger.recordBreaks(runID: run, BreakLifecycle.allCases.map {
-            NewBreak(websiteID: "w", customerID: "c", currency: "USD", field: "balance", expectedMinor: 1,
-                     actualMinor: 2, exponent: 2, lifecycle: $0, firstSeenRunID: run, firstSeenAt: Date())
-        })
+        let breaks = BreakLifecycle.allCases.map {
+            Break(websiteID: "w", customerID: "c", currency: "USD", exponent: 2, field: .balance, lifecycle: $0,
+                  expectedMinor: 1, actualMinor: 2, firstSeenRunID: run, firstSeenAt: Date())
+        }
+        try ledger.recordReconciliation(reconciliation(run, breaks))
         // …and anything else is refused by the database itself.
         let queue = try DatabaseQueue(path: ledger.path)
         defer { try? queue.close() }
@@ -648,19 +655,19 @@ struct RunTests {
         let dir = try TempDir()
         let (ledger, run1, _) = try fixture(dir)
         let seen = Date(timeIntervalSince1970: 1_700_000_000)
-        try ledger.recordBreaks(runID: run1, [
-            NewBreak(websiteID: "web_1", customerID: "cus_2", currency: "USD", field: "balance",
-                     expectedMinor: 1_000, actualMinor: 0, exponent: 2, lifecycle: .new, firstSeenRunID: run1, firstSeenAt: seen),
-            NewBreak(websiteID: "web_1", customerID: "cus_3", currency: "BHD", field: "pendingPayoutTotal",
-                     expectedMinor: 1_500, actualMinor: 2_500, exponent: 3, lifecycle: .new, firstSeenRunID: run1, firstSeenAt: seen, rowID: 2),
-        ])
+        try ledger.recordReconciliation(reconciliation(run1, [
+            Break(websiteID: "web_1", customerID: "cus_2", currency: "USD", exponent: 2, field: .balance, lifecycle: .new,
+                  expectedMinor: 1_000, actualMinor: 0, firstSeenRunID: run1, firstSeenAt: seen),
+            Break(websiteID: "web_1", customerID: "cus_3", currency: "BHD", exponent: 3, field: .pendingPayoutTotal, lifecycle: .new,
+                  expectedMinor: 1_500, actualMinor: 2_500, firstSeenRunID: run1, firstSeenAt: seen, rowID: 2),
+        ]))
         try ledger.finishRun(id: run1, status: .finished, exitCode: 4)
         let run2 = try ledger.beginRun(command: "reconcile")
-        #expect(try ledger.previousBreaks(beforeRunID: run2).count == 2)
-        try ledger.recordBreaks(runID: run2, [
-            NewBreak(websiteID: "web_1", customerID: "cus_2", currency: "USD", field: "balance",
-                     expectedMinor: 1_000, actualMinor: 0, exponent: 2, lifecycle: .persisting, firstSeenRunID: run1, firstSeenAt: seen),
-        ])
+        #expect(try ledger.baseline(beforeRunID: run2)?.breaks.count == 2)
+        try ledger.recordReconciliation(reconciliation(run2, [
+            Break(websiteID: "web_1", customerID: "cus_2", currency: "USD", exponent: 2, field: .balance, lifecycle: .persisting,
+                  expectedMinor: 1_000, actualMinor: 0, firstSeenRunID: run1, firstSeenAt: seen),
+        ]))
         let breaks = try ledger.breaks(runID: run2)
         #expect(breaks.count == 1)
         #expect(breaks[0].lifecycle == .persisting && breaks[0].firstSeenRunID == run1)
@@ -672,7 +679,7 @@ struct RunTests {
             try String.fetchAll(db, sql: "SELECT DISTINCT typeof(expected_minor) || '/' || typeof(actual_minor) FROM breaks")
         }
         #expect(types == ["integer/integer"])
-        #expect(try ledger.previousBreaks(beforeRunID: run2 + 1).map(\.runID) == [run2])
+        #expect(try ledger.baseline(beforeRunID: run2 + 1)?.runID == run2)
     }
 }
 

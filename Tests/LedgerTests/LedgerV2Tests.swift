@@ -1,3 +1,4 @@
+import CashierModel
 import Foundation
 import GRDB
 import Testing
@@ -41,9 +42,9 @@ struct LedgerV2Tests {
         // A read-back is stored beside it; the latest per row wins.
         var readBack = Self.figures
         readBack.balanceMinor = 12_000
-        try ledger.recordRemoteFigures([NewRemoteFigures(rowID: rows[0].id, runID: run, source: .readback, figures: readBack)])
+        try ledger.recordRemoteFigures([NewRemoteFigures(rowID: rows[0].id, runID: run, source: .readBack, figures: readBack)])
         let latest = try ledger.latestRemoteFigures(rows: rows[0].id...rows[rows.count - 1].id)
-        #expect(latest.count == 2 && latest[rows[0].id]?.source == .readback && latest[rows[0].id]?.figures.balanceMinor == 12_000)
+        #expect(latest.count == 2 && latest[rows[0].id]?.source == .readBack && latest[rows[0].id]?.figures.balanceMinor == 12_000)
         #expect(try ledger.latestRemoteFigures(rows: rows[0].id...rows[rows.count - 1].id, source: .create)[rows[0].id]?.figures.balanceMinor == 11_000)
         // Money columns are INTEGER, never REAL.
         let types = try inspect(ledger.path) { db in
@@ -52,27 +53,51 @@ struct LedgerV2Tests {
         #expect(types == ["integer"])
     }
 
-    @Test func breaksKeepTheirV2DetailsAndAReconciliationReplacesItsOwn() throws {
+    /// A reconciliation is recorded whole and read back as it was: breaks with every detail,
+    /// totals beyond 64 bits as exact digits, counts, accounting, deposit checks, unread cashiers.
+    /// A later reconciliation of the same run replaces it.
+    @Test func aReconciliationIsRecordedWholeAndReplacesItsOwn() throws {
         let dir = try TempDir()
         let (ledger, run, _) = try fixture(dir)
         let seen = Date(timeIntervalSince1970: 1_800_000_000)
-        let high = NewBreak(websiteID: "web_1", customerID: "cus_1", currency: "USD", field: "pendingPayoutTotal",
-                            expectedMinor: 0, actualMinor: 500, exponent: 2, lifecycle: .persisting, firstSeenRunID: run,
-                            firstSeenAt: seen, highPriority: true, source: .readback, actualText: "5.00",
-                            cashierID: "cashier_1", timesSeen: 3, rechecked: true)
-        let plain = NewBreak(websiteID: "web_1", customerID: "cus_2", currency: "USD", field: "balance",
-                             expectedMinor: 100, actualMinor: 90, exponent: 2, lifecycle: .new, firstSeenRunID: run, firstSeenAt: seen)
-        try ledger.recordBreaks(runID: run, [high, plain])
-        let stored = try ledger.breaks(runID: run)
-        #expect(stored.count == 2)
-        #expect(stored[0].highPriority && stored[0].source == .readback && stored[0].actualText == "5.00")
-        #expect(stored[0].cashierID == "cashier_1" && stored[0].timesSeen == 3 && stored[0].rechecked)
-        #expect(!stored[1].highPriority && stored[1].source == nil && stored[1].timesSeen == 1 && stored[1].rechecked)
-        #expect(stored[1].differenceMinor == -10)
+        let high = Break(websiteID: "web_1", customerID: "cus_1", currency: "USD", exponent: 2, field: .pendingPayoutTotal,
+                         lifecycle: .persisting, expectedMinor: 0, actualMinor: 500, actualText: "5.00", firstSeenRunID: run,
+                         firstSeenAt: seen, timesSeen: 3, source: .readBack, cashierID: "cashier_1", canWithdraw: false)
+        let plain = Break(websiteID: "web_1", customerID: "cus_2", currency: "USD", exponent: 2, field: .balance,
+                          lifecycle: .new, expectedMinor: 100, actualMinor: 90, firstSeenRunID: run, firstSeenAt: seen)
+        let missing = Break(websiteID: "web_1", customerID: "cus_3", currency: "USD", exponent: 2, field: .depositRequestMissing,
+                            lifecycle: .new, expectedMinor: 1, actualMinor: 0, firstSeenRunID: run, firstSeenAt: seen, source: .readBack,
+                            detail: "expected deposit request dr_1, Rebilly lists none")
+        let huge = Int128(Int64.max) * 3 + 7
+        let totals = ReconciliationTotals(
+            websiteID: "web_1", currency: "USD", exponent: 2, inputRows: 3, sentRows: 2, comparedCashiers: 2,
+            figures: Figure.allCases.map { FigureTotals(figure: $0, exponent: 2, inputMinor: huge, sentMinor: -huge, rebillyMinor: 0,
+                                                        netDifferenceMinor: -10, grossDifferenceMinor: 10, openingDifferenceMinor: 0) })
+        let accounting = BatchAccountingCheck(batchID: 1, sha256: String(repeating: "a", count: 64), path: "n.csv", read: 3, staged: 3,
+                                              done: 2, skipped: 0, rejected: 1, failed: 0, inDoubt: 0, unfinished: 0, holds: true, problems: [])
+        var report = ReconciliationReport(
+            runID: run, method: .readBack, reconciledAt: seen.addingTimeInterval(60), baselineRunID: nil, breaks: [high, plain, missing],
+            totals: [totals], accounting: [accounting],
+            depositChecks: DepositRequestChecks(checkedRows: 2, matched: 1, missing: 1, duplicated: 0, notApplicable: 0, unverified: 0, foreign: 4),
+            counts: ReconciliationCounts(breaks: [high, plain, missing], inputRows: 3, cashiers: 3, compared: 2, readBackRequests: 3, readBackFailures: 1))
+        report.unread = [UnreadCashier(websiteID: "web_1", customerID: "cus_4", currency: "USD", cashierID: nil, reason: "GET failed")]
+        try ledger.recordReconciliation(report)
+        #expect(try ledger.reconciliation(runID: run) == report)
+        #expect(report.counts.openBreaks == 3 && report.counts.highPriorityOpenBreaks == 1 && report.counts.notCompared == 1)
+        let digits = try inspect(ledger.path) { db in
+            try String.fetchAll(db, sql: "SELECT input_minor || '/' || sent_minor FROM reconciliation_totals WHERE figure = 'balance'")
+        }
+        #expect(digits == ["27670116110564327428/-27670116110564327428"])
 
-        try ledger.replaceBreaks(runID: run, [plain])
+        var again = report
+        again.breaks = [plain]
+        again.totals = []
+        again.depositChecks = nil
+        again.unread = []
+        again.method = .ledger
+        try ledger.recordReconciliation(again)
+        #expect(try ledger.reconciliation(runID: run) == again)
         #expect(try ledger.breaks(runID: run).map(\.customerID) == ["cus_2"])
-        try ledger.replaceBreaks(runID: run, [])
-        #expect(try ledger.breaks(runID: run).isEmpty)
+        #expect(try ledger.reconciliation(runID: run + 1) == nil)
     }
 }

@@ -34,7 +34,7 @@ import Throttle
 
         #expect(result.verdict == .reconciliationBreaks)
         let report = try #require(result.reconciliation)
-        #expect(report.source == .ledger)
+        #expect(report.method == .ledger)
         #expect(report.breaks.count == 3)
         let up = try #require(report.onlyBreak("cus_up", .balance))
         #expect(up.expected == "100.00" && up.actual == "110.00" && up.difference == "10.00")
@@ -51,14 +51,14 @@ import Throttle
 
         let usd = try #require(report.totals("web_1", "USD"))
         #expect(usd.inputRows == 5 && usd.sentRows == 5 && usd.comparedCashiers == 5)
-        let balance = try #require(usd[.balance])
+        let balance = usd[.balance]
         #expect(balance.input == "277.25" && balance.sent == "277.25" && balance.rebilly == "277.25")
         #expect(balance.netDifference == "0.00", "+10.00 and -10.00 net to zero")
         #expect(balance.grossDifference == "20.00", "but gross 20.00")
         #expect(balance.netDifferenceMinor == 0 && balance.grossDifferenceMinor == 2_000)
-        let bonus = try #require(usd[.bonusBalance])
+        let bonus = usd[.bonusBalance]
         #expect(bonus.input == "2.25" && bonus.rebilly == "2.25" && bonus.netDifference == "0.00" && bonus.grossDifference == "0.00")
-        let pending = try #require(usd[.pendingPayoutTotal])
+        let pending = usd[.pendingPayoutTotal]
         #expect(pending.input == "1.00" && pending.rebilly == "6.00" && pending.netDifference == "5.00" && pending.grossDifference == "5.00")
 
         #expect(report.counts.newBreaks == 3 && report.counts.openBreaks == 3 && report.counts.highPriorityOpenBreaks == 1)
@@ -71,10 +71,15 @@ import Throttle
         let recorded = try ledger.breaks(runID: report.runID)
         #expect(recorded.count == 3)
         let recordedPPT = try #require(recorded.first { $0.customerID == "cus_ppt" })
-        #expect(recordedPPT.field == "pendingPayoutTotal" && recordedPPT.highPriority)
+        #expect(recordedPPT.field == .pendingPayoutTotal && recordedPPT.priority == .high)
         #expect(recordedPPT.expectedMinor == 0 && recordedPPT.actualMinor == 500 && recordedPPT.exponent == 2)
         #expect(recordedPPT.lifecycle == .new && recordedPPT.source == .create && recordedPPT.rechecked)
-        #expect(recorded.filter(\.highPriority).count == 1)
+        #expect(recorded.filter { $0.priority == .high }.count == 1)
+        // The whole reconciliation is recorded once, as it was returned.
+        let whole = try #require(try ledger.reconciliation(runID: report.runID))
+        #expect(whole.totals == report.totals && whole.counts == report.counts && whole.accounting == report.accounting)
+        #expect(whole.method == .ledger && whole.depositChecks == nil && whole.unread.isEmpty && whole.baselineRunID == report.baselineRunID)
+        #expect(whole.breaks.map(\.key) == report.breaks.map(\.key) && whole.breaks.map(\.actualMinor) == report.breaks.map(\.actualMinor))
         // What Rebilly said is kept: one create answer per cashier, 200 for the preloaded ones.
         let figures = try ledger.remoteFigures(runID: report.runID)
         #expect(figures.count == 5 && figures.allSatisfy { $0.source == .create })
@@ -120,7 +125,7 @@ import Throttle
         let bhdTotals = try #require(report.totals("web_1", "BHD")?[.balance])
         #expect(bhdTotals.input == "1.750" && bhdTotals.rebilly == "1.750")
         #expect(bhdTotals.netDifference == "0.000" && bhdTotals.grossDifference == "0.490")
-        #expect(report.totals("web_1", "BHD")?[.pendingPayoutTotal]?.netDifference == "0.001")
+        #expect(report.totals("web_1", "BHD")?[.pendingPayoutTotal].netDifference == "0.001")
         #expect(report.totals("web_1", "BHD")?.exponent == 3 && report.totals("web_1", "JPY")?.exponent == 0)
     }
 
@@ -155,7 +160,7 @@ import Throttle
         let l2 = try #require(second.onlyBreak("cus_l", .balance))
         #expect(l2.firstSeenRunID == run1 && l2.timesSeen == 2 && l2.rechecked)
         #expect(abs(l2.firstSeenAt.timeIntervalSince(firstSeen)) < 0.001, "first seen kept (ledger timestamps are milliseconds)")
-        #expect(l2.difference == "10.00" && l2.nightsOpen == 0)
+        #expect(l2.difference == "10.00" && l2.nightsOpen(at: second.reconciledAt) == 0)
         #expect(second.onlyBreak("cus_k", .pendingPayoutTotal)?.firstSeenRunID == run1)
         #expect(second.counts.persistingBreaks == 2 && second.counts.newBreaks == 0)
 
@@ -176,7 +181,7 @@ import Throttle
         // Nights open: whole UTC days since first seen.
         let later = Reconciler(ledger: ledger, clock: { firstSeen.addingTimeInterval(3 * 86_400) })
         let replay = try later.reconcileFromLedger(runID: try #require(r2.runID), record: false)
-        #expect(replay.onlyBreak("cus_l", .balance)?.nightsOpen == 3)
+        #expect(replay.onlyBreak("cus_l", .balance)?.nightsOpen(at: replay.reconciledAt) == 3)
     }
 
     /// `reconcile`: read-back of every cashier, and exactly one deposit request per done row.
@@ -215,7 +220,7 @@ import Throttle
         await gateway.shutdown()
         await sandbox.stop()
 
-        #expect(report.source == .readBack)
+        #expect(report.method == .readBack)
         #expect(report.counts.readBackRequests == 3 && report.counts.compared == 3 && report.counts.readBackFailures == 0)
         let checks = try #require(report.depositChecks)
         #expect(checks.checkedRows == 3 && checks.matched == 2 && checks.duplicated == 1 && checks.missing == 0)
@@ -224,7 +229,7 @@ import Throttle
         let dup = try #require(report.onlyBreak("cus_dup", .depositRequestDuplicate))
         #expect(dup.expected == "1" && dup.actual == "2" && dup.difference == "1" && dup.lifecycle == .new)
         #expect(dup.detail?.contains(extra.id) == true)
-        #expect(try ledger.remoteFigures(runID: runID).filter { $0.source == .readback }.count == 3)
+        #expect(try ledger.remoteFigures(runID: runID).filter { $0.source == .readBack }.count == 3)
 
         // The same cashiers at a Rebilly that has no deposit requests, and another balance for cus_a.
         let rows = try ledger.rows(batchID: try #require(result.batchIDs.first))
@@ -246,8 +251,10 @@ import Throttle
         #expect(readBack.source == .readBack && readBack.expected == "10.00" && readBack.actual == "12.00" && readBack.difference == "2.00")
         // A repeated reconciliation of a run replaces what it recorded before.
         let recorded = try ledger.breaks(runID: runID)
-        #expect(recorded.count == 4 && !recorded.contains { $0.field == "depositRequestDuplicate" })
-        #expect(recorded.first { $0.field == "balance" }?.source == .readback)
+        #expect(recorded.count == 4 && !recorded.contains { $0.field == .depositRequestDuplicate })
+        #expect(recorded.first { $0.field == .balance }?.source == .readBack)
+        let whole = try #require(try ledger.reconciliation(runID: runID))
+        #expect(whole.method == .readBack && whole.depositChecks == second.depositChecks && whole.counts == second.counts)
     }
 
     @Test func accountingIdentityPerBatch() async throws {
@@ -267,7 +274,7 @@ import Throttle
         let a2 = try #require(r2.reconciliation?.accounting.first)
         #expect(a2.read == 3 && a2.done == 0 && a2.skipped == 2 && a2.rejected == 1 && a2.holds)
         #expect(r2.reconciliation?.breaks.isEmpty == true, "skipped rows are compared with the figures already recorded")
-        #expect(r2.reconciliation?.totals("web_1", "USD")?[.balance]?.sent == "3.00")
+        #expect(r2.reconciliation?.totals("web_1", "USD")?[.balance].sent == "3.00")
 
         // A batch whose rows were never sent and whose file had one more record: named, not hidden.
         let ledger = try ws.openLedger()
@@ -334,7 +341,7 @@ import Throttle
         #expect(twice.expected == "12.00" && twice.actual == "10.00" && twice.rowID == later.id)
         #expect(fromLedger.breaks.map(\.customerID).sorted() == ["cus_twice", "cus_up"])
         #expect(fromLedger.totals("web_1", "USD")?.inputRows == 7 && fromLedger.totals("web_1", "USD")?.comparedCashiers == 6)
-        #expect(fromLedger.totals("web_1", "USD")?[.balance]?.input == "132.00")
+        #expect(fromLedger.totals("web_1", "USD")?[.balance].input == "132.00")
     }
 }
 

@@ -88,8 +88,8 @@ func runNight(_ workspace: Workspace, files: [String], sandbox: RunningSandbox) 
 }
 
 extension ReconciliationReport {
-    func breaks(_ customer: String) -> [ReconciliationBreak] { breaks.filter { $0.customerID == customer } }
-    func onlyBreak(_ customer: String, _ field: BreakField) -> ReconciliationBreak? {
+    func breaks(_ customer: String) -> [Break] { breaks.filter { $0.customerID == customer } }
+    func onlyBreak(_ customer: String, _ field: BreakField) -> Break? {
         let found = breaks.filter { $0.customerID == customer && $0.field == field }
         return found.count == 1 ? found[0] : nil
     }

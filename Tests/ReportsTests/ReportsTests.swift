@@ -168,12 +168,15 @@ func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
     @Test func breaksFromTheLedgerWithLifecycleAndExactDifferences() throws {
         let f = try Fixture()
         let first = Date(timeIntervalSince1970: 1_794_800_000)
-        try f.ledger.recordBreaks(runID: f.runID, [
-            NewBreak(websiteID: "web_1", customerID: hostile, currency: "BHD", field: "pendingPayoutTotal", expectedMinor: 716_998,
-                     actualMinor: 700_000, exponent: 3, lifecycle: .persisting, firstSeenRunID: f.runID, firstSeenAt: first),
-            NewBreak(websiteID: "web_1", customerID: "cus_a", currency: "USD", field: "balance", expectedMinor: 1005,
-                     actualMinor: 2005, exponent: 2, lifecycle: .new, firstSeenRunID: f.runID, firstSeenAt: first),
-        ])
+        let found = [
+            Break(websiteID: "web_1", customerID: hostile, currency: "BHD", exponent: 3, field: .pendingPayoutTotal, lifecycle: .persisting,
+                  expectedMinor: 716_998, actualMinor: 700_000, firstSeenRunID: f.runID, firstSeenAt: first),
+            Break(websiteID: "web_1", customerID: "cus_a", currency: "USD", exponent: 2, field: .balance, lifecycle: .new,
+                  expectedMinor: 1005, actualMinor: 2005, firstSeenRunID: f.runID, firstSeenAt: first),
+        ]
+        try f.ledger.recordReconciliation(ReconciliationReport(
+            runID: f.runID, method: .ledger, reconciledAt: first, baselineRunID: nil, breaks: found, totals: [], accounting: [],
+            depositChecks: nil, counts: ReconciliationCounts(breaks: found)))
         let data = try f.build()
         let json = try parse(ReportJSON.render(data))
         let breaks = json["breaks"]!.arrayValue!

@@ -2,40 +2,8 @@ import CashierModel
 import Foundation
 import GRDB
 
-/// Breaks and Rebilly's figures: what reconciliation found and what Rebilly answered.
+/// Rebilly's figures: what each cashier answer and read-back said, and the reads reconciliation makes of them.
 extension Ledger {
-    /// Records the reconciliation breaks found by a run, all in one transaction.
-    public func recordBreaks(runID: Int64, _ breaks: [NewBreak]) throws {
-        guard !breaks.isEmpty else { return }
-        let created = now()
-        try pool.write { db in
-            try Self.insertBreaks(db, runID: runID, breaks, created: created)
-        }
-    }
-
-    /// Replaces the breaks recorded for a run by `breaks`, in one transaction: a
-    /// repeated reconciliation of a run (`reconcile --run ID`) supersedes the previous one.
-    public func replaceBreaks(runID: Int64, _ breaks: [NewBreak]) throws {
-        let created = now()
-        try pool.write { db in
-            try db.cachedStatement(sql: LedgerSQL.deleteBreaksOfRun).execute(arguments: [runID])
-            try Self.insertBreaks(db, runID: runID, breaks, created: created)
-        }
-    }
-
-    static func insertBreaks(_ db: Database, runID: Int64, _ breaks: [NewBreak], created: Date) throws {
-        let statement = try db.cachedStatement(sql: LedgerSQL.insertBreak)
-        for b in breaks {
-            try statement.execute(arguments: [
-                runID, b.websiteID, b.customerID, b.currency, b.field, b.expectedMinor, b.actualMinor,
-                b.exponent, b.lifecycle.rawValue, b.firstSeenRunID, b.firstSeenAt, created, b.rowID, b.detail,
-                b.highPriority, b.source?.rawValue, b.actualText, b.cashierID, b.timesSeen, b.rechecked, b.opening,
-            ])
-        }
-    }
-
-    // MARK: - Remote figures
-
     /// Stores cashier figures read back from the API (or any figures not tied to an
     /// attempt), all in one transaction.
     public func recordRemoteFigures(_ entries: [NewRemoteFigures]) throws {
@@ -70,7 +38,7 @@ extension Ledger {
 
     /// The most recent figures of each row with an id in `rows` that has any, keyed by row id
     /// (of one source, or of any when `source` is nil). Read a batch a page of rows at a time.
-    public func latestRemoteFigures(rows: ClosedRange<Int64>, source: RemoteFigureSource? = nil) throws -> [Int64: RemoteFiguresRecord] {
+    public func latestRemoteFigures(rows: ClosedRange<Int64>, source: FigureSource? = nil) throws -> [Int64: RemoteFiguresRecord] {
         let raw = source?.rawValue
         return try pool.read { db in
             let records = try RemoteFiguresRecord.fetchAll(
@@ -100,21 +68,6 @@ extension Ledger {
         try pool.read { db in
             Set(try Int64.fetchAll(db.cachedStatement(sql: LedgerSQL.supersededRowsOfRun),
                                    arguments: [batchID, rows.lowerBound, rows.upperBound, runID]))
-        }
-    }
-
-    /// The breaks recorded by a run.
-    public func breaks(runID: Int64) throws -> [BreakRecord] {
-        try pool.read { db in
-            try BreakRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.breaksOfRun), arguments: [runID])
-        }
-    }
-
-    /// The breaks of the most recent run before `runID` that recorded any
-    /// (the baseline for new / persisting / resolved).
-    public func previousBreaks(beforeRunID runID: Int64) throws -> [BreakRecord] {
-        try pool.read { db in
-            try BreakRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.previousBreaks), arguments: [runID])
         }
     }
 }

@@ -1,0 +1,163 @@
+import CashierModel
+import Foundation
+import GRDB
+
+/// The reconciliation of each run, recorded once (`reconciliations`, `reconciliation_totals`,
+/// `breaks`), and read back whole by every report of the run.
+extension Ledger {
+    /// Records `report` as its run's reconciliation, in one transaction: its breaks, its totals
+    /// per website, currency and figure, its counts, accounting, deposit checks and unread
+    /// cashiers. A later reconciliation of the same run (`reconcile --run ID`) replaces it.
+    public func recordReconciliation(_ report: ReconciliationReport) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+        let counts = try json(report.counts), accounting = try json(report.accounting), unread = try json(report.unread)
+        let deposits = try report.depositChecks.map(json)
+        try pool.write { db in
+            let runID = report.runID
+            for sql in ReconciliationSQL.deleteOfRun { try db.cachedStatement(sql: sql).execute(arguments: [runID]) }
+            try db.cachedStatement(sql: ReconciliationSQL.insert).execute(arguments: [
+                runID, report.method.rawValue, report.reconciledAt, report.baselineRunID, counts, deposits, accounting, unread,
+            ])
+            let total = try db.cachedStatement(sql: ReconciliationSQL.insertTotals)
+            for t in report.totals {
+                for f in t.figures {
+                    try total.execute(arguments: [
+                        runID, t.websiteID, t.currency, t.exponent, t.inputRows, t.sentRows, t.comparedCashiers, f.figure.rawValue,
+                        String(f.inputMinor), String(f.sentMinor), f.rebillyMinor.map(String.init), f.netDifferenceMinor.map(String.init),
+                        f.grossDifferenceMinor.map(String.init), f.openingDifferenceMinor.map(String.init),
+                    ])
+                }
+            }
+            let statement = try db.cachedStatement(sql: ReconciliationSQL.insertBreak)
+            for b in report.breaks {
+                try statement.execute(arguments: [
+                    runID, b.websiteID, b.customerID, b.currency, b.field.rawValue, b.expectedMinor, b.actualMinor,
+                    b.exponent, b.lifecycle.rawValue, b.firstSeenRunID, b.firstSeenAt, report.reconciledAt, b.rowID, b.detail,
+                    b.priority == .high, b.source?.rawValue, b.actualText, b.cashierID, b.timesSeen, b.rechecked, b.opening,
+                    b.canWithdraw,
+                ])
+            }
+        }
+    }
+
+    /// The reconciliation recorded for run `runID`, with its breaks in the order recorded; nil
+    /// when none was (the run never reconciled, or did before the ledger recorded reconciliations).
+    public func reconciliation(runID: Int64) throws -> ReconciliationReport? {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: ReconciliationSQL.ofRun), arguments: [runID]) else { return nil }
+            let decoder = JSONDecoder()
+            func decode<T: Decodable>(_ type: T.Type, _ column: String) throws -> T {
+                let text: String = row[column]
+                return try decoder.decode(type, from: Data(text.utf8))
+            }
+            let depositText: String? = row["deposit_checks_json"]
+            var report = ReconciliationReport(
+                runID: runID, method: try decodeEnum(row["method"]), reconciledAt: row["reconciled_at"],
+                baselineRunID: row["baseline_run_id"], breaks: try Break.fetchAll(db.cachedStatement(sql: ReconciliationSQL.breaksOfRun), arguments: [runID]),
+                totals: try Self.totals(db, runID: runID), accounting: try decode([BatchAccountingCheck].self, "accounting_json"),
+                depositChecks: try depositText.map { try decoder.decode(DepositRequestChecks.self, from: Data($0.utf8)) },
+                counts: try decode(ReconciliationCounts.self, "counts_json"))
+            report.unread = try decode([UnreadCashier].self, "unread_json")
+            return report
+        }
+    }
+
+    /// The breaks recorded for run `runID`, in the order recorded (also for a run reconciled
+    /// before the ledger recorded whole reconciliations).
+    public func breaks(runID: Int64) throws -> [Break] {
+        try pool.read { db in try Break.fetchAll(db.cachedStatement(sql: ReconciliationSQL.breaksOfRun), arguments: [runID]) }
+    }
+
+    /// When the breaks of run `runID` were recorded; nil when it recorded none.
+    public func breaksRecordedAt(runID: Int64) throws -> Date? {
+        try pool.read { db in try Date.fetchOne(db.cachedStatement(sql: ReconciliationSQL.breaksRecordedAt), arguments: [runID]) }
+    }
+
+    /// The lifecycle's baseline for run `runID`: the most recent earlier run that recorded
+    /// breaks, and those breaks in the order recorded; nil when there is none.
+    public func baseline(beforeRunID runID: Int64) throws -> (runID: Int64, breaks: [Break])? {
+        try pool.read { db in
+            guard let previous = try Int64.fetchOne(db.cachedStatement(sql: ReconciliationSQL.baselineRun), arguments: [runID])
+            else { return nil }
+            return (previous, try Break.fetchAll(db.cachedStatement(sql: ReconciliationSQL.breaksOfRun), arguments: [previous]))
+        }
+    }
+
+    static func totals(_ db: Database, runID: Int64) throws -> [ReconciliationTotals] {
+        var totals: [ReconciliationTotals] = []
+        for row in try Row.fetchAll(db.cachedStatement(sql: ReconciliationSQL.totalsOfRun), arguments: [runID]) {
+            let website: String = row["website_id"], currency: String = row["currency"], exponent: Int = row["exponent"]
+            func minor(_ column: String) throws -> Int128? {
+                guard let text: String = row[column] else { return nil }
+                guard let value = Int128(text) else { throw UnknownStoredValue(type: "reconciliation_totals.\(column)", value: text) }
+                return value
+            }
+            let figure = FigureTotals(
+                figure: try decodeEnum(row["figure"]), exponent: exponent, inputMinor: try minor("input_minor") ?? 0,
+                sentMinor: try minor("sent_minor") ?? 0, rebillyMinor: try minor("rebilly_minor"),
+                netDifferenceMinor: try minor("net_minor"), grossDifferenceMinor: try minor("gross_minor"),
+                openingDifferenceMinor: try minor("opening_minor"))
+            if let last = totals.last, last.websiteID == website, last.currency == currency {
+                totals[totals.count - 1].figures.append(figure)
+            } else {
+                totals.append(ReconciliationTotals(
+                    websiteID: website, currency: currency, exponent: exponent, inputRows: row["input_rows"],
+                    sentRows: row["sent_rows"], comparedCashiers: row["compared_cashiers"], figures: [figure]))
+            }
+        }
+        return totals.sorted { ($0.websiteID, $0.currency) < ($1.websiteID, $1.currency) }
+    }
+}
+
+extension Break: FetchableRecord {
+    public init(row: Row) throws {
+        let source: String? = row["source"]
+        let canWithdraw: Int64? = row["can_withdraw"]
+        self.init(
+            websiteID: row["website_id"], customerID: row["customer_id"], currency: row["currency"], exponent: row["exponent"],
+            field: try decodeEnum(row["field"]), lifecycle: try decodeEnum(row["lifecycle"]),
+            expectedMinor: row["expected_minor"], actualMinor: row["actual_minor"], actualText: row["actual_text"],
+            firstSeenRunID: row["first_seen_run_id"], firstSeenAt: row["first_seen_at"], timesSeen: row["times_seen"],
+            rechecked: row["rechecked"], source: try source.map { try decodeEnum($0) }, rowID: row["row_id"],
+            cashierID: row["cashier_id"], detail: row["detail"], opening: row["opening"], canWithdraw: canWithdraw.map { $0 != 0 })
+    }
+}
+
+/// The SQL of the reconciliation record, with bound arguments.
+enum ReconciliationSQL {
+    /// A run's earlier reconciliation, replaced by a new one (totals go with their record).
+    static let deleteOfRun = [
+        "DELETE FROM breaks WHERE run_id = ?",
+        "DELETE FROM reconciliation_totals WHERE run_id = ?",
+        "DELETE FROM reconciliations WHERE run_id = ?",
+    ]
+    static let insert = """
+        INSERT INTO reconciliations (run_id, method, reconciled_at, baseline_run_id, counts_json, deposit_checks_json,
+                                     accounting_json, unread_json)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    static let insertTotals = """
+        INSERT INTO reconciliation_totals (run_id, website_id, currency, exponent, input_rows, sent_rows, compared_cashiers,
+                                           figure, input_minor, sent_minor, rebilly_minor, net_minor, gross_minor, opening_minor)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    static let insertBreak = """
+        INSERT INTO breaks (run_id, website_id, customer_id, currency, field, expected_minor,
+                            actual_minor, exponent, lifecycle, first_seen_run_id, first_seen_at,
+                            created_at, row_id, detail,
+                            high_priority, source, actual_text, cashier_id, times_seen, rechecked, opening, can_withdraw)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    static let ofRun = "SELECT * FROM reconciliations WHERE run_id = ?"
+    /// In figure order (balance, bonusBalance, pendingPayoutTotal) within each website and currency.
+    static let totalsOfRun = """
+        SELECT * FROM reconciliation_totals WHERE run_id = ?
+        ORDER BY website_id, currency,
+                 CASE figure WHEN 'balance' THEN 0 WHEN 'bonusBalance' THEN 1 ELSE 2 END
+        """
+    static let breaksOfRun = "SELECT * FROM breaks WHERE run_id = ? ORDER BY id"
+    static let breaksRecordedAt = "SELECT max(created_at) FROM breaks WHERE run_id = ?"
+    static let baselineRun = "SELECT max(run_id) FROM breaks WHERE run_id < ?"
+}
