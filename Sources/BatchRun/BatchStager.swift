@@ -20,10 +20,7 @@ public struct BatchStager: Sendable {
     /// Registers the batch by the SHA-256 of its bytes and returns the staging sink for its rows.
     public func beginBatch(_ file: BatchFile) throws -> BatchStaging {
         let sha = try file.sha256()
-        let format = try BatchInput.BatchFormat.detect(file)
-        let (batch, _) = try ledger.upsertBatch(
-            NewBatch(sha256: sha, path: file.path, format: format.syntax == .csv ? .csv : .jsonl, gzip: format.gzip),
-            runID: runID)
+        let (batch, _) = try ledger.upsertBatch(NewBatch(sha256: sha, path: file.path, format: try BatchFormat.detect(file)), runID: runID)
         return BatchStaging(ledger: ledger, batch: batch, shard: shard)
     }
 }

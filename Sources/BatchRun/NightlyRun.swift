@@ -112,7 +112,7 @@ public struct NightlyRun: Sendable {
             let batches = try ledger.batches(runID: previous.id).filter { $0.isStaged && $0.controlVerdict != .mismatch }
             for batch in batches {
                 // Links the batch to this run (upsert finds it by its SHA-256).
-                _ = try ledger.upsertBatch(NewBatch(sha256: batch.sha256, path: batch.path, format: batch.format, gzip: batch.gzip), runID: runID)
+                _ = try ledger.upsertBatch(NewBatch(sha256: batch.sha256, path: batch.path, format: batch.format), runID: runID)
             }
             result.batchIDs = batches.map(\.id)
             log(RunEvent(.info, "retrying run \(previous.id)", [("batches", .int(result.batchIDs.count))]))

@@ -21,7 +21,7 @@ extension Ledger {
             if record == nil {
                 existed = false
                 try db.cachedStatement(sql: LedgerSQL.insertBatch)
-                    .execute(arguments: [sha, batch.path, batch.format.rawValue, batch.gzip, created, runID])
+                    .execute(arguments: [sha, batch.path, batch.format.syntax.rawValue, batch.format.gzip, created, runID])
                 record = try BatchRecord.fetchOne(
                     db.cachedStatement(sql: LedgerSQL.batchByID), arguments: [db.lastInsertedRowID])
             }

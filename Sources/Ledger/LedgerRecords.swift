@@ -33,13 +33,11 @@ public struct NewBatch: Sendable, Equatable {
     /// The path the file was read from (the first time it was seen).
     public var path: String
     public var format: BatchFormat
-    public var gzip: Bool
 
-    public init(sha256: String, path: String, format: BatchFormat, gzip: Bool) {
+    public init(sha256: String, path: String, format: BatchFormat) {
         self.sha256 = sha256
         self.path = path
         self.format = format
-        self.gzip = gzip
     }
 }
 
@@ -49,7 +47,6 @@ public struct BatchRecord: Sendable, Equatable, Hashable {
     public var sha256: String
     public var path: String
     public var format: BatchFormat
-    public var gzip: Bool
     /// Records read (valid + rejected); 0 until ``Ledger/finishStaging(batchID:rowCount:valid:rejected:controlVerdict:controlDetail:)``.
     public var rowCount: Int
     public var validCount: Int
@@ -166,7 +163,7 @@ public struct AttemptRecord: Sendable, Equatable, Hashable {
     public var outcome: AttemptOutcome
 }
 
-/// A cashier's three figures as Rebilly reported them (v2, `remote_figures`): exact
+/// A cashier's three figures as Rebilly reported them (`remote_figures`): exact
 /// text as written by the API and, when the text is a valid amount of the currency,
 /// INTEGER minor units at `exponent`. A nil text means the member was absent or null.
 public struct RemoteFigures: Sendable, Equatable, Hashable {
@@ -225,7 +222,7 @@ public struct NewRemoteFigures: Sendable, Equatable {
     }
 }
 
-/// Stored figures of one cashier reply (`remote_figures` table, v2).
+/// Stored figures of one cashier reply (`remote_figures`).
 extension RemoteFigures {
     /// What a cashier answer says: its exact texts, and their minor units at the cashier's own
     /// currency's exponent when a text is a valid amount of it. Never through `Double`.
@@ -325,8 +322,7 @@ extension BatchRecord: FetchableRecord {
         id = row["id"]
         sha256 = row["sha256"]
         path = row["path"]
-        format = try decodeEnum(row["format"])
-        gzip = row["gzip"]
+        format = BatchFormat(syntax: try decodeEnum(row["format"]), gzip: row["gzip"])
         rowCount = row["row_count"]
         validCount = row["valid_count"]
         rejectedCount = row["rejected_count"]

@@ -78,12 +78,6 @@ public enum RowState: String, Sendable, CaseIterable, Codable, Hashable {
     }
 }
 
-/// The container format of a batch file (`batches.format`); compression is a separate flag.
-public enum BatchFormat: String, Sendable, CaseIterable, Codable {
-    case csv
-    case jsonl
-}
-
 /// What the control manifest (`<file>.control.json`) said (`batches.control_verdict`).
 public enum ControlVerdict: String, Sendable, CaseIterable, Codable {
     /// No manifest next to the batch.

@@ -114,8 +114,8 @@ public struct ReportBuilder: Sendable {
             c.read = a.read; c.done = a.done; c.skipped = a.skippedDone; c.rejected = a.rejected
             c.failed = a.failed; c.inDoubt = a.inDoubt; c.needsReview = a.needsReview; c.unfinished = a.unfinished
             counts = counts + c
-            batches.append(BatchInfo(id: batch.id, path: batch.path, sha256: batch.sha256, format: batch.format.rawValue,
-                                     gzip: batch.gzip, controlVerdict: batch.controlVerdict, counts: c))
+            batches.append(BatchInfo(id: batch.id, path: batch.path, sha256: batch.sha256, format: batch.format.syntax.rawValue,
+                                     gzip: batch.format.gzip, controlVerdict: batch.controlVerdict, counts: c))
             // The rows themselves only for the run reported on (the previous run's counts are enough).
             guard details else { continue }
             try ledger.forEachRow(batchID: batch.id) { row in

@@ -22,7 +22,7 @@ struct StagedLedger {
         ledger = try Ledger(path: dir.appendingPathComponent("ledger.sqlite").path)
         runID = try ledger.beginRun(command: "run")
         let sha = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased() + "00000000000000000000000000000000"
-        let (batch, _) = try ledger.upsertBatch(NewBatch(sha256: String(sha.prefix(64)), path: "t.csv", format: .csv, gzip: false), runID: runID)
+        let (batch, _) = try ledger.upsertBatch(NewBatch(sha256: String(sha.prefix(64)), path: "t.csv", format: .csv), runID: runID)
         batchID = batch.id
         var staged: [StagedRow] = []
         for i in 0..<rows {

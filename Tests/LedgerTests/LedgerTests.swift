@@ -1,3 +1,4 @@
+import CashierModel
 import Foundation
 import GRDB
 import Testing
@@ -45,7 +46,7 @@ func fixture(_ dir: TempDir, valid: Int = 7, rejected: Int = 3) throws -> (Ledge
     let ledger = try Ledger(path: dir.path("ledger.sqlite"))
     let run = try ledger.beginRun(command: "run", optionsJSON: #"{"rate":"20/s"}"#)
     let (batch, existed) = try ledger.upsertBatch(
-        NewBatch(sha256: sha("batch-a"), path: "/in/a.csv", format: .csv, gzip: false), runID: run)
+        NewBatch(sha256: sha("batch-a"), path: "/in/a.csv", format: .csv), runID: run)
     #expect(!existed)
     var rows = (1...valid).map { validRow($0 + 1) }
     rows += (0..<rejected).map { rejectedRow(valid + 2 + $0) }
@@ -111,7 +112,7 @@ struct SchemaTests {
         let row = try #require(try ledger.rows(batchID: 1, states: [.pending]).first)
         #expect(throws: DatabaseError.self) { _ = try ledger.recordIntent(rowID: row.id, runID: 9_999, operation: .createCashier) }
         #expect(throws: DatabaseError.self) {
-            _ = try ledger.upsertBatch(NewBatch(sha256: sha("orphan"), path: "x", format: .csv, gzip: false), runID: 9_999)
+            _ = try ledger.upsertBatch(NewBatch(sha256: sha("orphan"), path: "x", format: .csv), runID: 9_999)
         }
         _ = run
         let violations = try inspect(ledger.path) { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }
@@ -199,8 +200,8 @@ struct SchemaTests {
             try ledger.finishStaging(batchID: batch.id, rowCount: 1, valid: 1, rejected: 0,
                                      controlVerdict: verdict, controlDetail: nil)
         }
-        for format in BatchFormat.allCases {
-            _ = try ledger.upsertBatch(NewBatch(sha256: sha("fmt-\(format)"), path: "p", format: format, gzip: true), runID: run)
+        for syntax in BatchFormat.Syntax.allCases {
+            _ = try ledger.upsertBatch(NewBatch(sha256: sha("fmt-\(syntax)"), path: "p", format: BatchFormat(syntax: syntax, gzip: true)), runID: run)
         }
         let breaks = BreakLifecycle.allCases.map {
             Break(websiteID: "w", customerID: "c", currency: "USD", exponent: 2, field: .balance, lifecycle: $0,
@@ -237,7 +238,7 @@ struct QueryPlanTests {
         let run = try ledger.beginRun(command: "run")
         for night in 1...2 {
             let (batch, _) = try ledger.upsertBatch(NewBatch(sha256: String(repeating: "\(night)", count: 64), path: "/in/\(night).csv",
-                                                             format: .csv, gzip: false), runID: run)
+                                                             format: .csv), runID: run)
             try ledger.stageRows(batchID: batch.id, rows: (2...40).map { line in
                 StagedRow(line: line, rowKey: "k\(night)-\(line)", websiteID: "web_1", customerID: "cus_\(night)_\(line)", currency: "USD",
                           payloadJSON: "{}", sourceJSON: "{}", state: line % 3 == 0 ? .rejected : .pending, reasonsJSON: "[]")
@@ -280,7 +281,7 @@ struct StagingTests {
         let (ledger, _, batch) = try fixture(dir)
         let run2 = try ledger.beginRun(command: "run")
         let (again, existed) = try ledger.upsertBatch(
-            NewBatch(sha256: sha("batch-a").uppercased(), path: "/elsewhere/copy.csv", format: .csv, gzip: false),
+            NewBatch(sha256: sha("batch-a").uppercased(), path: "/elsewhere/copy.csv", format: .csv),
             runID: run2)
         #expect(existed)
         #expect(again.id == batch.id)
@@ -339,9 +340,9 @@ struct StagingTests {
         let dir = try TempDir()
         let ledger = try Ledger(path: dir.path("l.sqlite"))
         let run = try ledger.beginRun(command: "run")
-        let (batch, _) = try ledger.upsertBatch(NewBatch(sha256: sha("gz"), path: "b.jsonl.gz", format: .jsonl, gzip: true), runID: run)
+        let (batch, _) = try ledger.upsertBatch(NewBatch(sha256: sha("gz"), path: "b.jsonl.gz", format: BatchFormat(syntax: .jsonLines, gzip: true)), runID: run)
         #expect(!batch.isStaged)
-        #expect(batch.format == .jsonl && batch.gzip)
+        #expect(batch.format == BatchFormat(syntax: .jsonLines, gzip: true))
         try ledger.finishStaging(batchID: batch.id, rowCount: 5, valid: 4, rejected: 1,
                                  controlVerdict: .mismatch, controlDetail: "USD balance: expected 10.00, found 9.99")
         let stored = try #require(try ledger.batch(sha256: sha("gz")))
@@ -639,7 +640,7 @@ struct RunTests {
 
         // Same file next night: the 4 done rows are skipped, the rest finish.
         let run2 = try ledger.beginRun(command: "run")
-        _ = try ledger.upsertBatch(NewBatch(sha256: sha("batch-a"), path: "/in/a.csv", format: .csv, gzip: false), runID: run2)
+        _ = try ledger.upsertBatch(NewBatch(sha256: sha("batch-a"), path: "/in/a.csv", format: .csv), runID: run2)
         for row in try ledger.rows(batchID: batch.id, states: [.pending, .failed]) {
             let a = try ledger.recordIntent(rowID: row.id, runID: run2, operation: .createCashier)
             try ledger.recordOutcome(attemptID: a, httpStatus: 200, latencyMs: 1, error: nil, returnedID: "c",
@@ -692,7 +693,7 @@ struct ThroughputTests {
         let dir = try TempDir()
         let ledger = try Ledger(path: dir.path("bench.sqlite"))
         let run = try ledger.beginRun(command: "bench")
-        let (batch, _) = try ledger.upsertBatch(NewBatch(sha256: sha("bench"), path: "bench.csv", format: .csv, gzip: false), runID: run)
+        let (batch, _) = try ledger.upsertBatch(NewBatch(sha256: sha("bench"), path: "bench.csv", format: .csv), runID: run)
         let rows = (0..<100_000).map { i -> StagedRow in
             let customer = "cus_\(i)"
             let payload = #"{"websiteId":"web_1","customerId":"\#(customer)","currency":"USD","balance":"1234.56","bonusBalance":"0","pendingPayoutTotal":"80.00","depositLimits":{"minimum":"10.00","maximum":"500.00"},"deposit":{"amounts":["10.00","20.00"]}}"#

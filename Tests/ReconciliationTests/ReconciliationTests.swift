@@ -279,7 +279,7 @@ import Throttle
         // A batch whose rows were never sent and whose file had one more record: named, not hidden.
         let ledger = try ws.openLedger()
         let runID = try ledger.beginRun(command: "run")
-        let (batch, _) = try ledger.upsertBatch(NewBatch(sha256: String(repeating: "ab", count: 32), path: "cut.csv", format: .csv, gzip: false), runID: runID)
+        let (batch, _) = try ledger.upsertBatch(NewBatch(sha256: String(repeating: "ab", count: 32), path: "cut.csv", format: .csv), runID: runID)
         try ledger.stageRows(batchID: batch.id, rows: [try stagedRow(line: 2, customer: "cus_x"), try stagedRow(line: 3, customer: "cus_y")])
         try ledger.finishStaging(batchID: batch.id, rowCount: 3, valid: 3, rejected: 0, controlVerdict: .absent, controlDetail: nil)
         let report = try Reconciler(ledger: ledger).reconcileFromLedger(runID: runID, record: false)

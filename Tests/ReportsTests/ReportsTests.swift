@@ -57,7 +57,7 @@ struct Fixture {
         dir = try TempDir()
         ledger = try Ledger(path: dir.path("ledger.sqlite"))
         runID = try ledger.beginRun(command: "run")
-        let (batch, _) = try ledger.upsertBatch(NewBatch(sha256: sha("night-1"), path: "/in/night<1>.csv", format: .csv, gzip: false), runID: runID)
+        let (batch, _) = try ledger.upsertBatch(NewBatch(sha256: sha("night-1"), path: "/in/night<1>.csv", format: .csv), runID: runID)
         self.batch = batch
         let rows = [
             staged(2, [.websiteId: "web_1", .customerId: "cus_a", .currency: "USD", .balance: "10.05", .bonusBalance: "1.00", .pendingPayoutTotal: "0.10"]),
@@ -149,7 +149,7 @@ func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
     @Test func previousRunDifferences() throws {
         let f = try Fixture()
         let run2 = try f.ledger.beginRun(command: "run")
-        let (b2, _) = try f.ledger.upsertBatch(NewBatch(sha256: sha("night-2"), path: "/in/2.csv", format: .csv, gzip: false), runID: run2)
+        let (b2, _) = try f.ledger.upsertBatch(NewBatch(sha256: sha("night-2"), path: "/in/2.csv", format: .csv), runID: run2)
         try f.ledger.stageRows(batchID: b2.id, rows: [
             staged(2, [.websiteId: "web_1", .customerId: "cus_z", .currency: "USD", .balance: "0.01"]),
         ])
@@ -435,7 +435,7 @@ func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
             let dir = try TempDir()
             let ledger = try Ledger(path: dir.path("ledger-\(index).sqlite"))
             let run = try ledger.beginRun(command: "run")
-            let (batch, _) = try ledger.upsertBatch(NewBatch(sha256: sha("n\(index)"), path: "/in/n.csv", format: .csv, gzip: false), runID: run)
+            let (batch, _) = try ledger.upsertBatch(NewBatch(sha256: sha("n\(index)"), path: "/in/n.csv", format: .csv), runID: run)
             try ledger.stageRows(batchID: batch.id, rows: [staged(2, [.websiteId: "web_1", .customerId: "cus_\(index)", .currency: "USD"])])
             let row = try #require(ledger.rows(batchID: batch.id).first).id
             for status in [503, 201] {

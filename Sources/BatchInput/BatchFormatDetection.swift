@@ -1,18 +1,7 @@
-/// How a batch file is encoded: CSV or JSON Lines, optionally gzip-compressed.
-public struct BatchFormat: Hashable, Sendable, CustomStringConvertible {
-    public enum Syntax: String, Sendable { case csv, jsonLines = "jsonl" }
+import CashierModel
 
-    public var syntax: Syntax
-    public var gzip: Bool
-
-    public init(syntax: Syntax, gzip: Bool) {
-        self.syntax = syntax
-        self.gzip = gzip
-    }
-
-    /// `csv`, `jsonl`, `csv+gzip`, `jsonl+gzip`.
-    public var description: String { syntax.rawValue + (gzip ? "+gzip" : "") }
-
+/// Which ``BatchFormat`` a file is in.
+extension BatchFormat {
     /// Decides by magic bytes first (gzip is `1f 8b` whatever the name), then by the
     /// extension under any `.gz` (`.csv`, `.jsonl`/`.ndjson`/`.json`), then by the first
     /// meaningful byte of the content (`{` means JSON Lines).
