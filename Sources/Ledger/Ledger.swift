@@ -29,16 +29,18 @@ func bindText(_ handle: OpaquePointer?, _ index: Int32, _ value: String?) {
 ///
 /// One file (plus its `-wal` and `-shm` companions) opened through a GRDB
 /// `DatabasePool` in WAL mode: many concurrent readers, one writer at a time.
-/// Every public method that writes is ONE transaction, committed before it
-/// returns, so a caller that records an intent before an API call and the
-/// outcome after it loses nothing when the process dies at any instant.
 ///
-/// The ledger is `Sendable`: share one instance among all workers of a run.
-/// Its methods are synchronous and may block briefly on the single writer;
-/// call them from a thread that may block (not from a tight event loop).
-/// From Swift concurrency, for the per-request writes (intent, outcome,
-/// transition), use ``writer(maxGroupSize:)``: a ``LedgerWriter`` commits
-/// concurrent calls together on its own thread, with the same durability.
+/// Attempts and row states are written only through ``writer(maxGroupSize:)``:
+/// a ``LedgerWriter`` commits concurrent intents, outcomes and transitions
+/// together on its own thread, each durable before its call returns, so a
+/// caller that records an intent before an API call and the outcome after it
+/// loses nothing when the process dies at any instant.
+///
+/// The ledger's own methods (runs, staging, reconciliations, maintenance,
+/// reads) are synchronous; each that writes is ONE transaction, committed
+/// before it returns. They may block briefly on the single writer: call them
+/// from a thread that may block (not from a tight event loop). The ledger is
+/// `Sendable`: share one instance among all workers of a run.
 ///
 /// The file is created with mode 0600 (it holds customer ids); an existing
 /// ledger with group/other permission bits is tightened to 0600 on open.
@@ -56,7 +58,7 @@ public final class Ledger: Sendable {
     public let path: String
     /// Shared with ``LedgerWriter`` (same module): both write through this pool's one writer connection.
     let pool: DatabasePool
-    /// The timestamp source; ``LedgerWriter`` stamps an operation when it is enqueued, as the sync API does on call.
+    /// The timestamp source; ``LedgerWriter`` stamps an operation when it is enqueued, the ledger's own writes on call.
     let now: @Sendable () -> Date
 
     /// How a command uses the ledger.
@@ -185,7 +187,7 @@ public final class Ledger: Sendable {
     public static func keyHash(_ rowKey: String) -> Int64 { payloadHash(rowKey) }
 
     /// The names of the migrations applied to this ledger, oldest first.
-    public func appliedMigrations() throws -> [String] {
+    func appliedMigrations() throws -> [String] {
         try pool.read { try LedgerSchema.migrator.appliedMigrations($0) }
     }
 }

@@ -7,51 +7,10 @@ import GRDBSQLite
 import SQLite3
 #endif
 
-/// Attempts: the intent before an API call and its outcome after it.
+/// Attempts: the intent before an API call and its outcome after it (written through ``LedgerWriter``).
 extension Ledger {
-    /// Records the intent to call the API for a row, BEFORE the call: a new
-    /// attempt with outcome `in_flight` and `http_status` NULL. Also bumps the
-    /// row's `attempt_count` and sets its `last_run_id`. Its own transaction.
-    ///
-    /// Refuses (``LedgerError/sendRefused(rowID:state:operation:)``) to record a
-    /// create for a `done` or `rejected` row, and a `create_deposit_request` for
-    /// an `in_doubt` row (verify with `list_deposit_requests` and move the row
-    /// first): the last line of defence against sending twice. Reads
-    /// (`get_*`, `list_*`) are always allowed.
-    ///
-    /// - Returns: The attempt id to pass to ``recordOutcome(attemptID:httpStatus:latencyMs:error:returnedID:outcome:then:remoteFigures:)``.
-    public func recordIntent(rowID: Int64, runID: Int64, operation: AttemptOperation) throws -> Int64 {
-        let at = now()
-        return try pool.write { db in
-            try Self.recordIntent(db, rowID: rowID, runID: runID, operation: operation, at: at)
-        }
-    }
-
-    /// Records how an attempt ended, AFTER the call, and optionally moves its
-    /// row to a new state in the SAME transaction (so the answer and the row's
-    /// fate are never recorded half).
-    ///
-    /// - Parameters:
-    ///   - httpStatus: nil when no HTTP answer came (timeout, connection error).
-    ///   - returnedID: The id the API returned (cashier or deposit request).
-    ///   - then: The row transition to apply with it, if any.
-    ///   - remoteFigures: The cashier's figures from the answer, stored in
-    ///     `remote_figures` with source `create`, tied to this attempt's row and run.
-    public func recordOutcome(
-        attemptID: Int64, httpStatus: Int?, latencyMs: Int?, error: String?,
-        returnedID: String?, outcome: AttemptOutcome, then transition: RowTransition? = nil,
-        remoteFigures: RemoteFigures? = nil
-    ) throws {
-        let at = now()
-        try pool.write { db in
-            try Self.recordOutcome(db, attemptID: attemptID, httpStatus: httpStatus, latencyMs: latencyMs, error: error,
-                                   returnedID: returnedID, outcome: outcome, then: transition, at: at,
-                                   remoteFigures: remoteFigures)
-        }
-    }
-
     /// One attempt, or nil.
-    public func attempt(id: Int64) throws -> AttemptRecord? {
+    func attempt(id: Int64) throws -> AttemptRecord? {
         try pool.read { db in
             try AttemptRecord.fetchOne(db.cachedStatement(sql: LedgerSQL.attemptByID), arguments: [id])
         }
@@ -72,7 +31,7 @@ extension Ledger {
     }
 
     /// Attempts whose outcome was never recorded, oldest first.
-    public func inFlightAttempts() throws -> [AttemptRecord] {
+    func inFlightAttempts() throws -> [AttemptRecord] {
         try pool.read { db in
             try AttemptRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.inFlightAttempts))
         }
@@ -81,11 +40,11 @@ extension Ledger {
 
 
 // The write operations themselves, each run inside a transaction the caller
-// owns: ONE `pool.write` for the synchronous API, a SAVEPOINT inside a group
-// transaction for ``LedgerWriter``. Both APIs call exactly these functions, so
-// the SQL and the validation exist once.
+// owns: a SAVEPOINT inside a group transaction for ``LedgerWriter``, the
+// `pool.write` of ``Ledger/resolve(rowID:runID:action:depositRequestID:)`` for
+// its transition. The SQL and the validation exist once, here.
 extension Ledger {
-    /// The body of ``Ledger/recordIntent(rowID:runID:operation:)``: the row's check and
+    /// The body of ``LedgerWriter/recordIntent(rowID:runID:operation:at:)``: the row's check and
     /// touch are one `UPDATE … WHERE state IN (…)`; only a refused one reads the row.
     static func recordIntent(
         _ db: Database, rowID: Int64, runID: Int64, operation: AttemptOperation, at: Date
@@ -109,7 +68,7 @@ extension Ledger {
         return db.lastInsertedRowID
     }
 
-    /// The body of ``Ledger/recordOutcome(attemptID:httpStatus:latencyMs:error:returnedID:outcome:then:remoteFigures:)``.
+    /// The body of ``LedgerWriter/recordOutcome(attemptID:httpStatus:latencyMs:error:returnedID:outcome:then:remoteFigures:)``.
     /// `rowID`: the attempt's row when the caller knows it (saves reading it for the transition).
     static func recordOutcome(
         _ db: Database, attemptID: Int64, httpStatus: Int?, latencyMs: Int?, error: String?,
@@ -160,7 +119,7 @@ extension Ledger {
                             depositRequestID: deposit, reasonsJSON: reasons, stamp: stamp)
     }
 
-    /// The body of ``Ledger/transition(rowID:to:cashierID:depositRequestID:reasonsJSON:)``.
+    /// The body of ``LedgerWriter/transition(rowID:to:cashierID:depositRequestID:reasonsJSON:)``.
     static func transition(
         _ db: Database, rowID: Int64, to state: RowState,
         cashierID: String?, depositRequestID: String?, reasonsJSON: String?, at: Date

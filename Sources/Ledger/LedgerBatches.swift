@@ -35,14 +35,14 @@ extension Ledger {
     }
 
     /// One batch, or nil.
-    public func batch(id: Int64) throws -> BatchRecord? {
+    func batch(id: Int64) throws -> BatchRecord? {
         try pool.read { db in
             try BatchRecord.fetchOne(db.cachedStatement(sql: LedgerSQL.batchByID), arguments: [id])
         }
     }
 
     /// The batch with this SHA-256 (lower-case hex), or nil.
-    public func batch(sha256: String) throws -> BatchRecord? {
+    func batch(sha256: String) throws -> BatchRecord? {
         try pool.read { db in
             try BatchRecord.fetchOne(db.cachedStatement(sql: LedgerSQL.batchBySHA), arguments: [sha256.lowercased()])
         }

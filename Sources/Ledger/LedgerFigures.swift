@@ -23,14 +23,14 @@ extension Ledger {
     }
 
     /// Every figure set stored for a row, oldest first.
-    public func remoteFigures(rowID: Int64) throws -> [RemoteFiguresRecord] {
+    func remoteFigures(rowID: Int64) throws -> [RemoteFiguresRecord] {
         try pool.read { db in
             try RemoteFiguresRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.remoteFiguresOfRow), arguments: [rowID])
         }
     }
 
     /// Every figure set stored during (or, for read-backs, about) a run, oldest first.
-    public func remoteFigures(runID: Int64) throws -> [RemoteFiguresRecord] {
+    func remoteFigures(runID: Int64) throws -> [RemoteFiguresRecord] {
         try pool.read { db in
             try RemoteFiguresRecord.fetchAll(db.cachedStatement(sql: LedgerSQL.remoteFiguresOfRun), arguments: [runID])
         }

@@ -2,10 +2,10 @@ import CashierModel
 import Foundation
 import GRDB
 
-/// Rows: reads by batch and key, accounting, and the state changes of the synchronous API.
+/// Rows: reads by batch and key, and accounting. Their state changes go through ``LedgerWriter``.
 extension Ledger {
     /// One row, or nil.
-    public func row(id: Int64) throws -> RowRecord? {
+    func row(id: Int64) throws -> RowRecord? {
         try pool.read { db in
             try RowRecord.fetchOne(db.cachedStatement(sql: LedgerSQL.rowByID), arguments: [id])
         }
@@ -76,48 +76,6 @@ extension Ledger {
                 needsReview: row["needs_review"], unfinished: row["unfinished"])
         }
     }
-
-    /// Moves a row to `state`, checking ``RowState/allowedNext``. Non-nil
-    /// `cashierID`/`depositRequestID`/`reasonsJSON` replace the stored values;
-    /// nil keeps them. Moving to `done` clears the reasons. One transaction.
-    ///
-    /// - Throws: ``LedgerError/illegalTransition(rowID:from:to:)``, ``LedgerError/noSuchRow(_:)``.
-    public func transition(
-        rowID: Int64, to state: RowState,
-        cashierID: String? = nil, depositRequestID: String? = nil, reasonsJSON: String? = nil
-    ) throws {
-        let at = now()
-        try pool.write { db in
-            try Self.transition(db, rowID: rowID, to: state, cashierID: cashierID,
-                                depositRequestID: depositRequestID, reasonsJSON: reasonsJSON, at: at)
-        }
-    }
-
-    /// `pending`/`failed`/`in_doubt` → `cashier_created`, storing the cashier id.
-    public func markCashierCreated(rowID: Int64, cashierID: String) throws {
-        try transition(rowID: rowID, to: .cashierCreated, cashierID: cashierID)
-    }
-
-    /// → `done`, storing the deposit request id (nil with `--no-deposits`).
-    public func markDone(rowID: Int64, depositRequestID: String?) throws {
-        try transition(rowID: rowID, to: .done, depositRequestID: depositRequestID)
-    }
-
-    /// → `failed` with the reasons (a JSON array of `{field, message}`).
-    public func markFailed(rowID: Int64, reasonsJSON: String) throws {
-        try transition(rowID: rowID, to: .failed, reasonsJSON: reasonsJSON)
-    }
-
-    /// → `rejected` by the API (422/4xx) with its `invalidFields` as reasons.
-    public func markRejected(rowID: Int64, reasonsJSON: String) throws {
-        try transition(rowID: rowID, to: .rejected, reasonsJSON: reasonsJSON)
-    }
-
-    /// → `in_doubt`: a deposit request was sent and no answer came.
-    public func markInDoubt(rowID: Int64) throws {
-        try transition(rowID: rowID, to: .inDoubt)
-    }
-
 
     static func jsonArray(_ states: Set<RowState>) -> String {
         // Raw values are fixed identifiers (no quotes/backslashes): safe to join.

@@ -20,7 +20,7 @@ public enum RunStatus: String, Sendable, CaseIterable, Codable {
 
 /// The fate of one batch row (`rows.state`).
 ///
-/// Allowed transitions (enforced by the ledger, see ``Ledger/transition(rowID:to:cashierID:depositRequestID:reasonsJSON:)``):
+/// Allowed transitions (enforced by the ledger, see ``LedgerWriter/transition(rowID:to:cashierID:depositRequestID:reasonsJSON:)``):
 ///
 /// ```
 /// pending ─────────► cashier_created ─► done

@@ -20,9 +20,9 @@ import SQLite3
 /// next transaction takes every queued operation at once (up to
 /// ``maxGroupSize``), so many callers share one fsync.
 ///
-/// - **Same checks as ``Ledger``.** Each operation runs the very functions the
-///   synchronous API runs (`mayAttempt` → ``LedgerError/sendRefused(rowID:state:operation:)``,
-///   ``LedgerError/illegalTransition(rowID:from:to:)``, unknown ids).
+/// - **Checks.** Each operation refuses what the row's state forbids
+///   (``LedgerError/sendRefused(rowID:state:operation:)``,
+///   ``LedgerError/illegalTransition(rowID:from:to:)``) and unknown ids.
 /// - **Failures are per caller.** Each operation runs inside its own SAVEPOINT
 ///   in the group transaction; an operation that throws is rolled back to it
 ///   and fails only its own caller, the others still commit. If the group
@@ -40,8 +40,8 @@ import SQLite3
 ///   Shut the writer down before ``Ledger/close()``. Dropping the last
 ///   reference also stops the thread (after it drains).
 ///
-/// The synchronous ``Ledger`` API stays usable alongside; both write through
-/// the same connection pool, so they serialize on its one writer connection.
+/// The ledger's own writes (runs, staging, reconciliations) stay usable alongside;
+/// both go through the same connection pool, so they serialize on its one writer connection.
 public final class LedgerWriter: Sendable {
     /// The ledger this writer commits to.
     public let ledger: Ledger
@@ -68,8 +68,10 @@ public final class LedgerWriter: Sendable {
         core.stop(waiter: nil)
     }
 
-    /// Async, group-committed ``Ledger/recordIntent(rowID:runID:operation:)``:
-    /// returns the attempt id once the intent is durable.
+    /// Records the intent to call the API for a row, BEFORE the call: a new `in_flight` attempt, and the
+    /// row's `attempt_count` and `last_run_id` bumped. Returns the attempt id once the intent is durable.
+    /// Refuses (``LedgerError/sendRefused(rowID:state:operation:)``) a create the row's state forbids
+    /// (the last line of defence against sending twice); reads (`get_*`, `list_*`) are always allowed.
     /// `at`: the send time to record (default: now).
     public func recordIntent(rowID: Int64, runID: Int64, operation: AttemptOperation, at sendTime: Date? = nil) async throws -> Int64 {
         let at = sendTime ?? ledger.now()
@@ -78,8 +80,8 @@ public final class LedgerWriter: Sendable {
         }
     }
 
-    /// Async, group-committed ``Ledger/recordOutcome(attemptID:httpStatus:latencyMs:error:returnedID:outcome:then:remoteFigures:)``:
-    /// the outcome and the optional row transition in one savepoint of the group transaction.
+    /// Records how an attempt ended, AFTER the call (`httpStatus` nil when no answer came), and the
+    /// optional row transition with it in one savepoint of the group transaction: never half of them.
     /// `remoteFigures`: the cashier's figures from the answer, stored with it.
     public func recordOutcome(
         attemptID: Int64, httpStatus: Int?, latencyMs: Int?, error: String?,
@@ -118,7 +120,8 @@ public final class LedgerWriter: Sendable {
         }
     }
 
-    /// Async, group-committed ``Ledger/transition(rowID:to:cashierID:depositRequestID:reasonsJSON:)``.
+    /// Moves a row to `state` if ``RowState/allowedNext`` allows it. Non-nil ids and reasons replace
+    /// the stored ones, nil keeps them; moving to `done` clears the reasons.
     public func transition(
         rowID: Int64, to state: RowState,
         cashierID: String? = nil, depositRequestID: String? = nil, reasonsJSON: String? = nil

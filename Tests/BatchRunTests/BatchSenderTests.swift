@@ -2,7 +2,7 @@ import BatchRun
 import CashierModel
 import Foundation
 import Gateway
-import Ledger
+@testable import Ledger
 import RebillyClient
 import Sandbox
 import Testing
@@ -97,8 +97,10 @@ import Throttle
         // A crashed run: the cashier was made, the deposit POST went out (intent recorded), the answer was lost.
         let client = gateway.client
         let cashier = try await client.createCashier(body: #"{"websiteId":"web_1","customerId":"cus_0","currency":"USD"}"#)
-        try staged.ledger.transition(rowID: row.id, to: .cashierCreated, cashierID: cashier.cashier.id)
-        let intent = try staged.ledger.recordIntent(rowID: row.id, runID: staged.runID, operation: .createDepositRequest)
+        let writer = staged.ledger.writer()
+        try await writer.transition(rowID: row.id, to: .cashierCreated, cashierID: cashier.cashier.id)
+        let intent = try await writer.recordIntent(rowID: row.id, runID: staged.runID, operation: .createDepositRequest)
+        await writer.shutdown()
         // The body the job sent: the row's terms, and the expirationTime its send time sets.
         let sentAt = try #require(try staged.ledger.attempt(id: intent)).requestedAt
         let valid = try #require({ () -> CashierRow? in

@@ -1,7 +1,7 @@
 import BatchRun
 import Foundation
 import GRDB
-import Ledger
+@testable import Ledger
 import Sandbox
 import Testing
 

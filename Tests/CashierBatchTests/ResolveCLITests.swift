@@ -1,5 +1,5 @@
 import Foundation
-import Ledger
+@testable import Ledger
 import Sandbox
 import Testing
 

@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import BatchRun
 import CashierModel
 import Foundation
-import Ledger
+@testable import Ledger
 import Sandbox
 import Testing
 

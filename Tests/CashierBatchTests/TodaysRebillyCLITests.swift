@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import CashierModel
 import Foundation
-import Ledger
+@testable import Ledger
 import NIOCore
 import Sandbox
 import Testing

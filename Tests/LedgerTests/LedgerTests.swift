@@ -102,21 +102,23 @@ struct SchemaTests {
         #expect(uniqueBatchLine)
     }
 
-    @Test func walModeAndForeignKeysAreOn() throws {
+    @Test func walModeAndForeignKeysAreOn() async throws {
         let dir = try TempDir()
         let (ledger, run, _) = try fixture(dir)
+        let writer = ledger.writer()
         let mode = try inspect(ledger.path) { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         // Foreign keys: rows need a real batch, attempts a real run.
         #expect(throws: DatabaseError.self) { try ledger.stageRows(batchID: 9_999, rows: [validRow(2)]) }
         let row = try #require(try ledger.rows(batchID: 1, states: [.pending]).first)
-        #expect(throws: DatabaseError.self) { _ = try ledger.recordIntent(rowID: row.id, runID: 9_999, operation: .createCashier) }
+        await #expect(throws: DatabaseError.self) { _ = try await writer.recordIntent(rowID: row.id, runID: 9_999, operation: .createCashier) }
         #expect(throws: DatabaseError.self) {
             _ = try ledger.upsertBatch(NewBatch(sha256: sha("orphan"), path: "x", format: .csv), runID: 9_999)
         }
         _ = run
         let violations = try inspect(ledger.path) { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }
         #expect(violations.isEmpty)
+        await writer.shutdown()
     }
 
     @Test func fileIsOwnerOnlyIncludingWALCompanions() throws {
@@ -178,9 +180,10 @@ struct SchemaTests {
         }
     }
 
-    @Test func checkConstraintsMatchTheSwiftEnums() throws {
+    @Test func checkConstraintsMatchTheSwiftEnums() async throws {
         let dir = try TempDir()
         let (ledger, run, batch) = try fixture(dir, valid: 1, rejected: 0)
+        let writer = ledger.writer()
         // Every Swift case is accepted by the schema…
         let rows = RowState.allCases.enumerated().map { index, state in
             StagedRow(line: 100 + index, rowKey: nil, websiteID: nil, customerID: nil, currency: nil,
@@ -190,11 +193,12 @@ struct SchemaTests {
         let row = try #require(try ledger.rows(batchID: batch.id, states: [.pending]).first)
         for operation in AttemptOperation.allCases {
             for outcome in AttemptOutcome.allCases {
-                let attempt = try ledger.recordIntent(rowID: row.id, runID: run, operation: operation)
-                try ledger.recordOutcome(attemptID: attempt, httpStatus: 200, latencyMs: 1, error: nil,
-                                         returnedID: nil, outcome: outcome)
+                let attempt = try await writer.recordIntent(rowID: row.id, runID: run, operation: operation)
+                try await writer.recordOutcome(attemptID: attempt, httpStatus: 200, latencyMs: 1, error: nil,
+                                               returnedID: nil, outcome: outcome)
             }
         }
+        await writer.shutdown()
         for status in RunStatus.allCases { try ledger.finishRun(id: run, status: status, exitCode: 0) }
         for verdict in ControlVerdict.allCases {
             try ledger.finishStaging(batchID: batch.id, rowCount: 1, valid: 1, rejected: 0,
@@ -296,13 +300,15 @@ struct StagingTests {
         #expect(batchCount == 1)
     }
 
-    @Test func stagingIsIdempotentAndKeepsProgress() throws {
+    @Test func stagingIsIdempotentAndKeepsProgress() async throws {
         let dir = try TempDir()
         let (ledger, run, batch) = try fixture(dir)
         let first = try #require(try ledger.rows(batchID: batch.id, states: [.pending]).first)
-        let attempt = try ledger.recordIntent(rowID: first.id, runID: run, operation: .createCashier)
-        try ledger.recordOutcome(attemptID: attempt, httpStatus: 201, latencyMs: 12, error: nil,
-                                 returnedID: "cashier_1", outcome: .succeeded, then: .cashierCreated(cashierID: "cashier_1"))
+        let writer = ledger.writer()
+        let attempt = try await writer.recordIntent(rowID: first.id, runID: run, operation: .createCashier)
+        try await writer.recordOutcome(attemptID: attempt, httpStatus: 201, latencyMs: 12, error: nil,
+                                       returnedID: "cashier_1", outcome: .succeeded, then: .cashierCreated(cashierID: "cashier_1"))
+        await writer.shutdown()
         // Staging the same lines again (a crash mid-staging, or the same file next night) changes nothing,
         // even if the second reading differed.
         var changed = validRow(first.line)
@@ -388,19 +394,20 @@ struct StagingTests {
 
 @Suite("Row states and attempts")
 struct StateTests {
-    @Test func transitionsAndCountsAreExact() throws {
+    @Test func transitionsAndCountsAreExact() async throws {
         let dir = try TempDir()
         let (ledger, _, batch) = try fixture(dir)
         let pending = try ledger.rows(batchID: batch.id, states: [.pending])
         #expect(pending.count == 7)
-        try ledger.markCashierCreated(rowID: pending[0].id, cashierID: "c0")
-        try ledger.markCashierCreated(rowID: pending[1].id, cashierID: "c1")
-        try ledger.markDone(rowID: pending[1].id, depositRequestID: "dep_req_1")
-        try ledger.markDone(rowID: pending[2].id, depositRequestID: nil)      // --no-deposits
-        try ledger.markFailed(rowID: pending[3].id, reasonsJSON: #"[{"field":"","message":"HTTP 503 after 6 attempts"}]"#)
-        try ledger.markCashierCreated(rowID: pending[4].id, cashierID: "c4")
-        try ledger.markInDoubt(rowID: pending[4].id)
-        try ledger.markRejected(rowID: pending[5].id, reasonsJSON: #"[{"field":"currency","message":"unsupported"}]"#)
+        let writer = ledger.writer()
+        try await writer.transition(rowID: pending[0].id, to: .cashierCreated, cashierID: "c0")
+        try await writer.transition(rowID: pending[1].id, to: .cashierCreated, cashierID: "c1")
+        try await writer.transition(rowID: pending[1].id, to: .done, depositRequestID: "dep_req_1")
+        try await writer.transition(rowID: pending[2].id, to: .done, depositRequestID: nil)      // --no-deposits
+        try await writer.transition(rowID: pending[3].id, to: .failed, reasonsJSON: #"[{"field":"","message":"HTTP 503 after 6 attempts"}]"#)
+        try await writer.transition(rowID: pending[4].id, to: .cashierCreated, cashierID: "c4")
+        try await writer.transition(rowID: pending[4].id, to: .inDoubt)
+        try await writer.transition(rowID: pending[5].id, to: .rejected, reasonsJSON: #"[{"field":"currency","message":"unsupported"}]"#)
         let counts = try ledger.countsByState(batchID: batch.id)
         #expect(counts == [.pending: 1, .rejected: 4, .cashierCreated: 1, .done: 2, .failed: 1, .inDoubt: 1, .needsReview: 0])
 
@@ -410,30 +417,32 @@ struct StateTests {
         #expect(inDoubt.cashierID == "c4")
 
         // Terminal states stay terminal.
-        #expect(throws: LedgerError.illegalTransition(rowID: pending[1].id, from: .done, to: .pending)) {
-            try ledger.transition(rowID: pending[1].id, to: .pending)
+        await #expect(throws: LedgerError.illegalTransition(rowID: pending[1].id, from: .done, to: .pending)) {
+            try await writer.transition(rowID: pending[1].id, to: .pending)
         }
-        #expect(throws: LedgerError.illegalTransition(rowID: pending[5].id, from: .rejected, to: .done)) {
-            try ledger.markDone(rowID: pending[5].id, depositRequestID: "x")
+        await #expect(throws: LedgerError.illegalTransition(rowID: pending[5].id, from: .rejected, to: .done)) {
+            try await writer.transition(rowID: pending[5].id, to: .done, depositRequestID: "x")
         }
-        #expect(throws: LedgerError.illegalTransition(rowID: pending[0].id, from: .cashierCreated, to: .pending)) {
-            try ledger.transition(rowID: pending[0].id, to: .pending)
+        await #expect(throws: LedgerError.illegalTransition(rowID: pending[0].id, from: .cashierCreated, to: .pending)) {
+            try await writer.transition(rowID: pending[0].id, to: .pending)
         }
-        #expect(throws: LedgerError.noSuchRow(123_456)) { try ledger.markInDoubt(rowID: 123_456) }
+        await #expect(throws: LedgerError.noSuchRow(123_456)) { try await writer.transition(rowID: 123_456, to: .inDoubt) }
         // A failed row can be retried to the end; an in-doubt one verified as created can be adopted.
-        try ledger.markCashierCreated(rowID: pending[3].id, cashierID: "c3")
-        try ledger.markDone(rowID: pending[3].id, depositRequestID: "dep_req_3")
-        try ledger.markDone(rowID: pending[4].id, depositRequestID: "dep_req_adopted")
+        try await writer.transition(rowID: pending[3].id, to: .cashierCreated, cashierID: "c3")
+        try await writer.transition(rowID: pending[3].id, to: .done, depositRequestID: "dep_req_3")
+        try await writer.transition(rowID: pending[4].id, to: .done, depositRequestID: "dep_req_adopted")
         #expect(try ledger.countsByState(batchID: batch.id)[.done] == 4)
         #expect(try ledger.countsByState(batchID: batch.id).values.reduce(0, +) == 10)
+        await writer.shutdown()
     }
 
-    @Test func intentThenOutcomeIsDurableAndAtomic() throws {
+    @Test func intentThenOutcomeIsDurableAndAtomic() async throws {
         let dir = try TempDir()
         let (ledger, run, batch) = try fixture(dir)
         let row = try #require(try ledger.rows(batchID: batch.id, states: [.pending]).first)
+        let writer = ledger.writer()
 
-        let intent = try ledger.recordIntent(rowID: row.id, runID: run, operation: .createCashier)
+        let intent = try await writer.recordIntent(rowID: row.id, runID: run, operation: .createCashier)
         // Committed before the call: another connection sees the intent with NULL status.
         let seen = try inspect(ledger.path) { db in
             try Row.fetchOne(db, sql: "SELECT http_status, outcome, finished_at FROM attempts WHERE id = ?", arguments: [intent])
@@ -445,14 +454,14 @@ struct StateTests {
         #expect(try ledger.row(id: row.id)?.attemptCount == 1)
         #expect(try ledger.row(id: row.id)?.lastRunID == run)
 
-        try ledger.recordOutcome(attemptID: intent, httpStatus: 201, latencyMs: 37, error: nil,
-                                 returnedID: "cashier_9", outcome: .succeeded, then: .cashierCreated(cashierID: "cashier_9"))
-        let deposit1 = try ledger.recordIntent(rowID: row.id, runID: run, operation: .createDepositRequest)
-        try ledger.recordOutcome(attemptID: deposit1, httpStatus: 503, latencyMs: 80, error: "Service Unavailable",
-                                 returnedID: nil, outcome: .retryable)
-        let deposit2 = try ledger.recordIntent(rowID: row.id, runID: run, operation: .createDepositRequest)
-        try ledger.recordOutcome(attemptID: deposit2, httpStatus: 201, latencyMs: 41, error: nil,
-                                 returnedID: "dep_req_9", outcome: .succeeded, then: .done(depositRequestID: "dep_req_9"))
+        try await writer.recordOutcome(attemptID: intent, httpStatus: 201, latencyMs: 37, error: nil,
+                                       returnedID: "cashier_9", outcome: .succeeded, then: .cashierCreated(cashierID: "cashier_9"))
+        let deposit1 = try await writer.recordIntent(rowID: row.id, runID: run, operation: .createDepositRequest)
+        try await writer.recordOutcome(attemptID: deposit1, httpStatus: 503, latencyMs: 80, error: "Service Unavailable",
+                                       returnedID: nil, outcome: .retryable)
+        let deposit2 = try await writer.recordIntent(rowID: row.id, runID: run, operation: .createDepositRequest)
+        try await writer.recordOutcome(attemptID: deposit2, httpStatus: 201, latencyMs: 41, error: nil,
+                                       returnedID: "dep_req_9", outcome: .succeeded, then: .done(depositRequestID: "dep_req_9"))
 
         let attempts = try ledger.attempts(rowID: row.id)
         #expect(attempts.map(\.operation) == [.createCashier, .createDepositRequest, .createDepositRequest])
@@ -467,73 +476,78 @@ struct StateTests {
         #expect(done.state == .done && done.cashierID == "cashier_9" && done.depositRequestID == "dep_req_9")
         #expect(done.attemptCount == 3)
 
-        // Outcome and transition are one transaction: an illegal transition leaves the outcome unrecorded.
-        let late = try ledger.recordIntent(rowID: row.id, runID: run, operation: .getCashier)
-        #expect(throws: LedgerError.self) {
-            try ledger.recordOutcome(attemptID: late, httpStatus: 200, latencyMs: 5, error: nil, returnedID: nil,
-                                     outcome: .succeeded, then: .pending)
+        // Outcome and transition are one operation: an illegal transition leaves the outcome unrecorded.
+        let late = try await writer.recordIntent(rowID: row.id, runID: run, operation: .getCashier)
+        await #expect(throws: LedgerError.self) {
+            try await writer.recordOutcome(attemptID: late, httpStatus: 200, latencyMs: 5, error: nil, returnedID: nil,
+                                           outcome: .succeeded, then: .pending)
         }
         #expect(try ledger.attempt(id: late)?.outcome == .inFlight)
-        #expect(throws: LedgerError.noSuchAttempt(77_777)) {
-            try ledger.recordOutcome(attemptID: 77_777, httpStatus: nil, latencyMs: nil, error: nil, returnedID: nil, outcome: .lost)
+        await #expect(throws: LedgerError.noSuchAttempt(77_777)) {
+            try await writer.recordOutcome(attemptID: 77_777, httpStatus: nil, latencyMs: nil, error: nil, returnedID: nil, outcome: .lost)
         }
-        #expect(throws: LedgerError.noSuchRow(88_888)) {
-            _ = try ledger.recordIntent(rowID: 88_888, runID: run, operation: .createCashier)
+        await #expect(throws: LedgerError.noSuchRow(88_888)) {
+            _ = try await writer.recordIntent(rowID: 88_888, runID: run, operation: .createCashier)
         }
+        await writer.shutdown()
     }
 
-    @Test func createsAreRefusedForDoneRejectedAndUnverifiedInDoubtRows() throws {
+    @Test func createsAreRefusedForDoneRejectedAndUnverifiedInDoubtRows() async throws {
         let dir = try TempDir()
         let (ledger, run, batch) = try fixture(dir)
         let rows = try ledger.rows(batchID: batch.id, states: [.pending])
         let rejected = try #require(try ledger.rows(batchID: batch.id, states: [.rejected]).first)
-        try ledger.markDone(rowID: rows[0].id, depositRequestID: "dep_req_0")
-        try ledger.markCashierCreated(rowID: rows[1].id, cashierID: "c1")
-        try ledger.markInDoubt(rowID: rows[1].id)
-        #expect(throws: LedgerError.sendRefused(rowID: rows[0].id, state: .done, operation: .createDepositRequest)) {
-            _ = try ledger.recordIntent(rowID: rows[0].id, runID: run, operation: .createDepositRequest)
+        let writer = ledger.writer()
+        try await writer.transition(rowID: rows[0].id, to: .done, depositRequestID: "dep_req_0")
+        try await writer.transition(rowID: rows[1].id, to: .cashierCreated, cashierID: "c1")
+        try await writer.transition(rowID: rows[1].id, to: .inDoubt)
+        await #expect(throws: LedgerError.sendRefused(rowID: rows[0].id, state: .done, operation: .createDepositRequest)) {
+            _ = try await writer.recordIntent(rowID: rows[0].id, runID: run, operation: .createDepositRequest)
         }
-        #expect(throws: LedgerError.sendRefused(rowID: rows[0].id, state: .done, operation: .createCashier)) {
-            _ = try ledger.recordIntent(rowID: rows[0].id, runID: run, operation: .createCashier)
+        await #expect(throws: LedgerError.sendRefused(rowID: rows[0].id, state: .done, operation: .createCashier)) {
+            _ = try await writer.recordIntent(rowID: rows[0].id, runID: run, operation: .createCashier)
         }
-        #expect(throws: LedgerError.sendRefused(rowID: rejected.id, state: .rejected, operation: .createCashier)) {
-            _ = try ledger.recordIntent(rowID: rejected.id, runID: run, operation: .createCashier)
+        await #expect(throws: LedgerError.sendRefused(rowID: rejected.id, state: .rejected, operation: .createCashier)) {
+            _ = try await writer.recordIntent(rowID: rejected.id, runID: run, operation: .createCashier)
         }
-        #expect(throws: LedgerError.sendRefused(rowID: rows[1].id, state: .inDoubt, operation: .createDepositRequest)) {
-            _ = try ledger.recordIntent(rowID: rows[1].id, runID: run, operation: .createDepositRequest)
+        await #expect(throws: LedgerError.sendRefused(rowID: rows[1].id, state: .inDoubt, operation: .createDepositRequest)) {
+            _ = try await writer.recordIntent(rowID: rows[1].id, runID: run, operation: .createDepositRequest)
         }
         // Nothing was recorded by the refused calls.
         #expect(try ledger.attempts(runID: run).isEmpty)
         #expect(try ledger.row(id: rows[0].id)?.attemptCount == 0)
         // Reads are fine; after verification (nothing found) the row may be sent again.
-        _ = try ledger.recordIntent(rowID: rows[0].id, runID: run, operation: .getCashier)
-        let list = try ledger.recordIntent(rowID: rows[1].id, runID: run, operation: .listDepositRequests)
-        try ledger.recordOutcome(attemptID: list, httpStatus: 200, latencyMs: 9, error: nil, returnedID: nil,
-                                 outcome: .succeeded, then: .cashierCreated(cashierID: "c1"))
-        _ = try ledger.recordIntent(rowID: rows[1].id, runID: run, operation: .createDepositRequest)
+        _ = try await writer.recordIntent(rowID: rows[0].id, runID: run, operation: .getCashier)
+        let list = try await writer.recordIntent(rowID: rows[1].id, runID: run, operation: .listDepositRequests)
+        try await writer.recordOutcome(attemptID: list, httpStatus: 200, latencyMs: 9, error: nil, returnedID: nil,
+                                       outcome: .succeeded, then: .cashierCreated(cashierID: "c1"))
+        _ = try await writer.recordIntent(rowID: rows[1].id, runID: run, operation: .createDepositRequest)
         #expect(try ledger.attempts(runID: run).count == 3)
+        await writer.shutdown()
     }
 
     @Test func concurrentWorkersShareOneLedger() async throws {
         let dir = try TempDir()
         let (ledger, run, batch) = try fixture(dir, valid: 200, rejected: 0)
         let rows = try ledger.rows(batchID: batch.id, states: [.pending])
+        let writer = ledger.writer()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for chunk in stride(from: 0, to: rows.count, by: 25) {
                 let slice = Array(rows[chunk..<min(chunk + 25, rows.count)])
                 group.addTask {
                     for row in slice {
-                        let a = try ledger.recordIntent(rowID: row.id, runID: run, operation: .createCashier)
-                        try ledger.recordOutcome(attemptID: a, httpStatus: 201, latencyMs: 1, error: nil, returnedID: "c\(row.id)",
-                                                 outcome: .succeeded, then: .cashierCreated(cashierID: "c\(row.id)"))
-                        let d = try ledger.recordIntent(rowID: row.id, runID: run, operation: .createDepositRequest)
-                        try ledger.recordOutcome(attemptID: d, httpStatus: 201, latencyMs: 1, error: nil, returnedID: "d\(row.id)",
-                                                 outcome: .succeeded, then: .done(depositRequestID: "d\(row.id)"))
+                        let a = try await writer.recordIntent(rowID: row.id, runID: run, operation: .createCashier)
+                        try await writer.recordOutcome(attemptID: a, httpStatus: 201, latencyMs: 1, error: nil, returnedID: "c\(row.id)",
+                                                       outcome: .succeeded, then: .cashierCreated(cashierID: "c\(row.id)"))
+                        let d = try await writer.recordIntent(rowID: row.id, runID: run, operation: .createDepositRequest)
+                        try await writer.recordOutcome(attemptID: d, httpStatus: 201, latencyMs: 1, error: nil, returnedID: "d\(row.id)",
+                                                       outcome: .succeeded, then: .done(depositRequestID: "d\(row.id)"))
                     }
                 }
             }
             try await group.waitForAll()
         }
+        await writer.shutdown()
         #expect(try ledger.countsByState(batchID: batch.id)[.done] == 200)
         #expect(try ledger.attempts(runID: run).count == 400)
     }
@@ -572,7 +586,7 @@ struct RunTests {
         #expect(try ledger.runs(limit: 10).isEmpty)
     }
 
-    @Test func crashRecoveryMarksInFlightDepositsInDoubt() throws {
+    @Test func crashRecoveryMarksInFlightDepositsInDoubt() async throws {
         let dir = try TempDir()
         let path = dir.path("ledger.sqlite")
         var depositRow: Int64 = 0, cashierRow: Int64 = 0
@@ -582,9 +596,11 @@ struct RunTests {
             let rows = try ledger.rows(batchID: batch.id, states: [.pending])
             depositRow = rows[0].id
             cashierRow = rows[1].id
-            try ledger.markCashierCreated(rowID: depositRow, cashierID: "c")
-            _ = try ledger.recordIntent(rowID: depositRow, runID: run1, operation: .createDepositRequest)
-            _ = try ledger.recordIntent(rowID: cashierRow, runID: run1, operation: .createCashier)
+            let writer = ledger.writer()
+            try await writer.transition(rowID: depositRow, to: .cashierCreated, cashierID: "c")
+            _ = try await writer.recordIntent(rowID: depositRow, runID: run1, operation: .createDepositRequest)
+            _ = try await writer.recordIntent(rowID: cashierRow, runID: run1, operation: .createCashier)
+            await writer.shutdown()
             try ledger.close()
         }
         let ledger = try Ledger(path: path)
@@ -604,12 +620,14 @@ struct RunTests {
 
     /// A run whose ledger failed under it may have closed itself (`finished`, `interrupted`)
     /// with a deposit request still in flight: it is in doubt all the same.
-    @Test func recoveryTakesCallsInFlightOfRunsThatClosedThemselves() throws {
+    @Test func recoveryTakesCallsInFlightOfRunsThatClosedThemselves() async throws {
         let dir = try TempDir()
         let (ledger, run1, batch) = try fixture(dir)
         let row = try #require(try ledger.rows(batchID: batch.id, states: [.pending]).first)
-        try ledger.markCashierCreated(rowID: row.id, cashierID: "c")
-        _ = try ledger.recordIntent(rowID: row.id, runID: run1, operation: .createDepositRequest)
+        let writer = ledger.writer()
+        try await writer.transition(rowID: row.id, to: .cashierCreated, cashierID: "c")
+        _ = try await writer.recordIntent(rowID: row.id, runID: run1, operation: .createDepositRequest)
+        await writer.shutdown()
         try ledger.finishRun(id: run1, status: .finished, exitCode: 70)
         let run2 = try ledger.beginRun(command: "retry")
         let recovery = try ledger.recoverCrashedRuns(currentRunID: run2)
@@ -619,19 +637,20 @@ struct RunTests {
         #expect(try ledger.inFlightAttempts().isEmpty)
     }
 
-    @Test func accountingClosesAndCountsSkippedDone() throws {
+    @Test func accountingClosesAndCountsSkippedDone() async throws {
         let dir = try TempDir()
         let (ledger, run1, batch) = try fixture(dir)
         let rows = try ledger.rows(batchID: batch.id, states: [.pending])
+        let writer = ledger.writer()
         for row in rows.prefix(4) {
-            let a = try ledger.recordIntent(rowID: row.id, runID: run1, operation: .createCashier)
-            try ledger.recordOutcome(attemptID: a, httpStatus: 201, latencyMs: 1, error: nil, returnedID: "c",
-                                     outcome: .succeeded, then: .done(depositRequestID: nil))
+            let a = try await writer.recordIntent(rowID: row.id, runID: run1, operation: .createCashier)
+            try await writer.recordOutcome(attemptID: a, httpStatus: 201, latencyMs: 1, error: nil, returnedID: "c",
+                                           outcome: .succeeded, then: .done(depositRequestID: nil))
         }
         let failing = rows[4]
-        let f = try ledger.recordIntent(rowID: failing.id, runID: run1, operation: .createCashier)
-        try ledger.recordOutcome(attemptID: f, httpStatus: 500, latencyMs: 1, error: "boom", returnedID: nil,
-                                 outcome: .retryable, then: .failed(reasonsJSON: #"[{"field":"","message":"HTTP 500"}]"#))
+        let f = try await writer.recordIntent(rowID: failing.id, runID: run1, operation: .createCashier)
+        try await writer.recordOutcome(attemptID: f, httpStatus: 500, latencyMs: 1, error: "boom", returnedID: nil,
+                                       outcome: .retryable, then: .failed(reasonsJSON: #"[{"field":"","message":"HTTP 500"}]"#))
         try ledger.finishRun(id: run1, status: .interrupted, exitCode: 130)
         let first = try ledger.accounting(runID: run1, batchID: batch.id)
         #expect(first == RowAccounting(batchID: batch.id, read: 10, done: 4, skippedDone: 0, rejected: 3,
@@ -642,10 +661,11 @@ struct RunTests {
         let run2 = try ledger.beginRun(command: "run")
         _ = try ledger.upsertBatch(NewBatch(sha256: sha("batch-a"), path: "/in/a.csv", format: .csv), runID: run2)
         for row in try ledger.rows(batchID: batch.id, states: [.pending, .failed]) {
-            let a = try ledger.recordIntent(rowID: row.id, runID: run2, operation: .createCashier)
-            try ledger.recordOutcome(attemptID: a, httpStatus: 200, latencyMs: 1, error: nil, returnedID: "c",
-                                     outcome: .succeeded, then: .done(depositRequestID: nil))
+            let a = try await writer.recordIntent(rowID: row.id, runID: run2, operation: .createCashier)
+            try await writer.recordOutcome(attemptID: a, httpStatus: 200, latencyMs: 1, error: nil, returnedID: "c",
+                                           outcome: .succeeded, then: .done(depositRequestID: nil))
         }
+        await writer.shutdown()
         let second = try ledger.accounting(runID: run2, batchID: batch.id)
         #expect(second == RowAccounting(batchID: batch.id, read: 10, done: 3, skippedDone: 4, rejected: 3,
                                         failed: 0, inDoubt: 0, unfinished: 0))
@@ -689,7 +709,7 @@ struct RunTests {
 /// (their numbers are quoted in docs/ledger.md), so `swift test` stays a test run.
 struct ThroughputTests {
     @Test(.enabled(if: benchmarksEnabled, "a benchmark: CASHIER_BATCH_BENCH=1 runs it"))
-    func staging100kRows() throws {
+    func staging100kRows() async throws {
         let dir = try TempDir()
         let ledger = try Ledger(path: dir.path("bench.sqlite"))
         let run = try ledger.beginRun(command: "bench")
@@ -718,15 +738,19 @@ struct ThroughputTests {
         }
         print("ledger re-staging (all conflicts): \(Int(100_000 / again)) rows/s")
 
-        // Per-call durability cost: one intent + one outcome, each its own synchronous=FULL commit.
+        // Per-call durability cost: one intent + one outcome from one caller awaiting each, so every
+        // write is its own synchronous=FULL commit (a group of one).
         let sample = try ledger.rows(batchID: batch.id, states: nil, afterID: 0, limit: 1_000)
-        let durable = try seconds {
-            for row in sample {
-                let a = try ledger.recordIntent(rowID: row.id, runID: run, operation: .createCashier)
-                try ledger.recordOutcome(attemptID: a, httpStatus: 201, latencyMs: 1, error: nil, returnedID: "c",
-                                         outcome: .succeeded, then: .cashierCreated(cashierID: "c"))
-            }
+        let writer = ledger.writer()
+        let start = ContinuousClock.now
+        for row in sample {
+            let a = try await writer.recordIntent(rowID: row.id, runID: run, operation: .createCashier)
+            try await writer.recordOutcome(attemptID: a, httpStatus: 201, latencyMs: 1, error: nil, returnedID: "c",
+                                           outcome: .succeeded, then: .cashierCreated(cashierID: "c"))
         }
+        let durable = elapsedSeconds(since: start)
+        await writer.shutdown()
+        #expect(writer.statistics.transactions == 2_000)
         print("ledger intent+outcome pairs (2 commits each, synchronous=FULL): \(Int(1_000 / durable)) pairs/s")
         #expect(try ledger.countsByState(batchID: batch.id)[.cashierCreated] == 1_000)
     }

@@ -15,12 +15,12 @@ struct LedgerV2Tests {
         let dir = try TempDir()
         let (ledger, run, batch) = try fixture(dir)
         let rows = try ledger.rows(batchID: batch.id, states: [.pending])
-        // Synchronous API.
-        let a1 = try ledger.recordIntent(rowID: rows[0].id, runID: run, operation: .createCashier)
-        try ledger.recordOutcome(attemptID: a1, httpStatus: 200, latencyMs: 3, error: nil, returnedID: "cashier_1",
-                                 outcome: .succeeded, then: .cashierCreated(cashierID: "cashier_1"), remoteFigures: Self.figures)
-        // Group-committed writer.
         let writer = ledger.writer()
+        // With a row transition.
+        let a1 = try await writer.recordIntent(rowID: rows[0].id, runID: run, operation: .createCashier)
+        try await writer.recordOutcome(attemptID: a1, httpStatus: 200, latencyMs: 3, error: nil, returnedID: "cashier_1",
+                                       outcome: .succeeded, then: .cashierCreated(cashierID: "cashier_1"), remoteFigures: Self.figures)
+        // Without a transition.
         let a2 = try await writer.recordIntent(rowID: rows[1].id, runID: run, operation: .createCashier)
         var second = Self.figures
         second.cashierID = "cashier_2"

@@ -104,9 +104,12 @@ struct LedgerWriterTests {
         let rejected = try #require(try ledger.rows(batchID: batch.id, states: [.rejected]).first).id
         // A row whose intent was recorded, then rejected: an outcome moving it on must fail
         // AFTER its UPDATE of the attempt ran, so only the savepoint rollback can undo it.
+        // Set up through a writer of its own, so the writer under test counts only the group below.
         let halfway = pending[5]
-        let stale = try ledger.recordIntent(rowID: halfway, runID: run, operation: .createCashier)
-        try ledger.transition(rowID: halfway, to: .rejected, reasonsJSON: "[]")
+        let setup = ledger.writer()
+        let stale = try await setup.recordIntent(rowID: halfway, runID: run, operation: .createCashier)
+        try await setup.transition(rowID: halfway, to: .rejected, reasonsJSON: "[]")
+        await setup.shutdown()
 
         let writer = ledger.writer()
         let blocker = WriteBlocker(ledger)
@@ -276,8 +279,10 @@ struct LedgerWriterTests {
         }
         await writer.shutdown()
         #expect(try ledger.attempts(runID: run).count == rows.count)
-        // The synchronous API is unaffected.
-        _ = try ledger.recordIntent(rowID: rows[0], runID: run, operation: .getCashier)
+        // The ledger is unaffected: a new writer writes to it.
+        let next = ledger.writer()
+        _ = try await next.recordIntent(rowID: rows[0], runID: run, operation: .getCashier)
+        await next.shutdown()
     }
 
     @Test func aCancelledCallerStillGetsItsQueuedWriteCommitted() async throws {
@@ -301,27 +306,31 @@ struct LedgerWriterTests {
         await writer.shutdown()
     }
 
-    /// A measurement (docs/ledger.md, "Group commit"): only with `CASHIER_BATCH_BENCH=1`.
+    /// A measurement (docs/ledger.md, "Group commit"): one caller awaiting each write against 64
+    /// concurrent callers sharing commits; only with `CASHIER_BATCH_BENCH=1`.
     @Test(.enabled(if: benchmarksEnabled, "a benchmark: CASHIER_BATCH_BENCH=1 runs it"))
     func throughputSyncVersusGroupCommit() async throws {
         let dir = try TempDir()
         let callers = 64, pairsPerCaller = 100
-        let syncPairs = 1_000
-        let (ledger, run, batch) = try fixture(dir, valid: syncPairs + callers * pairsPerCaller, rejected: 0)
+        let singlePairs = 1_000
+        let (ledger, run, batch) = try fixture(dir, valid: singlePairs + callers * pairsPerCaller, rejected: 0)
         let rows = try ledger.rows(batchID: batch.id, states: [.pending]).map(\.id)
 
-        // Synchronous API: one caller, 2 commits (2 fsyncs) per pair.
+        // One caller awaiting each write: every write its own group, 2 commits (2 fsyncs) per pair.
+        let single = ledger.writer()
         var start = ContinuousClock.now
-        for rowID in rows[0..<syncPairs] {
-            let a = try ledger.recordIntent(rowID: rowID, runID: run, operation: .createCashier)
-            try ledger.recordOutcome(attemptID: a, httpStatus: 201, latencyMs: 1, error: nil, returnedID: "c",
-                                     outcome: .succeeded, then: .cashierCreated(cashierID: "c"))
+        for rowID in rows[0..<singlePairs] {
+            let a = try await single.recordIntent(rowID: rowID, runID: run, operation: .createCashier)
+            try await single.recordOutcome(attemptID: a, httpStatus: 201, latencyMs: 1, error: nil, returnedID: "c",
+                                           outcome: .succeeded, then: .cashierCreated(cashierID: "c"))
         }
-        let syncRate = Double(syncPairs) / elapsedSeconds(since: start)
+        let singleRate = Double(singlePairs) / elapsedSeconds(since: start)
+        await single.shutdown()
+        #expect(single.statistics.transactions == 2 * singlePairs)
 
         // LedgerWriter: 64 concurrent callers, each intent → outcome in sequence.
         let writer = ledger.writer()
-        let writerRows = Array(rows[syncPairs...])
+        let writerRows = Array(rows[singlePairs...])
         start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for c in 0..<callers {
@@ -342,13 +351,13 @@ struct LedgerWriterTests {
         await writer.shutdown()
         let stats = writer.statistics
         print("""
-            ledger pairs/s (intent + outcome, synchronous=FULL): sync API 1 caller \(Int(syncRate)); \
-            LedgerWriter \(callers) callers \(Int(groupRate)) (\(String(format: "%.1f", groupRate / syncRate))×; \
+            ledger pairs/s (intent + outcome, synchronous=FULL): LedgerWriter 1 caller \(Int(singleRate)); \
+            LedgerWriter \(callers) callers \(Int(groupRate)) (\(String(format: "%.1f", groupRate / singleRate))×; \
             \(stats.transactions) transactions for \(stats.operations) ops, \
             avg group \(String(format: "%.1f", Double(stats.operations) / Double(max(1, stats.transactions)))), \
             largest \(stats.largestGroup))
             """)
-        #expect(try ledger.countsByState(batchID: batch.id)[.cashierCreated] == syncPairs + groupPairs)
+        #expect(try ledger.countsByState(batchID: batch.id)[.cashierCreated] == singlePairs + groupPairs)
     }
 }
 

@@ -3,7 +3,7 @@ import CashierModel
 import Foundation
 import Gateway
 import GRDB
-import Ledger
+@testable import Ledger
 import RebillyClient
 import Reconciliation
 import Sandbox

@@ -53,7 +53,7 @@ struct Fixture {
     let runID: Int64
     let batch: BatchRecord
 
-    init(exitCode: Int32 = 3, status: RunStatus = .finished) throws {
+    init(exitCode: Int32 = 3, status: RunStatus = .finished) async throws {
         dir = try TempDir()
         ledger = try Ledger(path: dir.path("ledger.sqlite"))
         runID = try ledger.beginRun(command: "run")
@@ -76,23 +76,26 @@ struct Fixture {
         try ledger.finishStaging(batchID: batch.id, rowCount: 8, valid: 4, rejected: 4, controlVerdict: .absent, controlDetail: nil)
         let open = try ledger.rows(batchID: batch.id, states: [.pending])
         let byLine = Dictionary(uniqueKeysWithValues: open.map { ($0.line, $0.id) })
+        let writer = ledger.writer()
         for line in [2, 3, 5] {
             let rowID = byLine[line]!
-            let a = try ledger.recordIntent(rowID: rowID, runID: runID, operation: .createCashier)
-            try ledger.recordOutcome(attemptID: a, httpStatus: 201, latencyMs: 40 + line, error: nil, returnedID: "cas_\(line)",
-                                     outcome: .succeeded, then: .cashierCreated(cashierID: "cas_\(line)"))
-            let d = try ledger.recordIntent(rowID: rowID, runID: runID, operation: .createDepositRequest)
-            try ledger.recordOutcome(attemptID: d, httpStatus: 201, latencyMs: 60 + line, error: nil, returnedID: "dep_\(line)",
-                                     outcome: .succeeded, then: .done(depositRequestID: "dep_\(line)"))
+            let a = try await writer.recordIntent(rowID: rowID, runID: runID, operation: .createCashier)
+            try await writer.recordOutcome(attemptID: a, httpStatus: 201, latencyMs: 40 + line, error: nil, returnedID: "cas_\(line)",
+                                           outcome: .succeeded, then: .cashierCreated(cashierID: "cas_\(line)"))
+            let d = try await writer.recordIntent(rowID: rowID, runID: runID, operation: .createDepositRequest)
+            try await writer.recordOutcome(attemptID: d, httpStatus: 201, latencyMs: 60 + line, error: nil, returnedID: "dep_\(line)",
+                                           outcome: .succeeded, then: .done(depositRequestID: "dep_\(line)"))
         }
         let rowID = byLine[4]!
         for status in [429, 500] {
-            let a = try ledger.recordIntent(rowID: rowID, runID: runID, operation: .createCashier)
-            try ledger.recordOutcome(attemptID: a, httpStatus: status, latencyMs: 900, error: "HTTP \(status)", returnedID: nil, outcome: .retryable)
+            let a = try await writer.recordIntent(rowID: rowID, runID: runID, operation: .createCashier)
+            try await writer.recordOutcome(attemptID: a, httpStatus: status, latencyMs: 900, error: "HTTP \(status)", returnedID: nil,
+                                           outcome: .retryable)
         }
-        let a = try ledger.recordIntent(rowID: rowID, runID: runID, operation: .createCashier)
-        try ledger.recordOutcome(attemptID: a, httpStatus: nil, latencyMs: 3000, error: "timeout <b>", returnedID: nil, outcome: .retryable,
-                                 then: .failed(reasonsJSON: #"[{"field":"row","message":"gave up after 3 attempts: timeout <b>"}]"#))
+        let a = try await writer.recordIntent(rowID: rowID, runID: runID, operation: .createCashier)
+        try await writer.recordOutcome(attemptID: a, httpStatus: nil, latencyMs: 3000, error: "timeout <b>", returnedID: nil, outcome: .retryable,
+                                       then: .failed(reasonsJSON: #"[{"field":"row","message":"gave up after 3 attempts: timeout <b>"}]"#))
+        await writer.shutdown()
         try ledger.finishRun(id: runID, status: status, exitCode: exitCode)
     }
 
@@ -104,8 +107,8 @@ struct Fixture {
 func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
 
 @Suite struct ReportJSONTests {
-    @Test func countsAndMoneyMatchTheLedgerExactly() throws {
-        let f = try Fixture()
+    @Test func countsAndMoneyMatchTheLedgerExactly() async throws {
+        let f = try await Fixture()
         let json = try parse(ReportJSON.render(try f.build()))
         #expect(json["schemaVersion"]?.numberText == "1")
         let a = try f.ledger.accounting(runID: f.runID, batchID: f.batch.id)
@@ -146,8 +149,8 @@ func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
         #expect(json["previousRun"] == JSONValue.null)
     }
 
-    @Test func previousRunDifferences() throws {
-        let f = try Fixture()
+    @Test func previousRunDifferences() async throws {
+        let f = try await Fixture()
         let run2 = try f.ledger.beginRun(command: "run")
         let (b2, _) = try f.ledger.upsertBatch(NewBatch(sha256: sha("night-2"), path: "/in/2.csv", format: .csv), runID: run2)
         try f.ledger.stageRows(batchID: b2.id, rows: [
@@ -165,8 +168,8 @@ func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
         #expect(usd["balance"]?["difference"]?.stringValue == "-42.38")
     }
 
-    @Test func breaksFromTheLedgerWithLifecycleAndExactDifferences() throws {
-        let f = try Fixture()
+    @Test func breaksFromTheLedgerWithLifecycleAndExactDifferences() async throws {
+        let f = try await Fixture()
         let first = Date(timeIntervalSince1970: 1_794_800_000)
         let found = [
             Break(websiteID: "web_1", customerID: hostile, currency: "BHD", exponent: 3, field: .pendingPayoutTotal, lifecycle: .persisting,
@@ -197,8 +200,8 @@ func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
 }
 
 @Suite struct ReportHTMLTests {
-    @Test func hostileValuesAreEscapedAndThePageIsSelfContained() throws {
-        let f = try Fixture()
+    @Test func hostileValuesAreEscapedAndThePageIsSelfContained() async throws {
+        let f = try await Fixture()
         let html = ReportHTML.render(try f.build())
         #expect(!html.lowercased().contains("<script"))
         #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
@@ -217,8 +220,8 @@ func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
 }
 
 @Suite struct RejectsCSVTests {
-    @Test func roundTripsThroughTheBatchReaderWithTheSameValuesAndMoney() throws {
-        let f = try Fixture()
+    @Test func roundTripsThroughTheBatchReaderWithTheSameValuesAndMoney() async throws {
+        let f = try await Fixture()
         let data = try f.build()
         let out = f.dir.path("reports")
         try ReportWriter(directory: out).write(data, formats: [.csv])
@@ -295,8 +298,8 @@ func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
     static var sample: Regex<AnyRegexOutput> { try! Regex(#"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")*\})? -?[0-9]+(\.[0-9]+)?$"#) }
     static var comment: Regex<AnyRegexOutput> { try! Regex(#"^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$"#) }
 
-    @Test func parsesLineByLine() throws {
-        let f = try Fixture()
+    @Test func parsesLineByLine() async throws {
+        let f = try await Fixture()
         let text = MetricsProm.render(try f.build(), previous: nil)
         #expect(text.hasSuffix("\n"))
         var names = Set<String>()
@@ -325,13 +328,13 @@ func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
         #expect(MetricsProm.escapeLabel("a\"b\\c\nd") == #"a\"b\\c\nd"#)
     }
 
-    @Test func lastSuccessIsKeptWhenTheRunFails() throws {
-        let f = try Fixture(exitCode: 69)
+    @Test func lastSuccessIsKeptWhenTheRunFails() async throws {
+        let f = try await Fixture(exitCode: 69)
         let previous = "# TYPE cashier_batch_last_success_timestamp_seconds gauge\ncashier_batch_last_success_timestamp_seconds 1700000000.500\n"
         let text = MetricsProm.render(try f.build(), previous: previous)
         #expect(text.contains("cashier_batch_last_success_timestamp_seconds 1700000000.500\n"))
         #expect(text.contains("cashier_batch_last_run_exit_code 69\n"))
-        let succeeded = try Fixture(exitCode: 3)
+        let succeeded = try await Fixture(exitCode: 3)
         let data = try succeeded.build()
         let ok = MetricsProm.render(data, previous: previous)
         #expect(ok.contains("cashier_batch_last_success_timestamp_seconds \(String(format: "%.3f", data.run.finishedAt!.timeIntervalSince1970))\n"))
@@ -339,8 +342,8 @@ func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
 }
 
 @Suite struct ReportWriterTests {
-    @Test func directoryIs0700AndEveryFile0600() throws {
-        let f = try Fixture()
+    @Test func directoryIs0700AndEveryFile0600() async throws {
+        let f = try await Fixture()
         let out = f.dir.path("deep/reports")
         let paths = try ReportWriter(directory: out).write(try f.build())
         #expect(paths.map { ($0 as NSString).lastPathComponent }.sorted()
@@ -369,8 +372,8 @@ func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
 
 /// What people read: plain text on a terminal, real reasons, labels that say when.
 @Suite struct WhatPeopleReadTests {
-    @Test func thePlainSummaryHasNoMarkdownEscapes() throws {
-        let data = try Fixture().build()
+    @Test func thePlainSummaryHasNoMarkdownEscapes() async throws {
+        let data = try await Fixture().build()
         let plain = ReportMarkdown.render(data, style: .plain)
         let markdown = ReportMarkdown.render(data)
         #expect(markdown.contains("\\_") || markdown.contains("\\("), "the Markdown summary escapes")
@@ -378,15 +381,15 @@ func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
         #expect(plain.contains("cashier-batch run \(data.run.id) (run)"))
     }
 
-    @Test func aTopReasonOnlyWhenOneStandsOut() throws {
+    @Test func aTopReasonOnlyWhenOneStandsOut() async throws {
         // Every reason of the fixture has one row.
-        let data = try Fixture().build()
+        let data = try await Fixture().build()
         #expect(data.reasons.allSatisfy { $0.count == 1 })
         #expect(!ReportMarkdown.render(data).contains("Top reason"))
     }
 
-    @Test func reasonsShowARealMessageAndCountsAndBreaksSayWhen() throws {
-        let data = try Fixture().build()
+    @Test func reasonsShowARealMessageAndCountsAndBreaksSayWhen() async throws {
+        let data = try await Fixture().build()
         let html = ReportHTML.render(data)
         let group = try #require(data.reasons.first { $0.pattern.contains("#") })
         let example = try #require(group.examples.first?.message)
@@ -428,7 +431,7 @@ func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
         #expect(chart.succeeded[0] == 1 && chart.succeeded[1] == 2)  // 1 s; 2 s and 3 s
     }
 
-    @Test func retriesAreTheCallsBeyondTheRowsCalledAcrossLedgers() throws {
+    @Test func retriesAreTheCallsBeyondTheRowsCalledAcrossLedgers() async throws {
         // Two ledgers (shards), each one row called twice for its cashier: 2 retries in all.
         var tally = AttemptTally(span: nil)
         for index in 0..<2 {
@@ -438,11 +441,13 @@ func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
             let (batch, _) = try ledger.upsertBatch(NewBatch(sha256: sha("n\(index)"), path: "/in/n.csv", format: .csv), runID: run)
             try ledger.stageRows(batchID: batch.id, rows: [staged(2, [.websiteId: "web_1", .customerId: "cus_\(index)", .currency: "USD"])])
             let row = try #require(ledger.rows(batchID: batch.id).first).id
+            let writer = ledger.writer()
             for status in [503, 201] {
-                let a = try ledger.recordIntent(rowID: row, runID: run, operation: .createCashier)
-                try ledger.recordOutcome(attemptID: a, httpStatus: status, latencyMs: 5, error: nil, returnedID: nil,
-                                         outcome: status == 201 ? .succeeded : .retryable)
+                let a = try await writer.recordIntent(rowID: row, runID: run, operation: .createCashier)
+                try await writer.recordOutcome(attemptID: a, httpStatus: status, latencyMs: 5, error: nil, returnedID: nil,
+                                               outcome: status == 201 ? .succeeded : .retryable)
             }
+            await writer.shutdown()
             try tally.add(ledger: ledger, runID: run, overview: try ledger.attemptOverview(runID: run))
         }
         let op = try #require(tally.requests.first)
