@@ -7,8 +7,9 @@
 # raised by k (another file, another SHA-256, no row a repeat of the night before). Each night:
 #   run --dry-run   stage the file (nothing is sent), the repeat check against the done rows of
 #                   the last 24 hours, reconcile from the ledger, the reports
-#   (sqlite3)       the night's rows marked done, dated k-1 days before the last night, as if sent
-#                   on consecutive nights: the repeat check and the indexes see NIGHTS nights of rows
+#   (sqlite3)       the night's rows marked done and its run dated NIGHTS-k days before the last
+#                   night, as if sent on consecutive nights: the repeat check and the indexes see
+#                   NIGHTS nights of rows
 #   report          the night's reports again from the ledger
 # Wall time and peak RSS from GNU time of the cashier-batch process; ledger bytes = the file plus
 # its -wal. The rows carry no attempts or figures (nothing was sent): bytes per row here are the
@@ -55,7 +56,10 @@ PY
     /usr/bin/time -f "%e %M" -o "$WORK/run.time" "$BIN" run --dry-run --db "$LEDGER" --report-dir "$WORK/reports" \
         --log-format json "$night" > "$WORK/run-$k.log" 2>&1 || { tail -5 "$WORK/run-$k.log" >&2; die "run --dry-run of night $k failed"; }
     batch=$(sqlite3 "$LEDGER" "SELECT max(id) FROM batches")
-    sqlite3 "$LEDGER" "UPDATE rows SET state = 'done', updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now', '-$((NIGHTS - k)) days') WHERE batch_id = $batch AND state = 'pending'"
+    ago="-$((NIGHTS - k)) days"
+    sqlite3 "$LEDGER" "UPDATE rows SET state = 'done', updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now', '$ago') WHERE batch_id = $batch AND state = 'pending';
+        UPDATE runs SET started_at = strftime('%Y-%m-%d %H:%M:%f', started_at, '$ago'), finished_at = strftime('%Y-%m-%d %H:%M:%f', finished_at, '$ago')
+        WHERE id = (SELECT max(id) FROM runs)"
     /usr/bin/time -f "%e %M" -o "$WORK/report.time" "$BIN" report --db "$LEDGER" --out "$WORK/reports-$k" \
         > "$WORK/report-$k.log" 2>&1 || { tail -5 "$WORK/report-$k.log" >&2; die "report of night $k failed"; }
     read -r run_wall run_rss < <(tail -1 "$WORK/run.time")

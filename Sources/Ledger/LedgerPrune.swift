@@ -88,7 +88,8 @@ extension Ledger {
             let (website, customer, currency): (String, String, String) = (b["website_id"], b["customer_id"], b["currency"])
             let key = keyHash(rowKey(websiteID: website, customerID: customer, currency: currency))
             for batch in try Int64.fetchAll(db.cachedStatement(sql: """
-                SELECT DISTINCT batch_id FROM rows WHERE key_hash = ? AND website_id = ? AND customer_id = ? AND currency = ?
+                SELECT DISTINCT batch_id FROM rows
+                WHERE batch_id IN (SELECT id FROM batches) AND key_hash = ? AND website_id = ? AND customer_id = ? AND currency = ?
                 """), arguments: [key, website, customer, currency]) {
                 batches.insert(batch)
             }

@@ -47,22 +47,32 @@ extension LedgerSQL {
     // A row repeats when another batch's row with its key is done since ?2 with the same
     // canonical payload (by its 64-bit hash): every figure of the cashier and every field of the
     // deposit request. Two payloads that differ but hash alike would be taken as a repeat and
-    // refused, the safe side.
+    // refused, the safe side. A row done since ?2 was done by a run that had not finished by ?2,
+    // so only those runs' batches are looked in, each by its (batch_id, key_hash) index.
+    static let recentBatches = """
+        recent(batch_id) AS (
+            SELECT DISTINCT rb.batch_id FROM run_batches rb JOIN runs r ON r.id = rb.run_id
+            WHERE (r.finished_at IS NULL OR r.finished_at >= ?2) AND rb.batch_id <> ?1)
+        """
     static let repeatedRowsByEarlierBatch = """
+        WITH \(recentBatches)
         SELECT o.batch_id AS batch_id, b.path AS path, max(o.last_run_id) AS run_id, count(DISTINCT n.id) AS n
         FROM rows n
-        JOIN rows o ON o.key_hash = n.key_hash AND o.website_id = n.website_id AND o.customer_id = n.customer_id
-                   AND o.currency = n.currency AND o.batch_id <> n.batch_id
+        JOIN recent
+        JOIN rows o ON o.batch_id = recent.batch_id AND o.key_hash = n.key_hash AND o.website_id = n.website_id
+                   AND o.customer_id = n.customer_id AND o.currency = n.currency
         JOIN batches b ON b.id = o.batch_id
         WHERE n.batch_id = ?1 AND n.state NOT IN ('rejected', 'done') AND o.state = 'done' AND o.updated_at >= ?2
           AND o.payload_hash = n.payload_hash
         GROUP BY o.batch_id ORDER BY n DESC, o.batch_id LIMIT 1
         """
     static let repeatedRowCount = """
+        WITH \(recentBatches)
         SELECT count(DISTINCT n.id)
         FROM rows n
-        JOIN rows o ON o.key_hash = n.key_hash AND o.website_id = n.website_id AND o.customer_id = n.customer_id
-                   AND o.currency = n.currency AND o.batch_id <> n.batch_id
+        JOIN recent
+        JOIN rows o ON o.batch_id = recent.batch_id AND o.key_hash = n.key_hash AND o.website_id = n.website_id
+                   AND o.customer_id = n.customer_id AND o.currency = n.currency
         WHERE n.batch_id = ?1 AND n.state NOT IN ('rejected', 'done') AND o.state = 'done' AND o.updated_at >= ?2
           AND o.payload_hash = n.payload_hash
         """

@@ -86,7 +86,12 @@ enum LedgerSQL {
         ORDER BY id LIMIT ?
         """
     /// ?1 key hash, ?2…?4 websiteId, customerId, currency.
-    static let rowsByKey = "SELECT * FROM rows WHERE key_hash = ?1 AND website_id = ?2 AND customer_id = ?3 AND currency = ?4 ORDER BY id"
+    /// Every batch's rows of one key, each batch by its (batch_id, key_hash) index.
+    static let rowsByKey = """
+        SELECT * FROM rows
+        WHERE batch_id IN (SELECT id FROM batches) AND key_hash = ?1 AND website_id = ?2 AND customer_id = ?3 AND currency = ?4
+        ORDER BY id
+        """
     static let countsByState = "SELECT state, count(*) FROM rows WHERE batch_id = ? GROUP BY state"
     /// A batch's rows per fate for a run: ?1, ?2 the run (done by it, or skipped as done before), ?3 the batch.
     static let accounting = """
@@ -209,10 +214,10 @@ enum LedgerSQL {
     static let supersededRowsOfRun = """
         SELECT r.id FROM rows r
         WHERE r.batch_id = ?1 AND r.id BETWEEN ?2 AND ?3 AND r.cashier_id IS NOT NULL AND r.key_hash IS NOT NULL
-          AND EXISTS (SELECT 1 FROM rows later
-                      JOIN run_batches rb ON rb.batch_id = later.batch_id AND rb.run_id = ?4
-                      JOIN batches b ON b.id = later.batch_id AND b.control_verdict <> 'mismatch'
-                      WHERE later.key_hash = r.key_hash AND later.website_id = r.website_id
+          AND EXISTS (SELECT 1 FROM run_batches rb
+                      JOIN batches b ON b.id = rb.batch_id AND b.control_verdict <> 'mismatch'
+                      JOIN rows later ON later.batch_id = rb.batch_id AND later.key_hash = r.key_hash
+                      WHERE rb.run_id = ?4 AND later.website_id = r.website_id
                         AND later.customer_id = r.customer_id AND later.currency = r.currency AND later.id > r.id
                         AND later.cashier_id IS NOT NULL AND later.payload_hash IS NOT NULL)
         """

@@ -10,7 +10,7 @@ import GRDB
 /// new migration that rebuilds the table.
 enum LedgerSchema {
     /// Every migration, oldest first; the schema version (`PRAGMA user_version`) is their count.
-    static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7), ("v8", v8)]
+    static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7), ("v8", v8), ("v9", v9)]
     static var migrationIDs: [String] { migrations.map(\.id) }
 
     static var migrator: DatabaseMigrator {
@@ -323,6 +323,15 @@ enum LedgerSchema {
             WHERE f.row_id = breaks.row_id AND f.observed_at <= breaks.created_at ORDER BY f.id DESC LIMIT 1)
         WHERE row_id IS NOT NULL
         """,
+    ]
+
+    /// v9: the key index is led by the batch, `rows(batch_id, key_hash)`. A night's rows are
+    /// appended at its end instead of scattered over every earlier night's keys, so staging
+    /// dirties the same pages on night 300 as on night 1; a lookup by key names the batches it
+    /// looks in (the repeat check: those of the last 24 hours' runs; a run's later rows: its own).
+    static let v9: [String] = [
+        "DROP INDEX rows_key_hash",
+        "CREATE INDEX rows_batch_key ON rows(batch_id, key_hash)",
     ]
 
     /// `cb_hash(TEXT)`: the ledger's 64-bit text hash (``Ledger/payloadHash(_:)``, ``Ledger/keyHash(_:)``)

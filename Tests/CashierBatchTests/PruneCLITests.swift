@@ -89,6 +89,10 @@ import Testing
         #expect(try count(ledger, "SELECT count(*) FROM batches WHERE pruned_at IS NOT NULL") == 1)
         #expect(try count(ledger, "SELECT count(*) FROM breaks WHERE run_id = 3") == 0, "the old run's break record went")
         #expect(try count(ledger, "SELECT count(*) FROM breaks WHERE run_id = 4 AND lifecycle <> 'resolved'") == 1, "the open break stays")
+        #expect(try count(ledger, "SELECT count(*) FROM reconciliations WHERE run_id IN (1, 2, 3)") == 0,
+                "the older runs' reconciliation records went with their breaks")
+        #expect(try count(ledger, "SELECT count(*) FROM reconciliation_totals WHERE run_id IN (1, 2, 3)") == 0)
+        #expect(try count(ledger, "SELECT count(*) FROM reconciliations WHERE run_id = 4") == 1, "the latest reconciliation stays")
         #expect(try count(ledger, "SELECT count(*) FROM pragma_foreign_key_check") == 0)
         let runs = try await runCLI(["runs", "--db", ledger, "--json"])
         #expect(runs.stdout.contains(#""command":"prune""#) && runs.stdout.contains(#""exitCode":0"#), "\(runs.stdout)")

@@ -57,7 +57,7 @@ import Testing
         try writeV5(path)
         // A reading command upgrades it once, then reads.
         let reader = try Ledger(path: path, access: .read)
-        #expect(try reader.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8"])
+        #expect(try reader.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"])
         let batch = try #require(try reader.batch(id: 1))
         #expect(batch.sha256 == sha("night") && batch.rowCount == 2 && batch.isStaged && batch.prunedAt == nil)
         let rows = try reader.rows(batchID: 1)
@@ -75,10 +75,10 @@ import Testing
         #expect(try reader.reconciliation(runID: 1) == nil)
         try reader.close()
         let version = try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
-        #expect(version == 8)
+        #expect(version == 9)
         // Nothing is applied twice when a writing command opens it next.
         let writer = try Ledger(path: path)
-        #expect(try writer.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8"])
+        #expect(try writer.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"])
         #expect(try writer.runs().map(\.id) == [1])
     }
 }
