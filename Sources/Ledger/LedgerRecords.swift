@@ -249,33 +249,32 @@ public struct RemoteFiguresRecord: Sendable, Equatable, Hashable {
     public var figures: RemoteFigures
 }
 
-/// Per-run row accounting for one batch: `read == done + skippedDone + rejected + failed + inDoubt + needsReview + unfinished`.
+/// The row accounting of a run's batch (or of several, summed):
+/// `read == done + skipped + rejected + failed + inDoubt + needsReview + unfinished`.
 ///
-/// `skippedDone` counts rows that were already `done` before this run touched
-/// them: the run did not send them again. That is what PRODUCT.md calls
-/// "skipped-as-done"; it is derived, not stored, which is why `skipped` is not a ``RowState``.
-public struct RowAccounting: Sendable, Equatable {
-    public var batchID: Int64
+/// `skipped` counts rows that were already `done` before this run touched them: the run did not
+/// send them again ("skipped-as-done"). It is derived, not stored, which is why it is not a
+/// ``RowState``. The counts are the rows' states now: a later retry changes them.
+public struct RowCounts: Sendable, Equatable, Hashable, Codable {
     /// Rows staged for the batch (valid + rejected).
-    public var read: Int
-    /// Rows that became `done` in this run.
-    public var done: Int
-    /// Rows that were already `done` from an earlier run.
-    public var skippedDone: Int
-    public var rejected: Int
-    public var failed: Int
-    public var inDoubt: Int
-    /// Rows whose deposit request must be resolved by hand (`resolve`).
-    public var needsReview: Int = 0
+    public var read = 0
+    /// Rows done by this run (or a later one).
+    public var done = 0
+    /// Rows already done by an earlier run: not sent again.
+    public var skipped = 0
+    public var rejected = 0
+    public var failed = 0
+    public var inDoubt = 0
+    /// Rows whose deposit request a person must decide on (`resolve`).
+    public var needsReview = 0
     /// `pending` + `cashier_created`: work not finished (an interrupted run).
-    public var unfinished: Int
+    public var unfinished = 0
 
-    public init(batchID: Int64, read: Int, done: Int, skippedDone: Int, rejected: Int, failed: Int, inDoubt: Int,
-                needsReview: Int = 0, unfinished: Int) {
-        self.batchID = batchID
+    public init(read: Int = 0, done: Int = 0, skipped: Int = 0, rejected: Int = 0, failed: Int = 0, inDoubt: Int = 0,
+                needsReview: Int = 0, unfinished: Int = 0) {
         self.read = read
         self.done = done
-        self.skippedDone = skippedDone
+        self.skipped = skipped
         self.rejected = rejected
         self.failed = failed
         self.inDoubt = inDoubt
@@ -283,8 +282,20 @@ public struct RowAccounting: Sendable, Equatable {
         self.unfinished = unfinished
     }
 
+    /// The parts in display order, with their JSON names.
+    public var parts: [(name: String, value: Int)] {
+        [("done", done), ("skipped", skipped), ("rejected", rejected), ("failed", failed),
+         ("inDoubt", inDoubt), ("needsReview", needsReview), ("unfinished", unfinished)]
+    }
+
     /// Does `read` equal the sum of the parts?
-    public var closes: Bool { read == done + skippedDone + rejected + failed + inDoubt + needsReview + unfinished }
+    public var closes: Bool { read == parts.reduce(0) { $0 + $1.value } }
+
+    public static func + (a: RowCounts, b: RowCounts) -> RowCounts {
+        RowCounts(read: a.read + b.read, done: a.done + b.done, skipped: a.skipped + b.skipped, rejected: a.rejected + b.rejected,
+                  failed: a.failed + b.failed, inDoubt: a.inDoubt + b.inDoubt, needsReview: a.needsReview + b.needsReview,
+                  unfinished: a.unfinished + b.unfinished)
+    }
 }
 
 /// What ``Ledger/recoverCrashedRuns(currentRunID:)`` found and repaired.

@@ -63,15 +63,15 @@ extension Ledger {
         }
     }
 
-    /// The row accounting of one batch as seen by one run (see ``RowAccounting``).
+    /// The row accounting of one batch as seen by one run (see ``RowCounts``).
     /// Rows done by this run or a later one count as `done`; rows done before it as `skippedDone`.
-    public func accounting(runID: Int64, batchID: Int64) throws -> RowAccounting {
+    public func accounting(runID: Int64, batchID: Int64) throws -> RowCounts {
         try pool.read { db in
             guard let row = try Row.fetchOne(
                 db.cachedStatement(sql: LedgerSQL.accounting), arguments: [runID, runID, batchID])
             else { throw LedgerError.noSuchBatch(batchID) }
-            return RowAccounting(
-                batchID: batchID, read: row["read"], done: row["done"], skippedDone: row["skipped"],
+            return RowCounts(
+                read: row["read"], done: row["done"], skipped: row["skipped"],
                 rejected: row["rejected"], failed: row["failed"], inDoubt: row["in_doubt"],
                 needsReview: row["needs_review"], unfinished: row["unfinished"])
         }

@@ -31,7 +31,7 @@ public enum RunStatus: String, Sendable, CaseIterable, Codable {
 /// ```
 ///
 /// `skipped` is deliberately **not** a state: it is a per-run count of rows
-/// that were already `done` before the run began (see ``RowAccounting``).
+/// that were already `done` before the run began (see ``RowCounts``).
 public enum RowState: String, Sendable, CaseIterable, Codable, Hashable {
     /// Valid and staged; nothing sent yet (or only a `create_cashier` whose
     /// answer was lost: repeating a cashier create is safe).

@@ -92,10 +92,15 @@ public struct ReportBuilder: Sendable {
         run.status == .finished && [0, 3, 4].contains(run.exitCode ?? -1)
     }
 
-    /// The previous sending run (`run`/`retry`) of the same ledger.
-    /// The night command before `run`, unless `prune` removed its rows.
+    /// The previous night to compare with: the latest earlier `run`/`retry` that recorded its
+    /// reconciliation (a dry run or a night stopped early recorded none), else, on a ledger that
+    /// recorded none yet, the latest earlier `run`/`retry`; none when `prune` removed its rows.
     func previousRun(before run: RunRecord) throws -> RunRecord? {
-        guard let previous = try ledger.lastRun(of: RunRecord.nightCommands, before: run.id),
+        var previous = try ledger.lastRun(of: RunRecord.nightCommands, before: run.id)
+        if let reconciled = try ledger.lastReconciledRun(before: run.id) {
+            previous = try ledger.run(id: reconciled)
+        }
+        guard let previous, RunRecord.nightCommands.contains(previous.command),
               try ledger.batches(runID: previous.id).allSatisfy({ $0.prunedAt == nil }) else { return nil }
         return previous
     }
@@ -109,10 +114,7 @@ public struct ReportBuilder: Sendable {
         var rejects: [RejectRow] = []
         var reviews: [ReviewRow] = []
         for batch in try ledger.batches(runID: record.id) {
-            let a = try ledger.accounting(runID: record.id, batchID: batch.id)
-            var c = RowCounts()
-            c.read = a.read; c.done = a.done; c.skipped = a.skippedDone; c.rejected = a.rejected
-            c.failed = a.failed; c.inDoubt = a.inDoubt; c.needsReview = a.needsReview; c.unfinished = a.unfinished
+            let c = try ledger.accounting(runID: record.id, batchID: batch.id)
             counts = counts + c
             batches.append(BatchInfo(id: batch.id, path: batch.path, sha256: batch.sha256, format: batch.format.syntax.rawValue,
                                      gzip: batch.format.gzip, controlVerdict: batch.controlVerdict, counts: c))

@@ -82,41 +82,6 @@ public struct BatchInfo: Sendable, Equatable {
     public var shard: String? = nil
 }
 
-/// Row accounting: `read = done + skipped + rejected + failed + inDoubt + needsReview + unfinished`.
-public struct RowCounts: Sendable, Equatable {
-    public var read = 0
-    /// Rows done by this run (or a later one: states are the rows' current fate).
-    public var done = 0
-    /// Rows already done by an earlier run: not sent again.
-    public var skipped = 0
-    public var rejected = 0
-    public var failed = 0
-    public var inDoubt = 0
-    /// Rows a person must resolve (`cashier-batch resolve`).
-    public var needsReview = 0
-    /// `pending` + `cashier_created`: only non-zero for an interrupted run.
-    public var unfinished = 0
-
-    public init() {}
-
-    /// Does the accounting identity hold?
-    public var closes: Bool { read == done + skipped + rejected + failed + inDoubt + needsReview + unfinished }
-
-    /// The parts in display order, with their JSON names.
-    public var parts: [(name: String, value: Int)] {
-        [("done", done), ("skipped", skipped), ("rejected", rejected), ("failed", failed),
-         ("inDoubt", inDoubt), ("needsReview", needsReview), ("unfinished", unfinished)]
-    }
-
-    static func + (a: RowCounts, b: RowCounts) -> RowCounts {
-        var c = RowCounts()
-        c.read = a.read + b.read; c.done = a.done + b.done; c.skipped = a.skipped + b.skipped
-        c.rejected = a.rejected + b.rejected; c.failed = a.failed + b.failed
-        c.inDoubt = a.inDoubt + b.inDoubt; c.needsReview = a.needsReview + b.needsReview; c.unfinished = a.unfinished + b.unfinished
-        return c
-    }
-}
-
 /// API calls of one operation during the run.
 public struct OperationStats: Sendable, Equatable {
     public var operation: AttemptOperation

@@ -653,8 +653,8 @@ struct RunTests {
                                        outcome: .retryable, then: .failed(reasonsJSON: #"[{"field":"","message":"HTTP 500"}]"#))
         try ledger.finishRun(id: run1, status: .interrupted, exitCode: 130)
         let first = try ledger.accounting(runID: run1, batchID: batch.id)
-        #expect(first == RowAccounting(batchID: batch.id, read: 10, done: 4, skippedDone: 0, rejected: 3,
-                                       failed: 1, inDoubt: 0, unfinished: 2))
+        #expect(first == RowCounts(read: 10, done: 4, skipped: 0, rejected: 3,
+                                        failed: 1, inDoubt: 0, unfinished: 2))
         #expect(first.closes)
 
         // Same file next night: the 4 done rows are skipped, the rest finish.
@@ -667,7 +667,7 @@ struct RunTests {
         }
         await writer.shutdown()
         let second = try ledger.accounting(runID: run2, batchID: batch.id)
-        #expect(second == RowAccounting(batchID: batch.id, read: 10, done: 3, skippedDone: 4, rejected: 3,
+        #expect(second == RowCounts(read: 10, done: 3, skipped: 4, rejected: 3,
                                         failed: 0, inDoubt: 0, unfinished: 0))
         #expect(second.closes)
     }

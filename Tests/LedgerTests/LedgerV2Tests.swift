@@ -73,8 +73,8 @@ struct LedgerV2Tests {
             websiteID: "web_1", currency: "USD", exponent: 2, inputRows: 3, sentRows: 2, comparedCashiers: 2,
             figures: Figure.allCases.map { FigureTotals(figure: $0, exponent: 2, inputMinor: huge, sentMinor: -huge, rebillyMinor: 0,
                                                         netDifferenceMinor: -10, grossDifferenceMinor: 10, openingDifferenceMinor: 0) })
-        let accounting = BatchAccountingCheck(batchID: 1, sha256: String(repeating: "a", count: 64), path: "n.csv", read: 3, staged: 3,
-                                              done: 2, skipped: 0, rejected: 1, failed: 0, inDoubt: 0, unfinished: 0, holds: true, problems: [])
+        let accounting = BatchAccountingCheck(batchID: 1, sha256: String(repeating: "a", count: 64), path: "n.csv", read: 3,
+                                              rows: RowCounts(read: 3, done: 2, rejected: 1), problems: [])
         var report = ReconciliationReport(
             runID: run, method: .readBack, reconciledAt: seen.addingTimeInterval(60), baselineRunID: nil, breaks: [high, plain, missing],
             totals: [totals], accounting: [accounting],

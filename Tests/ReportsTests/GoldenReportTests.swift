@@ -28,8 +28,9 @@ import Testing
         #expect(try report("demo-night-v7.sqlite") == golden("demo-night-v7.report.json"))
     }
 
-    /// A night recorded with its reconciliation (schema v8) reports from that record.
-    @Test func aV8NightReportsItsRecordedReconciliation() throws {
-        #expect(try report("demo-night-v8.sqlite") == golden("demo-night-v8.report.json"))
+    /// A night recorded with its reconciliation (schema v9) reports from that record what `run`
+    /// wrote that night: the golden file is that `report.json`, only its generation time set.
+    @Test func aRecordedNightReportsWhatItsRunWrote() throws {
+        #expect(try report("demo-night-v9.sqlite") == golden("demo-night-v9.report.json"))
     }
 }

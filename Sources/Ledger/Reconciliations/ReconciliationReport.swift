@@ -181,10 +181,9 @@ public struct FigureTotals: Sendable, Equatable, Hashable {
     public var openingDifference: String? { openingDifferenceMinor.map { Amount.format($0, exponent: exponent) } }
 }
 
-/// The row accounting of one batch for the run:
-/// `read = done + skipped + rejected + failed + inDoubt` (+ `unfinished`, only after an interruption).
+/// The row accounting of one batch for the run: the records read from the file, the rows the
+/// ledger holds for it (their states now), and whether `read == staged == the sum of the states`.
 public struct BatchAccountingCheck: Sendable, Equatable, Hashable, Codable {
-    /// The batch.
     public var batchID: Int64
     /// Its SHA-256 (lower-case hex).
     public var sha256: String
@@ -192,43 +191,23 @@ public struct BatchAccountingCheck: Sendable, Equatable, Hashable, Codable {
     public var path: String
     /// Records read from the file (`batches.row_count`, set when staging finished).
     public var read: Int
-    /// Rows the ledger holds for the batch (should equal ``read``).
-    public var staged: Int
-    /// Rows done by this run (or a later one).
-    public var done: Int
-    /// Rows already done before this run (not sent again).
-    public var skipped: Int
-    /// Rows rejected (validation or the API).
-    public var rejected: Int
-    /// Rows failed.
-    public var failed: Int
-    /// Rows in doubt (a deposit request may exist).
-    public var inDoubt: Int
-    /// Rows still `pending` or `cashier_created` (an interrupted run).
-    public var unfinished: Int
-    /// `true` when `read == staged == done + skipped + rejected + failed + inDoubt`.
-    public var holds: Bool
-    /// What is off, one sentence each (empty when ``holds``), e.g.
+    /// The batch's rows in the ledger by state (`rows.read` is the rows staged).
+    public var rows: RowCounts
+    /// What is off, one sentence each (empty when the identity holds), e.g.
     /// `"3 rows unfinished (pending or cashier_created)"`.
     public var problems: [String]
 
-    /// Memberwise initialiser.
-    public init(batchID: Int64, sha256: String, path: String, read: Int, staged: Int, done: Int, skipped: Int,
-                rejected: Int, failed: Int, inDoubt: Int, unfinished: Int, holds: Bool, problems: [String]) {
+    public init(batchID: Int64, sha256: String, path: String, read: Int, rows: RowCounts, problems: [String]) {
         self.batchID = batchID
         self.sha256 = sha256
         self.path = path
         self.read = read
-        self.staged = staged
-        self.done = done
-        self.skipped = skipped
-        self.rejected = rejected
-        self.failed = failed
-        self.inDoubt = inDoubt
-        self.unfinished = unfinished
-        self.holds = holds
+        self.rows = rows
         self.problems = problems
     }
+
+    /// `true` when `read == staged == done + skipped + rejected + failed + inDoubt + needsReview + unfinished`.
+    public var holds: Bool { problems.isEmpty }
 }
 
 /// What the deposit-request checks of ``Reconciler/reconcileWithReadBack(runID:client:limiter:record:)`` found.
