@@ -49,10 +49,11 @@ extension Ledger {
     /// The most recent run of one of `commands` (before run `before`, when given): "the last
     /// run", the one way every command finds it (`retry`, `reconcile` and `report` look for the
     /// last of ``RunRecord/nightCommands``).
-    public func lastRun(of commands: Set<String>, before: Int64? = nil) throws -> RunRecord? {
+    /// `sending`: leave out dry runs (`run --dry-run` stages and sends nothing).
+    public func lastRun(of commands: Set<String>, before: Int64? = nil, sending: Bool = false) throws -> RunRecord? {
         let names = "[" + commands.sorted().map { "\"\($0)\"" }.joined(separator: ",") + "]"
         return try pool.read { db in
-            try RunRecord.fetchOne(db.cachedStatement(sql: LedgerSQL.lastRunOf), arguments: [names, before ?? Int64.max])
+            try RunRecord.fetchOne(db.cachedStatement(sql: LedgerSQL.lastRunOf), arguments: [names, before ?? Int64.max, sending])
         }
     }
 

@@ -21,7 +21,9 @@ enum LedgerSQL {
         """
     /// ?1: the commands as a JSON array of names; ?2: only runs before this id.
     static let lastRunOf = """
-        SELECT * FROM runs WHERE command IN (SELECT value FROM json_each(?1)) AND id < ?2 ORDER BY id DESC LIMIT 1
+        SELECT * FROM runs WHERE command IN (SELECT value FROM json_each(?1)) AND id < ?2
+          AND NOT (?3 AND coalesce(json_extract(options_json, '$.dryRun'), 0))
+        ORDER BY id DESC LIMIT 1
         """
 
     // MARK: crash recovery (caller holds the run lock)

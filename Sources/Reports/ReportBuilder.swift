@@ -92,15 +92,10 @@ public struct ReportBuilder: Sendable {
         run.status == .finished && [0, 3, 4].contains(run.exitCode ?? -1)
     }
 
-    /// The previous night to compare with: the latest earlier `run`/`retry` that recorded its
-    /// reconciliation (a dry run or a night stopped early recorded none), else, on a ledger that
-    /// recorded none yet, the latest earlier `run`/`retry`; none when `prune` removed its rows.
+    /// The previous sending night to compare with: the latest earlier `run`/`retry` that was not a
+    /// dry run; none when `prune` removed its rows.
     func previousRun(before run: RunRecord) throws -> RunRecord? {
-        var previous = try ledger.lastRun(of: RunRecord.nightCommands, before: run.id)
-        if let reconciled = try ledger.lastReconciledRun(before: run.id) {
-            previous = try ledger.run(id: reconciled)
-        }
-        guard let previous, RunRecord.nightCommands.contains(previous.command),
+        guard let previous = try ledger.lastRun(of: RunRecord.nightCommands, before: run.id, sending: true),
               try ledger.batches(runID: previous.id).allSatisfy({ $0.prunedAt == nil }) else { return nil }
         return previous
     }

@@ -149,9 +149,12 @@ func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
         #expect(json["previousRun"] == JSONValue.null)
     }
 
+    /// The previous night is the previous sending one: a dry run in between sent nothing.
     @Test func previousRunDifferences() async throws {
         let f = try await Fixture()
-        let run2 = try f.ledger.beginRun(command: "run")
+        let dry = try f.ledger.beginRun(command: "run", optionsJSON: #"{"command":"run","dryRun":true}"#)
+        try f.ledger.finishRun(id: dry, status: .finished, exitCode: 0)
+        let run2 = try f.ledger.beginRun(command: "run", optionsJSON: #"{"command":"run","dryRun":false}"#)
         let (b2, _) = try f.ledger.upsertBatch(NewBatch(sha256: sha("night-2"), path: "/in/2.csv", format: .csv), runID: run2)
         try f.ledger.stageRows(batchID: b2.id, rows: [
             staged(2, [.websiteId: "web_1", .customerId: "cus_z", .currency: "USD", .balance: "0.01"]),

@@ -70,11 +70,6 @@ extension Ledger {
         try pool.read { db in try Break.fetchAll(db.cachedStatement(sql: ReconciliationSQL.breaksOfRun), arguments: [runID]) }
     }
 
-    /// The latest run before `runID` whose reconciliation is recorded; nil when none is.
-    public func lastReconciledRun(before runID: Int64) throws -> Int64? {
-        try pool.read { db in try Int64.fetchOne(db.cachedStatement(sql: ReconciliationSQL.lastReconciledRun), arguments: [runID]) }
-    }
-
     /// When the breaks of run `runID` were recorded; nil when it recorded none.
     public func breaksRecordedAt(runID: Int64) throws -> Date? {
         try pool.read { db in try Date.fetchOne(db.cachedStatement(sql: ReconciliationSQL.breaksRecordedAt), arguments: [runID]) }
@@ -163,7 +158,6 @@ enum ReconciliationSQL {
                  CASE figure WHEN 'balance' THEN 0 WHEN 'bonusBalance' THEN 1 ELSE 2 END
         """
     static let breaksOfRun = "SELECT * FROM breaks WHERE run_id = ? ORDER BY id"
-    static let lastReconciledRun = "SELECT max(run_id) FROM reconciliations WHERE run_id < ?"
     static let breaksRecordedAt = "SELECT max(created_at) FROM breaks WHERE run_id = ?"
     static let baselineRun = "SELECT max(run_id) FROM breaks WHERE run_id < ?"
 }
