@@ -57,14 +57,28 @@ public struct ReportBuilder: Sendable {
         var data = try core(run: run, details: true)
         Self.apply(try reconciliation(of: run, batches: data.batches.count), to: &data)
         if let previous = try previousRun(before: run) {
-            var old = try core(run: previous, details: false)
-            Self.apply(try reconciliation(of: previous, batches: old.batches.count), to: &old)
-            data.previous = PreviousRunDiff(run: old.run, counts: old.counts, totals: old.totals,
-                                            openBreaks: old.breaks.filter(\.isOpenDrift).count)
+            data.previous = try previousNight(previous)
         }
         data.lastSuccessAt = try ledger.runs(limit: 1000)
             .first { $0.id <= run.id && Self.isSuccess($0) }?.finishedAt
         return data
+    }
+
+    /// The previous night as its reconciliation recorded it (row accounting, totals, open drift);
+    /// for a night that recorded none, its rows' states and totals from the ledger now.
+    func previousNight(_ run: RunRecord) throws -> PreviousRunDiff {
+        if let recorded = try ledger.reconciliation(runID: run.id) {
+            return PreviousRunDiff(run: Self.info(run), counts: recorded.accounting.map(\.rows).reduce(RowCounts(), +),
+                                   totals: recorded.totals, openBreaks: recorded.breaks.filter(\.isOpenDrift).count)
+        }
+        var old = try core(run: run, details: false)
+        Self.apply(try reconciliation(of: run, batches: old.batches.count), to: &old)
+        return PreviousRunDiff(run: old.run, counts: old.counts, totals: old.totals, openBreaks: old.breaks.filter(\.isOpenDrift).count)
+    }
+
+    static func info(_ record: RunRecord) -> RunInfo {
+        RunInfo(id: record.id, command: record.command, status: record.status, startedAt: record.startedAt,
+                finishedAt: record.finishedAt, exitCode: record.exitCode)
     }
 
     /// What the reports show of a run's reconciliation.
@@ -101,8 +115,7 @@ public struct ReportBuilder: Sendable {
     }
 
     private func core(run record: RunRecord, details: Bool) throws -> ReportData {
-        let run = RunInfo(id: record.id, command: record.command, status: record.status, startedAt: record.startedAt,
-                          finishedAt: record.finishedAt, exitCode: record.exitCode)
+        let run = Self.info(record)
         var batches: [BatchInfo] = []
         var counts = RowCounts()
         var reasons: [ReasonKey: ReasonGroup] = [:]

@@ -149,6 +149,29 @@ func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
         #expect(json["previousRun"] == JSONValue.null)
     }
 
+    /// A previous night that recorded its reconciliation is compared as it was recorded: its row
+    /// accounting and totals then, whatever its rows' states are now.
+    @Test func thePreviousNightIsItsRecordedReconciliation() async throws {
+        let f = try await Fixture()
+        let totals = ReconciliationTotals(websiteID: "web_1", currency: "USD", exponent: 2, inputRows: 2, sentRows: 2, comparedCashiers: 2,
+                                          figures: Figure.allCases.map { FigureTotals(figure: $0, exponent: 2, inputMinor: 1_000, sentMinor: 1_000) })
+        try f.ledger.recordReconciliation(ReconciliationReport(
+            runID: f.runID, method: .ledger, reconciledAt: Date(timeIntervalSince1970: 1_795_000_000), baselineRunID: nil, breaks: [],
+            totals: [totals],
+            accounting: [BatchAccountingCheck(batchID: f.batch.id, sha256: f.batch.sha256, path: f.batch.path, read: 8,
+                                              rows: RowCounts(read: 8, done: 5, rejected: 3), problems: [])],
+            depositChecks: nil, counts: ReconciliationCounts(breaks: [])))
+        let run2 = try f.ledger.beginRun(command: "run")
+        try f.ledger.finishRun(id: run2, status: .finished, exitCode: 0)
+        let prev = try parse(ReportJSON.render(try ReportBuilder(ledger: f.ledger).build(runID: run2)))["previousRun"]!
+        #expect(prev["id"]?.numberText == "\(f.runID)")
+        #expect(prev["counts"]?["read"]?["previous"]?.numberText == "8")
+        #expect(prev["counts"]?["done"]?["previous"]?.numberText == "5", "as recorded, not the 3 done now")
+        #expect(prev["counts"]?["failed"]?["previous"]?.numberText == "0")
+        let usd = prev["totals"]!.arrayValue!.first { $0["currency"]?.stringValue == "USD" }!
+        #expect(usd["balance"]?["previous"]?.stringValue == "10.00")
+    }
+
     /// The previous night is the previous sending one: a dry run in between sent nothing.
     @Test func previousRunDifferences() async throws {
         let f = try await Fixture()

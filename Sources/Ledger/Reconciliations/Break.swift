@@ -141,9 +141,6 @@ public struct Break: Sendable, Equatable, Hashable {
     /// Whole UTC calendar days from ``firstSeenAt`` to `date` (0 the same day).
     public func nightsOpen(at date: Date) -> Int { Self.nights(from: firstSeenAt, to: date) }
 
-    /// The break's (website, customer, currency, field): what the lifecycle follows across runs.
-    public var key: String { [websiteID, customerID, currency, field.rawValue].joined(separator: "\u{1F}") }
-
     func text(_ value: Int64?) -> String? {
         guard let value else { return nil }
         return field.isDepositRequest ? String(value) : Amount.format(Int128(value), exponent: exponent)
