@@ -2,37 +2,18 @@ import Foundation
 import Gateway
 import Ledger
 
-/// What a send pass did, counted by the outcome of each row it took.
-public struct SendTally: Sendable, Equatable {
-    public var done = 0
-    public var rejected = 0
-    public var failed = 0
-    public var inDoubt = 0
-    /// Rows whose deposit request a person must decide on (`resolve`).
-    public var needsReview = 0
-    /// Rows not taken or left unfinished because the run was stopped.
-    public var stopped = 0
-
-    public init() {}
-
-    mutating func add(_ outcome: RowOutcome) {
+/// What a send pass did: the rows it took, counted by their outcome (`unfinished`: not taken, or
+/// left unfinished, because the run was stopped).
+extension RowCounts {
+    mutating func count(_ outcome: RowOutcome) {
         switch outcome {
         case .done: done += 1
         case .rejected: rejected += 1
         case .failed: failed += 1
         case .inDoubt: inDoubt += 1
         case .needsReview: needsReview += 1
-        case .stopped: stopped += 1
+        case .stopped: unfinished += 1
         }
-    }
-
-    mutating func add(_ other: SendTally) {
-        done += other.done
-        rejected += other.rejected
-        failed += other.failed
-        inDoubt += other.inDoubt
-        needsReview += other.needsReview
-        stopped += other.stopped
     }
 }
 
@@ -63,7 +44,7 @@ public struct BatchSender: Sendable {
     /// Sends every row of `batchID` in one of `states`, in line order; returns what happened.
     /// `onRow` is called after each row ends (progress).
     public func send(batchID: Int64, states: Set<RowState> = openStates,
-                     onRow: @escaping @Sendable (RowOutcome) -> Void = { _ in }) async throws -> SendTally {
+                     onRow: @escaping @Sendable (RowOutcome) -> Void = { _ in }) async throws -> RowCounts {
         let writer = ledger.writer()
         do {
             let tally = try await send(batchID: batchID, states: states, writer: writer, onRow: onRow)
@@ -87,8 +68,8 @@ public struct BatchSender: Sendable {
     }
 
     private func send(batchID: Int64, states: Set<RowState>, writer: LedgerWriter,
-                      onRow: @escaping @Sendable (RowOutcome) -> Void) async throws -> SendTally {
-        var tally = SendTally()
+                      onRow: @escaping @Sendable (RowOutcome) -> Void) async throws -> RowCounts {
+        var tally = RowCounts()
         let sender = RowSender(ledger: ledger, writer: writer, gateway: gateway, policy: policy, runID: runID)
         let control = gateway.control
         let slots = max(1, policy.concurrency)
@@ -107,7 +88,7 @@ public struct BatchSender: Sendable {
                 switch event {
                 case let .row(_, .ended(outcome)):
                     inFlight -= 1
-                    tally.add(outcome)
+                    tally.count(outcome)
                     onRow(outcome)
                 case let .row(record, .parked(until)):
                     inFlight -= 1
@@ -146,7 +127,7 @@ public struct BatchSender: Sendable {
                 if page.isEmpty { break }
                 for row in page {
                     afterID = row.id
-                    if control.isStopped { tally.stopped += 1; continue }
+                    if control.isStopped { tally.unfinished += 1; continue }
                     if isFirst {
                         // The first row goes alone: bad credentials stop the run after one answer,
                         // before any other row is sent.
@@ -160,7 +141,7 @@ public struct BatchSender: Sendable {
                         handle(event)
                         dispatchSettled()
                     }
-                    if control.isStopped { tally.stopped += 1; continue }
+                    if control.isStopped { tally.unfinished += 1; continue }
                     dispatch(row)
                 }
                 if page.count < 500 { break pages }

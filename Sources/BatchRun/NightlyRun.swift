@@ -32,7 +32,7 @@ public struct RunSettings: Sendable {
 public struct RunResult: Sendable {
     public var runID: Int64?
     public var verdict: RunVerdict
-    public var tally = SendTally()
+    public var tally = RowCounts()
     public var batchIDs: [Int64] = []
     public var refusedBatches = 0
     /// Rows of this run's batches (this shard's) rejected by validation, before any sending;
@@ -274,7 +274,7 @@ public struct NightlyRun: Sendable {
         let sender = BatchSender(ledger: ledger, gateway: gateway, policy: settings.policy, runID: runID, onWait: onWait)
         for batchID in result.batchIDs {
             if control.isStopped { break }
-            result.tally.add(try await sender.send(batchID: batchID, onRow: onRow))
+            result.tally = result.tally + (try await sender.send(batchID: batchID, onRow: onRow))
         }
         result.stopReason = control.stopReason
         switch control.stopReason {

@@ -31,9 +31,8 @@ struct RowSender: Sendable {
     var control: RunControl { gateway.control }
 
     func send(_ record: RowRecord) async throws -> RowStep {
-        guard let payload = record.sourceJSON else { return .ended(.failed) }
-        let raw = try RawRecord(line: record.line, sourceJSON: payload)
-        guard case let .valid(row) = RowValidator().validate(raw) else {
+        guard record.sourceJSON != nil else { return .ended(.failed) }
+        guard let row = record.request() else {
             // Staged as valid, no longer valid: the validator changed. Never send it.
             try await writer.transition(rowID: record.id, to: .rejected, reasonsJSON: #"[{"field":"row","message":"no longer passes validation"}]"#)
             return .ended(.rejected)

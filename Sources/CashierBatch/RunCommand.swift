@@ -119,11 +119,11 @@ struct CommandOutcome {
             runID: result.runID, verdict: result.verdict, reportRunID: result.runID,
             fields: [("run", .int(result.runID ?? 0)), ("exitCode", .int(result.verdict.rawValue)),
                      ("done", .int(t.done)), ("invalid", .int(result.invalidRows)), ("rejected", .int(t.rejected)), ("failed", .int(t.failed)),
-                     ("inDoubt", .int(t.inDoubt)), ("needsReview", .int(t.needsReview)), ("notTaken", .int(t.stopped)),
+                     ("inDoubt", .int(t.inDoubt)), ("needsReview", .int(t.needsReview)), ("notTaken", .int(t.unfinished)),
                      ("refusedBatches", .int(result.refusedBatches))],
             summary: "run \(run): done \(t.done), invalid \(result.invalidRows), rejected by the API \(t.rejected), failed \(t.failed), "
                 + "in doubt \(t.inDoubt), \(t.needsReview > 0 ? "needs review \(t.needsReview) (see cashier-batch resolve), " : "")"
-                + "not taken \(t.stopped), refused batches \(result.refusedBatches)")
+                + "not taken \(t.unfinished), refused batches \(result.refusedBatches)")
     }
 }
 

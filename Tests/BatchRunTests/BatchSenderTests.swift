@@ -21,7 +21,7 @@ import Throttle
         await sandbox.stop()
 
         #expect(tally.done == 40)
-        #expect(tally.failed == 0 && tally.rejected == 0 && tally.inDoubt == 0 && tally.stopped == 0)
+        #expect(tally.failed == 0 && tally.rejected == 0 && tally.inDoubt == 0 && tally.unfinished == 0)
         #expect(try staged.ledger.countsByState(batchID: staged.batchID).filter { $0.value > 0 } == [.done: 40])
         #expect(stats["cashiers"] == .number("40"))
         #expect(stats["depositRequests"] == .number("40"))
@@ -79,7 +79,7 @@ import Throttle
         await sandbox.stop()
 
         guard case .credentialsRefused? = control.stopReason else { Issue.record("not stopped: \(String(describing: control.stopReason))"); return }
-        #expect(tally.stopped == 25)
+        #expect(tally.unfinished == 25)
         #expect(stats["requestsTotal"] == .number("1"))
         #expect(stats["cashiers"] == .number("0"))
         let attempts = try staged.ledger.attempts(runID: staged.runID)
@@ -153,7 +153,7 @@ import Throttle
         await gateway.shutdown()
         let stats = try await SandboxProbe(sandbox: sandbox).stats()
         await sandbox.stop()
-        #expect(again == SendTally())
+        #expect(again == RowCounts())
         #expect(stats["requestsTotal"] == .number("12"))
     }
 }

@@ -381,7 +381,7 @@ func stagedRow(line: Int, customer: String) throws -> StagedRow {
 
         #expect(first.verdict == .reconciliationBreaks)
         #expect(retry.verdict == .reconciliationBreaks)
-        #expect(retry.tally == SendTally(), "nothing was left to send")
+        #expect(retry.tally == RowCounts(), "nothing was left to send")
         let report = try #require(retry.reconciliation)
         #expect(report.runID == retry.runID)
         let up = try #require(report.onlyBreak("cus_up", .balance))
