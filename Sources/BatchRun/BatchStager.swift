@@ -62,7 +62,7 @@ public final class BatchStaging {
                 return
             }
         }
-        pending.append(Self.stagedRow(record, verdict))
+        pending.append(StagedRow(record, verdict))
         if pending.count >= Self.chunk { try flush() }
     }
 
@@ -88,38 +88,5 @@ public final class BatchStaging {
         guard !pending.isEmpty else { return }
         try ledger.stageRows(batchID: batchID, rows: pending)
         pending.removeAll(keepingCapacity: true)
-    }
-
-    static func stagedRow(_ record: RawRecord, _ verdict: RowVerdict) -> StagedRow {
-        switch verdict {
-        case let .valid(row):
-            let key = row.key
-            return StagedRow(
-                line: row.line,
-                rowKey: Ledger.rowKey(websiteID: key.websiteId, customerID: key.customerId, currency: key.currency),
-                websiteID: key.websiteId, customerID: key.customerId, currency: key.currency,
-                payloadJSON: row.payloadJSON, sourceJSON: record.sourceJSON, state: .pending, reasonsJSON: nil)
-        case let .rejected(line, issues):
-            let website = record[.websiteId]?.scalarText
-            let customer = record[.customerId]?.scalarText
-            let currency = record[.currency]?.scalarText
-            var key: String?
-            if let website, let customer, let currency {
-                key = Ledger.rowKey(websiteID: website, customerID: customer, currency: currency)
-            }
-            return StagedRow(
-                line: line, rowKey: key, websiteID: website, customerID: customer, currency: currency,
-                payloadJSON: nil, sourceJSON: record.sourceJSON, state: .rejected, reasonsJSON: reasonsJSON(issues))
-        }
-    }
-
-    static func reasonsJSON(_ issues: [FieldIssue]) -> String {
-        var w = JSONWriter()
-        w.beginArray()
-        for issue in issues {
-            w.beginObject(); w.string("field", issue.field); w.string("message", issue.message); w.endObject()
-        }
-        w.endArray()
-        return w.text
     }
 }

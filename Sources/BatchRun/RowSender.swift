@@ -31,9 +31,9 @@ struct RowSender: Sendable {
     var control: RunControl { gateway.control }
 
     func send(_ record: RowRecord) async throws -> RowStep {
-        guard record.sourceJSON != nil else { return .ended(.failed) }
-        guard let row = record.request() else {
-            // Staged as valid, no longer valid: the validator changed. Never send it.
+        guard let row = record.cashierRow else {
+            guard record.sourceJSON != nil else { return .ended(.failed) }
+            // Staged before ledger v10 and no longer valid when v10 typed its request. Never send it.
             try await writer.transition(rowID: record.id, to: .rejected, reasonsJSON: #"[{"field":"row","message":"no longer passes validation"}]"#)
             return .ended(.rejected)
         }
@@ -252,13 +252,7 @@ struct RowSender: Sendable {
 
     static func reasons(_ failure: CallFailure, row: CashierRow) -> String {
         if failure.kind == .rowFinal, !failure.invalidFields.isEmpty {
-            var w = JSONWriter()
-            w.beginArray()
-            for issue in failure.invalidFields {
-                w.beginObject(); w.string("field", issue.field); w.string("message", Self.explained(issue, row: row)); w.endObject()
-            }
-            w.endArray()
-            return w.text
+            return FieldIssue.json(failure.invalidFields.map { FieldIssue(field: $0.field, message: explained($0, row: row)) })
         }
         return reasons(field: "api", message: failure.message)
     }
@@ -276,10 +270,6 @@ struct RowSender: Sendable {
     }
 
     static func reasons(field: String, message: String) -> String {
-        var w = JSONWriter()
-        w.beginArray()
-        w.beginObject(); w.string("field", field); w.string("message", message); w.endObject()
-        w.endArray()
-        return w.text
+        FieldIssue.json([FieldIssue(field: field, message: message)])
     }
 }

@@ -63,3 +63,27 @@ public struct FieldIssue: Hashable, Sendable, Codable {
         self.message = Printable.text(message, limit: 1_000)
     }
 }
+
+extension FieldIssue {
+    /// `[{"field":…, "message":…}, …]`: a row's reasons as the ledger keeps them (`rows.reasons_json`).
+    public static func json(_ issues: [FieldIssue]) -> String {
+        var w = JSONWriter()
+        w.beginArray()
+        for issue in issues {
+            w.beginObject(); w.string("field", issue.field); w.string("message", issue.message); w.endObject()
+        }
+        w.endArray()
+        return w.text
+    }
+
+    /// The issues of a ``json(_:)`` text; a text that is not one becomes one `row` issue.
+    public static func issues(json text: String) -> [FieldIssue] {
+        guard let json = try? JSONParser.parse(text), let items = json.arrayValue else {
+            return text.isEmpty || text == "[]" ? [] : [FieldIssue(field: "row", message: text)]
+        }
+        return items.compactMap { item in
+            guard let message = item["message"]?.stringValue else { return nil }
+            return FieldIssue(field: item["field"]?.stringValue ?? "row", message: message)
+        }
+    }
+}

@@ -20,7 +20,7 @@ public enum RawValue: Hashable, Sendable {
 
 /// One input record: the values of the known fields, plus what the reader already
 /// found wrong with it (an unknown JSON key, invalid UTF-8, a malformed line).
-public struct RawRecord: Sendable {
+public struct RawRecord: Sendable, Equatable {
     /// Physical line (1-based) where the record starts.
     public var line: Int
     /// Indexed by `Field.rawValue`; nil = absent (an empty CSV cell or a JSON null).

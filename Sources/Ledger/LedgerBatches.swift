@@ -92,10 +92,11 @@ extension Ledger {
                     } else {
                         sqlite3_bind_null(handle, 7)
                     }
-                    bindText(handle, 8, row.sourceJSON)
-                    bindText(handle, 9, row.state.rawValue)
-                    bindText(handle, 10, row.reasonsJSON ?? "[]")
-                    bindText(handle, 11, stamp)
+                    bindText(handle, 8, row.request)
+                    bindText(handle, 9, row.sourceJSON)
+                    bindText(handle, 10, row.state.rawValue)
+                    bindText(handle, 11, row.reasonsJSON ?? "[]")
+                    bindText(handle, 12, stamp)
                     let code = sqlite3_step(handle)
                     guard code == SQLITE_DONE else {
                         throw DatabaseError(

@@ -47,6 +47,7 @@ extension RowRecord: FetchableRecord {
         customerID = row["customer_id"]
         currency = row["currency"]
         payloadHash = row["payload_hash"]
+        request = row["request"]
         sourceJSON = row["source_json"]
         state = try decodeEnum(row["state"])
         reasonsJSON = row["reasons_json"]

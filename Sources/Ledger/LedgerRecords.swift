@@ -79,7 +79,9 @@ public struct StagedRow: Sendable, Equatable {
     /// Canonical parsed payload (money as exact decimal strings); nil for rejected rows. The ledger
     /// keeps its ``Ledger/payloadHash(_:)`` for the repeat check, not the text.
     public var payloadJSON: String?
-    /// The original cells/object as read, for rejects.csv re-import.
+    /// A valid row's typed request (``RowRequest``), what the sender reads back; nil for rejected rows.
+    public var request: String?
+    /// A rejected row's cells as read, for rejects.csv re-import; nil for valid rows (their request is their one copy).
     public var sourceJSON: String?
     /// `.pending` for valid rows, `.rejected` for rows that failed validation.
     public var state: RowState
@@ -88,7 +90,7 @@ public struct StagedRow: Sendable, Equatable {
 
     public init(
         line: Int, rowKey: String?, websiteID: String?, customerID: String?, currency: String?,
-        payloadJSON: String?, sourceJSON: String?, state: RowState, reasonsJSON: String?
+        payloadJSON: String?, request: String? = nil, sourceJSON: String?, state: RowState, reasonsJSON: String?
     ) {
         self.line = line
         self.rowKey = rowKey
@@ -96,9 +98,36 @@ public struct StagedRow: Sendable, Equatable {
         self.customerID = customerID
         self.currency = currency
         self.payloadJSON = payloadJSON
+        self.request = request
         self.sourceJSON = sourceJSON
         self.state = state
         self.reasonsJSON = reasonsJSON
+    }
+
+    /// The row the ledger keeps for a record and its verdict: a valid row as its typed request,
+    /// pending; a rejected one as its cells and reasons.
+    public init(_ record: RawRecord, _ verdict: RowVerdict) {
+        switch verdict {
+        case let .valid(row):
+            let key = row.key
+            self.init(
+                line: row.line,
+                rowKey: Ledger.rowKey(websiteID: key.websiteId, customerID: key.customerId, currency: key.currency),
+                websiteID: key.websiteId, customerID: key.customerId, currency: key.currency,
+                payloadJSON: row.payloadJSON, request: RowRequest.encode(row), sourceJSON: nil,
+                state: .pending, reasonsJSON: nil)
+        case let .rejected(line, issues):
+            let website = record[.websiteId]?.scalarText
+            let customer = record[.customerId]?.scalarText
+            let currency = record[.currency]?.scalarText
+            var key: String?
+            if let website, let customer, let currency {
+                key = Ledger.rowKey(websiteID: website, customerID: customer, currency: currency)
+            }
+            self.init(
+                line: line, rowKey: key, websiteID: website, customerID: customer, currency: currency,
+                payloadJSON: nil, sourceJSON: record.sourceJSON, state: .rejected, reasonsJSON: FieldIssue.json(issues))
+        }
     }
 }
 
@@ -115,7 +144,10 @@ public struct RowRecord: Sendable, Equatable, Hashable {
     /// ``Ledger/payloadHash(_:)`` of the canonical payload the row was staged with (nil: rejected
     /// when staged): what the repeat check compares, never sent.
     public var payloadHash: Int64?
-    /// The record's cells as the batch gave them (``RawRecord/sourceJSON``): the one copy of the row.
+    /// A valid row's typed request (``RowRequest``) as staged: its one copy.
+    public var request: String?
+    /// A rejected row's cells as the batch gave them (``RawRecord/sourceJSON``): its one copy. Rows
+    /// staged before ledger v10 whose source no longer validates keep theirs here too.
     public var sourceJSON: String?
     public var state: RowState
     /// JSON array of `{"field":…, "message":…}`; `[]` when none.
@@ -137,12 +169,18 @@ extension RowRecord {
         return Ledger.rowKey(websiteID: websiteID, customerID: customerID, currency: currency)
     }
 
-    /// What the row asks of Rebilly, read from its source as staging validated it; nil when the
-    /// row has no source or no longer passes validation (the validator changed since staging).
-    public func request() -> CashierRow? {
-        guard let source = sourceJSON, let raw = try? RawRecord(line: line, sourceJSON: source),
-              case let .valid(row) = RowValidator().validate(raw) else { return nil }
-        return row
+    /// What the row asks of Rebilly, decoded from the typed request staging recorded; nil for a
+    /// rejected row (it has none).
+    public var cashierRow: CashierRow? {
+        guard let request, let websiteID, let customerID, let currency else { return nil }
+        return RowRequest.decode(request, line: line,
+                                 key: RowKey(websiteId: websiteID, customerId: customerID, currency: currency))
+    }
+
+    /// The row's cells for rejects.csv: a rejected row's as read, a valid row's written back from its request.
+    public var cells: RawRecord {
+        if let sourceJSON, let record = try? RawRecord(line: line, sourceJSON: sourceJSON) { return record }
+        return cashierRow.map(RawRecord.init(row:)) ?? RawRecord(line: line)
     }
 }
 

@@ -75,8 +75,8 @@ enum LedgerSQL {
     /// Idempotent per (batch_id, line): staging the same batch again changes nothing.
     static let stageRow = """
         INSERT INTO rows (batch_id, line, key_hash, website_id, customer_id, currency,
-                          payload_hash, source_json, state, reasons_json, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                          payload_hash, request, source_json, state, reasons_json, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (batch_id, line) DO NOTHING
         """
     static let rowByID = "SELECT * FROM rows WHERE id = ?"

@@ -1,4 +1,5 @@
 import GRDB
+import CashierModel
 
 /// The ledger schema: one `DatabaseMigrator`, one registered migration per
 /// version. A migration, once shipped, is never edited: add "v2", "v3", … .
@@ -10,7 +11,7 @@ import GRDB
 /// new migration that rebuilds the table.
 enum LedgerSchema {
     /// Every migration, oldest first; the schema version (`PRAGMA user_version`) is their count.
-    static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7), ("v8", v8), ("v9", v9)]
+    static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7), ("v8", v8), ("v9", v9), ("v10", v10)]
     static var migrationIDs: [String] { migrations.map(\.id) }
 
     static var migrator: DatabaseMigrator {
@@ -18,6 +19,7 @@ enum LedgerSchema {
         for (index, migration) in migrations.enumerated() {
             migrator.registerMigration(migration.id) { db in
                 db.add(function: payloadHashFunction)
+                db.add(function: requestFunction)
                 for sql in migration.sql { try db.execute(sql: sql) }
                 // In the migration's transaction: the version moves with the schema.
                 try db.execute(sql: "PRAGMA user_version = \(index + 1)")
@@ -333,6 +335,25 @@ enum LedgerSchema {
         "DROP INDEX rows_key_hash",
         "CREATE INDEX rows_batch_key ON rows(batch_id, key_hash)",
     ]
+
+    /// v10: a valid row keeps its typed request (``RowRequest``, `rows.request`), which the sender
+    /// and the reconciler read back without validating again; a rejected row keeps its cells
+    /// (`source_json`). Older valid rows are validated once here, from their source, which is then
+    /// dropped; a row whose source no longer validates keeps it, has no request and is never sent.
+    /// The freed pages are reused by later nights; `VACUUM` returns them to the file system.
+    static let v10: [String] = [
+        "ALTER TABLE rows ADD COLUMN request TEXT",
+        "UPDATE rows SET request = cb_request(line, source_json) WHERE payload_hash IS NOT NULL AND source_json IS NOT NULL",
+        "UPDATE rows SET source_json = NULL WHERE request IS NOT NULL",
+    ]
+
+    /// `cb_request(line, source_json)`: the ``RowRequest`` text of a source that validates, else NULL (v10).
+    static let requestFunction = DatabaseFunction("cb_request", argumentCount: 2, pure: true) { values in
+        guard let line = Int.fromDatabaseValue(values[0]), let source = String.fromDatabaseValue(values[1]),
+              let record = try? RawRecord(line: line, sourceJSON: source),
+              case let .valid(row) = RowValidator().validate(record) else { return nil }
+        return RowRequest.encode(row)
+    }
 
     /// `cb_hash(TEXT)`: the ledger's 64-bit text hash (``Ledger/payloadHash(_:)``, ``Ledger/keyHash(_:)``)
     /// as SQL, for v7's rewrite of old rows.

@@ -123,7 +123,7 @@ extension Reconciler {
                 for row in page {
                     guard row.payloadHash != nil, let website = row.websiteID, let customer = row.customerID,
                           let code = row.currency, let currency = Currency(code: code) else { continue }
-                    guard let request = row.request() else {
+                    guard let request = row.cashierRow else {
                         tally.unreadable += 1
                         continue
                     }

@@ -2,8 +2,8 @@ import CashierModel
 import Foundation
 import Ledger
 
-/// `rejects.csv`: every rejected or failed row with its ORIGINAL cells (from
-/// `rows.source_json`) plus `reason` and `attempts`.
+/// `rejects.csv`: every rejected row with its original cells (`rows.source_json`) and every
+/// failed row with its request written back as cells (`rows.request`), plus `reason` and `attempts`.
 ///
 /// Passing the file back to `cashier-batch run` re-imports exactly those rows: the
 /// header holds batch columns (the ones any of the rows used, the required ones
@@ -24,10 +24,7 @@ public enum RejectsCSV {
 
     /// Renders the file (RFC 4180, CRLF line ends, UTF-8 without BOM).
     public static func render(_ data: ReportData) -> String {
-        let records = data.rejects.map { reject -> (RawRecord, RejectRow) in
-            let record = reject.sourceJSON.flatMap { try? RawRecord(line: reject.line, sourceJSON: $0) } ?? RawRecord(line: reject.line)
-            return (record, reject)
-        }
+        let records = data.rejects.map { ($0.cells, $0) }
         var used = Set(Field.required)
         for (record, _) in records {
             for field in Field.allCases where record[field] != nil { used.insert(field) }

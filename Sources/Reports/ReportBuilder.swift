@@ -130,12 +130,12 @@ public struct ReportBuilder: Sendable {
             guard details else { continue }
             try ledger.forEachRow(batchID: batch.id) { row in
                 if row.state == .needsReview {
-                    let reason = Self.issues(row.reasonsJSON).map(\.message).joined(separator: "; ")
+                    let reason = FieldIssue.issues(json: row.reasonsJSON).map(\.message).joined(separator: "; ")
                     reviews.append(ReviewRow(rowID: row.id, batchPath: batch.path, line: row.line, customerID: row.customerID, reason: reason))
                 }
                 guard row.state == .rejected || row.state == .failed else { return }
-                let issues = Self.issues(row.reasonsJSON)
-                rejects.append(RejectRow(batchPath: batch.path, line: row.line, state: row.state, sourceJSON: row.sourceJSON,
+                let issues = FieldIssue.issues(json: row.reasonsJSON)
+                rejects.append(RejectRow(batchPath: batch.path, line: row.line, state: row.state, cells: row.cells,
                                          reasons: issues, attempts: row.attemptCount))
                 let listed = issues.isEmpty ? [FieldIssue(field: "row", message: "no reason recorded")] : issues
                 for issue in listed {
@@ -214,17 +214,6 @@ public struct ReportBuilder: Sendable {
 
     struct TotalsKey: Hashable { var website: String; var currency: String }
     struct ReasonKey: Hashable { var state: RowState; var field: String; var pattern: String }
-
-    /// `[{"field":…,"message":…}]` → issues (an unreadable text becomes one `row` issue).
-    static func issues(_ reasonsJSON: String) -> [FieldIssue] {
-        guard let json = try? JSONParser.parse(reasonsJSON), let items = json.arrayValue else {
-            return reasonsJSON.isEmpty || reasonsJSON == "[]" ? [] : [FieldIssue(field: "row", message: reasonsJSON)]
-        }
-        return items.compactMap { item in
-            guard let message = item["message"]?.stringValue else { return nil }
-            return FieldIssue(field: item["field"]?.stringValue ?? "row", message: message)
-        }
-    }
 
     /// The message with every run of digits replaced by `#`.
     static func pattern(_ message: String) -> String {

@@ -156,8 +156,8 @@ public struct RejectRow: Sendable, Equatable {
     public var batchPath: String
     public var line: Int
     public var state: RowState
-    /// The original cells as a flat JSON object keyed by column name (`rows.source_json`).
-    public var sourceJSON: String?
+    /// The row's cells (``RowRecord/cells``): as read when rejected, from its request when it failed.
+    public var cells: RawRecord
     /// `field: message` pairs.
     public var reasons: [FieldIssue]
     /// API attempts recorded for the row (all runs).

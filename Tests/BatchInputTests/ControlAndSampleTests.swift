@@ -99,6 +99,49 @@ import Testing
         #expect(jsonl.format == BatchFormat(syntax: .jsonLines, gzip: true))
     }
 
+    /// Every valid sample row reads back from its request as the same typed row, and its request
+    /// written back as cells validates to that row again (what `rejects.csv` gives a failed row).
+    @Test func everySampleRowRoundTripsThroughItsRequest() throws {
+        var checked = 0
+        for name in ["customers.csv", "customers.jsonl.gz", "customers-with-control.csv", "bad-rows.csv"] {
+            _ = try BatchScan.scan(path: repoRoot.appendingPathComponent("SampleData/\(name)").path) { _, verdict in
+                guard case let .valid(row) = verdict else { return }
+                let request = RowRequest.encode(row)
+                #expect(!request.contains("websiteId") && !request.contains("customerId"), "\(name):\(row.line): \(request)")
+                #expect(RowRequest.decode(request, line: row.line, key: row.key) == row, "\(name):\(row.line): \(request)")
+                guard case let .valid(again) = RowValidator().validate(RawRecord(row: row)) else {
+                    Issue.record("\(name):\(row.line): written back, no longer valid")
+                    return
+                }
+                #expect(again == row, "\(name):\(row.line)")
+                checked += 1
+            }
+        }
+        #expect(checked > 40)
+    }
+
+    @Test func aRequestThatIsNotOneIsRefused() {
+        let key = RowKey(websiteId: "web_1", customerId: "cus_1", currency: "USD")
+        let good = #"{"balance":"10.50","deposit.amounts":["5.00","10.00"],"redirectUrl":"https://x.example/r"}"#
+        let row = RowRequest.decode(good, line: 4, key: key)
+        #expect(row?.line == 4 && row?.cashier.balance == Amount(minorUnits: 1050, exponent: 2))
+        #expect(row?.deposit.amounts == [Amount(minorUnits: 500, exponent: 2), Amount(minorUnits: 1000, exponent: 2)])
+        #expect(row?.cashier.redirectUrl == "https://x.example/r" && row?.cashier.bonusBalance == nil)
+        for bad in [
+            "", "[]", "not json",
+            #"{"balance":10.50}"#,                  // money is text
+            #"{"balance":"10.505"}"#,               // more decimals than USD has
+            #"{"customerId":"cus_2"}"#,             // the key lives in the ledger's columns
+            #"{"balances":"1.00"}"#,                // not a column
+            #"{"deposit.amounts":"5.00"}"#,         // a list
+            #"{"deposit.customAmount.minimum":"1.00"}"#,  // a custom amount is whole or absent
+            #"{"redirectUrl":7}"#,
+        ] {
+            #expect(RowRequest.decode(bad, line: 4, key: key) == nil, "\(bad)")
+        }
+        #expect(RowRequest.decode(good, line: 4, key: RowKey(websiteId: "web_1", customerId: "cus_1", currency: "XXX")) == nil)
+    }
+
     @Test func badRowsAreRejectedEachForItsRule() throws {
         let (summary, rejected) = try scan("bad-rows.csv")
         #expect(summary.rowsRead == 29)

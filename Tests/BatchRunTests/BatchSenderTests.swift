@@ -103,10 +103,7 @@ import Throttle
         await writer.shutdown()
         // The body the job sent: the row's terms, and the expirationTime its send time sets.
         let sentAt = try #require(try staged.ledger.attempt(id: intent)).requestedAt
-        let valid = try #require({ () -> CashierRow? in
-            guard case let .valid(r) = RowValidator().validate(try RawRecord(line: row.line, sourceJSON: row.sourceJSON ?? "")) else { return nil }
-            return r
-        }())
+        let valid = try #require(row.cashierRow)
         let expiry = RFC3339.string(DepositOwnership.expirationTime(sentAt: sentAt, rowID: row.id))
         let created = try await client.createDepositRequest(body: valid.depositRequestBody(expirationTime: expiry))
         let nextRun = try staged.ledger.beginRun(command: "run")

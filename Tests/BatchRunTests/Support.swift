@@ -33,11 +33,9 @@ struct StagedLedger {
             raw[.balance] = .text("10\(i).50")
             raw[.pendingPayoutTotal] = .text("1.05")
             raw[.depositAmounts] = .text("10;20")
-            guard case let .valid(row) = RowValidator().validate(raw) else { fatalError("test row invalid") }
-            staged.append(StagedRow(
-                line: i + 2, rowKey: Ledger.rowKey(websiteID: "web_1", customerID: "\(customerPrefix)\(i)", currency: currency),
-                websiteID: "web_1", customerID: "\(customerPrefix)\(i)", currency: currency,
-                payloadJSON: row.payloadJSON, sourceJSON: raw.sourceJSON, state: .pending, reasonsJSON: nil))
+            let verdict = RowValidator().validate(raw)
+            guard case .valid = verdict else { fatalError("test row invalid") }
+            staged.append(StagedRow(raw, verdict))
         }
         try ledger.stageRows(batchID: batchID, rows: staged)
     }

@@ -196,7 +196,8 @@ import Testing
         let counts = try Ledger(path: dir.path("ledger.sqlite"), access: .read).countsByState(batchID: 1)
         #expect(counts[.done] == 3 && counts[.rejected] == 1, "\(counts)")
         let rejects = try String(contentsOfFile: dir.path("reports/rejects.csv"), encoding: .utf8)
-        #expect(rejects.contains("web_1,cus_2,USD,2.25,1.50,10;20,customerId: customer cus_2 does not exist in Rebilly (create it first),1"),
+        // A row Rebilly refused was valid: its cells are its request, money at the currency's exponent.
+        #expect(rejects.contains("web_1,cus_2,USD,2.25,1.50,10.00;20.00,customerId: customer cus_2 does not exist in Rebilly (create it first),1"),
                 "\(rejects)")
     }
 }

@@ -1,12 +1,14 @@
 import Foundation
+import CashierModel
 import GRDB
 import Testing
 @testable import Ledger
 
 /// A ledger written by an earlier schema opens, is migrated forward in place, and keeps its records.
 @Suite struct LedgerMigrationTests {
-    /// A v5 ledger with one finished night: a run, a staged batch, two rows, the figures Rebilly
-    /// answered for the first (it cannot withdraw) and the break recorded on it.
+    /// A v5 ledger with one finished night: a run, a staged batch, two rows (the first's source no
+    /// longer validates, the second's does), the figures Rebilly answered for the first (it cannot
+    /// withdraw) and the break recorded on it.
     func writeV5(_ path: String) throws {
         let queue = try DatabaseQueue(path: path)
         var migrator = DatabaseMigrator()
@@ -31,10 +33,10 @@ import Testing
                 try db.execute(sql: """
                     INSERT INTO rows (batch_id, line, row_key, website_id, customer_id, currency, payload_json, source_json,
                                       state, cashier_id, deposit_request_id, last_run_id, updated_at)
-                    VALUES (1, ?, ?, 'web_1', ?, 'USD', '{"cashier":{"balance":"1.00"}}', '{"balance":"1.00"}', 'done',
+                    VALUES (1, ?, ?, 'web_1', ?, 'USD', '{"cashier":{"balance":"1.00"}}', ?, 'done',
                             ?, ?, 1, '2026-11-01 01:04:00.000')
                     """, arguments: [line, Ledger.rowKey(websiteID: "web_1", customerID: "cus_\(line)", currency: "USD"),
-                                     "cus_\(line)", "cashier_\(line)", "dep_req_\(line)"])
+                                     "cus_\(line)", source(line), "cashier_\(line)", "dep_req_\(line)"])
             }
             try db.execute(sql: """
                 INSERT INTO remote_figures (row_id, run_id, source, cashier_id, http_status, currency, exponent, balance_minor,
@@ -51,21 +53,32 @@ import Testing
         try queue.close()
     }
 
+    func source(_ line: Int) -> String {
+        line == 2 ? #"{"balance":"1.00"}"# : #"{"websiteId":"web_1","customerId":"cus_3","currency":"USD","balance":"1.00","deposit.amounts":["5","10.5"]}"#
+    }
+
     @Test func aV5LedgerIsMigratedInPlace() throws {
         let dir = try TempDir()
         let path = dir.path("old.sqlite")
         try writeV5(path)
         // A reading command upgrades it once, then reads.
         let reader = try Ledger(path: path, access: .read)
-        #expect(try reader.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"])
+        #expect(try reader.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"])
         let batch = try #require(try reader.batch(id: 1))
         #expect(batch.sha256 == sha("night") && batch.rowCount == 2 && batch.isStaged && batch.prunedAt == nil)
         let rows = try reader.rows(batchID: 1)
         #expect(rows.map(\.line) == [2, 3] && rows.map(\.state) == [.done, .done])
         #expect(rows.map(\.depositRequestID) == ["dep_req_2", "dep_req_3"])
-        // v7: the payload text becomes its hash, the one the repeat check compares; the source stays.
+        // v7: the payload text becomes its hash, the one the repeat check compares.
         #expect(rows.map(\.payloadHash) == Array(repeating: Ledger.payloadHash(#"{"cashier":{"balance":"1.00"}}"#), count: 2))
-        #expect(rows.map(\.sourceJSON) == [#"{"balance":"1.00"}"#, #"{"balance":"1.00"}"#])
+        // v10: a source that validates becomes the row's typed request and is dropped; one that
+        // no longer validates stays, with no request, so the row is never sent.
+        #expect(rows.map(\.sourceJSON) == [#"{"balance":"1.00"}"#, nil])
+        #expect(rows[0].request == nil && rows[0].cashierRow == nil)
+        let request = try #require(rows[1].cashierRow)
+        #expect(request.line == 3 && request.key == RowKey(websiteId: "web_1", customerId: "cus_3", currency: "USD"))
+        #expect(request.cashier.balance == Amount(minorUnits: 100, exponent: 2) && request.cashier.bonusBalance == nil)
+        #expect(request.deposit.amounts == [Amount(minorUnits: 500, exponent: 2), Amount(minorUnits: 1050, exponent: 2)])
         #expect(rows.map(\.keyHash) == (2...3).map { Ledger.keyHash(Ledger.rowKey(websiteID: "web_1", customerID: "cus_\($0)", currency: "USD")) })
         #expect(try reader.rows(websiteID: "web_1", customerID: "cus_3", currency: "USD").map(\.line) == [3])
         // v8: the break keeps what Rebilly said with the figures it was judged on; no whole
@@ -75,10 +88,10 @@ import Testing
         #expect(try reader.reconciliation(runID: 1) == nil)
         try reader.close()
         let version = try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
-        #expect(version == 9)
+        #expect(version == 10)
         // Nothing is applied twice when a writing command opens it next.
         let writer = try Ledger(path: path)
-        #expect(try writer.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"])
+        #expect(try writer.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"])
         #expect(try writer.runs().map(\.id) == [1])
     }
 }

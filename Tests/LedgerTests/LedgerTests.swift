@@ -24,14 +24,14 @@ func sha(_ seed: String) -> String {
 }
 
 func validRow(_ line: Int, customer: String? = nil, currency: String = "USD") -> StagedRow {
-    let customerID = customer ?? "cus_\(line)"
-    return StagedRow(
-        line: line,
-        rowKey: Ledger.rowKey(websiteID: "web_1", customerID: customerID, currency: currency),
-        websiteID: "web_1", customerID: customerID, currency: currency,
-        payloadJSON: #"{"websiteId":"web_1","customerId":"\#(customerID)","currency":"\#(currency)","balance":"10.00"}"#,
-        sourceJSON: #"{"websiteId":"web_1","customerId":"\#(customerID)","currency":"\#(currency)","balance":"10.00"}"#,
-        state: .pending, reasonsJSON: nil)
+    var record = RawRecord(line: line)
+    record[.websiteId] = .text("web_1")
+    record[.customerId] = .text(customer ?? "cus_\(line)")
+    record[.currency] = .text(currency)
+    record[.balance] = .text("10")
+    let verdict = RowValidator().validate(record)
+    guard case .valid = verdict else { fatalError("test row invalid: \(verdict)") }
+    return StagedRow(record, verdict)
 }
 
 func rejectedRow(_ line: Int) -> StagedRow {
@@ -83,7 +83,7 @@ struct SchemaTests {
     @Test func migrationsCreateTheSchema() throws {
         let dir = try TempDir()
         let ledger = try Ledger(path: dir.path("l.sqlite"))
-        #expect(try ledger.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"])
+        #expect(try ledger.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"])
         let (tables, indexes) = try inspect(ledger.path) { db in
             (try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"),
              try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name"))
@@ -95,7 +95,7 @@ struct SchemaTests {
         let rowColumns = try inspect(ledger.path) { db in try db.columns(in: "rows").map(\.name) }
         #expect(rowColumns == ["id", "batch_id", "line", "website_id", "customer_id", "currency",
                                "source_json", "state", "reasons_json", "cashier_id",
-                               "deposit_request_id", "attempt_count", "last_run_id", "updated_at", "payload_hash", "key_hash"])
+                               "deposit_request_id", "attempt_count", "last_run_id", "updated_at", "payload_hash", "key_hash", "request"])
         let uniqueBatchLine = try inspect(ledger.path) { db in
             try db.indexes(on: "rows").contains { $0.isUnique && $0.columns == ["batch_id", "line"] }
         }
@@ -158,14 +158,14 @@ struct SchemaTests {
             try ledger.close()
         }
         let again = try Ledger(path: path)
-        #expect(try again.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"])
+        #expect(try again.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"])
         let migrationRows = try inspect(path) { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations") }
-        #expect(migrationRows == 9)
+        #expect(migrationRows == 10)
         #expect(try again.runs(limit: 10).count == 1)
         #expect(try again.countsByState(batchID: 1)[.pending] == 7)
         // A third open, while the second is still open, is fine too.
         let third = try Ledger(path: path)
-        #expect(try third.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"])
+        #expect(try third.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"])
     }
 
     @Test func aLedgerFromANewerVersionIsRefused() throws {
@@ -175,7 +175,7 @@ struct SchemaTests {
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v999')") }
         try queue.close()
-        #expect(throws: LedgerFault(path: path, cause: .newerVersion(found: 10, known: 9), detail: "unknown migrations")) {
+        #expect(throws: LedgerFault(path: path, cause: .newerVersion(found: 11, known: 10), detail: "unknown migrations")) {
             _ = try Ledger(path: path)
         }
     }
@@ -340,6 +340,34 @@ struct StagingTests {
         #expect(stored.rowKey == "wéb\u{1F}\u{1F}JPY")
         #expect(stored.reasonsJSON == "[]")
         #expect(stored.currency == "JPY" && stored.state == .pending && stored.attemptCount == 0 && stored.lastRunID == nil)
+    }
+
+    /// A valid row is kept as its typed request and read back as the row staging validated; a
+    /// rejected row as its cells, read back as read.
+    @Test func aValidRowKeepsItsRequestAndARejectedRowItsCells() throws {
+        let dir = try TempDir()
+        let (ledger, _, batch) = try fixture(dir, valid: 1, rejected: 0)
+        var record = RawRecord(line: 20)
+        record[.websiteId] = .text("web_1"); record[.customerId] = .text("cus_1"); record[.currency] = .text("BHD")
+        record[.balance] = .text("17018.5"); record[.depositAmounts] = .text("5;10.25")
+        record[.redirectUrl] = .text("https://gulfgames.example.bh/return?ref={id}")
+        let verdict = RowValidator().validate(record)
+        guard case let .valid(row) = verdict else { Issue.record("\(verdict)"); return }
+        var bad = RawRecord(line: 21)
+        bad[.websiteId] = .text("web_1"); bad[.customerId] = .text("cus_2"); bad[.currency] = .text("BHD")
+        bad[.balance] = .number("1.0005")
+        let refused = RowValidator().validate(bad)
+        #expect(try ledger.stageRows(batchID: batch.id, rows: [StagedRow(record, verdict), StagedRow(bad, refused)]) == 2)
+        let stored = try ledger.rows(batchID: batch.id).filter { $0.line >= 20 }
+        #expect(stored[0].request == #"{"balance":"17018.500","redirectUrl":"https://gulfgames.example.bh/return?ref={id}","deposit.amounts":["5.000","10.250"]}"#)
+        #expect(stored[0].sourceJSON == nil && stored[0].cashierRow == row && stored[0].payloadHash == Ledger.payloadHash(row.payloadJSON))
+        #expect(stored[1].request == nil && stored[1].cashierRow == nil && stored[1].payloadHash == nil)
+        #expect(stored[1].sourceJSON == #"{"websiteId":"web_1","customerId":"cus_2","currency":"BHD","balance":1.0005}"#)
+        #expect(stored[1].cells == bad)
+        #expect(stored[1].state == .rejected && FieldIssue.issues(json: stored[1].reasonsJSON).map(\.field) == ["balance"])
+        // A valid row's cells are its request written back: validating them gives the row again.
+        guard case let .valid(again) = RowValidator().validate(stored[0].cells) else { Issue.record("cells no longer valid"); return }
+        #expect(again == row)
     }
 
     @Test func finishStagingRecordsCountsAndVerdict() throws {

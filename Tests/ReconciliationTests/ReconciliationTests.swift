@@ -353,10 +353,9 @@ func stagedRow(line: Int, customer: String) throws -> StagedRow {
     raw[.currency] = .text("USD")
     raw[.balance] = .text("5.00")
     raw[.depositAmounts] = .text("10;20")
-    guard case let .valid(row) = RowValidator().validate(raw) else { throw CancellationError() }
-    return StagedRow(line: line, rowKey: Ledger.rowKey(websiteID: "web_1", customerID: customer, currency: "USD"),
-                     websiteID: "web_1", customerID: customer, currency: "USD", payloadJSON: row.payloadJSON,
-                     sourceJSON: raw.sourceJSON, state: .pending, reasonsJSON: nil)
+    let verdict = RowValidator().validate(raw)
+    guard case .valid = verdict else { throw CancellationError() }
+    return StagedRow(raw, verdict)
 }
 
 @Suite struct RetryReconciliationTests {

@@ -22,25 +22,12 @@ func sha(_ seed: String) -> String {
     return String((hex + String(repeating: "0", count: 64)).prefix(64))
 }
 
-/// A record as the CSV reader would see it, staged with its verdict, canonical payload and source JSON.
+/// A record as the CSV reader would see it, staged with its verdict as the stager stages it.
 func staged(_ line: Int, _ cells: [Field: String]) -> StagedRow {
     var record = RawRecord(line: line)
     for (field, text) in cells { record[field] = .text(text) }
     var validator = BatchValidator()
-    let website = cells[.websiteId], customer = cells[.customerId], currency = cells[.currency]
-    switch validator.judge(record) {
-    case let .valid(row):
-        return StagedRow(line: line, rowKey: Ledger.rowKey(websiteID: website!, customerID: customer!, currency: currency!),
-                         websiteID: website, customerID: customer, currency: currency,
-                         payloadJSON: row.payloadJSON, sourceJSON: record.sourceJSON, state: .pending, reasonsJSON: nil)
-    case let .rejected(_, issues):
-        var w = JSONWriter()
-        w.beginArray()
-        for i in issues { w.beginObject(); w.string("field", i.field); w.string("message", i.message); w.endObject() }
-        w.endArray()
-        return StagedRow(line: line, rowKey: nil, websiteID: website, customerID: customer, currency: currency,
-                         payloadJSON: nil, sourceJSON: record.sourceJSON, state: .rejected, reasonsJSON: w.text)
-    }
+    return StagedRow(record, validator.judge(record))
 }
 
 let hostile = "<script>alert(1)</script>"
@@ -268,13 +255,14 @@ func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
             }
         }
 
-        // Re-import: exactly the rejected and failed rows, every original cell back byte for byte.
+        // Re-import: exactly the rejected and failed rows; a rejected row's original cells back byte
+        // for byte, the failed row's request written back as cells.
         let originals = try f.ledger.rows(batchID: f.batch.id).filter { $0.state == .rejected || $0.state == .failed }
         var reread: [(RawRecord, RowVerdict)] = []
         let summary = try BatchScan.scan(path: path) { record, verdict in reread.append((record, verdict)) }
         #expect(summary.rowsRead == 5)
         #expect(summary.rowsRead == originals.count)
-        for (original, (record, _)) in zip(originals, reread) {
+        for (original, (record, _)) in zip(originals, reread) where original.state == .rejected {
             #expect(record.sourceJSON == original.sourceJSON, "line \(original.line)")
         }
         // The failed row was valid: it comes back valid with the same money and the same payload.
@@ -283,7 +271,7 @@ func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
         #expect(valid.first?.cashier.balance?.description == "12.34")
         #expect(valid.first?.cashier.bonusBalance?.description == "0.01")
         #expect(valid.first.map { Ledger.payloadHash($0.payloadJSON) } == originals.first { $0.state == .failed }?.payloadHash)
-        let kept = originals.first { $0.state == .failed }?.request()
+        let kept = originals.first { $0.state == .failed }?.cashierRow
         #expect(valid.first?.cashier == kept?.cashier && valid.first?.deposit == kept?.deposit, "the row the ledger reads back is the one re-read")
         // The rejected ones are rejected again for the same reasons (a guarded -5.00 is still -5.00).
         let again = reread.compactMap { if case let .rejected(_, issues) = $0.1 { issues } else { nil } }
