@@ -159,6 +159,27 @@ struct DepositRequestCollectionTests {
         }
     }
 
+    @Test("the pages of one listing are one ordering; a deposit request created between pages is in the next")
+    func pagesOfAListing() async throws {
+        try await Harness.with { h in
+            var made: [String] = []
+            for i in 0..<5 { made.append(try await h.postDeposit(customer: "p\(i)", website: "w1").json["id"]?.stringValue ?? "") }
+            func page(_ offset: Int, _ sort: String = "createdTime") async throws -> (ids: [String], total: String?) {
+                let r = try await h.get("/deposit-requests?filter=websiteId:w1&sort=\(sort),id&limit=2&offset=\(offset)")
+                return (try r.json.arrayValue?.compactMap { $0["id"]?.stringValue } ?? [], r.header("Pagination-Total"))
+            }
+            let byID = made.sorted()
+            #expect(try await page(0, "id").ids == Array(byID[0...1]))
+            // Another ordering of the same filter in between does not disturb this one.
+            #expect(try await page(0, "-id").ids == Array(byID.reversed()[0...1]))
+            #expect(try await page(2, "id").ids == Array(byID[2...3]))
+            // A new request is seen by the next page and counted in its total.
+            made.append(try await h.postDeposit(customer: "p5", website: "w1").json["id"]?.stringValue ?? "")
+            let after = try await page(4, "id")
+            #expect(after.ids == Array(made.sorted()[4...5]) && after.total == "6")
+        }
+    }
+
     @Test("422 for limit/offset outside 0–1000 and unknown filter or sort fields")
     func badParameters() async throws {
         try await Harness.with { h in

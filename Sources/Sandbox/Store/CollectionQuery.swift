@@ -143,6 +143,11 @@ struct CollectionQuery: Sendable {
 
     static func wholeSecond(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded(.down)) }
 
+    /// What the query selects and in which order, without its page (`limit`, `offset`).
+    var selection: String {
+        "\(clauses)|" + sort.map { ($0.descending ? "-" : "") + $0.field }.joined(separator: ",")
+    }
+
     func matches(_ r: DepositRequestRecord) -> Bool {
         clauses.allSatisfy { Self.holds($0, for: r) }
     }

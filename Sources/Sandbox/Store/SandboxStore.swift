@@ -12,6 +12,9 @@ final class SandboxStore: Sendable {
         /// Positions in `depositRequests` per lowercased customerId (filters match case-insensitively),
         /// so filtered lists do not scan everything.
         var depositsByCustomer: [String: [Int]] = [:]
+        /// The last listing's matches, sorted, while no deposit request has been created since:
+        /// the pages of one listing filter and sort the store once, not once per page.
+        var lastListing: (selection: String, count: Int, matching: [DepositRequestRecord])?
         var ids = ULIDGenerator()
         var tokens = SystemRandomNumberGenerator()
     }
@@ -107,12 +110,18 @@ final class SandboxStore: Sendable {
 
     /// All deposit requests matching `query`'s filter, sorted, and the page `query` asks for.
     func depositRequests(_ query: CollectionQuery) -> (page: [DepositRequestRecord], total: Int) {
-        let candidates: [DepositRequestRecord] = state.withLock { s in
-            guard let customers = query.customerCandidates else { return s.depositRequests }
+        let selection = query.selection
+        let (candidates, count, listed) = state.withLock { s -> ([DepositRequestRecord], Int, [DepositRequestRecord]?) in
+            let count = s.depositRequests.count
+            if let last = s.lastListing, last.selection == selection, last.count == count { return ([], count, last.matching) }
+            guard let customers = query.customerCandidates else { return (s.depositRequests, count, nil) }
             let positions = Set(customers.flatMap { s.depositsByCustomer[$0.lowercased()] ?? [] })
-            return positions.sorted().map { s.depositRequests[$0] }
+            return (positions.sorted().map { s.depositRequests[$0] }, count, nil)
         }
-        let matching = candidates.filter(query.matches).sorted(by: query.areInOrder)
+        let matching = listed ?? candidates.filter(query.matches).sorted(by: query.areInOrder)
+        if listed == nil {
+            state.withLock { s in if s.depositRequests.count == count { s.lastListing = (selection, count, matching) } }
+        }
         let page = matching.dropFirst(query.offset).prefix(query.limit)
         return (Array(page), matching.count)
     }
