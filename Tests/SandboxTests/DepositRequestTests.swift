@@ -188,4 +188,51 @@ struct DepositRequestCollectionTests {
             #expect(try r.json.invalidFieldNames == ["filter", "sort", "limit", "offset"])
         }
     }
+
+    @Test("a website's night read in keyed pages, oldest first: every page as the whole filtered and sorted store has it")
+    func keyedPagesOfAWebsiteNight() throws {
+        let store = SandboxStore(preload: [])
+        let base = Date(timeIntervalSince1970: 1_790_000_000)
+        func input(_ customer: String, _ website: String) -> DepositRequestInput {
+            DepositRequestInput(websiteId: website, customerId: customer, currency: "USD", strategyId: nil, amounts: nil,
+                                amountLimits: nil, customAmount: .absent, redirectUrl: nil, expirationTime: nil,
+                                customPropertySetId: nil, notificationUrl: nil)
+        }
+        // Three seconds; several requests in each, two websites interleaved (one written in another case).
+        for i in 0..<30 {
+            _ = store.createDepositRequest(input("c\(i)", i % 3 == 0 ? "web_B" : (i % 2 == 0 ? "web_a" : "WEB_A")),
+                                           now: base.addingTimeInterval(Double(i / 10) + Double(i % 10) / 100))
+        }
+        func listed(_ filter: String, sort: String, limit: Int, offset: Int) throws -> (ids: [String], total: Int) {
+            let query = try CollectionQuery.parse(filter: filter, sort: sort, limit: String(limit), offset: String(offset))
+            let (page, total) = store.depositRequests(query)
+            return (page.map(\.id), total)
+        }
+        func expected(_ filter: String, sort: String, limit: Int, offset: Int) throws -> (ids: [String], total: Int) {
+            let query = try CollectionQuery.parse(filter: filter, sort: sort, limit: String(limit), offset: String(offset))
+            let all = store.snapshot().depositRequests.filter(query.matches).sorted(by: query.areInOrder)
+            return (all.dropFirst(offset).prefix(limit).map(\.id), all.count)
+        }
+        let second = { (n: Int) in Timestamps.format(base.addingTimeInterval(Double(n))) }
+        let filters = ["websiteId:web_a", "websiteId:web_a;createdTime:\(second(1))..", "websiteId:WEB_A;createdTime:\(second(1))..\(second(1))",
+                       "websiteId:web_b;createdTime:..\(second(1))", "websiteId:web_a;createdTime:\(second(2))..\(second(0))",
+                       "websiteId:web_a;customerId:c4,c8,c22"]
+        for filter in filters {
+            for sort in ["createdTime,id", "createdTime"] {
+                for (limit, offset) in [(3, 0), (3, 2), (4, 5), (1000, 0), (0, 0), (2, 30)] {
+                    let got = try listed(filter, sort: sort, limit: limit, offset: offset)
+                    let want = try expected(filter, sort: sort, limit: limit, offset: offset)
+                    #expect(got.ids == want.ids && got.total == want.total, "\(filter) sort=\(sort) limit=\(limit) offset=\(offset)")
+                }
+            }
+        }
+        // web_a holds 20 requests (i not a multiple of 3), 7 of them in the second second.
+        #expect(try listed("websiteId:web_a", sort: "createdTime", limit: 1000, offset: 0).total == 20)
+        #expect(try listed("websiteId:web_a;createdTime:\(second(1))..\(second(1))", sort: "createdTime", limit: 1000, offset: 0).total == 7)
+
+        // A request created with an earlier clock: the listing is still the filtered, sorted store.
+        _ = store.createDepositRequest(input("late", "web_a"), now: base)
+        let late = try listed("websiteId:web_a", sort: "createdTime,id", limit: 5, offset: 0)
+        #expect(late.ids == (try expected("websiteId:web_a", sort: "createdTime,id", limit: 5, offset: 0)).ids && late.total == 21)
+    }
 }

@@ -202,6 +202,31 @@ struct CollectionQuery: Sendable {
         return nil
     }
 
+    /// The one websiteId a query can only match (a websiteId clause of one plain value); nil: any or several.
+    var websiteCandidate: String? {
+        for clause in clauses where clause.field == "websiteId" && clause.values.count == 1 {
+            if !clause.values[0].negated, case let .text(text) = clause.values[0].match { return text }
+        }
+        return nil
+    }
+
+    /// Whole seconds every match's createdTime lies within, by the createdTime clauses of one plain
+    /// value (nil: unbounded on that side).
+    var createdTimeWindow: (lower: Int64?, upper: Int64?) {
+        var lower: Int64?, upper: Int64?
+        for clause in clauses where clause.field == "createdTime" && clause.values.count == 1 && !clause.values[0].negated {
+            let bounds: (Int64?, Int64?)
+            switch clause.values[0].match {
+            case let .time(second): bounds = (second, second)
+            case let .timeRange(low, high): bounds = (low, high)
+            default: continue
+            }
+            if let low = bounds.0 { lower = max(lower ?? low, low) }
+            if let high = bounds.1 { upper = min(upper ?? high, high) }
+        }
+        return (lower, upper)
+    }
+
     /// Case-insensitive equality, as Rebilly matches filter values: ASCII fast, Unicode lower case otherwise.
     static func sameText(_ a: String, _ b: String) -> Bool {
         var ascii = true

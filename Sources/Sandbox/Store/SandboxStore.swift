@@ -12,6 +12,11 @@ final class SandboxStore: Sendable {
         /// Positions in `depositRequests` per lowercased customerId (filters match case-insensitively),
         /// so filtered lists do not scan everything.
         var depositsByCustomer: [String: [Int]] = [:]
+        /// Positions in `depositRequests` per lowercased websiteId, in creation order.
+        var depositsByWebsite: [String: [Int]] = [:]
+        /// Each deposit request was created in the same second as the one before it or later (unless a
+        /// caller passed an earlier `now`): each website's positions are then in createdTime order.
+        var depositsInTimeOrder = true
         /// The last listing's matches, sorted, while no deposit request has been created since:
         /// the pages of one listing filter and sort the store once, not once per page.
         var lastListing: (selection: String, count: Int, matching: [DepositRequestRecord])?
@@ -99,6 +104,9 @@ final class SandboxStore: Sendable {
             )
             s.depositIndex[record.id] = s.depositRequests.count
             s.depositsByCustomer[input.customerId.lowercased(), default: []].append(s.depositRequests.count)
+            s.depositsByWebsite[input.websiteId.lowercased(), default: []].append(s.depositRequests.count)
+            if let last = s.depositRequests.last,
+               CollectionQuery.wholeSecond(now) < CollectionQuery.wholeSecond(last.createdTime) { s.depositsInTimeOrder = false }
             s.depositRequests.append(record)
             return record
         }
@@ -110,6 +118,7 @@ final class SandboxStore: Sendable {
 
     /// All deposit requests matching `query`'s filter, sorted, and the page `query` asks for.
     func depositRequests(_ query: CollectionQuery) -> (page: [DepositRequestRecord], total: Int) {
+        if let window = state.withLock({ s in Self.websiteWindow(query, in: s) }) { return window }
         let selection = query.selection
         let (candidates, count, listed) = state.withLock { s -> ([DepositRequestRecord], Int, [DepositRequestRecord]?) in
             let count = s.depositRequests.count
@@ -124,6 +133,44 @@ final class SandboxStore: Sendable {
         }
         let page = matching.dropFirst(query.offset).prefix(query.limit)
         return (Array(page), matching.count)
+    }
+
+    /// A listing of one website's requests oldest first (a night read in keyed pages): its window
+    /// of createdTime found by binary search in the website's positions, every request in it
+    /// checked and counted, and only the first `offset + limit` (with the rest of the last one's
+    /// second, whose order the sort's next key decides) sorted. nil: the query is not of that form.
+    private static func websiteWindow(_ query: CollectionQuery, in s: State) -> (page: [DepositRequestRecord], total: Int)? {
+        guard s.depositsInTimeOrder, let website = query.websiteCandidate,
+              let first = query.sort.first, first.field == "createdTime", !first.descending else { return nil }
+        guard let positions = s.depositsByWebsite[website.lowercased()] else { return ([], 0) }
+        func second(_ i: Int) -> Int64 { CollectionQuery.wholeSecond(s.depositRequests[positions[i]].createdTime) }
+        /// The first index in `from..<positions.count` where `holds` (false before it, true from it on).
+        func boundary(from: Int, _ holds: (Int) -> Bool) -> Int {
+            var (low, high) = (from, positions.count)
+            while low < high {
+                let mid = (low + high) / 2
+                if holds(mid) { high = mid } else { low = mid + 1 }
+            }
+            return low
+        }
+        let window = query.createdTimeWindow
+        let start = window.lower.map { lower in boundary(from: 0) { second($0) >= lower } } ?? 0
+        let end = window.upper.map { upper in boundary(from: start) { second($0) > upper } } ?? positions.count
+        let needed = query.offset + query.limit
+        var total = 0
+        var leading: [DepositRequestRecord] = []
+        var lastSecond: Int64?
+        for index in start..<end {
+            let record = s.depositRequests[positions[index]]
+            guard query.matches(record) else { continue }
+            total += 1
+            let recordSecond = CollectionQuery.wholeSecond(record.createdTime)
+            if leading.count < needed || recordSecond == lastSecond {
+                leading.append(record)
+                if leading.count == needed { lastSecond = recordSecond }
+            }
+        }
+        return (Array(leading.sorted(by: query.areInOrder).dropFirst(query.offset).prefix(query.limit)), total)
     }
 
     /// Everything, in creation order (for inspection).
