@@ -7,15 +7,29 @@ extension Ledger {
     /// Per websiteId (as the batch spelled it), the first deposit POST and the last deposit call
     /// (its answer, else the call) of the `done` rows of `batchID` that recorded a deposit request
     /// and POSTed one, over every run.
+    ///
+    /// The calls are read in the rows' order and folded here, a few websites' bounds at a time:
+    /// SQLite's GROUP BY would sort every call of the night in memory first.
     public func depositWindows(batchID: Int64) throws -> [(websiteID: String, from: Date, to: Date)] {
         try pool.read { db in
-            var windows: [(websiteID: String, from: Date, to: Date)] = []
-            let cursor = try Row.fetchCursor(db.cachedStatement(sql: LedgerSQL.depositWindowsOfBatch), arguments: [batchID])
+            // Ledger timestamps are fixed-width UTC text: their order is the order of time.
+            var bounds: [String: (from: String?, to: String)] = [:]
+            let cursor = try Row.fetchCursor(db.cachedStatement(sql: LedgerSQL.depositCallsOfBatch), arguments: [batchID])
             while let row = try cursor.next() {
-                guard let website: String = row[0], let from: Date = row[1], let to: Date = row[2] else { continue }
-                windows.append((website, from, to))
+                guard let website: String = row[0], let operation: String = row[1], let requested: String = row[2] else { continue }
+                let last: String = row[3] ?? requested
+                let post = operation == AttemptOperation.createDepositRequest.rawValue ? requested : nil
+                if let known = bounds[website] {
+                    bounds[website] = (from: [known.from, post].compactMap { $0 }.min(), to: max(known.to, last))
+                } else {
+                    bounds[website] = (from: post, to: last)
+                }
             }
-            return windows
+            return bounds.sorted { $0.key < $1.key }.compactMap { website, bound in
+                guard let from = bound.from.flatMap({ Date.fromDatabaseValue($0.databaseValue) }),
+                      let to = Date.fromDatabaseValue(bound.to.databaseValue) else { return nil }
+                return (website, from, to)
+            }
         }
     }
 
@@ -33,15 +47,13 @@ extension Ledger {
 }
 
 extension LedgerSQL {
-    static let depositWindowsOfBatch = """
-        SELECT r.website_id,
-               min(CASE WHEN a.operation = 'create_deposit_request' THEN a.requested_at END),
-               max(coalesce(a.finished_at, a.requested_at))
+    /// ?1 batch: the deposit calls of its done rows that recorded a deposit request and POSTed one.
+    static let depositCallsOfBatch = """
+        SELECT r.website_id, a.operation, a.requested_at, a.finished_at
         FROM rows r JOIN attempts a ON a.row_id = r.id
-        WHERE r.batch_id = ? AND r.state = 'done' AND r.deposit_request_id IS NOT NULL
+        WHERE r.batch_id = ?1 AND r.state = 'done' AND r.deposit_request_id IS NOT NULL
           AND a.operation IN ('create_deposit_request', 'list_deposit_requests')
           AND EXISTS (SELECT 1 FROM attempts p WHERE p.row_id = r.id AND p.operation = 'create_deposit_request')
-        GROUP BY r.website_id
         """
     static let depositCallsOfRows = """
         SELECT * FROM attempts
