@@ -12,7 +12,8 @@
 #   report     the reports again from the ledger, nothing sent
 # Peak RSS and wall time come from /usr/bin/time (GNU time) of the cashier-batch process alone;
 # ledger bytes are the SQLite file plus its -wal after each command. Output: a markdown table on
-# stdout, one line per size and command, then the ratios of the largest size to the smallest.
+# stdout, one line per size and command, then the ratios of the largest size to the smallest, then
+# the requests `reconcile` made per row (from the sandbox's /_sandbox/stats).
 #
 # Environment: CASHIER_BATCH_BIN (default: .build-release/dist, then .build/release, then
 # .build/debug), CONCURRENCY=64, PYTHON=python3, KEEP=1 keeps the work folder (path on stderr).
@@ -69,15 +70,20 @@ for ROWS in "${SIZES[@]}"; do
         [ "$status" -eq 0 ] || { tail -5 "$dir/$command.log" >&2; die "$command on $ROWS rows exited $status"; }
         read -r wall rss_kb < <(tail -1 "$dir/$command.time")
         echo "$ROWS $command $wall $rss_kb $(ledger_bytes "$dir/ledger.sqlite")" >> "$RESULTS"
+        if [ "$command" = retry ] || [ "$command" = reconcile ]; then
+            curl -sf -H "REB-APIKEY: bench-key" "http://127.0.0.1:$PORT/_sandbox/stats" \
+                | "$PYTHON" -c 'import json, sys; d = json.load(sys.stdin); d.pop("depositRequestsPerCashier"); json.dump(d, sys.stdout)' \
+                > "$dir/$command.stats.json"
+        fi
         log "$ROWS rows: $command $wall s, $((rss_kb / 1024)) MB"
     done
     kill "$SANDBOX_PID" 2>/dev/null; wait "$SANDBOX_PID" 2>/dev/null || true; SANDBOX_PID=""
     rm -f "$dir/batch.csv"
 done
 
-"$PYTHON" - "$RESULTS" "$BIN" <<'PY'
-import sys
-path, binary = sys.argv[1], sys.argv[2]
+"$PYTHON" - "$RESULTS" "$BIN" "$WORK" <<'PY'
+import json, os, sys
+path, binary, work = sys.argv[1], sys.argv[2], sys.argv[3]
 rows = [line.split() for line in open(path)]
 print(f"binary {binary}, one run per size and command, in this order")
 print()
@@ -99,4 +105,22 @@ if len(sizes) > 1:
     for command in ("run", "retry", "reconcile", "report"):
         (w1, r1), (w2, r2) = by[(lo, command)], by[(hi, command)]
         print(f"| {command} | {w2 / w1:.2f} | {r2 / r1:.2f} |")
+
+def calls(n, command):
+    stats = json.load(open(os.path.join(work, str(n), command + ".stats.json")))
+    return {op: sum(outcomes.values()) for op, outcomes in stats["requests"].items()}
+print()
+print("Requests `reconcile` made (the sandbox's counts after it minus after `retry`), and the deposit requests")
+print("the sandbox holds for a customer more than once after the night:")
+print()
+print("| rows | request | count | per row |")
+print("|---:|---|---:|---:|")
+for n in sizes:
+    before, after = calls(n, "retry"), calls(n, "reconcile")
+    for op in sorted(after):
+        made = after[op] - before.get(op, 0)
+        if made:
+            print(f"| {n:,} | {op} | {made:,} | {made / n:.4f} |")
+    duplicates = json.load(open(os.path.join(work, str(n), "reconcile.stats.json")))["duplicateDepositRequests"]
+    print(f"| {n:,} | customers with more than one deposit request | {duplicates:,} | |")
 PY
