@@ -1,5 +1,5 @@
 /// The arithmetic of `RateLimiter`, with no concurrency: a token bucket for pacing,
-/// a log of the last `limit` grants for the window guarantee, AIMD and pauses.
+/// a log of the last period's grants (at most `limit`) for the window guarantee, AIMD and pauses.
 ///
 /// It is a value type driven by explicit instants so that long runs can be simulated
 /// exactly in tests (and so the actor around it stays small).
@@ -32,6 +32,8 @@ public struct RateLimiterCore: Sendable {
     public private(set) var pausedUntil: ContinuousClock.Instant?
     /// Total grants so far.
     public private(set) var granted: Int = 0
+    /// Grants the window log holds: those of the last period (at most the limit).
+    public var loggedGrants: Int { window.count }
 
     private var tokens: Double
     private var lastRefill: ContinuousClock.Instant
@@ -60,7 +62,7 @@ public struct RateLimiterCore: Sendable {
         self.currentRate = rate
         self.tokens = Double(burst)
         self.lastRefill = now
-        self.window = GrantLog(capacity: spec.limit)
+        self.window = GrantLog(capacity: spec.limit, period: spec.period)
     }
 
     /// The rate grants are paced at right now (AIMD rate × pressure, never below the floor).
@@ -150,43 +152,59 @@ public struct RateLimiterCore: Sendable {
     }
 }
 
-/// Ring buffer of the last `capacity` grant instants.
+/// The grants of the last `period`, at most the last `capacity` of them, oldest first: all the
+/// window guarantee needs. An older grant can never hold a later one back, so it is dropped, and
+/// the log holds the traffic of one period (a few thousand at a high `--rate`), not `capacity`.
 struct GrantLog: Sendable {
+    /// A ring, grown by doubling up to `capacity`.
     private var storage: [ContinuousClock.Instant] = []
-    private var next = 0
+    private var head = 0
+    private(set) var count = 0
     let capacity: Int
+    let period: Duration
 
-    init(capacity: Int) {
-        self.capacity = capacity
-        storage.reserveCapacity(min(capacity, 4096))
+    init(capacity: Int, period: Duration) {
+        self.capacity = max(1, capacity)
+        self.period = period
     }
 
-    /// The oldest of the last `capacity` grants, once there have been that many.
+    private func at(_ i: Int) -> ContinuousClock.Instant { storage[(head + i) % storage.count] }
+
+    /// The oldest of the last `capacity` grants, when that many lie within the last period.
     var oldestIfFull: ContinuousClock.Instant? {
-        storage.count == capacity ? storage[next] : nil
+        count == capacity ? storage[head] : nil
     }
 
     /// How many logged grants are at or after `instant` (binary search: the log is in time order).
+    /// Exact for an `instant` within a period of the last grant.
     func count(since instant: ContinuousClock.Instant) -> Int {
-        let n = storage.count
-        guard n > 0 else { return 0 }
-        let start = n == capacity ? next : 0
-        func at(_ i: Int) -> ContinuousClock.Instant { storage[(start + i) % n] }
-        var low = 0, high = n
+        var low = 0, high = count
         while low < high {
             let mid = (low + high) / 2
             if at(mid) < instant { low = mid + 1 } else { high = mid }
         }
-        return n - low
+        return count - low
     }
 
     mutating func append(_ instant: ContinuousClock.Instant) {
-        if storage.count < capacity {
-            storage.append(instant)
-            if storage.count == capacity { next = 0 }
-        } else {
-            storage[next] = instant
-            next = (next + 1) % capacity
+        let horizon = instant - period
+        while count > 0, storage[head] < horizon {
+            head = (head + 1) % storage.count
+            count -= 1
         }
+        if count == capacity {
+            head = (head + 1) % storage.count
+            count -= 1
+        } else if count == storage.count {
+            let size = min(capacity, max(16, storage.count * 2))
+            var grown: [ContinuousClock.Instant] = []
+            grown.reserveCapacity(size)
+            for i in 0..<count { grown.append(at(i)) }
+            grown.append(contentsOf: repeatElement(instant, count: size - count))
+            storage = grown
+            head = 0
+        }
+        storage[(head + count) % storage.count] = instant
+        count += 1
     }
 }

@@ -61,6 +61,23 @@ struct RateLimiterCoreTests {
         #expect(times[spec.limit] > t0 + spec.period)
     }
 
+    @Test("at a rate far above the traffic the window log holds one period's grants, not the limit's")
+    func logHoldsOnePeriod() throws {
+        let spec = try RateSpec(parsing: "1000000/s")
+        var core = RateLimiterCore(spec: spec, now: t0)
+        // 5,000 grants a millisecond apart: five seconds of traffic at 1,000 a second.
+        var refused = 0
+        for i in 0..<5_000 where !core.tryGrant(now: t0 + .milliseconds(i)) { refused += 1 }
+        #expect(refused == 0)
+        // The last second's grants: 3,999 ms to 4,999 ms inclusive.
+        #expect(core.loggedGrants == 1_001)
+        #expect(core.granted == 5_000)
+        // A small limit still keeps exactly its last `limit` grants of the period.
+        var small = RateLimiterCore(spec: try RateSpec(parsing: "20/s"), burst: 20, now: t0)
+        for i in 0..<30 { _ = small.tryGrant(now: t0 + .milliseconds(i)) }
+        #expect(small.loggedGrants == 20)
+    }
+
     @Test("the window holds while AIMD, pauses and pressure change the pace at random")
     func windowUnderChaos() throws {
         let spec = try RateSpec(parsing: "50/s")
