@@ -12,11 +12,9 @@ final class SandboxStore: Sendable {
         /// Positions in `depositRequests` per lowercased customerId (filters match case-insensitively),
         /// so filtered lists do not scan everything.
         var depositsByCustomer: [String: [Int]] = [:]
-        /// Positions in `depositRequests` per lowercased websiteId, in creation order.
+        /// Positions in `depositRequests` per lowercased websiteId, in order of createdTime's second
+        /// (requests created at once may take the lock in another order than their clocks).
         var depositsByWebsite: [String: [Int]] = [:]
-        /// Each deposit request was created in the same second as the one before it or later (unless a
-        /// caller passed an earlier `now`): each website's positions are then in createdTime order.
-        var depositsInTimeOrder = true
         /// The last listing's matches, sorted, while no deposit request has been created since:
         /// the pages of one listing filter and sort the store once, not once per page.
         var lastListing: (selection: String, count: Int, matching: [DepositRequestRecord])?
@@ -104,9 +102,8 @@ final class SandboxStore: Sendable {
             )
             s.depositIndex[record.id] = s.depositRequests.count
             s.depositsByCustomer[input.customerId.lowercased(), default: []].append(s.depositRequests.count)
-            s.depositsByWebsite[input.websiteId.lowercased(), default: []].append(s.depositRequests.count)
-            if let last = s.depositRequests.last,
-               CollectionQuery.wholeSecond(now) < CollectionQuery.wholeSecond(last.createdTime) { s.depositsInTimeOrder = false }
+            Self.indexByWebsite(s.depositRequests.count, site: input.websiteId.lowercased(),
+                                second: CollectionQuery.wholeSecond(now), in: &s)
             s.depositRequests.append(record)
             return record
         }
@@ -135,12 +132,22 @@ final class SandboxStore: Sendable {
         return (Array(page), matching.count)
     }
 
+    /// Adds a request's position to its website's, after every one whose createdTime's second is not
+    /// later (searched from the end: a new request is almost always the latest).
+    private static func indexByWebsite(_ position: Int, site: String, second: Int64, in s: inout State) {
+        var positions = s.depositsByWebsite.removeValue(forKey: site) ?? []
+        var index = positions.endIndex
+        while index > 0, CollectionQuery.wholeSecond(s.depositRequests[positions[index - 1]].createdTime) > second { index -= 1 }
+        positions.insert(position, at: index)
+        s.depositsByWebsite[site] = positions
+    }
+
     /// A listing of one website's requests oldest first (a night read in keyed pages): its window
     /// of createdTime found by binary search in the website's positions, every request in it
     /// checked and counted, and only the first `offset + limit` (with the rest of the last one's
     /// second, whose order the sort's next key decides) sorted. nil: the query is not of that form.
     private static func websiteWindow(_ query: CollectionQuery, in s: State) -> (page: [DepositRequestRecord], total: Int)? {
-        guard s.depositsInTimeOrder, let website = query.websiteCandidate,
+        guard let website = query.websiteCandidate,
               let first = query.sort.first, first.field == "createdTime", !first.descending else { return nil }
         guard let positions = s.depositsByWebsite[website.lowercased()] else { return ([], 0) }
         func second(_ i: Int) -> Int64 { CollectionQuery.wholeSecond(s.depositRequests[positions[i]].createdTime) }
@@ -180,3 +187,4 @@ final class SandboxStore: Sendable {
 
     var cashierCount: Int { state.withLock { $0.cashiers.count } }
 }
+
