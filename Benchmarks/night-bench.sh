@@ -12,8 +12,10 @@
 #   report     the reports again from the ledger, nothing sent
 # Peak RSS and wall time come from /usr/bin/time (GNU time) of the cashier-batch process alone;
 # ledger bytes are the SQLite file plus its -wal after each command. Output: a markdown table on
-# stdout, one line per size and command, then the ratios of the largest size to the smallest, then
-# the requests `reconcile` made per row (from the sandbox's /_sandbox/stats).
+# stdout, one line per size and command; the largest size's peak RSS against the smallest's and its
+# wall time against the next smaller size's; where `run`'s time went (staging, sending, reports, from
+# its log); the requests `reconcile` made per row and the customers holding more than one deposit
+# request (from the sandbox's /_sandbox/stats).
 #
 # Environment: CASHIER_BATCH_BIN (default: .build-release/dist, then .build/release, then
 # .build/debug), CONCURRENCY=64, PYTHON=python3, KEEP=1 keeps the work folder (path on stderr).
@@ -83,6 +85,7 @@ done
 
 "$PYTHON" - "$RESULTS" "$BIN" "$WORK" <<'PY'
 import json, os, sys
+from datetime import datetime
 path, binary, work = sys.argv[1], sys.argv[2], sys.argv[3]
 rows = [line.split() for line in open(path)]
 print(f"binary {binary}, one run per size and command, in this order")
@@ -96,15 +99,33 @@ for n, command, wall, rss, size in rows:
     print(f"| {n:,} | {command} | {wall:.2f} | {wall * 1e6 / n:.1f} | {rss / 1024:.1f} | {size / n:,.0f} |")
 sizes = sorted({n for n, _ in by})
 if len(sizes) > 1:
-    lo, hi = sizes[0], sizes[-1]
+    lo, mid, hi = sizes[0], sizes[-2], sizes[-1]
     print()
-    print(f"{hi:,} rows against {lo:,} rows ({hi // lo}x the rows):")
+    print(f"{hi:,} rows against {lo:,} rows ({hi // lo}x the rows) and against {mid:,} ({hi // mid}x):")
     print()
-    print("| command | wall ratio | peak RSS ratio |")
+    print(f"| command | peak RSS {hi:,}/{lo:,} | wall {hi:,}/{mid:,} |")
     print("|---|---:|---:|")
     for command in ("run", "retry", "reconcile", "report"):
-        (w1, r1), (w2, r2) = by[(lo, command)], by[(hi, command)]
-        print(f"| {command} | {w2 / w1:.2f} | {r2 / r1:.2f} |")
+        print(f"| {command} | {by[(hi, command)][1] / by[(lo, command)][1]:.2f} | {by[(hi, command)][0] / by[(mid, command)][0]:.2f} |")
+
+def phases(n, wall):
+    """Where `run`'s time went, from its JSON log: staging (start to "batch staged"), sending and the
+    reconciliation from the create answers ("sending" to "reconciled"), the reports (after "run finished")."""
+    seen = {}
+    for line in open(os.path.join(work, str(n), "run.log")):
+        if line.startswith("{"):
+            entry = json.loads(line)
+            seen.setdefault(entry.get("message"), datetime.fromisoformat(entry["time"].replace("Z", "+00:00")).timestamp())
+    start = seen["reports written"] - wall
+    return (seen["batch staged"] - start, seen["reconciled"] - seen["sending"], seen["reports written"] - seen["run finished"])
+print()
+print("Where `run`'s time went (from its log): staging; sending and reconciling from the create answers; reports.")
+print()
+print("| rows | staging s | µs per row | sending s | µs per row | reports s | µs per row |")
+print("|---:|---:|---:|---:|---:|---:|---:|")
+for n in sizes:
+    parts = phases(n, by[(n, "run")][0])
+    print(f"| {n:,} | " + " | ".join(f"{p:.2f} | {p * 1e6 / n:.1f}" for p in parts) + " |")
 
 def calls(n, command):
     stats = json.load(open(os.path.join(work, str(n), command + ".stats.json")))
