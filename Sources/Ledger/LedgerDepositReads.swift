@@ -18,12 +18,12 @@ extension Ledger {
             while let row = try cursor.next() {
                 guard let website: String = row[0], let operation: String = row[1], let requested: String = row[2] else { continue }
                 let last: String = row[3] ?? requested
-                let post = operation == AttemptOperation.createDepositRequest.rawValue ? requested : nil
-                if let known = bounds[website] {
-                    bounds[website] = (from: [known.from, post].compactMap { $0 }.min(), to: max(known.to, last))
-                } else {
-                    bounds[website] = (from: post, to: last)
+                var bound = bounds[website] ?? (from: nil, to: last)
+                if operation == AttemptOperation.createDepositRequest.rawValue, bound.from.map({ requested < $0 }) ?? true {
+                    bound.from = requested
                 }
+                bound.to = max(bound.to, last)
+                bounds[website] = bound
             }
             return bounds.sorted { $0.key < $1.key }.compactMap { website, bound in
                 guard let from = bound.from.flatMap({ Date.fromDatabaseValue($0.databaseValue) }),

@@ -187,4 +187,3 @@ final class SandboxStore: Sendable {
 
     var cashierCount: Int { state.withLock { $0.cashiers.count } }
 }
-
