@@ -110,7 +110,7 @@ extension RawRecord {
         return w.text
     }
 
-    private static func write(_ value: RawValue, name: String?, into w: inout JSONWriter) {
+    static func write(_ value: RawValue, name: String?, into w: inout JSONWriter) {
         switch value {
         case let .text(text): w.string(name, text)
         case let .number(literal): w.number(name, literal: literal)

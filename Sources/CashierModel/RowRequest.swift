@@ -1,28 +1,59 @@
 /// The typed request of a valid row as the ledger keeps it (`rows.request`): what the sender
 /// sends and the reconciler compares, read back exactly, with no validation again.
 ///
-/// A flat JSON object keyed by the batch's column names, so `sqlite3` can read it: money as
-/// exact decimal text at the currency's exponent, `deposit.amounts` a list of such texts, absent
-/// fields left out. The row's key (websiteId, customerId, currency) is not in it: the ledger
-/// keeps the key in columns.
+/// A JSON array with one element per batch column after the row's key, in ``Field`` order
+/// (``RowRequest/fields``): money as exact decimal text at the currency's exponent,
+/// `deposit.amounts` a list of such texts, `null` for an absent field, trailing absent fields left
+/// out. The ledger's view `row_requests` names the elements. The key (websiteId, customerId,
+/// currency) is not in it: the ledger keeps the key in columns.
 public enum RowRequest {
+    /// The columns of a request, in the order of its elements.
+    public static let fields: [Field] = Field.allCases.filter { !Field.required.contains($0) }
+
     /// The request text of `row`.
     public static func encode(_ row: CashierRow) -> String {
-        var record = RawRecord(row: row)
-        for field in Field.required { record[field] = nil }
-        return record.sourceJSON
+        let record = RawRecord(row: row)
+        let last = fields.lastIndex(where: { record[$0] != nil }) ?? -1
+        var w = JSONWriter()
+        w.beginArray()
+        for field in fields.prefix(last + 1) {
+            if let value = record[field] { RawRecord.write(value, name: nil, into: &w) } else { w.null() }
+        }
+        w.endArray()
+        return w.text
+    }
+
+    /// A request kept as a JSON object keyed by column name (ledgers before v11) as the positional
+    /// array of ``encode(_:)``; an array is returned unchanged.
+    public static func positional(keyed text: String) throws -> String {
+        let parsed = try JSONParser.parse(text)
+        if parsed.arrayValue != nil { return text }
+        guard case let .object(members) = parsed else { throw JSONSyntaxError(offset: 0, reason: "a request is an object or an array") }
+        var values = [JSONValue?](repeating: nil, count: fields.count)
+        for member in members {
+            guard let field = Field(name: member.key), let position = fields.firstIndex(of: field) else {
+                throw JSONSyntaxError(offset: 0, reason: "'\(member.key)' is not a request field")
+            }
+            values[position] = member.value
+        }
+        let last = values.lastIndex(where: { $0 != nil }) ?? -1
+        var w = JSONWriter()
+        w.beginArray()
+        for value in values.prefix(last + 1) {
+            if let value, let raw = RawRecord.raw(value) { RawRecord.write(raw, name: nil, into: &w) } else { w.null() }
+        }
+        w.endArray()
+        return w.text
     }
 
     /// The row staged at `line` with `key` and this request; nil when the text is not an
     /// encoding of a request or the currency is not one the job knows.
     public static func decode(_ request: String, line: Int, key: RowKey) -> CashierRow? {
         guard let currency = Currency(code: key.currency),
-              case let .object(members)? = try? JSONParser.parse(request) else { return nil }
+              case let .array(elements)? = try? JSONParser.parse(request), elements.count <= fields.count else { return nil }
         var values = [JSONValue?](repeating: nil, count: Field.allCases.count)
-        for member in members {
-            guard let field = Field(name: member.key), !Field.required.contains(field),
-                  values[field.rawValue] == nil else { return nil }
-            values[field.rawValue] = member.value
+        for (position, element) in elements.enumerated() where element != .null {
+            values[fields[position].rawValue] = element
         }
         var broken = false
         func amount(_ value: JSONValue?) -> Amount? {

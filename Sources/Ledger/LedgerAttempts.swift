@@ -49,7 +49,7 @@ extension Ledger {
     static func recordIntent(
         _ db: Database, rowID: Int64, runID: Int64, operation: AttemptOperation, at: Date
     ) throws -> Int64 {
-        let stamp = LedgerTimestamp.text(at)  // formatted once for both statements
+        let stamp = LedgerTimestamp.text(at)
         let touched = try LedgerHotPath.write(db, LedgerHotPath.touchSQL(for: operation)) { h in
             sqlite3_bind_int64(h, 1, runID)
             LedgerHotPath.bind(h, 2, stamp)
@@ -63,7 +63,7 @@ extension Ledger {
             sqlite3_bind_int64(h, 1, rowID)
             sqlite3_bind_int64(h, 2, runID)
             LedgerHotPath.bind(h, 3, operation.rawValue)
-            LedgerHotPath.bind(h, 4, stamp)
+            sqlite3_bind_int64(h, 4, LedgerTimestamp.millis(at))
         }
         return db.lastInsertedRowID
     }
@@ -75,9 +75,9 @@ extension Ledger {
         returnedID: String?, outcome: AttemptOutcome, then transition: RowTransition?, at: Date,
         remoteFigures: RemoteFigures? = nil, rowID knownRowID: Int64? = nil
     ) throws {
-        let stamp = LedgerTimestamp.text(at)
+        let millis = LedgerTimestamp.millis(at)
         let changed = try LedgerHotPath.write(db, LedgerSQL.hotRecordOutcome) { h in
-            LedgerHotPath.bind(h, 1, stamp)
+            sqlite3_bind_int64(h, 1, millis)
             LedgerHotPath.bind(h, 2, httpStatus)
             LedgerHotPath.bind(h, 3, latencyMs)
             LedgerHotPath.bind(h, 4, error)
@@ -99,10 +99,10 @@ extension Ledger {
                 LedgerHotPath.bind(h, 9, f.balanceText)
                 LedgerHotPath.bind(h, 10, f.bonusBalanceText)
                 LedgerHotPath.bind(h, 11, f.pendingPayoutTotalText)
-                LedgerHotPath.bind(h, 12, stamp)
+                sqlite3_bind_int64(h, 12, millis)
                 sqlite3_bind_int64(h, 13, attemptID)
                 LedgerHotPath.bind(h, 14, f.canWithdraw.map { $0 ? 1 : 0 })
-                LedgerHotPath.bind(h, 15, f.cashierCreatedAt.map(LedgerTimestamp.text))
+                LedgerHotPath.bind(h, 15, f.cashierCreatedAt.map(LedgerTimestamp.millis))
             }
         }
         guard let transition else { return }
@@ -116,7 +116,7 @@ extension Ledger {
         }
         let (state, cashier, deposit, reasons) = transition.parts
         try Self.transition(db, rowID: rowID, to: state, cashierID: cashier,
-                            depositRequestID: deposit, reasonsJSON: reasons, stamp: stamp)
+                            depositRequestID: deposit, reasonsJSON: reasons, stamp: LedgerTimestamp.text(at))
     }
 
     /// The body of ``LedgerWriter/transition(rowID:to:cashierID:depositRequestID:reasonsJSON:)``.

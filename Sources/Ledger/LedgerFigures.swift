@@ -8,7 +8,7 @@ extension Ledger {
     /// attempt), all in one transaction.
     public func recordRemoteFigures(_ entries: [NewRemoteFigures]) throws {
         guard !entries.isEmpty else { return }
-        let observed = now()
+        let observed = LedgerTimestamp.millis(now())
         try pool.write { db in
             let statement = try db.cachedStatement(sql: LedgerSQL.insertRemoteFigures)
             for e in entries {
@@ -16,7 +16,7 @@ extension Ledger {
                 try statement.execute(arguments: [
                     e.rowID, e.runID, e.source.rawValue, f.cashierID, f.httpStatus, f.currency, f.exponent,
                     f.balanceMinor, f.bonusBalanceMinor, f.pendingPayoutTotalMinor,
-                    f.balanceText, f.bonusBalanceText, f.pendingPayoutTotalText, observed, f.canWithdraw, f.cashierCreatedAt,
+                    f.balanceText, f.bonusBalanceText, f.pendingPayoutTotalText, observed, f.canWithdraw, f.cashierCreatedAt.map(LedgerTimestamp.millis),
                 ])
             }
         }

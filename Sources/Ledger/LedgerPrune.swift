@@ -120,14 +120,14 @@ extension LedgerSQL {
         """
     static let pruneCounts = """
         SELECT count(*),
-               (SELECT count(*) FROM attempts WHERE row_id IN (SELECT id FROM rows WHERE batch_id = ?1)),
-               (SELECT count(*) FROM remote_figures WHERE row_id IN (SELECT id FROM rows WHERE batch_id = ?1))
+               (SELECT count(*) FROM attempt_log WHERE row_id IN (SELECT id FROM rows WHERE batch_id = ?1)),
+               (SELECT count(*) FROM figure_log WHERE row_id IN (SELECT id FROM rows WHERE batch_id = ?1))
         FROM rows WHERE batch_id = ?1
         """
     /// Every table that points at a row, then the rows (foreign keys are off while they run).
     static let pruneBatch = [
-        "DELETE FROM remote_figures WHERE row_id IN (SELECT id FROM rows WHERE batch_id = ?1)",
-        "DELETE FROM attempts WHERE row_id IN (SELECT id FROM rows WHERE batch_id = ?1)",
+        "DELETE FROM figure_log WHERE row_id IN (SELECT id FROM rows WHERE batch_id = ?1)",
+        "DELETE FROM attempt_log WHERE row_id IN (SELECT id FROM rows WHERE batch_id = ?1)",
         "DELETE FROM resolutions WHERE row_id IN (SELECT id FROM rows WHERE batch_id = ?1)",
         "UPDATE breaks SET row_id = NULL WHERE row_id IN (SELECT id FROM rows WHERE batch_id = ?1)",
         "DELETE FROM rows WHERE batch_id = ?1",

@@ -43,8 +43,9 @@ enum LedgerSQL {
                      WHERE outcome = 'in_flight' AND operation = 'create_deposit_request' AND run_id <> ?)
         """
     static let markCallsInFlightLost = """
-        UPDATE attempts SET outcome = 'lost', error = COALESCE(error, 'the run ended while the call was in flight')
-        WHERE outcome = 'in_flight' AND run_id <> ?
+        UPDATE attempt_log SET outcome = (SELECT code FROM attempt_outcomes WHERE name = 'lost'),
+                               error = COALESCE(error, 'the run ended while the call was in flight')
+        WHERE outcome = (SELECT code FROM attempt_outcomes WHERE name = 'in_flight') AND run_id <> ?
         """
     static let markStaleRunsCrashed = """
         UPDATE runs SET status = 'crashed', finished_at = COALESCE(finished_at, ?)
@@ -119,11 +120,13 @@ enum LedgerSQL {
         SELECT min(coalesce(finished_at, requested_at)), max(coalesce(finished_at, requested_at))
         FROM attempts WHERE run_id = ?
         """
-    /// ?1 run, ?2 operation: the rows called, grouped in `attempts_run` order (no temp B-tree).
+    /// ?1 run, ?2 operation: the rows called, grouped in `attempt_log_run` order (no temp B-tree).
     static let rowsCalledInRun = """
-        SELECT count(*) FROM (SELECT row_id FROM attempts WHERE run_id = ?1 AND operation = ?2 GROUP BY row_id)
+        SELECT count(*) FROM (SELECT row_id FROM attempt_log
+                              WHERE run_id = ?1 AND operation = (SELECT code FROM attempt_operations WHERE name = ?2)
+                              GROUP BY row_id)
         """
-    /// A run's calls as the statistics read them, in `attempts_run` order.
+    /// A run's calls as the statistics read them, in `attempt_log_run` order.
     static let attemptSamplesOfRun = """
         SELECT operation, http_status, latency_ms, coalesce(finished_at, requested_at), outcome
         FROM attempts WHERE run_id = ?
@@ -149,24 +152,32 @@ enum LedgerSQL {
     static let hotTouchRowForCashier = hotTouchRow(where: stateIn(RowState.allCases.filterSet { Ledger.mayAttempt(.createCashier, in: $0) }))
     static let hotTouchRowForDeposit = hotTouchRow(where: stateIn(RowState.allCases.filterSet { Ledger.mayAttempt(.createDepositRequest, in: $0) }))
     static let hotTouchRowForRead = hotTouchRow(where: nil)
-    /// ?1 row, ?2 run, ?3 operation, ?4 stamp.
-    static let hotInsertAttempt = "INSERT INTO attempts (row_id, run_id, operation, requested_at, outcome) VALUES (?1, ?2, ?3, ?4, 'in_flight')"
-    /// ?1 stamp, ?2 status, ?3 latency, ?4 error, ?5 returned id, ?6 outcome, ?7 attempt.
+    /// ?1 row, ?2 run, ?3 operation name, ?4 milliseconds.
+    static let hotInsertAttempt = """
+        INSERT INTO attempt_log (row_id, run_id, operation, requested_ms)
+        VALUES (?1, ?2, (SELECT code FROM attempt_operations WHERE name = ?3), ?4)
+        """
+    /// ?1 milliseconds, ?2 status, ?3 latency, ?4 error, ?5 returned id, ?6 outcome name, ?7 attempt.
     static let hotRecordOutcome = """
-        UPDATE attempts SET finished_at = ?1, http_status = ?2, latency_ms = ?3, error = ?4, returned_id = ?5, outcome = ?6
+        UPDATE attempt_log SET finished_ms = ?1, http_status = ?2, latency_ms = ?3, error = ?4, returned_id = ?5,
+                               outcome = (SELECT code FROM attempt_outcomes WHERE name = ?6)
         WHERE id = ?7
         """
-    /// The create answer's figures, tied to the attempt's row and run: ?1 source, ?2 cashier id,
-    /// ?3 status, ?4 currency, ?5 exponent, ?6–?8 minor units, ?9–?11 texts, ?12 stamp, ?13 attempt, ?14 canWithdraw, ?15 the cashier's createdTime.
+    /// The create answer's figures, tied to the attempt's row and run: ?1 source, ?2 cashier id (kept
+    /// only when it is not the call's returned id, '' for none), ?3 status, ?4 currency, ?5 exponent,
+    /// ?6–?8 minor units, ?9–?11 texts, ?12 milliseconds, ?13 attempt, ?14 canWithdraw, ?15 the
+    /// cashier's createdTime in milliseconds.
     static let hotInsertRemoteFigures = """
-        INSERT INTO remote_figures (row_id, run_id, attempt_id, source, cashier_id, http_status, currency, exponent,
-                                    balance_minor, bonus_balance_minor, pending_payout_total_minor,
-                                    balance_text, bonus_balance_text, pending_payout_total_text, observed_at, can_withdraw,
-                                    cashier_created_at)
-        SELECT row_id, run_id, id, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15 FROM attempts WHERE id = ?13
+        INSERT INTO figure_log (row_id, run_id, attempt_id, source, cashier_id, http_status, currency, exponent,
+                                balance_minor, bonus_balance_minor, pending_payout_total_minor,
+                                balance_text, bonus_balance_text, pending_payout_total_text, observed_ms, can_withdraw,
+                                cashier_created_ms)
+        SELECT row_id, run_id, id, ?1, CASE WHEN ?2 = returned_id THEN NULL ELSE coalesce(?2, '') END,
+               ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15
+        FROM attempt_log WHERE id = ?13
         """
     /// ?1 attempt.
-    static let hotRowIDOfAttempt = "SELECT row_id FROM attempts WHERE id = ?1"
+    static let hotRowIDOfAttempt = "SELECT row_id FROM attempt_log WHERE id = ?1"
     /// ?1 state, ?2 cashier id, ?3 deposit request id, ?4 reasons, ?5 stamp, ?6 row — only from
     /// a state that may move to ?1.
     static func hotTransition(to target: RowState) -> String {
@@ -187,20 +198,21 @@ enum LedgerSQL {
 
     // MARK: remote figures
 
+    /// Figures not tied to a call (a read-back): their cashier id is kept as it is; moments in milliseconds.
     static let insertRemoteFigures = """
-        INSERT INTO remote_figures (row_id, run_id, attempt_id, source, cashier_id, http_status, currency, exponent,
-                                    balance_minor, bonus_balance_minor, pending_payout_total_minor,
-                                    balance_text, bonus_balance_text, pending_payout_total_text, observed_at, can_withdraw,
-                                    cashier_created_at)
+        INSERT INTO figure_log (row_id, run_id, attempt_id, source, cashier_id, http_status, currency, exponent,
+                                balance_minor, bonus_balance_minor, pending_payout_total_minor,
+                                balance_text, bonus_balance_text, pending_payout_total_text, observed_ms, can_withdraw,
+                                cashier_created_ms)
         VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
     static let remoteFiguresOfRow = "SELECT * FROM remote_figures WHERE row_id = ? ORDER BY id"
     static let remoteFiguresOfRun = "SELECT * FROM remote_figures WHERE run_id = ? ORDER BY id"
     /// ?1…?2 row ids, ?3 source or NULL: the most recent figures of each of those rows that has any,
-    /// grouped in `remote_figures_row` order.
+    /// grouped in `figure_log_row` order.
     static let latestRemoteFiguresOfRows = """
         SELECT f.* FROM remote_figures f
-        WHERE f.id IN (SELECT max(g.id) FROM remote_figures g
+        WHERE f.id IN (SELECT max(g.id) FROM figure_log g
                        WHERE g.row_id BETWEEN ?1 AND ?2 AND (?3 IS NULL OR g.source = ?3)
                        GROUP BY g.row_id)
         """

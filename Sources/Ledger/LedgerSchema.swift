@@ -1,5 +1,6 @@
-import GRDB
 import CashierModel
+import Foundation
+import GRDB
 
 /// The ledger schema: one `DatabaseMigrator`, one registered migration per
 /// version. A migration, once shipped, is never edited: add "v2", "v3", … .
@@ -11,7 +12,7 @@ import CashierModel
 /// new migration that rebuilds the table.
 enum LedgerSchema {
     /// Every migration, oldest first; the schema version (`PRAGMA user_version`) is their count.
-    static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7), ("v8", v8), ("v9", v9), ("v10", v10)]
+    static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7), ("v8", v8), ("v9", v9), ("v10", v10), ("v11", v11)]
     static var migrationIDs: [String] { migrations.map(\.id) }
 
     static var migrator: DatabaseMigrator {
@@ -20,6 +21,8 @@ enum LedgerSchema {
             migrator.registerMigration(migration.id) { db in
                 db.add(function: payloadHashFunction)
                 db.add(function: requestFunction)
+                db.add(function: positionalRequestFunction)
+                db.add(function: millisFunction)
                 for sql in migration.sql { try db.execute(sql: sql) }
                 // In the migration's transaction: the version moves with the schema.
                 try db.execute(sql: "PRAGMA user_version = \(index + 1)")
@@ -347,12 +350,172 @@ enum LedgerSchema {
         "UPDATE rows SET source_json = NULL WHERE request IS NOT NULL",
     ]
 
+    /// v11: the rows, calls and figures of a night in fewer bytes, read through views of the old
+    /// shape. `rows.request` becomes a positional JSON array (``RowRequest``), read by name in the
+    /// view `row_requests`. The calls move to `attempt_log` and the figures to `figure_log`: moments
+    /// as INTEGER milliseconds since the epoch, operation and outcome as small codes named by
+    /// `attempt_operations` and `attempt_outcomes`, a create answer's cashier id left to its call's
+    /// returned id ('' when the answer had none). The views `attempts` and `remote_figures` show
+    /// them with the columns and texts of v10. `remote_figures(run_id)` was read by no command and is
+    /// not indexed again.
+    static let v11: [String] = [
+        "CREATE TABLE attempt_operations (code INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
+        """
+        INSERT INTO attempt_operations (code, name) VALUES
+            (1, 'create_cashier'), (2, 'create_deposit_request'), (3, 'list_deposit_requests'),
+            (4, 'get_cashier'), (5, 'get_deposit_request')
+        """,
+        "CREATE TABLE attempt_outcomes (code INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
+        """
+        INSERT INTO attempt_outcomes (code, name) VALUES
+            (0, 'in_flight'), (1, 'succeeded'), (2, 'retryable'), (3, 'rejected'), (4, 'fatal'), (5, 'lost')
+        """,
+        """
+        CREATE TABLE attempt_log (
+            id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            row_id       INTEGER NOT NULL REFERENCES rows(id) ON DELETE CASCADE,
+            run_id       INTEGER NOT NULL REFERENCES runs(id),
+            operation    INTEGER NOT NULL REFERENCES attempt_operations(code),
+            requested_ms INTEGER NOT NULL,
+            finished_ms  INTEGER,
+            http_status  INTEGER,
+            latency_ms   INTEGER,
+            error        TEXT,
+            returned_id  TEXT,
+            outcome      INTEGER NOT NULL DEFAULT 0 REFERENCES attempt_outcomes(code)
+        )
+        """,
+        """
+        INSERT INTO attempt_log (id, row_id, run_id, operation, requested_ms, finished_ms, http_status, latency_ms,
+                                 error, returned_id, outcome)
+        SELECT a.id, a.row_id, a.run_id, o.code, cb_millis(a.requested_at), cb_millis(a.finished_at), a.http_status,
+               a.latency_ms, a.error, a.returned_id, u.code
+        FROM attempts a JOIN attempt_operations o ON o.name = a.operation JOIN attempt_outcomes u ON u.name = a.outcome
+        ORDER BY a.id
+        """,
+        """
+        CREATE TABLE figure_log (
+            id                          INTEGER PRIMARY KEY AUTOINCREMENT,
+            row_id                      INTEGER NOT NULL REFERENCES rows(id) ON DELETE CASCADE,
+            run_id                      INTEGER NOT NULL REFERENCES runs(id),
+            attempt_id                  INTEGER REFERENCES attempt_log(id) ON DELETE SET NULL,
+            source                      TEXT    NOT NULL CHECK (source IN ('create', 'readback')),
+            cashier_id                  TEXT,
+            http_status                 INTEGER,
+            currency                    TEXT,
+            exponent                    INTEGER CHECK (exponent BETWEEN 0 AND 4),
+            balance_minor               INTEGER,
+            bonus_balance_minor         INTEGER,
+            pending_payout_total_minor  INTEGER,
+            balance_text                TEXT,
+            bonus_balance_text          TEXT,
+            pending_payout_total_text   TEXT,
+            observed_ms                 INTEGER NOT NULL,
+            can_withdraw                INTEGER CHECK (can_withdraw IN (0, 1)),
+            cashier_created_ms          INTEGER
+        )
+        """,
+        """
+        INSERT INTO figure_log (id, row_id, run_id, attempt_id, source, cashier_id, http_status, currency, exponent,
+                                balance_minor, bonus_balance_minor, pending_payout_total_minor,
+                                balance_text, bonus_balance_text, pending_payout_total_text,
+                                observed_ms, can_withdraw, cashier_created_ms)
+        SELECT f.id, f.row_id, f.run_id, f.attempt_id, f.source,
+               CASE WHEN f.cashier_id = a.returned_id THEN NULL WHEN a.id IS NULL THEN f.cashier_id
+                    ELSE coalesce(f.cashier_id, '') END,
+               f.http_status, f.currency, f.exponent, f.balance_minor, f.bonus_balance_minor, f.pending_payout_total_minor,
+               f.balance_text, f.bonus_balance_text, f.pending_payout_total_text,
+               cb_millis(f.observed_at), f.can_withdraw, cb_millis(f.cashier_created_at)
+        FROM remote_figures f LEFT JOIN attempts a ON a.id = f.attempt_id
+        ORDER BY f.id
+        """,
+        // AUTOINCREMENT: an id once used (then pruned) is not handed out again.
+        """
+        UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'attempts'), 0))
+        WHERE name = 'attempt_log'
+        """,
+        """
+        UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'remote_figures'), 0))
+        WHERE name = 'figure_log'
+        """,
+        """
+        INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'attempt_log', seq FROM sqlite_sequence WHERE name = 'attempts' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'attempt_log')
+        """,
+        """
+        INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'figure_log', seq FROM sqlite_sequence WHERE name = 'remote_figures' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'figure_log')
+        """,
+        "DROP TABLE remote_figures",
+        "DROP TABLE attempts",
+        "CREATE INDEX attempt_log_row ON attempt_log(row_id)",
+        "CREATE INDEX attempt_log_run ON attempt_log(run_id, operation, row_id)",
+        "CREATE INDEX attempt_log_in_flight ON attempt_log(outcome) WHERE outcome = 0",
+        "CREATE INDEX figure_log_row ON figure_log(row_id, id)",
+        """
+        CREATE VIEW attempts AS
+        SELECT a.id, a.row_id, a.run_id, o.name AS operation,
+               datetime(a.requested_ms / 1000, 'unixepoch') || printf('.%03d', a.requested_ms % 1000) AS requested_at,
+               datetime(a.finished_ms / 1000, 'unixepoch') || printf('.%03d', a.finished_ms % 1000) AS finished_at,
+               a.http_status, a.latency_ms, a.error, a.returned_id, u.name AS outcome
+        FROM attempt_log a JOIN attempt_operations o ON o.code = a.operation JOIN attempt_outcomes u ON u.code = a.outcome
+        """,
+        """
+        CREATE VIEW remote_figures AS
+        SELECT f.id, f.row_id, f.run_id, f.attempt_id, f.source,
+               CASE WHEN f.cashier_id IS NULL THEN a.returned_id ELSE nullif(f.cashier_id, '') END AS cashier_id,
+               f.http_status, f.currency, f.exponent, f.balance_minor, f.bonus_balance_minor, f.pending_payout_total_minor,
+               f.balance_text, f.bonus_balance_text, f.pending_payout_total_text,
+               datetime(f.observed_ms / 1000, 'unixepoch') || printf('.%03d', f.observed_ms % 1000) AS observed_at,
+               f.can_withdraw,
+               datetime(f.cashier_created_ms / 1000, 'unixepoch') || printf('.%03d', f.cashier_created_ms % 1000) AS cashier_created_at
+        FROM figure_log f LEFT JOIN attempt_log a ON a.id = f.attempt_id
+        """,
+        "UPDATE rows SET request = cb_positional_request(request) WHERE request IS NOT NULL",
+        """
+        CREATE VIEW row_requests AS
+        SELECT r.id AS row_id, r.website_id AS websiteId, r.customer_id AS customerId, r.currency AS currency,
+               r.request ->> '$[0]' AS "balance",
+               r.request ->> '$[1]' AS "bonusBalance",
+               r.request ->> '$[2]' AS "pendingPayoutTotal",
+               r.request ->> '$[3]' AS "depositLimits.minimum",
+               r.request ->> '$[4]' AS "depositLimits.maximum",
+               r.request ->> '$[5]' AS "redirectUrl",
+               r.request ->> '$[6]' AS "notificationUrl",
+               r.request ->> '$[7]' AS "deposit.strategyId",
+               r.request ->> '$[8]' AS "deposit.amounts",
+               r.request ->> '$[9]' AS "deposit.customAmount.minimum",
+               r.request ->> '$[10]' AS "deposit.customAmount.maximum",
+               r.request ->> '$[11]' AS "deposit.customAmount.multipleOf",
+               r.request ->> '$[12]' AS "deposit.amountLimits.minimum",
+               r.request ->> '$[13]' AS "deposit.amountLimits.maximum",
+               r.request ->> '$[14]' AS "deposit.redirectUrl",
+               r.request ->> '$[15]' AS "deposit.notificationUrl",
+               r.request ->> '$[16]' AS "deposit.expirationTime",
+               r.request ->> '$[17]' AS "deposit.customPropertySetId"
+        FROM rows r WHERE r.request IS NOT NULL
+        """,
+    ]
+
     /// `cb_request(line, source_json)`: the ``RowRequest`` text of a source that validates, else NULL (v10).
     static let requestFunction = DatabaseFunction("cb_request", argumentCount: 2, pure: true) { values in
         guard let line = Int.fromDatabaseValue(values[0]), let source = String.fromDatabaseValue(values[1]),
               let record = try? RawRecord(line: line, sourceJSON: source),
               case let .valid(row) = RowValidator().validate(record) else { return nil }
         return RowRequest.encode(row)
+    }
+
+    /// `cb_positional_request(TEXT)`: a v10 request (a JSON object keyed by column name) as ``RowRequest``'s
+    /// positional array (v11); an array is returned as it is.
+    static let positionalRequestFunction = DatabaseFunction("cb_positional_request", argumentCount: 1, pure: true) { values in
+        guard let text = String.fromDatabaseValue(values[0]) else { return nil }
+        return try RowRequest.positional(keyed: text)
+    }
+
+    /// `cb_millis(TEXT)`: a ledger timestamp as milliseconds since the epoch (v11).
+    static let millisFunction = DatabaseFunction("cb_millis", argumentCount: 1, pure: true) { values in
+        guard let date = Date.fromDatabaseValue(values[0]) else { return nil }
+        return LedgerTimestamp.millis(date)
     }
 
     /// `cb_hash(TEXT)`: the ledger's 64-bit text hash (``Ledger/payloadHash(_:)``, ``Ledger/keyHash(_:)``)

@@ -5,9 +5,14 @@ import GRDB
 /// a `Date` (and reads back), without going through a `DateFormatter`: the writer stamps four
 /// rows per customer, and ICU formatting was a visible share of its time.
 enum LedgerTimestamp {
+    /// Milliseconds since the epoch, rounded to the nearest, as ICU does for GRDB (tested): how
+    /// `attempt_log` and `figure_log` store a moment.
+    static func millis(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded())
+    }
+
     static func text(_ date: Date) -> String {
-        // Milliseconds since the epoch, rounded to the nearest, as ICU does for GRDB (tested).
-        let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let totalMillis = millis(date)
         var days = totalMillis >= 0 ? totalMillis / 86_400_000 : (totalMillis - 86_399_999) / 86_400_000
         let msOfDay = totalMillis - days * 86_400_000
         // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).

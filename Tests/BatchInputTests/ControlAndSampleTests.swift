@@ -122,20 +122,20 @@ import Testing
 
     @Test func aRequestThatIsNotOneIsRefused() {
         let key = RowKey(websiteId: "web_1", customerId: "cus_1", currency: "USD")
-        let good = #"{"balance":"10.50","deposit.amounts":["5.00","10.00"],"redirectUrl":"https://x.example/r"}"#
+        let good = #"["10.50",null,null,null,null,"https://x.example/r",null,null,["5.00","10.00"]]"#
         let row = RowRequest.decode(good, line: 4, key: key)
         #expect(row?.line == 4 && row?.cashier.balance == Amount(minorUnits: 1050, exponent: 2))
         #expect(row?.deposit.amounts == [Amount(minorUnits: 500, exponent: 2), Amount(minorUnits: 1000, exponent: 2)])
         #expect(row?.cashier.redirectUrl == "https://x.example/r" && row?.cashier.bonusBalance == nil)
         for bad in [
-            "", "[]", "not json",
-            #"{"balance":10.50}"#,                  // money is text
-            #"{"balance":"10.505"}"#,               // more decimals than USD has
-            #"{"customerId":"cus_2"}"#,             // the key lives in the ledger's columns
-            #"{"balances":"1.00"}"#,                // not a column
-            #"{"deposit.amounts":"5.00"}"#,         // a list
-            #"{"deposit.customAmount.minimum":"1.00"}"#,  // a custom amount is whole or absent
-            #"{"redirectUrl":7}"#,
+            "", "{}", "not json",
+            #"{"balance":"10.50"}"#,                // keyed by column name: the ledger's v10 form
+            #"[10.50]"#,                            // money is text
+            #"["10.505"]"#,                         // more decimals than USD has
+            "[" + Array(repeating: "null", count: RowRequest.fields.count + 1).joined(separator: ",") + "]",  // one element too many
+            #"[null,null,null,null,null,null,null,null,"5.00"]"#,        // deposit.amounts is a list
+            #"[null,null,null,null,null,null,null,null,null,"1.00"]"#,   // a custom amount is whole or absent
+            #"[null,null,null,null,null,7]"#,       // redirectUrl is text
         ] {
             #expect(RowRequest.decode(bad, line: 4, key: key) == nil, "\(bad)")
         }

@@ -93,8 +93,11 @@ import Testing
         let sentAt = DepositOwnership.sendTime(Date())
         let queue = try DatabaseQueue(path: dir.path("ledger.sqlite"))
         try await queue.write { db in
-            try db.execute(sql: "INSERT INTO attempts (row_id, run_id, operation, requested_at, outcome) VALUES (?, 1, 'create_deposit_request', ?, 'lost')",
-                           arguments: [dup.id, sentAt])
+            try db.execute(sql: """
+                INSERT INTO attempt_log (row_id, run_id, operation, requested_ms, outcome)
+                SELECT ?, 1, o.code, ?, u.code FROM attempt_operations o, attempt_outcomes u
+                WHERE o.name = 'create_deposit_request' AND u.name = 'lost'
+                """, arguments: [dup.id, Int64((sentAt.timeIntervalSince1970 * 1000).rounded())])
             try db.execute(sql: "UPDATE rows SET deposit_request_id = 'dep_req_not_listed' WHERE customer_id = 'cus_11'")
         }
         try queue.close()

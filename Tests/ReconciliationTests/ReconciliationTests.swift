@@ -208,8 +208,11 @@ import Throttle
         let sentAt = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
         let queue = try DatabaseQueue(path: ws.ledgerPath)
         try await queue.write { db in
-            try db.execute(sql: "INSERT INTO attempts (row_id, run_id, operation, requested_at, outcome) VALUES (?, ?, 'create_deposit_request', ?, 'lost')",
-                           arguments: [dupRow.id, runID, sentAt])
+            try db.execute(sql: """
+                INSERT INTO attempt_log (row_id, run_id, operation, requested_ms, outcome)
+                SELECT ?, ?, o.code, ?, u.code FROM attempt_operations o, attempt_outcomes u
+                WHERE o.name = 'create_deposit_request' AND u.name = 'lost'
+                """, arguments: [dupRow.id, runID, Int64((sentAt.timeIntervalSince1970 * 1000).rounded())])
         }
         try queue.close()
         let expiry = RFC3339.string(DepositOwnership.expirationTime(sentAt: sentAt, rowID: dupRow.id))
