@@ -96,9 +96,10 @@ extension Ledger {
                 LedgerHotPath.bind(h, 6, f.balanceMinor)
                 LedgerHotPath.bind(h, 7, f.bonusBalanceMinor)
                 LedgerHotPath.bind(h, 8, f.pendingPayoutTotalMinor)
-                LedgerHotPath.bind(h, 9, f.balanceText)
-                LedgerHotPath.bind(h, 10, f.bonusBalanceText)
-                LedgerHotPath.bind(h, 11, f.pendingPayoutTotalText)
+                LedgerHotPath.bind(h, 9, storedFigureText(f.balanceText, minor: f.balanceMinor, exponent: f.exponent))
+                LedgerHotPath.bind(h, 10, storedFigureText(f.bonusBalanceText, minor: f.bonusBalanceMinor, exponent: f.exponent))
+                LedgerHotPath.bind(h, 11, storedFigureText(f.pendingPayoutTotalText, minor: f.pendingPayoutTotalMinor,
+                                                           exponent: f.exponent))
                 sqlite3_bind_int64(h, 12, millis)
                 sqlite3_bind_int64(h, 13, attemptID)
                 LedgerHotPath.bind(h, 14, f.canWithdraw.map { $0 ? 1 : 0 })

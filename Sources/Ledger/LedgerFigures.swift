@@ -16,10 +16,20 @@ extension Ledger {
                 try statement.execute(arguments: [
                     e.rowID, e.runID, e.source.rawValue, f.cashierID, f.httpStatus, f.currency, f.exponent,
                     f.balanceMinor, f.bonusBalanceMinor, f.pendingPayoutTotalMinor,
-                    f.balanceText, f.bonusBalanceText, f.pendingPayoutTotalText, observed, f.canWithdraw, f.cashierCreatedAt.map(LedgerTimestamp.millis),
+                    Self.storedFigureText(f.balanceText, minor: f.balanceMinor, exponent: f.exponent),
+                    Self.storedFigureText(f.bonusBalanceText, minor: f.bonusBalanceMinor, exponent: f.exponent),
+                    Self.storedFigureText(f.pendingPayoutTotalText, minor: f.pendingPayoutTotalMinor, exponent: f.exponent), observed, f.canWithdraw, f.cashierCreatedAt.map(LedgerTimestamp.millis),
                 ])
             }
         }
+    }
+
+    /// The text `figure_log` keeps for a figure: nil when it is exactly the decimal of `minor` at
+    /// `exponent` (``Amount``'s text), which the view `remote_figures` writes back; else Rebilly's text.
+    static func storedFigureText(_ text: String?, minor: Int64?, exponent: Int?) -> String? {
+        guard let text, let minor, minor != .min, let exponent, (0...4).contains(exponent),
+              text == Amount.format(Int128(minor), exponent: exponent) else { return text }
+        return nil
     }
 
     /// Every figure set stored for a row, oldest first.

@@ -165,7 +165,7 @@ enum LedgerSQL {
         """
     /// The create answer's figures, tied to the attempt's row and run: ?1 source, ?2 cashier id (kept
     /// only when it is not the call's returned id, '' for none), ?3 status, ?4 currency, ?5 exponent,
-    /// ?6–?8 minor units, ?9–?11 texts, ?12 milliseconds, ?13 attempt, ?14 canWithdraw, ?15 the
+    /// ?6–?8 minor units, ?9–?11 texts (``Ledger/storedFigureText(_:minor:exponent:)``), ?12 milliseconds, ?13 attempt, ?14 canWithdraw, ?15 the
     /// cashier's createdTime in milliseconds.
     static let hotInsertRemoteFigures = """
         INSERT INTO figure_log (row_id, run_id, attempt_id, source, cashier_id, http_status, currency, exponent,

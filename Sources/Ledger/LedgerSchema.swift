@@ -355,8 +355,9 @@ enum LedgerSchema {
     /// view `row_requests`. The calls move to `attempt_log` and the figures to `figure_log`: moments
     /// as INTEGER milliseconds since the epoch, operation and outcome as small codes named by
     /// `attempt_operations` and `attempt_outcomes`, a create answer's cashier id left to its call's
-    /// returned id ('' when the answer had none). The views `attempts` and `remote_figures` show
-    /// them with the columns and texts of v10. `remote_figures(run_id)` was read by no command and is
+    /// returned id ('' when the answer had none), a figure's text only when it is not the exact
+    /// decimal of its minor units at the exponent (``Ledger/storedFigureText(_:minor:exponent:)``).
+    /// The views `attempts` and `remote_figures` show them with the columns and texts of v10. `remote_figures(run_id)` was read by no command and is
     /// not indexed again.
     static let v11: [String] = [
         "CREATE TABLE attempt_operations (code INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
@@ -424,7 +425,9 @@ enum LedgerSchema {
                CASE WHEN f.cashier_id = a.returned_id THEN NULL WHEN a.id IS NULL THEN f.cashier_id
                     ELSE coalesce(f.cashier_id, '') END,
                f.http_status, f.currency, f.exponent, f.balance_minor, f.bonus_balance_minor, f.pending_payout_total_minor,
-               f.balance_text, f.bonus_balance_text, f.pending_payout_total_text,
+               nullif(f.balance_text, CASE WHEN f.exponent = 0 THEN CAST(f.balance_minor AS TEXT) ELSE iif(f.balance_minor < 0, '-', '') || (abs(f.balance_minor) / (CASE f.exponent WHEN 1 THEN 10 WHEN 2 THEN 100 WHEN 3 THEN 1000 ELSE 10000 END)) || '.' || printf('%0*d', f.exponent, abs(f.balance_minor) % (CASE f.exponent WHEN 1 THEN 10 WHEN 2 THEN 100 WHEN 3 THEN 1000 ELSE 10000 END)) END),
+               nullif(f.bonus_balance_text, CASE WHEN f.exponent = 0 THEN CAST(f.bonus_balance_minor AS TEXT) ELSE iif(f.bonus_balance_minor < 0, '-', '') || (abs(f.bonus_balance_minor) / (CASE f.exponent WHEN 1 THEN 10 WHEN 2 THEN 100 WHEN 3 THEN 1000 ELSE 10000 END)) || '.' || printf('%0*d', f.exponent, abs(f.bonus_balance_minor) % (CASE f.exponent WHEN 1 THEN 10 WHEN 2 THEN 100 WHEN 3 THEN 1000 ELSE 10000 END)) END),
+               nullif(f.pending_payout_total_text, CASE WHEN f.exponent = 0 THEN CAST(f.pending_payout_total_minor AS TEXT) ELSE iif(f.pending_payout_total_minor < 0, '-', '') || (abs(f.pending_payout_total_minor) / (CASE f.exponent WHEN 1 THEN 10 WHEN 2 THEN 100 WHEN 3 THEN 1000 ELSE 10000 END)) || '.' || printf('%0*d', f.exponent, abs(f.pending_payout_total_minor) % (CASE f.exponent WHEN 1 THEN 10 WHEN 2 THEN 100 WHEN 3 THEN 1000 ELSE 10000 END)) END),
                cb_millis(f.observed_at), f.can_withdraw, cb_millis(f.cashier_created_at)
         FROM remote_figures f LEFT JOIN attempts a ON a.id = f.attempt_id
         ORDER BY f.id
@@ -465,7 +468,9 @@ enum LedgerSchema {
         SELECT f.id, f.row_id, f.run_id, f.attempt_id, f.source,
                CASE WHEN f.cashier_id IS NULL THEN a.returned_id ELSE nullif(f.cashier_id, '') END AS cashier_id,
                f.http_status, f.currency, f.exponent, f.balance_minor, f.bonus_balance_minor, f.pending_payout_total_minor,
-               f.balance_text, f.bonus_balance_text, f.pending_payout_total_text,
+               coalesce(f.balance_text, CASE WHEN f.exponent = 0 THEN CAST(f.balance_minor AS TEXT) ELSE iif(f.balance_minor < 0, '-', '') || (abs(f.balance_minor) / (CASE f.exponent WHEN 1 THEN 10 WHEN 2 THEN 100 WHEN 3 THEN 1000 ELSE 10000 END)) || '.' || printf('%0*d', f.exponent, abs(f.balance_minor) % (CASE f.exponent WHEN 1 THEN 10 WHEN 2 THEN 100 WHEN 3 THEN 1000 ELSE 10000 END)) END) AS balance_text,
+               coalesce(f.bonus_balance_text, CASE WHEN f.exponent = 0 THEN CAST(f.bonus_balance_minor AS TEXT) ELSE iif(f.bonus_balance_minor < 0, '-', '') || (abs(f.bonus_balance_minor) / (CASE f.exponent WHEN 1 THEN 10 WHEN 2 THEN 100 WHEN 3 THEN 1000 ELSE 10000 END)) || '.' || printf('%0*d', f.exponent, abs(f.bonus_balance_minor) % (CASE f.exponent WHEN 1 THEN 10 WHEN 2 THEN 100 WHEN 3 THEN 1000 ELSE 10000 END)) END) AS bonus_balance_text,
+               coalesce(f.pending_payout_total_text, CASE WHEN f.exponent = 0 THEN CAST(f.pending_payout_total_minor AS TEXT) ELSE iif(f.pending_payout_total_minor < 0, '-', '') || (abs(f.pending_payout_total_minor) / (CASE f.exponent WHEN 1 THEN 10 WHEN 2 THEN 100 WHEN 3 THEN 1000 ELSE 10000 END)) || '.' || printf('%0*d', f.exponent, abs(f.pending_payout_total_minor) % (CASE f.exponent WHEN 1 THEN 10 WHEN 2 THEN 100 WHEN 3 THEN 1000 ELSE 10000 END)) END) AS pending_payout_total_text,
                datetime(f.observed_ms / 1000, 'unixepoch') || printf('.%03d', f.observed_ms % 1000) AS observed_at,
                f.can_withdraw,
                datetime(f.cashier_created_ms / 1000, 'unixepoch') || printf('.%03d', f.cashier_created_ms % 1000) AS cashier_created_at

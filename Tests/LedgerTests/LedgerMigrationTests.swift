@@ -177,15 +177,47 @@ import Testing
         #expect(figures.map(\.figures.cashierCreatedAt) == [stamp("2026-11-01 01:03:00.000"), stamp("2026-11-01 01:03:00.000")])
         // Stored narrow: the create answer's cashier id is its call's returned id.
         let stored = try DatabaseQueue(path: path).read { db in
-            try Row.fetchAll(db, sql: "SELECT cashier_id, observed_ms FROM figure_log ORDER BY id")
+            try Row.fetchAll(db, sql: "SELECT cashier_id, balance_text, observed_ms FROM figure_log ORDER BY id")
         }
         #expect(stored.map { $0["cashier_id"] as String? } == [nil, "cashier_2"])
+        // '1.00' is the decimal of 100 at exponent 2 and is written back by the view; '0.9' is kept.
+        #expect(stored.map { $0["balance_text"] as String? } == [nil, "0.9"])
         #expect(stored.map { $0["observed_ms"] as Int64 } == [1_793_494_980_999, 1_793_498_430_123])
         // Ids once used are not handed out again.
         let writer = ledger.writer()
         let next = try await writer.recordIntent(rowID: 1, runID: 2, operation: .getCashier)
         await writer.shutdown()
         #expect(next == 51)
+        try ledger.close()
+    }
+
+    /// A figure's text is left out of `figure_log` only when the view writes back exactly that text.
+    @Test func figureTextsLeftOutAreWrittenBackExactly() throws {
+        let dir = try TempDir()
+        let (ledger, run, batch) = try fixture(dir, valid: 1, rejected: 0)
+        let rowID = try #require(try ledger.rows(batchID: batch.id).first?.id)
+        let minors: [Int64] = [0, 1, -1, 9, 10, 99, 100, -100, 101, 12_345, -12_345, 1_000_000_007, .max, .min + 1]
+        var cases: [(minor: Int64, exponent: Int, text: String)] = []
+        for exponent in 0...4 {
+            for minor in minors {
+                cases.append((minor, exponent, Amount.format(Int128(minor), exponent: exponent)))
+            }
+        }
+        cases += [(90, 2, "0.9"), (100, 2, "1"), (100, 2, "+1.00"), (5, 0, "5.0"), (-5, 2, "-0.050")]
+        try ledger.recordRemoteFigures(cases.map { c in
+            NewRemoteFigures(rowID: rowID, runID: run, source: .readBack, figures: RemoteFigures(
+                cashierID: "cashier_1", httpStatus: 200, currency: "USD", exponent: c.exponent,
+                balanceMinor: c.minor, bonusBalanceMinor: nil, pendingPayoutTotalMinor: c.minor,
+                balanceText: c.text, bonusBalanceText: nil, pendingPayoutTotalText: "x"))
+        })
+        let read = try ledger.remoteFigures(rowID: rowID)
+        #expect(read.map(\.figures.balanceText) == cases.map(\.text))
+        #expect(read.allSatisfy { $0.figures.bonusBalanceText == nil && $0.figures.pendingPayoutTotalText == "x" })
+        let kept = try DatabaseQueue(path: ledger.path).read { db in
+            try String?.fetchAll(db, sql: "SELECT balance_text FROM figure_log ORDER BY id")
+        }
+        #expect(kept == cases.map { Ledger.storedFigureText($0.text, minor: $0.minor, exponent: $0.exponent) })
+        #expect(kept.prefix(5 * minors.count).allSatisfy { $0 == nil } && kept.suffix(5) == ["0.9", "1", "+1.00", "5.0", "-0.050"])
         try ledger.close()
     }
 }
