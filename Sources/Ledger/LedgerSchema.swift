@@ -6,10 +6,11 @@ import GRDB
 /// version. A migration, once shipped, is never edited: add "v2", "v3", … .
 ///
 /// Timestamps are TEXT `YYYY-MM-DD HH:MM:SS.SSS` in UTC (GRDB's `Date` storage,
-/// directly usable with SQLite's date functions). Money is INTEGER minor units
-/// plus an exponent, never REAL. Enumerated TEXT columns carry CHECK
-/// constraints listing exactly the Swift enum raw values; extending one needs a
-/// new migration that rebuilds the table.
+/// directly usable with SQLite's date functions), except in the per-call tables
+/// `attempt_log` and `figure_log` (INTEGER milliseconds, shown as that TEXT by their
+/// views). Money is INTEGER minor units plus an exponent, never REAL. Enumerated TEXT
+/// columns carry CHECK constraints listing exactly the Swift enum raw values, coded
+/// ones a foreign key to the table naming them; extending one needs a new migration.
 enum LedgerSchema {
     /// Every migration, oldest first; the schema version (`PRAGMA user_version`) is their count.
     static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7), ("v8", v8), ("v9", v9), ("v10", v10), ("v11", v11)]
