@@ -270,6 +270,7 @@ public struct NightlyRun: Sendable {
             planned += try ledger.countsByState(batchID: batchID).filter { BatchSender.openStates.contains($0.key) }.values.reduce(0, +)
         }
         onPlan(planned)
+        FreedMemory.release()  // what staging held is not needed again
         log(RunEvent(.info, "sending", [("rows", .int(planned)), ("batches", .int(result.batchIDs.count))]))
         let sender = BatchSender(ledger: ledger, gateway: gateway, policy: settings.policy, runID: runID, onWait: onWait)
         for batchID in result.batchIDs {
