@@ -25,17 +25,13 @@ public struct BatchStager: Sendable {
     }
 }
 
-/// Collects a batch's rows and writes them in chunks; re-staging a batch leaves rows
+/// Writes a batch's rows into the ledger as they are scanned; re-staging a batch leaves rows
 /// already in the ledger untouched (idempotent per batch and line).
 public final class BatchStaging {
     private let ledger: Ledger
     /// The batch as the ledger knew it before this staging (`stagedAt` set = fully staged before).
     public let batch: BatchRecord
     public var batchID: Int64 { batch.id }
-    private var pending: [StagedRow] = []
-    /// Rows written per transaction: small enough that the rows held in memory stay a few MB
-    /// whatever the batch's size, large enough that commits cost little (one per chunk).
-    private static let chunk = 2_000
     private let shard: Shard?
     /// Records of the file that belong to other shards (not staged, never sent by this run).
     public private(set) var otherShardRows = 0
@@ -46,28 +42,40 @@ public final class BatchStaging {
         self.ledger = ledger
         self.batch = batch
         self.shard = shard
-        pending.reserveCapacity(Self.chunk)
     }
 
-    public func add(_ record: RawRecord, _ verdict: RowVerdict) throws {
-        if let shard {
-            let customerID: String?
-            switch verdict {
-            case let .valid(row): customerID = row.key.customerId
-            case .rejected: customerID = record[.customerId]?.scalarText
-            }
-            if !shard.owns(customerID: customerID) {
-                otherShardRows += 1
-                if case .rejected = verdict { otherShardRejectedRows += 1 }
-                return
+    /// Runs `scan`, staging every row it hands to `add` (this shard's only) as it comes, then
+    /// records the end of staging with the scan's summary, which it returns.
+    public func stage(_ scan: (_ add: (RawRecord, RowVerdict) throws -> Void) throws -> BatchSummary) throws -> BatchSummary {
+        var summary: BatchSummary?
+        try ledger.stageRows(batchID: batchID) { stage in
+            // `scan` calls it only while this closure runs.
+            try withoutActuallyEscaping(stage) { stage in
+                summary = try scan { record, verdict in
+                    if self.belongsToAnotherShard(record, verdict) { return }
+                    try stage(StagedRow(record, verdict))
+                }
             }
         }
-        pending.append(StagedRow(record, verdict))
-        if pending.count >= Self.chunk { try flush() }
+        guard let summary else { preconditionFailure("a scan that returned has a summary") }
+        try finish(summary)
+        return summary
     }
 
-    public func finish(_ summary: BatchSummary) throws {
-        try flush()
+    private func belongsToAnotherShard(_ record: RawRecord, _ verdict: RowVerdict) -> Bool {
+        guard let shard else { return false }
+        let customerID: String?
+        switch verdict {
+        case let .valid(row): customerID = row.key.customerId
+        case .rejected: customerID = record[.customerId]?.scalarText
+        }
+        if shard.owns(customerID: customerID) { return false }
+        otherShardRows += 1
+        if case .rejected = verdict { otherShardRejectedRows += 1 }
+        return true
+    }
+
+    private func finish(_ summary: BatchSummary) throws {
         // With a shard the batch's counts are this shard's rows, so row accounting closes per ledger.
         var summary = summary
         summary.rowsRead -= otherShardRows
@@ -82,11 +90,5 @@ public final class BatchStaging {
         try ledger.finishStaging(
             batchID: batchID, rowCount: summary.rowsRead, valid: summary.valid, rejected: summary.rejected,
             controlVerdict: verdict, controlDetail: summary.control.map { $0.differences.joined(separator: "\n") })
-    }
-
-    private func flush() throws {
-        guard !pending.isEmpty else { return }
-        try ledger.stageRows(batchID: batchID, rows: pending)
-        pending.removeAll(keepingCapacity: true)
     }
 }

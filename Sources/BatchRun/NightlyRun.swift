@@ -195,8 +195,7 @@ public struct NightlyRun: Sendable {
                 log(RunEvent(.info, "batch already in the ledger; resuming it", [("file", .string(path)), ("sha256", .string(staging.batch.sha256))]))
                 return try refusedAsRepeat(staging.batch, path: path, stager: stager, result: &result) ? nil : staging.batchID
             }
-            let summary = try BatchScan.scan(file) { record, verdict in try staging.add(record, verdict) }
-            try staging.finish(summary)
+            let summary = try staging.stage { add in try BatchScan.scan(file) { record, verdict in try add(record, verdict) } }
             if let control = summary.control, !control.matched {
                 refuse(path, "control manifest mismatch: " + control.differences.joined(separator: "; "), &result)
                 return nil

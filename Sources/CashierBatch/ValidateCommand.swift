@@ -90,21 +90,23 @@ struct ValidateCommand: AsyncParsableCommand {
                 let summary: BatchSummary
                 if json || staging != nil {
                     // Every row typed: the JSON output and the ledger need the row itself.
-                    summary = try BatchScan.scan(file) { record, verdict in
-                        try staging?.add(record, verdict)
-                        if json {
-                            out.line(ValidateOutput.json(path: path, verdict: verdict))
-                        } else if case let .rejected(line, issues) = verdict {
-                            for issue in issues { out.line("\(path):\(line): \(issue.field): \(issue.message)") }
+                    let scanRows = { (add: (RawRecord, RowVerdict) throws -> Void) throws -> BatchSummary in
+                        try BatchScan.scan(file) { record, verdict in
+                            try add(record, verdict)
+                            if json {
+                                out.line(ValidateOutput.json(path: path, verdict: verdict))
+                            } else if case let .rejected(line, issues) = verdict {
+                                for issue in issues { out.line("\(path):\(line): \(issue.field): \(issue.message)") }
+                            }
                         }
                     }
+                    summary = try staging.map { try $0.stage(scanRows) } ?? scanRows { _, _ in }
                 } else {
                     // Plain mode needs only counts, totals and the rejections: the byte-level path.
                     summary = try BatchScan.scanRejections(file) { line, issues in
                         for issue in issues { out.line("\(path):\(line): \(issue.field): \(issue.message)") }
                     }
                 }
-                try staging?.finish(summary)
                 let lines = ValidateOutput.summary(summary)
                 for line in lines {
                     if json { err.line(line) } else { out.line(line) }

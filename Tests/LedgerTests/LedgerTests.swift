@@ -281,6 +281,27 @@ struct QueryPlanTests {
 
 @Suite("Batches and staging")
 struct StagingTests {
+    /// Rows are committed every `rowsPerTransaction`; what the producer throws rolls back only the
+    /// rows since the last commit, and staging the batch again adds exactly those.
+    @Test func aScanThatFailsKeepsTheCommittedRowsAndRestagingAddsTheRest() throws {
+        struct Broken: Error {}
+        let dir = try TempDir()
+        let (ledger, _, batch) = try fixture(dir, valid: 1, rejected: 0)
+        let rows = (10..<15).map { validRow($0) }
+        #expect(throws: Broken.self) {
+            try ledger.stageRows(batchID: batch.id, rowsPerTransaction: 2) { stage in
+                for row in rows { try stage(row) }
+                throw Broken()
+            }
+        }
+        #expect(try ledger.rows(batchID: batch.id).map(\.line) == [2, 10, 11, 12, 13])
+        let added = try ledger.stageRows(batchID: batch.id, rowsPerTransaction: 2) { stage in
+            for row in rows { try stage(row) }
+        }
+        #expect(added == 1)
+        #expect(try ledger.rows(batchID: batch.id).map(\.line) == [2, 10, 11, 12, 13, 14])
+    }
+
     @Test func sameSHA256TwiceReusesTheBatchAndItsRows() throws {
         let dir = try TempDir()
         let (ledger, _, batch) = try fixture(dir)
