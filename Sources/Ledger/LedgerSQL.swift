@@ -27,25 +27,30 @@ enum LedgerSQL {
         """
 
     // MARK: crash recovery (caller holds the run lock)
+    //
+    // `attempt_log.outcome = 0` is `in_flight`: written as that literal, the condition of the partial
+    // index `attempt_log_in_flight`, so that finding the calls in flight reads the few of them, not
+    // every call of every night.
 
     /// Runs left `running` by a process that is gone (any run but the caller's).
     static let staleRunIDs = "SELECT id FROM runs WHERE status = 'running' AND id <> ? ORDER BY id"
     /// Runs other than the caller's that left a call in flight, whatever they recorded as their
     /// end (a run whose ledger failed may have closed itself, or not).
     static let runIDsWithCallsInFlight = """
-        SELECT DISTINCT run_id FROM attempts WHERE outcome = 'in_flight' AND run_id <> ? ORDER BY run_id
+        SELECT DISTINCT run_id FROM attempt_log WHERE outcome = 0 AND run_id <> ? ORDER BY run_id
         """
     /// A deposit-request create in flight when its run ended may have happened.
     static let markRowsInDoubtForCallsInFlight = """
         UPDATE rows SET state = 'in_doubt', updated_at = ?
         WHERE state IN ('pending', 'cashier_created', 'failed')
-          AND id IN (SELECT row_id FROM attempts
-                     WHERE outcome = 'in_flight' AND operation = 'create_deposit_request' AND run_id <> ?)
+          AND id IN (SELECT row_id FROM attempt_log
+                     WHERE outcome = 0 AND run_id <> ?
+                       AND operation = (SELECT code FROM attempt_operations WHERE name = 'create_deposit_request'))
         """
     static let markCallsInFlightLost = """
         UPDATE attempt_log SET outcome = (SELECT code FROM attempt_outcomes WHERE name = 'lost'),
                                error = COALESCE(error, 'the run ended while the call was in flight')
-        WHERE outcome = (SELECT code FROM attempt_outcomes WHERE name = 'in_flight') AND run_id <> ?
+        WHERE outcome = 0 AND run_id <> ?
         """
     static let markStaleRunsCrashed = """
         UPDATE runs SET status = 'crashed', finished_at = COALESCE(finished_at, ?)
@@ -114,7 +119,8 @@ enum LedgerSQL {
     static let attemptByID = "SELECT * FROM attempts WHERE id = ?"
     static let attemptsOfRow = "SELECT * FROM attempts WHERE row_id = ? ORDER BY id"
     static let attemptsOfRun = "SELECT * FROM attempts WHERE run_id = ? ORDER BY id"
-    static let inFlightAttempts = "SELECT * FROM attempts WHERE outcome = 'in_flight' ORDER BY id"
+    /// The calls in flight (see "crash recovery" below for `outcome = 0`).
+    static let inFlightAttempts = "SELECT * FROM attempts WHERE id IN (SELECT id FROM attempt_log WHERE outcome = 0) ORDER BY id"
     /// The first and last moment of a run's calls (the answer's, else the call's).
     static let attemptSpanOfRun = """
         SELECT min(coalesce(finished_at, requested_at)), max(coalesce(finished_at, requested_at))

@@ -273,6 +273,18 @@ struct QueryPlanTests {
                 let plan = try Self.plan(ledger, sql, arguments)
                 #expect(plan.contains("INDEX rows_batch_key (batch_id=? AND key_hash=?"), "\(pass): \(sql)\n\(plan)")
             }
+            // Crash recovery, at the start of every writing command, reads only the calls in flight.
+            let recovery: [(String, StatementArguments)] = [
+                (LedgerSQL.runIDsWithCallsInFlight, StatementArguments([run])),
+                (LedgerSQL.markRowsInDoubtForCallsInFlight, StatementArguments(["x", run] as [any DatabaseValueConvertible])),
+                (LedgerSQL.markCallsInFlightLost, StatementArguments([run])),
+                (LedgerSQL.inFlightAttempts, StatementArguments()),
+            ]
+            for (sql, arguments) in recovery {
+                let plan = try Self.plan(ledger, sql, arguments)
+                #expect(plan.contains("attempt_log_in_flight") && !plan.contains("SCAN a\n") && !plan.contains("SCAN attempt_log"),
+                        "\(pass): \(sql)\n\(plan)")
+            }
             try ledger.pool.write { try $0.execute(sql: "ANALYZE") }
         }
         #expect(try ledger.rows(batchID: 2, states: [.pending]).map(\.line) == (2...40).filter { $0 % 3 != 0 })
