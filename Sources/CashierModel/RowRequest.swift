@@ -13,11 +13,16 @@ public enum RowRequest {
     /// The request text of `row`.
     public static func encode(_ row: CashierRow) -> String {
         let record = RawRecord(row: row)
-        let last = fields.lastIndex(where: { record[$0] != nil }) ?? -1
+        return array(fields.map { record[$0] })
+    }
+
+    /// The request array of these values, one per ``fields`` element: `null` for nil, trailing nils left out.
+    private static func array(_ values: [RawValue?]) -> String {
+        let last = values.lastIndex(where: { $0 != nil }) ?? -1
         var w = JSONWriter()
         w.beginArray()
-        for field in fields.prefix(last + 1) {
-            if let value = record[field] { RawRecord.write(value, name: nil, into: &w) } else { w.null() }
+        for value in values.prefix(last + 1) {
+            if let value { RawRecord.write(value, name: nil, into: &w) } else { w.null() }
         }
         w.endArray()
         return w.text
@@ -29,21 +34,14 @@ public enum RowRequest {
         let parsed = try JSONParser.parse(text)
         if parsed.arrayValue != nil { return text }
         guard case let .object(members) = parsed else { throw JSONSyntaxError(offset: 0, reason: "a request is an object or an array") }
-        var values = [JSONValue?](repeating: nil, count: fields.count)
+        var values = [RawValue?](repeating: nil, count: fields.count)
         for member in members {
             guard let field = Field(name: member.key), let position = fields.firstIndex(of: field) else {
                 throw JSONSyntaxError(offset: 0, reason: "'\(member.key)' is not a request field")
             }
-            values[position] = member.value
+            values[position] = RawRecord.raw(member.value)
         }
-        let last = values.lastIndex(where: { $0 != nil }) ?? -1
-        var w = JSONWriter()
-        w.beginArray()
-        for value in values.prefix(last + 1) {
-            if let value, let raw = RawRecord.raw(value) { RawRecord.write(raw, name: nil, into: &w) } else { w.null() }
-        }
-        w.endArray()
-        return w.text
+        return array(values)
     }
 
     /// The row staged at `line` with `key` and this request; nil when the text is not an

@@ -87,6 +87,7 @@ extension Ledger {
         }
         if changed == 0 { throw LedgerError.noSuchAttempt(attemptID) }
         if let f = remoteFigures {
+            let texts = f.storedTexts
             _ = try LedgerHotPath.write(db, LedgerSQL.hotInsertRemoteFigures) { h in
                 LedgerHotPath.bind(h, 1, FigureSource.create.rawValue)
                 LedgerHotPath.bind(h, 2, f.cashierID)
@@ -96,10 +97,9 @@ extension Ledger {
                 LedgerHotPath.bind(h, 6, f.balanceMinor)
                 LedgerHotPath.bind(h, 7, f.bonusBalanceMinor)
                 LedgerHotPath.bind(h, 8, f.pendingPayoutTotalMinor)
-                LedgerHotPath.bind(h, 9, storedFigureText(f.balanceText, minor: f.balanceMinor, exponent: f.exponent))
-                LedgerHotPath.bind(h, 10, storedFigureText(f.bonusBalanceText, minor: f.bonusBalanceMinor, exponent: f.exponent))
-                LedgerHotPath.bind(h, 11, storedFigureText(f.pendingPayoutTotalText, minor: f.pendingPayoutTotalMinor,
-                                                           exponent: f.exponent))
+                LedgerHotPath.bind(h, 9, texts.balance)
+                LedgerHotPath.bind(h, 10, texts.bonusBalance)
+                LedgerHotPath.bind(h, 11, texts.pendingPayoutTotal)
                 sqlite3_bind_int64(h, 12, millis)
                 sqlite3_bind_int64(h, 13, attemptID)
                 LedgerHotPath.bind(h, 14, f.canWithdraw.map { $0 ? 1 : 0 })

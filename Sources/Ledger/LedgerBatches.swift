@@ -62,7 +62,7 @@ extension Ledger {
     ///
     /// - Returns: How many rows were newly inserted.
     @discardableResult
-    public func stageRows(batchID: Int64, rows: [StagedRow], chunkSize: Int = 50_000) throws -> Int {
+    public func stageRows(batchID: Int64, rows: [StagedRow], chunkSize: Int = 20_000) throws -> Int {
         guard !rows.isEmpty else { return 0 }
         return try stageRows(batchID: batchID, rowsPerTransaction: chunkSize) { stage in
             for row in rows { try stage(row) }

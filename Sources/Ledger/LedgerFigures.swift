@@ -12,13 +12,12 @@ extension Ledger {
         try pool.write { db in
             let statement = try db.cachedStatement(sql: LedgerSQL.insertRemoteFigures)
             for e in entries {
-                let f = e.figures
+                let f = e.figures, texts = f.storedTexts
                 try statement.execute(arguments: [
                     e.rowID, e.runID, e.source.rawValue, f.cashierID, f.httpStatus, f.currency, f.exponent,
                     f.balanceMinor, f.bonusBalanceMinor, f.pendingPayoutTotalMinor,
-                    Self.storedFigureText(f.balanceText, minor: f.balanceMinor, exponent: f.exponent),
-                    Self.storedFigureText(f.bonusBalanceText, minor: f.bonusBalanceMinor, exponent: f.exponent),
-                    Self.storedFigureText(f.pendingPayoutTotalText, minor: f.pendingPayoutTotalMinor, exponent: f.exponent), observed, f.canWithdraw, f.cashierCreatedAt.map(LedgerTimestamp.millis),
+                    texts.balance, texts.bonusBalance, texts.pendingPayoutTotal,
+                    observed, f.canWithdraw, f.cashierCreatedAt.map(LedgerTimestamp.millis),
                 ])
             }
         }
@@ -79,5 +78,14 @@ extension Ledger {
             Set(try Int64.fetchAll(db.cachedStatement(sql: LedgerSQL.supersededRowsOfRun),
                                    arguments: [batchID, rows.lowerBound, rows.upperBound, runID]))
         }
+    }
+}
+
+extension RemoteFigures {
+    /// The three texts as `figure_log` keeps them (``Ledger/storedFigureText(_:minor:exponent:)``).
+    var storedTexts: (balance: String?, bonusBalance: String?, pendingPayoutTotal: String?) {
+        (Ledger.storedFigureText(balanceText, minor: balanceMinor, exponent: exponent),
+         Ledger.storedFigureText(bonusBalanceText, minor: bonusBalanceMinor, exponent: exponent),
+         Ledger.storedFigureText(pendingPayoutTotalText, minor: pendingPayoutTotalMinor, exponent: exponent))
     }
 }
