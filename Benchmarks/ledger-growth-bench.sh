@@ -36,7 +36,7 @@ cleanup() { if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK" >&2; else rm -rf "$W
 trap cleanup EXIT
 LEDGER="$WORK/ledger.sqlite"
 PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$BIN" sandbox --port "$PORT" --api-key bench-key --api-version 2025-08 > "$WORK/sandbox.log" 2>&1 &
+"$BIN" sandbox --port "$PORT" --api-key bench-key > "$WORK/sandbox.log" 2>&1 &
 SANDBOX_PID=$!
 trap 'kill "$SANDBOX_PID" 2>/dev/null; cleanup' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/_sandbox/health" >/dev/null && break; sleep 0.1; done
@@ -66,7 +66,7 @@ PY
     batch=$(sqlite3 "$LEDGER" "SELECT max(id) FROM batches")
     dry=$(sqlite3 "$LEDGER" "SELECT max(id) FROM runs")
     sqlite3 "$LEDGER" "UPDATE rows SET state = 'done' WHERE batch_id = $batch AND state = 'pending'"
-    /usr/bin/time -f "%e %M" -o "$WORK/retry.time" "$BIN" retry --db "$LEDGER" --api-url "http://127.0.0.1:$PORT" --api-version 2025-08 \
+    /usr/bin/time -f "%e %M" -o "$WORK/retry.time" "$BIN" retry --db "$LEDGER" --api-url "http://127.0.0.1:$PORT" \
         --report-dir "$WORK/reports" --log-format json > "$WORK/retry-$k.log" 2>&1 || { tail -5 "$WORK/retry-$k.log" >&2; die "retry of night $k failed"; }
     ago="-$((NIGHTS - k)) days"
     sqlite3 "$LEDGER" "UPDATE rows SET updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now', '$ago') WHERE batch_id = $batch;

@@ -109,13 +109,16 @@ public struct BatchSender: Sendable {
                     dispatch(first.record)
                 }
             }
-            /// One timer at a time wakes the loop for the earliest parked row.
+            /// One timer at a time wakes the loop for the earliest parked row, or as soon as the
+            /// command is stopped (a signal ends a settle wait within a tick; the rows stay in doubt).
             func armWake() {
                 guard !waking, let earliest = parked.map(\.until).min() else { return }
                 waking = true
-                let delay = max(0, earliest.timeIntervalSinceNow)
                 group.addTask {
-                    try? await Task.sleep(for: .milliseconds(Int(delay * 1000) + 1))
+                    while !control.isStopped, earliest.timeIntervalSinceNow > 0 {
+                        let tick = min(earliest.timeIntervalSinceNow, Self.stopCheckSeconds)
+                        try? await Task.sleep(for: .milliseconds(Int(tick * 1000) + 1))
+                    }
                     return .wake
                 }
             }
@@ -169,6 +172,9 @@ public struct BatchSender: Sendable {
         }
         return tally
     }
+
+    /// How often a settle wait looks at the stop flag, in seconds.
+    static let stopCheckSeconds = 0.25
 
     /// A row cut short by the stop flag (or a cancelled task) counts as stopped, not as an error.
     /// Any other error is the ledger failing to record: every worker stops sending at once.

@@ -107,7 +107,7 @@ struct RowSender: Sendable {
                 }
             })
         switch try await gateway.call(.safe, hooks: hooks, { [client = gateway.client] () async throws(RebillyError) -> CashierResult in
-            try await client.createCashier(body: row.cashierBody(gateway.settings.apiVersion))
+            try await client.createCashier(body: row.cashierBody)
         }) {
         case .succeeded:
             if !policy.deposits {
@@ -168,17 +168,21 @@ struct RowSender: Sendable {
 
     enum Verification { case adopted, needsReview, absent, wait(until: Date), undecided(RowOutcome) }
 
-    /// Lists the customer's deposit requests and adopts the one made for this row, if exactly
-    /// one matches everything the job sent (``DepositOwnership``) — but only once the row's last
-    /// POST has settled: a request whose client went away can still be committed by the server
-    /// a moment later, and a list made before that would miss it. Two matches, or a near miss,
-    /// put the row in `needs_review`: never adopted, never sent again without a person.
+    /// Lists the customer's deposit requests over the row's window and adopts the one made for
+    /// this row, if exactly one matches everything the job sent (``DepositOwnership``) — but only
+    /// once the row's last POST has settled: a request whose client went away can still be
+    /// committed by the server a moment later, and a list made before that would miss it. Two
+    /// matches, or a near miss, put the row in `needs_review`: never adopted, never sent again
+    /// without a person. A listing that cannot be completed leaves the row in doubt, saying why.
     private func verifyDeposit(_ rowID: Int64, _ row: CashierRow) async throws -> Verification {
-        let posts = try ledger.attempts(rowID: rowID).filter { $0.operation == .createDepositRequest }
-        if let last = posts.map(\.requestedAt).max() {
-            let settled = gateway.settled(after: last)
-            if settled > Date() { return .wait(until: settled) }
+        let postAttempts = try ledger.attempts(rowID: rowID).filter { $0.operation == .createDepositRequest }
+        let posts = postAttempts.map(\.requestedAt).sorted()
+        guard let first = posts.first, let last = posts.last else {
+            try await writer.transition(rowID: rowID, to: .cashierCreated)
+            return .absent
         }
+        let settled = gateway.settled(after: last)
+        if settled > Date() { return .wait(until: settled) }
         let hooks = RebillyGateway.Hooks<DepositRequestPage>(
             intent: { _ in try await writer.recordIntent(rowID: rowID, runID: runID, operation: .listDepositRequests) },
             outcome: { attemptID, result, next in
@@ -193,34 +197,44 @@ struct RowSender: Sendable {
                 }
             })
         let key = row.cashier
-        switch try await gateway.listDepositRequests(customerId: key.customerId, websiteId: key.websiteId, hooks: hooks) {
-        case let .succeeded(listing):
-            let verdict = gateway.ownership.verdict(
-                for: DepositOwnership.Row(customerId: key.customerId, websiteId: key.websiteId, currency: key.currency.code,
-                                          terms: row.deposit, posts: posts.map(\.requestedAt).sorted(), lastCall: Date(), rowID: rowID),
-                among: listing.items, serverOffset: listing.serverClockOffset)
-            if let adopted = verdict.adoptable {
-                try await writer.transition(rowID: rowID, to: .done, depositRequestID: adopted.id)
-                return .adopted
-            }
-            if verdict.needsReview {
-                try await writer.transition(rowID: rowID, to: .needsReview, reasonsJSON: Self.reasons(field: "depositRequest", message:
-                    verdict.needsReviewReason + "; see `cashier-batch resolve`"))
-                return .needsReview
-            }
-            // Verified absent. A row whose POSTs of this run reached --max-attempts stops here.
-            let postsThisRun = posts.filter { $0.runID == runID }.count
-            if postsThisRun >= gateway.settings.maxAttempts {
-                try await writer.transition(rowID: rowID, to: .failed, reasonsJSON: Self.reasons(field: "api", message:
-                    "no deposit request was created after \(postsThisRun) unanswered attempts"))
-                return .undecided(.failed)
-            }
-            try await writer.transition(rowID: rowID, to: .cashierCreated)
-            return .absent
+        let now = Date()
+        let scope = RebillyGateway.DepositScope(websiteId: key.websiteId, customerId: key.customerId,
+                                                window: gateway.ownership.window(firstPost: first, lastCall: now))
+        let listing: [DepositRequest]
+        switch try await gateway.listDepositRequests(scope, pageSize: Self.inDoubtPageSize, hooks: hooks) {
+        case let .succeeded(items): listing = items
         case .stopped: return .undecided(.stopped)
-        case .rowFinal, .inDoubt, .exhausted: return .undecided(.inDoubt)
+        case let .rowFinal(failure), let .inDoubt(failure), let .exhausted(failure):
+            try await writer.transition(rowID: rowID, to: .inDoubt, reasonsJSON: Self.reasons(field: "depositRequest", message:
+                "still in doubt: its deposit requests could not be listed (\(failure.message)); `cashier-batch retry` checks again"))
+            return .undecided(.inDoubt)
         }
+        let verdict = gateway.ownership.verdict(
+            for: DepositOwnership.Row(customerId: key.customerId, websiteId: key.websiteId, currency: key.currency.code,
+                                      terms: row.deposit, posts: posts, lastCall: now, rowID: rowID),
+            among: listing)
+        if let adopted = verdict.adoptable {
+            try await writer.transition(rowID: rowID, to: .done, depositRequestID: adopted.id)
+            return .adopted
+        }
+        if verdict.needsReview {
+            try await writer.transition(rowID: rowID, to: .needsReview, reasonsJSON: Self.reasons(field: "depositRequest", message:
+                verdict.needsReviewReason + "; see `cashier-batch resolve`"), candidates: verdict.candidates.map(\.id))
+            return .needsReview
+        }
+        // Verified absent. A row whose POSTs of this run reached --max-attempts stops here.
+        let postsThisRun = postAttempts.filter { $0.runID == runID }.count
+        if postsThisRun >= gateway.settings.maxAttempts {
+            try await writer.transition(rowID: rowID, to: .failed, reasonsJSON: Self.reasons(field: "api", message:
+                "no deposit request was created after \(postsThisRun) unanswered attempts"))
+            return .undecided(.failed)
+        }
+        try await writer.transition(rowID: rowID, to: .cashierCreated)
+        return .absent
     }
+
+    /// Deposit requests per page when a row's window is listed (a window holds a few).
+    static let inDoubtPageSize = 100
 
     // MARK: - Recording
 

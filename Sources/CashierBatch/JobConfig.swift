@@ -15,7 +15,7 @@ import Foundation
 /// switched off by a flag (there is no `--no-…` form); leave it out of the file instead.
 enum JobConfig {
     /// The options a job file and the environment may set: `run`'s, by the same names.
-    static let valueKeys = ["api-url", "organization-id", "api-version", "db", "report-dir", "rate", "burst", "concurrency",
+    static let valueKeys = ["api-url", "organization-id", "db", "report-dir", "rate", "burst", "concurrency",
                             "max-attempts", "timeout", "in-doubt-settle", "shard", "api-key-file", "ping-url", "log-format"]
     static let flagKeys = ["no-deposits", "dry-run", "no-rate-split"]
     static var allKeys: [String] { ["files"] + valueKeys + flagKeys }

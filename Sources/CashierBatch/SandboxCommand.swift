@@ -48,11 +48,17 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Organization id (repeatable) that /organizations/{id} paths may use; others answer 403. Default: any.")
     var organization: [String] = []
 
-    @Option(help: "Rebilly API generation to serve: 2026-07 (cashier figures are Rebilly's, canWithdraw reported) or 2025-08 (POST /cashiers sets them).")
-    var apiVersion: SandboxAPIVersion = .v2026_07
-
-    @Option(help: "2026-07: what a POST /cashiers that carries balance, bonusBalance or pendingPayoutTotal gets: reject (422) or ignore.")
+    @Option(help: "What a POST /cashiers that carries balance, bonusBalance or pendingPayoutTotal (Rebilly's, read-only) gets: reject (422) or ignore.")
     var readonlyFields: ReadonlyFieldsPolicy = .reject
+
+    @Option(help: ArgumentHelp("Deposit requests each preloaded cashier's customer already has on its website and currency, made by the operator's site before the start (one per 10 minutes, the newest over an hour old).", valueName: "N"))
+    var history: Int = 0
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("How far the server's clock is off, in seconds (may be negative): createdTime, updatedTime and the Date header are shifted.", valueName: "seconds"))
+    var clockOffset: Double = 0
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("How far a proxy's Date header is off, in seconds (may be negative): only the Date header is shifted.", valueName: "seconds"))
+    var dateHeaderOffset: Double = 0
 
     @Option(help: ArgumentHelp("Probability (0...1) that another client (the operator's site) makes a deposit request for the same customer after each one created, half of them identical in every field.", valueName: "rate"))
     var foreignDeposits: Double = 0
@@ -85,6 +91,12 @@ struct SandboxCommand: AsyncParsableCommand {
             }
         }
         guard (0...1).contains(foreignDeposits) else { throw ValidationError("--foreign-deposits must be between 0 and 1.") }
+        guard history >= 0 else { throw ValidationError("--history must not be negative.") }
+        for (name, offset) in [("--clock-offset", clockOffset), ("--date-header-offset", dateHeaderOffset)] {
+            guard offset.isFinite, abs(offset) <= 366 * 86_400 else {
+                throw ValidationError("\(name) must be a number of seconds within a year either way.")
+            }
+        }
         if let requireCustomers {
             do { _ = try SandboxConfiguration.customerIds(contentsOf: requireCustomers) } catch {
                 throw ValidationError("--require-customers \(requireCustomers): \(error)")
@@ -107,9 +119,11 @@ struct SandboxCommand: AsyncParsableCommand {
         config.seed = seed
         config.allowedOrganizations = organization.isEmpty ? nil : Set(organization)
         config.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        config.apiVersion = apiVersion
         config.readonlyFields = readonlyFields
         config.foreignDepositRate = foreignDeposits
+        config.history = history
+        config.clockOffsetSeconds = clockOffset
+        config.dateHeaderOffsetSeconds = dateHeaderOffset
         if let requireCustomers {
             config.requiredCustomers = try SandboxConfiguration.customerIds(contentsOf: requireCustomers)  // checked in validate()
         }
@@ -119,7 +133,7 @@ struct SandboxCommand: AsyncParsableCommand {
         let keySource = apiKey != nil ? "--api-key" : ProcessInfo.processInfo.environment["SANDBOX_API_KEY"]?.isEmpty == false
             ? "SANDBOX_API_KEY" : "development key \"\(SandboxConfiguration.defaultAPIKey)\""
         var settings = [
-            "API \(apiVersion.rawValue)" + (apiVersion == .v2026_07 ? " (read-only figures: \(readonlyFields.rawValue))" : ""),
+            "read-only figures: \(readonlyFields.rawValue)",
             "rate \(config.rate.map(String.init(describing:)) ?? "unlimited")",
             "fail-rate \(failRate)", "drop-rate \(dropRate)",
             "latency \(latency ?? "none")", "seed \(seed.map(String.init) ?? "random")",
@@ -127,6 +141,9 @@ struct SandboxCommand: AsyncParsableCommand {
         ]
         if foreignDeposits > 0 { settings.append("foreign deposits \(foreignDeposits)") }
         if let known = config.requiredCustomers { settings.append("\(known.count) known customer(s)") }
+        if history > 0 { settings.append("history \(history) per preloaded cashier") }
+        if clockOffset != 0 { settings.append("clock offset \(clockOffset) s") }
+        if dateHeaderOffset != 0 { settings.append("Date header offset \(dateHeaderOffset) s") }
         let summary = settings.joined(separator: ", ")
         try await SandboxServer.serve(config) { _, baseURL in
             // Unbuffered, so a script waiting for this line sees it at once.
@@ -136,5 +153,4 @@ struct SandboxCommand: AsyncParsableCommand {
     }
 }
 
-extension SandboxAPIVersion: ExpressibleByArgument {}
 extension ReadonlyFieldsPolicy: ExpressibleByArgument {}

@@ -16,9 +16,6 @@ struct CommandOptions: ParsableArguments {
     @Option(help: "Prefix every path with /organizations/ID (default: the API key's organization).")
     var organizationId: String?
 
-    @Option(help: ArgumentHelp("Rebilly's API generation: 2026-07 (balances read-only: the cashier create carries no figures, Rebilly's are read back with canWithdraw) or 2025-08 (the create sets balance, bonusBalance and pendingPayoutTotal).", valueName: "version"))
-    var apiVersion: APIVersion = .current
-
     @Option(help: "The SQLite ledger file (created if absent, mode 0600).")
     var db: String = "cashier-batch.sqlite"
 
@@ -99,9 +96,8 @@ struct CommandOptions: ParsableArguments {
         let limit = Duration.milliseconds(Int64((timeout * 1000).rounded()))
         let configuration = try RebillyConfiguration(baseURL: apiUrl, organizationId: organizationId, apiKey: key,
                                                      readTimeout: limit, requestDeadline: limit, maxConnections: concurrency)
-        var settings = GatewaySettings(rate: try effectiveRate, burst: burst, maxAttempts: maxAttempts,
+        let settings = GatewaySettings(rate: try effectiveRate, burst: burst, maxAttempts: maxAttempts,
                                        inDoubtSettleSeconds: inDoubtSettleSeconds)
-        settings.apiVersion = apiVersion
         return RebillyGateway(client: RebillyClient(configuration: configuration), settings: settings, control: control, events: events)
     }
 
@@ -111,7 +107,6 @@ struct CommandOptions: ParsableArguments {
         func line(_ key: String, _ value: String?) { lines.append("\(key): \(value ?? "null")") }
         line("api-url", apiUrl)
         line("organization-id", organizationId)
-        line("api-version", apiVersion.rawValue)
         line("db", db)
         line("report-dir", reportDir)
         line("rate", rate)
@@ -138,7 +133,6 @@ struct CommandOptions: ParsableArguments {
     func writeJSON(into w: inout JSONWriter) {
         w.string("apiUrl", apiUrl)
         if let organizationId { w.string("organizationId", organizationId) }
-        w.string("apiVersion", apiVersion.rawValue)
         w.string("db", db)
         w.string("reportDir", reportDir)
         w.string("rate", rate)
@@ -198,4 +192,3 @@ func optionsJSON(command: String, files: [String] = [], _ write: (inout JSONWrit
 
 enum LogFormat: String, ExpressibleByArgument, Sendable { case text, json }
 
-extension APIVersion: ExpressibleByArgument {}

@@ -70,10 +70,11 @@ extension JSONWriter {
 }
 
 extension CashierRow {
-    /// `POST /cashiers` body for an API generation, money as exact JSON numbers.
-    public func cashierBody(_ version: APIVersion) -> String {
+    /// `POST /cashiers` body, money as exact JSON numbers. It never carries the batch's figures:
+    /// a cashier's balance, bonusBalance and pendingPayoutTotal are Rebilly's (read-only).
+    public var cashierBody: String {
         var w = JSONWriter()
-        w.beginObject(); w.cashierMembers(cashier, money: .number, figures: version.sendsCashierFigures); w.endObject()
+        w.beginObject(); w.cashierMembers(cashier, money: .number, figures: false); w.endObject()
         return w.text
     }
 

@@ -7,28 +7,36 @@ import Foundation
 /// The operator's own site creates deposit requests for the same customers all day, so a
 /// listed request is the row's only when **every field the job sent** is as it was sent and
 /// it was created inside the row's window:
-/// - customerId and websiteId are the row's (case-insensitively, as Rebilly's filter
-///   matches) and the currency is the row's, exactly;
+/// - customerId, websiteId and currency are the row's exactly, case included (Rebilly's
+///   listing filter ignores case, so `cus_a` lists `CUS_A`'s requests too);
 /// - amounts, customAmount, redirectUrl and notificationUrl, when the job sent them, are
 ///   equal (money compared exactly, at the currency's exponent); Rebilly's answer carries no
 ///   strategyId, customPropertySetId or amountLimits, so those cannot be compared;
 /// - expirationTime, to the second, is one the job sent for the row: the batch's own, or the
 ///   one ``expirationTime(sentAt:rowID:)`` set, unique to the row and its POST;
-/// - createdTime lies between the row's first deposit POST and its last deposit call, on the
-///   server's clock (local times moved by the measured offset), widened by a tight margin.
+/// - createdTime lies between the row's first deposit POST and its last deposit call, widened
+///   on each side by ``clockTolerance``: this machine's clock and Rebilly's (its createdTime,
+///   its `Date` header) may each be off by that much, so neither is trusted to place it.
 ///
 /// A request of the row's customer in the window that differs in exactly one field is a
 /// near miss: it may be the row's, changed by Rebilly, or another client's copy. Neither it
 /// nor two exact matches may be adopted: the row needs review.
 public struct DepositOwnership: Sendable, Equatable {
-    /// How far outside the row's window (on the server's clock) a createdTime may lie, in seconds.
-    public var marginSeconds: Double
-    /// The margin when the listing told no server time (no `Date` header): the clock skew allowed.
-    public var unmeasuredMarginSeconds: Double
+    /// The disagreement between this machine's clock and Rebilly's allowed by default: 15 minutes.
+    public static let defaultClockTolerance: Double = 15 * 60
 
-    public init(marginSeconds: Double = 5, unmeasuredMarginSeconds: Double = 300) {
-        self.marginSeconds = marginSeconds
-        self.unmeasuredMarginSeconds = unmeasuredMarginSeconds
+    /// How far a createdTime may lie outside the row's window on this machine's clock, in
+    /// seconds: Rebilly's clock (its createdTime, its `Date` header) may be off by that much.
+    public var clockTolerance: Double
+
+    public init(clockTolerance: Double = DepositOwnership.defaultClockTolerance) {
+        self.clockTolerance = clockTolerance
+    }
+
+    /// The createdTime range, on this machine's clock, in which a request made by POSTs sent
+    /// from `firstPost` to `lastCall` can have been stamped: what a listing must cover.
+    public func window(firstPost: Date, lastCall: Date) -> ClosedRange<Date> {
+        firstPost.addingTimeInterval(-clockTolerance)...max(firstPost, lastCall).addingTimeInterval(clockTolerance)
     }
 
     /// The expirationTime the job sends when the batch gives none: one hour after the POST,
@@ -89,6 +97,8 @@ public struct DepositOwnership: Sendable, Equatable {
         /// The row's customer, inside the window, two or more fields different: another client's.
         public var foreign: [DepositRequest] = []
 
+        /// What a person chooses from when the row needs review: the matches and the near misses.
+        public var candidates: [DepositRequest] { matches + nearMisses.map(\.request) }
         /// The one request the row may adopt: exactly one full match.
         public var adoptable: DepositRequest? { matches.count == 1 ? matches[0] : nil }
         /// Nothing the job could have made is listed: sending again is safe.
@@ -111,21 +121,17 @@ public struct DepositOwnership: Sendable, Equatable {
         public var field: String
     }
 
-    /// Sorts `items` against the row. `serverOffset`: the server's clock minus this machine's,
-    /// in seconds (from the listing's `Date` header), so the window is placed on Rebilly's clock;
-    /// nil when unknown (the window is then widened by the allowed skew).
-    public func verdict(for row: Row, among items: [DepositRequest], serverOffset: Double?) -> Verdict {
+    /// Sorts `items` against the row: only the row's own customer and website (exact ids), with
+    /// a createdTime inside the row's window widened by ``clockTolerance`` on each side.
+    public func verdict(for row: Row, among items: [DepositRequest]) -> Verdict {
         var verdict = Verdict()
         let exponent = Currency(code: row.currency)?.exponent
         let expirations = row.sentExpirations
-        let offset = serverOffset ?? 0
-        let margin = serverOffset == nil ? unmeasuredMarginSeconds : marginSeconds
-        let lower = row.posts.min().map { $0.addingTimeInterval(offset - margin) }
-        let upper = row.lastCall.map { $0.addingTimeInterval(offset + margin) }
+        let lower = row.posts.min().map { $0.addingTimeInterval(-clockTolerance) }
+        let upper = row.lastCall.map { $0.addingTimeInterval(clockTolerance) }
         let sorted = items.sorted { ($0.createdTime ?? .distantPast, $0.id) < ($1.createdTime ?? .distantPast, $1.id) }
         for item in sorted {
-            guard item.customerId.caseInsensitiveCompare(row.customerId) == .orderedSame,
-                  item.websiteId.caseInsensitiveCompare(row.websiteId) == .orderedSame,
+            guard item.customerId == row.customerId, item.websiteId == row.websiteId,
                   let created = item.createdTime else { continue }
             if let lower, created < lower { continue }
             if let upper, created > upper { continue }
@@ -137,6 +143,16 @@ public struct DepositOwnership: Sendable, Equatable {
             }
         }
         return verdict
+    }
+
+    /// The fields of `item` that are not the row's exactly: its customer, website and every field
+    /// the job sent (its createdTime is not looked at). Empty: the request can be the row's.
+    public func mismatches(of item: DepositRequest, for row: Row) -> [String] {
+        var fields: [String] = []
+        if item.customerId != row.customerId { fields.append("customerId") }
+        if item.websiteId != row.websiteId { fields.append("websiteId") }
+        return fields + Self.differences(item, row.terms, currency: row.currency, exponent: Currency(code: row.currency)?.exponent,
+                                         expirations: row.sentExpirations)
     }
 
     /// The fields the job sent that `item` does not carry as sent.

@@ -4,8 +4,6 @@ import Throttle
 /// How the gateway talks to Rebilly for one command: built once from `--rate`, `--burst`,
 /// `--max-attempts`, `--in-doubt-settle` and the shard split.
 public struct GatewaySettings: Sendable {
-    /// The generation of Rebilly's API (`--api-version`): what a cashier create carries.
-    public var apiVersion: APIVersion = .current
     /// The command's share of the rate limit (already divided for `--shard i/N`).
     public var rate: RateSpec
     /// Token-bucket burst (nil: derived from the rate).
@@ -17,11 +15,9 @@ public struct GatewaySettings: Sendable {
     /// How long after an unanswered deposit POST the job waits before listing to see whether
     /// it was created (the server may still commit a request whose answer was lost).
     public var inDoubtSettleSeconds: Double = 60
-    /// How far outside a row's window a listed deposit request's createdTime may lie, on the
-    /// server's clock (see ``DepositOwnership``).
-    public var adoptionMarginSeconds: Double = 5
-    /// Clock skew allowed instead when an answer tells no server time (no `Date` header).
-    public var adoptionSkewSeconds: Double = 300
+    /// How far this machine's clock and Rebilly's may disagree: a listed deposit request's
+    /// createdTime may lie that far outside a row's window (see ``DepositOwnership``).
+    public var clockToleranceSeconds: Double = DepositOwnership.defaultClockTolerance
     /// What a 429 or 503 multiplies the rate by. Paced 2 % under the configured rate, a 429
     /// is a request that crossed the server's window edge late, not a rate far too high.
     public var decreaseFactor: Double = 0.75

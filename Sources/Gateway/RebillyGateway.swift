@@ -88,8 +88,7 @@ public final class RebillyGateway: Sendable {
         self.control = control
         self.clock = clock
         self.events = events
-        self.ownership = DepositOwnership(marginSeconds: settings.adoptionMarginSeconds,
-                                          unmeasuredMarginSeconds: settings.adoptionSkewSeconds)
+        self.ownership = DepositOwnership(clockTolerance: settings.clockToleranceSeconds)
         limiter = RateLimiter(settings.rate.withJitterMargin(), burst: settings.burst, floorFraction: settings.floorFraction,
                               recoverySuccesses: settings.recoverySuccesses, decreaseFactor: settings.decreaseFactor, clock: clock)
     }
@@ -172,27 +171,71 @@ public final class RebillyGateway: Sendable {
         }
     }
 
-    /// Every deposit request of a customer on a website (all pages, oldest first), each page a
-    /// call of its own through ``call(_:preparedIntent:hooks:_:)``.
-    public func listDepositRequests(customerId: String, websiteId: String,
-                                    hooks: Hooks<DepositRequestPage> = .none) async throws -> Outcome<DepositListing> {
-        var items: [DepositRequest] = []
-        var serverOffset: Double?
-        var offset = 0
-        let limit = 100
+    /// Rebilly's largest `limit` and `offset` (`collectionLimit`, `collectionOffset`).
+    public static let depositPageSize = 1000
+
+    /// Which deposit requests a listing asks for: a website's, or one customer's on it, created
+    /// from `createdFrom` to `createdTo` (this machine's clock; whole seconds, inclusive).
+    public struct DepositScope: Sendable, Hashable {
+        public var websiteId: String
+        public var customerId: String?
+        public var createdFrom: Date
+        public var createdTo: Date
+
+        public init(websiteId: String, customerId: String? = nil, window: ClosedRange<Date>) {
+            self.websiteId = websiteId
+            self.customerId = customerId
+            self.createdFrom = window.lowerBound
+            self.createdTo = window.upperBound
+        }
+
+        /// How the scope reads in a message.
+        var name: String { customerId.map { "customer \(Printable.text($0))'s on \(websiteId)" } ?? websiteId + "'s" }
+    }
+
+    /// Every deposit request in `scope`, handed to `body` a page at a time (each request once),
+    /// so a night's listing is never held whole. Returns how many were handed over.
+    ///
+    /// Pages are keyed on createdTime, the one member of Rebilly's `x-sortable` set that orders
+    /// by creation (`sort=createdTime`; Rebilly's offset stops at 1,000, so offsets cannot page
+    /// a long history). After a full page the next starts at its last item's second, inclusive,
+    /// at offset 0, and the ids of that second already handed over are skipped: the order within
+    /// a second is Rebilly's to choose and may change between pages, so a second is always read
+    /// whole. A second holding a full page or more cannot be read whole: the listing ends
+    /// `.exhausted`, never short. So does a page that fails. Each page is a call of its own.
+    public func listDepositRequests(_ scope: DepositScope, pageSize: Int = depositPageSize,
+                                    hooks: Hooks<DepositRequestPage> = .none,
+                                    pages body: ([DepositRequest]) throws -> Void) async throws -> Outcome<Int> {
+        var count = 0
+        // Ids handed over in the second the next page starts at: only those can be read again.
+        var seenInSecond = Set<String>()
+        var from = scope.createdFrom.timeIntervalSince1970.rounded(.down)
+        let to = Date(timeIntervalSince1970: scope.createdTo.timeIntervalSince1970.rounded(.up))
+        func second(_ item: DepositRequest) -> Double? { item.createdTime.map { $0.timeIntervalSince1970.rounded(.down) } }
         while true {
-            let page = offset
+            let start = Date(timeIntervalSince1970: from)
             switch try await call(hooks: hooks, { [client] () async throws(RebillyError) -> DepositRequestPage in
-                try await client.listDepositRequests(customerId: customerId, websiteId: websiteId, sort: "createdTime",
-                                                     limit: limit, offset: page)
+                try await client.listDepositRequests(websiteId: scope.websiteId, customerId: scope.customerId, createdFrom: start,
+                                                     createdTo: to, sort: "createdTime", limit: pageSize, offset: 0)
             }) {
             case let .succeeded(answer):
-                items += answer.items
-                serverOffset = answer.rateLimit.serverClockOffset ?? serverOffset
-                offset += answer.items.count
-                if answer.items.count < limit || offset >= (answer.total ?? offset) || offset >= 1000 {
-                    return .succeeded(DepositListing(items: items, serverClockOffset: serverOffset))
+                let fresh = answer.items.filter { second($0) != from || !seenInSecond.contains($0.id) }
+                count += fresh.count
+                try body(fresh)
+                // A short page is the last; so is a full one that reaches the filter's total.
+                if answer.items.count < pageSize || answer.total.map({ answer.items.count >= $0 }) == true {
+                    return .succeeded(count)
                 }
+                guard let last = answer.items.last.flatMap(second), last >= from else {
+                    return .exhausted(Self.listingFailure(
+                        "a full page of \(scope.name) deposit requests ends without a createdTime at or after \(RFC3339.string(start))"))
+                }
+                guard last > from else {
+                    return .exhausted(Self.listingFailure(
+                        "\(pageSize) or more of \(scope.name) deposit requests were created in the second \(RFC3339.string(start)): a page cannot hold them all, so the listing cannot be completed"))
+                }
+                seenInSecond = Set(answer.items.filter { second($0) == last }.map(\.id))
+                from = last
             case let .rowFinal(failure): return .rowFinal(failure)
             case let .inDoubt(failure): return .inDoubt(failure)
             case let .exhausted(failure): return .exhausted(failure)
@@ -201,80 +244,24 @@ public final class RebillyGateway: Sendable {
         }
     }
 
-    /// Rebilly's largest `limit`, and the largest `offset` the keyset paging below relies on.
-    public static let depositPageSize = 1000
-
-    /// Every deposit request of a website created from `createdFrom` to `createdTo` (whole
-    /// seconds, inclusive), `GET /deposit-requests?filter=websiteId:W;createdTime:A..B&sort=createdTime,id&limit=1000`,
-    /// handed to `body` a page at a time (each request once), so a night's listing is never
-    /// held whole. Rebilly's offset stops at 1,000, so pages are keyed: after a full page the next
-    /// starts at its last item's createdTime (inclusive), passing by offset the items of that
-    /// second already read, and any id already seen in that second is skipped. A page short of the
-    /// limit, or reaching the filter's `Pagination-Total`, is the last. Each page is a call of its
-    /// own. A second holding more requests than the offset can pass (2,000 or more) ends the
-    /// listing `.exhausted`, never short.
-    public func listDepositRequests(websiteId: String, createdFrom: Date, createdTo: Date,
-                                    hooks: Hooks<DepositRequestPage> = .none,
-                                    pages body: ([DepositRequest]) throws -> Void) async throws -> Outcome<ListedNight> {
-        let limit = Self.depositPageSize
-        var listed = ListedNight(count: 0, serverClockOffset: nil)
-        // Ids read in the second the next page starts at: only those can be read again.
-        var seenInSecond = Set<String>()
-        var from = createdFrom.timeIntervalSince1970.rounded(.down)
-        var skip = 0
-        func second(_ item: DepositRequest) -> Double? { item.createdTime.map { $0.timeIntervalSince1970.rounded(.down) } }
-        while true {
-            let (start, offset) = (Date(timeIntervalSince1970: from), skip)
-            switch try await call(hooks: hooks, { [client] () async throws(RebillyError) -> DepositRequestPage in
-                try await client.listDepositRequests(websiteId: websiteId, createdFrom: start, createdTo: createdTo,
-                                                     sort: "createdTime,id", limit: limit, offset: offset)
-            }) {
-            case let .succeeded(answer):
-                listed.serverClockOffset = answer.rateLimit.serverClockOffset ?? listed.serverClockOffset
-                let fresh = answer.items.filter { second($0) != from || !seenInSecond.contains($0.id) }
-                listed.count += fresh.count
-                try body(fresh)
-                // A short page is the last; so is a full one that reaches the filter's total.
-                if answer.items.count < limit || answer.total.map({ offset + answer.items.count >= $0 }) == true {
-                    return .succeeded(listed)
-                }
-                guard let last = answer.items.last.flatMap(second), last >= from else {
-                    return .exhausted(Self.listingFailure("a full page of deposit requests of \(websiteId) ends without a createdTime at or after \(RFC3339.string(start))"))
-                }
-                let inLastSecond = answer.items.reversed().prefix { second($0) == last }.count
-                if last != from { seenInSecond.removeAll() }
-                for item in answer.items where second(item) == last { seenInSecond.insert(item.id) }
-                skip = (last == from ? skip : 0) + inLastSecond
-                from = last
-                if skip > limit {
-                    return .exhausted(Self.listingFailure(
-                        "\(limit + limit) or more deposit requests of \(websiteId) created in the second \(RFC3339.string(Date(timeIntervalSince1970: last))): Rebilly's offset (at most \(limit)) cannot page past them"))
-                }
-            case let .rowFinal(failure): return .rowFinal(failure)
-            case let .inDoubt(failure): return .inDoubt(failure)
-            case let .exhausted(failure): return .exhausted(failure)
-            case .stopped: return .stopped
-            }
+    /// Every deposit request in `scope`, held whole (a row's window: a few at most).
+    public func listDepositRequests(_ scope: DepositScope, pageSize: Int = depositPageSize,
+                                    hooks: Hooks<DepositRequestPage> = .none) async throws -> Outcome<[DepositRequest]> {
+        var items: [DepositRequest] = []
+        switch try await listDepositRequests(scope, pageSize: pageSize, hooks: hooks, pages: { items += $0 }) {
+        case .succeeded: return .succeeded(items)
+        case let .rowFinal(failure): return .rowFinal(failure)
+        case let .inDoubt(failure): return .inDoubt(failure)
+        case let .exhausted(failure): return .exhausted(failure)
+        case .stopped: return .stopped
         }
     }
 
     /// A listing that cannot go on although every answer was a good one.
     static func listingFailure(_ message: String) -> CallFailure {
-        CallFailure(.decoding(message: message, status: 200, latency: .zero))
-    }
-
-    /// A customer's listed deposit requests, with the server's clock offset the answers told.
-    public struct DepositListing: Sendable {
-        public var items: [DepositRequest]
-        /// Server minus local clock, seconds (nil: no `Date` header).
-        public var serverClockOffset: Double?
-    }
-
-    /// A website's night as listed page by page: how many requests were handed over.
-    public struct ListedNight: Sendable {
-        public var count: Int
-        /// Server minus local clock, seconds (nil: no `Date` header).
-        public var serverClockOffset: Double?
+        var failure = CallFailure(.decoding(message: message, status: 200, latency: .zero))
+        failure.message = message
+        return failure
     }
 
     /// Counts failures that are the night's: `nightFailureBurst` of them in a row (no other

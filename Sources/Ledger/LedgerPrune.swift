@@ -129,6 +129,7 @@ extension LedgerSQL {
         "DELETE FROM figure_log WHERE row_id IN (SELECT id FROM rows WHERE batch_id = ?1)",
         "DELETE FROM attempt_log WHERE row_id IN (SELECT id FROM rows WHERE batch_id = ?1)",
         "DELETE FROM resolutions WHERE row_id IN (SELECT id FROM rows WHERE batch_id = ?1)",
+        "DELETE FROM review_candidates WHERE row_id IN (SELECT id FROM rows WHERE batch_id = ?1)",
         "UPDATE breaks SET row_id = NULL WHERE row_id IN (SELECT id FROM rows WHERE batch_id = ?1)",
         "DELETE FROM rows WHERE batch_id = ?1",
     ]

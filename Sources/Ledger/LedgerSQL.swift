@@ -202,6 +202,13 @@ enum LedgerSQL {
     /// Undoes a failed operation's partial writes; the group transaction goes on.
     static let rollbackOperation = "ROLLBACK TO SAVEPOINT ledger_op"
 
+    // MARK: review
+
+    static let insertReviewCandidate = "INSERT INTO review_candidates (row_id, deposit_request_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
+    static let reviewCandidatesOfRow = "SELECT deposit_request_id FROM review_candidates WHERE row_id = ? ORDER BY deposit_request_id"
+    /// The rows other than ?1 that hold deposit request ?2 (done with it).
+    static let rowsHoldingDepositRequest = "SELECT id FROM rows WHERE deposit_request_id = ?2 AND id <> ?1 ORDER BY id"
+
     // MARK: remote figures
 
     /// Figures not tied to a call (a read-back): their cashier id is kept as it is; moments in milliseconds.

@@ -13,7 +13,7 @@ import GRDB
 /// ones a foreign key to the table naming them; extending one needs a new migration.
 enum LedgerSchema {
     /// Every migration, oldest first; the schema version (`PRAGMA user_version`) is their count.
-    static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7), ("v8", v8), ("v9", v9), ("v10", v10), ("v11", v11)]
+    static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7), ("v8", v8), ("v9", v9), ("v10", v10), ("v11", v11), ("v12", v12)]
     static var migrationIDs: [String] { migrations.map(\.id) }
 
     static var migrator: DatabaseMigrator {
@@ -500,6 +500,18 @@ enum LedgerSchema {
                r.request ->> '$[16]' AS "deposit.expirationTime",
                r.request ->> '$[17]' AS "deposit.customPropertySetId"
         FROM rows r WHERE r.request IS NOT NULL
+        """,
+    ]
+
+    /// v12: the deposit requests a `needs_review` row was put in review for (`review_candidates`),
+    /// so that `resolve --adopt` takes one of them without asking Rebilly.
+    static let v12: [String] = [
+        """
+        CREATE TABLE review_candidates (
+            row_id             INTEGER NOT NULL REFERENCES rows(id) ON DELETE CASCADE,
+            deposit_request_id TEXT    NOT NULL,
+            PRIMARY KEY (row_id, deposit_request_id)
+        ) WITHOUT ROWID
         """,
     ]
 

@@ -121,15 +121,19 @@ public final class LedgerWriter: Sendable {
     }
 
     /// Moves a row to `state` if ``RowState/allowedNext`` allows it. Non-nil ids and reasons replace
-    /// the stored ones, nil keeps them; moving to `done` clears the reasons.
+    /// the stored ones, nil keeps them; moving to `done` clears the reasons. `candidates`: the
+    /// deposit requests a row moved to `needs_review` is to be decided between.
     public func transition(
         rowID: Int64, to state: RowState,
-        cashierID: String? = nil, depositRequestID: String? = nil, reasonsJSON: String? = nil
+        cashierID: String? = nil, depositRequestID: String? = nil, reasonsJSON: String? = nil, candidates: [String] = []
     ) async throws {
         let at = ledger.now()
         try await submit { db in
             try Ledger.transition(db, rowID: rowID, to: state, cashierID: cashierID,
                                   depositRequestID: depositRequestID, reasonsJSON: reasonsJSON, at: at)
+            for id in candidates {
+                try db.execute(sql: LedgerSQL.insertReviewCandidate, arguments: [rowID, id])
+            }
         }
     }
 

@@ -86,6 +86,16 @@ public final class RebillyClient: Sendable, CustomStringConvertible {
         )
     }
 
+    /// `GET /deposit-requests/{id}` (what `resolve --adopt` checks a request the ledger does not hold against).
+    public func getDepositRequest(id: String) async throws(RebillyError) -> DepositRequestResult {
+        let response = try await send(.GET, "/deposit-requests/" + Self.pathSegment(id))
+        let request = try decode(response, DepositRequest.decode)
+        return DepositRequestResult(
+            depositRequest: request, status: response.status, location: nil,
+            rateLimit: response.rateLimit, latency: response.latency
+        )
+    }
+
     /// `GET /deposit-requests?filter=customerId:…;websiteId:…&sort=…&limit=…&offset=…`:
     /// the customer's deposit requests on that website, newest first by default. Used to
     /// find out whether an in-doubt deposit request was created before sending it again.
@@ -96,16 +106,18 @@ public final class RebillyClient: Sendable, CustomStringConvertible {
         return try await listDepositRequests(filter: filter, sort: sort, limit: limit, offset: offset)
     }
 
-    /// `GET /deposit-requests?filter=websiteId:W;createdTime:FROM..TO&sort=…&limit=…&offset=…`:
-    /// a website's deposit requests created from `createdFrom` to `createdTo`, both inclusive and
-    /// sent to the whole second, the fraction dropped (round `createdTo` up). The range and
-    /// RFC 3339 values are Rebilly's filter syntax, "Using filter with collections" in
-    /// `openapi/description.md` of Rebilly/api-definitions.
+    /// `GET /deposit-requests?filter=[customerId:C;]websiteId:W;createdTime:FROM..TO&sort=…&limit=…&offset=…`:
+    /// a website's (or one customer's on it) deposit requests created from `createdFrom` to
+    /// `createdTo`, both inclusive and sent to the whole second, the fraction dropped (round
+    /// `createdTo` up). The range and RFC 3339 values are Rebilly's filter syntax, "Using filter
+    /// with collections" in Rebilly's API reference. Rebilly's `customerId` filter may ignore case.
     public func listDepositRequests(
-        websiteId: String, createdFrom: Date, createdTo: Date, sort: String = "createdTime,id", limit: Int = 1000, offset: Int = 0
+        websiteId: String, customerId: String? = nil, createdFrom: Date, createdTo: Date, sort: String = "createdTime",
+        limit: Int = 1000, offset: Int = 0
     ) async throws(RebillyError) -> DepositRequestPage {
         let range = RFC3339.string(createdFrom) + ".." + RFC3339.string(createdTo)
-        let filter = "websiteId:\(Self.filterValue(websiteId));createdTime:\(Self.filterValue(range))"
+        let customer = customerId.map { "customerId:\(Self.filterValue($0));" } ?? ""
+        let filter = customer + "websiteId:\(Self.filterValue(websiteId));createdTime:\(Self.filterValue(range))"
         return try await listDepositRequests(filter: filter, sort: sort, limit: limit, offset: offset)
     }
 

@@ -23,8 +23,8 @@ extension Reconciler {
     }
 
     enum NightListing {
-        /// In the scratch file; the server's clock minus this machine's, when measured.
-        case listed(serverClockOffset: Double?)
+        /// In the scratch file.
+        case listed
         case failed
     }
 
@@ -53,7 +53,7 @@ extension Reconciler {
         }
         for (site, span) in websites.sorted(by: { $0.key < $1.key }) {
             switch try await listNight(websiteID: span.websiteID, from: span.from, to: span.to, gateway: gateway, into: scratch) {
-            case let .succeeded(night): state.nights[site] = .listed(serverClockOffset: night.serverClockOffset)
+            case .succeeded: state.nights[site] = .listed
             case .stopped: return
             default: state.nights[site] = .failed
             }
@@ -85,30 +85,33 @@ extension Reconciler {
             rows.append(DepositCheckRow(row: row, recorded: recorded, window: window, mayHaveCreated: mayHaveCreated))
         }
 
-        // In bulk, a bounded row's requests come from its night; a row whose window has no end
-        // (no deposit POST recorded) and the per-customer mode list its customer.
+        // In bulk, a row's requests come from its night; per customer, from a listing of its
+        // customer over its own window. A row whose window has no end (no deposit POST recorded)
+        // cannot be listed for.
         let bulk = depositListing == .bulk && scratch != nil
         let keys = Set(rows.filter { bulk && $0.bounded }.map { DepositListingScratch.key(customerID: $0.row.key.customerID, websiteID: $0.row.key.websiteID) })
         let night = try scratch?.requests(keys: keys) ?? [:]
-        var customers: [String: (items: [DepositRequest], serverClockOffset: Double?)?] = [:]   // websiteId␟customerId
+        var windows: [RebillyGateway.DepositScope: [DepositRequest]?] = [:]
         for r in rows {
             let row = r.row
-            var listed: (items: [DepositRequest], serverClockOffset: Double?)?
-            if bulk, r.bounded {
-                if case let .listed(offset)? = state.nights[DepositListingScratch.fold(row.key.websiteID)] {
-                    listed = (night[DepositListingScratch.key(customerID: row.key.customerID, websiteID: row.key.websiteID)] ?? [], offset)
-                }
-            } else {
-                let listKey = row.key.websiteID + "\u{1F}" + row.key.customerID
-                if customers[listKey] == nil {
-                    switch try await gateway.listDepositRequests(customerId: row.key.customerID, websiteId: row.key.websiteID) {
-                    // Every item the customer's filter answered goes to the rule, which checks each.
-                    case let .succeeded(found): customers[listKey] = .some((found.items, found.serverClockOffset))
-                    case .stopped: return
-                    default: customers[listKey] = .some(nil)
+            var listed: [DepositRequest]?
+            if let first = r.window.posts.first, let last = r.window.lastCall {
+                if bulk {
+                    if case .listed? = state.nights[DepositListingScratch.fold(row.key.websiteID)] {
+                        listed = night[DepositListingScratch.key(customerID: row.key.customerID, websiteID: row.key.websiteID)] ?? []
                     }
+                } else {
+                    let scope = RebillyGateway.DepositScope(websiteId: row.key.websiteID, customerId: row.key.customerID,
+                                                            window: gateway.ownership.window(firstPost: first, lastCall: last))
+                    if windows[scope] == nil {
+                        switch try await gateway.listDepositRequests(scope) {
+                        case let .succeeded(items): windows[scope] = .some(items)
+                        case .stopped: return
+                        default: windows[scope] = .some(nil)
+                        }
+                    }
+                    listed = windows[scope] ?? nil
                 }
-                listed = customers[listKey] ?? nil
             }
             guard let listed else {
                 state.checks.unverified += 1
@@ -117,7 +120,7 @@ extension Reconciler {
             }
             state.checks.checkedRows += 1
             if state.baseline.contains(row.key) { state.checkedBaseline.insert(row.key) }
-            let verdict = gateway.ownership.verdict(for: r.window, among: listed.items, serverOffset: listed.serverClockOffset)
+            let verdict = gateway.ownership.verdict(for: r.window, among: listed)
             let recorded = r.recorded
             var mine = verdict.matches
             if mine.count > r.mayHaveCreated {
@@ -148,37 +151,17 @@ extension Reconciler {
     }
 
     /// A website's deposit requests over the night's window, `from` (the earliest deposit POST)
-    /// to `to` (the latest deposit call), on this machine's clock. The window is first widened by
-    /// the ownership rule's unmeasured skew, or a minute past its margin, whichever is more; when
-    /// the server's clock, measured by the listing, puts a row's window outside it, the listing is
-    /// made once more over the measured window. Every row's window lies inside the one listed.
-    /// The requests go to `scratch` page by page (only those of the website listed: an item of
+    /// to `to` (the latest deposit call) on this machine's clock, widened on each side by the
+    /// ownership rule's clock tolerance, so every row's window lies inside the one listed. The
+    /// requests go to `scratch` page by page (only those of the website listed: an item of
     /// another one is not Rebilly's answer to the filter).
     func listNight(websiteID: String, from: Date, to: Date, gateway: RebillyGateway,
-                   into scratch: DepositListingScratch) async throws -> RebillyGateway.Outcome<RebillyGateway.ListedNight> {
-        let rule = gateway.ownership
-        let slack = 60.0
-        let wide = max(rule.unmeasuredMarginSeconds, rule.marginSeconds + slack)
-        var lower = from.addingTimeInterval(-wide), upper = to.addingTimeInterval(wide)
+                   into scratch: DepositListingScratch) async throws -> RebillyGateway.Outcome<Int> {
         let site = DepositListingScratch.fold(websiteID)
-        for _ in 0..<2 {
-            try scratch.removeWebsite(websiteID)
-            let outcome = try await gateway.listDepositRequests(
-                websiteId: websiteID, createdFrom: lower, createdTo: Date(timeIntervalSince1970: upper.timeIntervalSince1970.rounded(.up))
-            ) { page in
-                try scratch.add(page.filter { DepositListingScratch.fold($0.websiteId) == site })
-            }
-            guard case let .succeeded(listing) = outcome else { return outcome }
-            // Where the rule will place the rows' windows, on the server's clock.
-            let offset = listing.serverClockOffset ?? 0
-            let margin = listing.serverClockOffset == nil ? rule.unmeasuredMarginSeconds : rule.marginSeconds
-            let needed = (from.addingTimeInterval(offset - margin), to.addingTimeInterval(offset + margin))
-            if needed.0 >= lower, needed.1 <= upper { return outcome }
-            lower = min(lower, needed.0.addingTimeInterval(-slack))
-            upper = max(upper, needed.1.addingTimeInterval(slack))
+        try scratch.removeWebsite(websiteID)
+        let scope = RebillyGateway.DepositScope(websiteId: websiteID, window: gateway.ownership.window(firstPost: from, lastCall: to))
+        return try await gateway.listDepositRequests(scope) { page in
+            try scratch.add(page.filter { DepositListingScratch.fold($0.websiteId) == site })
         }
-        return .exhausted(CallFailure(.decoding(
-            message: "the server's clock moved by more than \(Int(slack)) s between two listings of \(websiteID)'s deposit requests",
-            status: 200, latency: .zero)))
     }
 }

@@ -178,6 +178,7 @@ public struct ReportBuilder: Sendable {
             data.reconciledAt = report.reconciledAt
             data.unread = report.unread
             data.reconciliationNotes = notes(report)
+            data.depositChecks = report.depositChecks
         case let .computed(report, breaks, recordedAt):
             data.breaks = breaks
             data.reconciledAt = recordedAt

@@ -28,6 +28,8 @@ public struct ReportData: Sendable {
     public var reconciled: Bool
     /// Extra reconciliation findings to show as-is (accounting identity, deposit-request checks).
     public var reconciliationNotes: [String]
+    /// The deposit-request check of the reconciliation shown (nil: none listed deposit requests).
+    public var depositChecks: DepositRequestChecks? = nil
     /// Cashiers the reconciliation could not read back: neither matched nor broken.
     public var unread: [UnreadCashier] = []
     /// Rejection and failure reasons, most frequent first.
@@ -179,12 +181,29 @@ public struct Verdict: Sendable, Equatable {
     public var level: String
     /// One sentence.
     public var text: String
+    /// The night's exit code as it stands: the run's own, raised to 4 when a reconciliation made
+    /// after it (`reconcile`) found open breaks the run did not know of. The worse code wins.
+    public var exitCode: Int32?
 
     init(data: ReportData) {
         let run = data.run
         let openBreaks = data.breaks.filter(\.isOpenDrift)
         let highPriority = openBreaks.filter(\.isHighPriorityDrift).count
         var parts: [String] = []
+        exitCode = run.exitCode.map { code in
+            [0, 3].contains(code) && !openBreaks.isEmpty ? 4 : code
+        }
+        // Deposit requests sent twice or missing lead: they are money, and a person must act.
+        let duplicated = openBreaks.count(where: { $0.field == .depositRequestDuplicate })
+        let missing = openBreaks.count(where: { $0.field == .depositRequestMissing })
+        if duplicated + missing > 0 {
+            var found: [String] = []
+            if duplicated > 0 { found.append("\(duplicated) customer\(duplicated == 1 ? " holds" : "s hold") more than one deposit request for one row (sent twice)") }
+            if missing > 0 { found.append("\(missing) row\(missing == 1 ? "'s" : "s'") deposit request\(missing == 1 ? " is" : "s are") missing at Rebilly") }
+            let foreign = data.depositChecks.map(\.foreign) ?? 0
+            parts.append("Reconciliation found deposit requests that need a person: " + found.joined(separator: ", ")
+                + (foreign > 0 ? " (\(foreign) other client\(foreign == 1 ? "'s" : "s'") deposit request\(foreign == 1 ? "" : "s") in the rows' windows, not the job's)" : ""))
+        }
         let unfinishedShards: [ShardSummary] = data.shards.filter { (shard: ShardSummary) -> Bool in
             shard.run.status == .running || shard.run.status == .crashed || shard.run.exitCode == nil
         }
@@ -201,6 +220,9 @@ public struct Verdict: Sendable, Equatable {
         case (_, let code?):
             switch code {
             case 0 where !data.unread.isEmpty: level = "failure"; parts.append("Every row sent or already done, but not reconciled")
+            case 0 where !openBreaks.isEmpty:
+                level = "warning"
+                parts.append("Every row sent or already done" + (duplicated + missing > 0 ? "" : ", but reconciliation found breaks"))
             case 0: level = "ok"; parts.append("Clean run: every row sent or already done")
             case 3:
                 level = "warning"
@@ -237,6 +259,7 @@ public struct Verdict: Sendable, Equatable {
             parts.append("row accounting does NOT close")
             level = "failure"
         }
+        if duplicated > 0 { level = "failure" } else if missing > 0, level == "ok" { level = "warning" }
         text = parts.joined(separator: "; ") + "."
     }
 }

@@ -27,7 +27,7 @@ public enum ReportHTML {
 
         // Run facts.
         h += "<section><h2>Run</h2><table class=\"kv\">"
-        h += row(["Status", e(run.status.rawValue)]) + row(["Exit code", run.exitCode.map { "\($0)" } ?? "–"])
+        h += row(["Status", e(run.status.rawValue)]) + row(["Exit code", Self.exitCode(run: run.exitCode, verdict: data.verdict.exitCode)])
         h += row(["Started (UTC)", e(Format.iso(run.startedAt))]) + row(["Finished (UTC)", run.finishedAt.map { e(Format.iso($0)) } ?? "–"])
         h += row(["Duration", e(Format.duration(run.durationSeconds))])
         h += "</table>"
@@ -225,6 +225,13 @@ public enum ReportHTML {
     }
 
     static func ms(_ value: Int?) -> String { value.map(String.init) ?? "–" }
+
+    /// The night's exit code; when a later reconciliation raised it, the run's own beside it.
+    static func exitCode(run: Int32?, verdict: Int32?) -> String {
+        guard let verdict else { return "–" }
+        guard let run, run != verdict else { return "\(verdict)" }
+        return "\(verdict) (the run exited \(run); reconciliation found breaks after it)"
+    }
 
     static func verdictWord(_ level: String) -> String {
         switch level {

@@ -49,6 +49,7 @@ public enum ReportJSON {
         w.beginObject("verdict")
         w.string("level", verdict.level)
         w.string("text", verdict.text)
+        if let code = verdict.exitCode { w.int("exitCode", Int(code)) } else { w.null("exitCode") }
         w.endObject()
 
         w.beginObject("run")

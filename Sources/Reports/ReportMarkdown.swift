@@ -17,7 +17,7 @@ public enum ReportMarkdown {
         let icon = v.level == "ok" ? "✅" : v.level == "warning" ? "⚠️" : "❌"
         let run = data.run
         let title = data.shards.isEmpty ? "cashier-batch run \(run.id)" : "cashier-batch, \(data.shards.count) shards merged"
-        var s = "\(icon) \(bold(title)) (\(md(run.command))) — exit \(run.exitCode.map { "\($0)" } ?? "–"), \(Format.duration(run.durationSeconds))\n\n"
+        var s = "\(icon) \(bold(title)) (\(md(run.command))) — exit \(v.exitCode.map { "\($0)" } ?? "–"), \(Format.duration(run.durationSeconds))\n\n"
         s += md(v.text) + "\n\n"
         for shard in data.shards {
             let c = shard.counts

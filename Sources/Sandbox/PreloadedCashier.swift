@@ -15,7 +15,7 @@ public struct PreloadedCashier: Sendable, Equatable {
     public var notificationUrl: String?
     /// The cashier's creation time; nil means "when the sandbox starts".
     public var createdTime: Date?
-    /// Whether the customer may withdraw (2026-07); nil means "when the balance is positive".
+    /// Whether the customer may withdraw; nil means "when the balance is positive".
     public var canWithdraw: Bool?
     /// The organization holding it; nil means the sandbox's default organization.
     public var organizationId: String?
@@ -59,7 +59,7 @@ public struct PreloadedCashier: Sendable, Equatable {
     /// (`customerId`, `websiteId`, `currency` required; `balance`, `bonusBalance`,
     /// `pendingPayoutTotal`, `redirectUrl`, `notificationUrl` optional) plus optional `id`,
     /// `createdTime`, `canWithdraw` and `organizationId`. Blank lines and lines starting with `#`
-    /// are skipped. The figures are Rebilly's own, so they load in either API version.
+    /// are skipped. The figures are Rebilly's own, which only this file and the figures endpoint set.
     public static func load(contentsOf path: String) throws -> [PreloadedCashier] {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         return try load(jsonLines: String(decoding: data, as: UTF8.self))
@@ -82,7 +82,7 @@ public struct PreloadedCashier: Sendable, Equatable {
             }
             let input: CashierInput
             do {
-                input = try CashierInput.validate(value, extraFields: ["id", "createdTime", "canWithdraw", "organizationId"])
+                input = try CashierInput.validate(value, figures: .settable, extraFields: ["id", "createdTime", "canWithdraw", "organizationId"])
             } catch {
                 let reasons = error.fields.map(\.message).joined(separator: "; ")
                 throw LoadError(line: lineNumber, reason: reasons)

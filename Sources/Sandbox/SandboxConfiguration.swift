@@ -1,17 +1,8 @@
 import Logging
 
-/// The generation of Rebilly's API the sandbox serves, named by the month its cashier contract
-/// changed (Rebilly/api-definitions `ea135aed6`, 2026-07-20; `a6164f53f`, 2026-07-22).
-public enum SandboxAPIVersion: String, Sendable, CaseIterable {
-    /// A cashier's balance, bonusBalance and pendingPayoutTotal are Rebilly's (read-only), and
-    /// `canWithdraw` is reported.
-    case v2026_07 = "2026-07"
-    /// `POST /cashiers` sets the three figures.
-    case v2025_08 = "2025-08"
-}
-
-/// What the 2026-07 sandbox does with read-only figures a client sends in `POST /cashiers`.
-/// Rebilly's request bodies do not forbid extra members, so either is plausible.
+/// What the sandbox does with the read-only figures (`balance`, `bonusBalance`,
+/// `pendingPayoutTotal`) a client sends in `POST /cashiers`. Rebilly's request body does not
+/// forbid extra members and its answer is not documented, so either is plausible.
 public enum ReadonlyFieldsPolicy: String, Sendable, CaseIterable {
     /// Answer 422 naming each field.
     case reject
@@ -57,9 +48,7 @@ public struct SandboxConfiguration: Sendable {
     public var logLevel: Logger.Level = .notice
     /// Largest request body accepted, in bytes.
     public var maxBodySize: Int = 1 << 20
-    /// The API generation served.
-    public var apiVersion: SandboxAPIVersion = .v2026_07
-    /// 2026-07: what a `POST /cashiers` carrying the read-only figures gets.
+    /// What a `POST /cashiers` carrying the read-only figures gets.
     public var readonlyFields: ReadonlyFieldsPolicy = .reject
     /// Probability (0...1) that another client of the organization (the operator's own site)
     /// creates a deposit request for the same customer right after each one the API creates:
@@ -68,6 +57,14 @@ public struct SandboxConfiguration: Sendable {
     /// When set, only these customer ids exist: a cashier or deposit request for any other
     /// customer answers 422 on `customerId`, as Rebilly does for a customer it does not hold.
     public var requiredCustomers: Set<String>?
+    /// Deposit requests each preloaded cashier's customer already has on its website and currency,
+    /// made by the operator's own site before the sandbox started (all in the past; see `DepositHistory`).
+    public var history: Int = 0
+    /// How far the server's clock is off, in seconds (may be negative): every createdTime and
+    /// updatedTime it stamps, and its `Date` header, are shifted by this.
+    public var clockOffsetSeconds: Double = 0
+    /// How far a proxy's clock is off from the server's, in seconds: only the `Date` header moves.
+    public var dateHeaderOffsetSeconds: Double = 0
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, apiKey: String = SandboxConfiguration.defaultAPIKey,
@@ -96,6 +93,13 @@ public struct SandboxConfiguration: Sendable {
         if !(0...1).contains(foreignDepositRate) { problems.append("foreignDepositRate must be between 0 and 1") }
         if let latency, latency.lowerBound < .zero { problems.append("latency must not be negative") }
         if maxBodySize <= 0 { problems.append("maxBodySize must be positive") }
+        if history < 0 { problems.append("history must not be negative") }
+        if !clockOffsetSeconds.isFinite || abs(clockOffsetSeconds) > SandboxClock.maximumOffset {
+            problems.append("clockOffsetSeconds must be within ±\(Int(SandboxClock.maximumOffset)) seconds")
+        }
+        if !dateHeaderOffsetSeconds.isFinite || abs(dateHeaderOffsetSeconds) > SandboxClock.maximumOffset {
+            problems.append("dateHeaderOffsetSeconds must be within ±\(Int(SandboxClock.maximumOffset)) seconds")
+        }
         return problems
     }
 

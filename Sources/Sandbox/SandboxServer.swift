@@ -62,16 +62,18 @@ public enum SandboxServer {
         var logger = Logger(label: "sandbox")
         logger.logLevel = configuration.logLevel
         let baseURL = Locked("http://\(urlHost(configuration.host)):\(configuration.port)")
-        let api = SandboxAPI(configuration: configuration, baseURL: baseURL)
+        let clock = SandboxClock(configuration)
+        let api = SandboxAPI(configuration: configuration, baseURL: baseURL, clock: clock)
         let responder = SandboxResponder(
             configuration: configuration, api: api,
-            limiter: configuration.rate.map(RateLimiter.init(rate:)),
+            limiter: configuration.rate.map { RateLimiter(rate: $0, clock: clock) },
             faults: FaultInjector(failRate: configuration.failRate, dropRate: configuration.dropRate, latency: configuration.latency, seed: configuration.seed),
             stats: SandboxStats(), pings: PingLog(), logger: logger
         )
         let portBox = Locked<Int?>(nil)
         let app = Application(
             responder: responder,
+            server: .http1(configuration: .init(additionalChannelHandlers: [DateHeaderHandler(clock: clock)])),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port

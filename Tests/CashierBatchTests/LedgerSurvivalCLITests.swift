@@ -147,7 +147,7 @@ import Testing
         for arguments in [["runs", "--db", path], ["validate", "--db", path, batch], ["report", "--db", path, "--out", dir.path("r")]] {
             let result = try await runCLI(arguments)
             #expect(result.status == 74, "\(arguments): \(result.stderr)")
-            #expect(result.stderr.contains("the ledger \(path) was written by a newer cashier-batch (schema 99; this one knows 11); nothing was written to it"),
+            #expect(result.stderr.contains("the ledger \(path) was written by a newer cashier-batch (schema 99; this one knows 12); nothing was written to it"),
                     "\(result.stderr)")
         }
         #expect(try fileState(path).bytes == original.bytes)
@@ -292,25 +292,15 @@ func setUserVersion(_ path: String, _ version: Int) throws {
 }
 
 /// The same night's export saved again (CRLF line endings: a new SHA-256, the same rows).
-/// The repeat rule does not depend on the API generation; these nights send the same customers
-/// twice with figures, so they talk 2025-08, where the create sets the figures (on 2026-07 the
-/// second night would be drift against Rebilly's computed zeros, which is not what is tested).
+/// These nights send the same customers twice, so their cashiers already hold the batch's
+/// figures at Rebilly (a create sets none); else the second night would be drift against the
+/// zeros of the cashiers the first one made, which is not what is tested.
 @Suite(.serialized) struct RepeatedExportCLITests {
-    static var sandbox2025: SandboxConfiguration {
-        var config = SandboxConfiguration()
-        config.apiVersion = .v2025_08
-        return config
-    }
-
-    func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [String] {
-        CashierBatchTests.runArgs(sandbox, dir, extra + ["--api-version", "2025-08"])
-    }
-
     @Test func theSameExportSavedAgainIsRefusedUnlessAllowed() async throws {
         let dir = try TempDir()
-        let sandbox = try await SandboxServer.start(Self.sandbox2025)
-        let env = ["REBILLY_API_KEY": sandbox.apiKey]
         let batch = try writeBatch(dir, name: "night.csv", count: 60)
+        let sandbox = try await TodaysRebillyCLITests.sandbox(holding: [batch])
+        let env = ["REBILLY_API_KEY": sandbox.apiKey]
         let first = try await runCLI(runArgs(sandbox, dir, [batch]), environment: env)
         #expect(first.status == 0, "\(first.stderr)")
         let text = try String(contentsOfFile: batch, encoding: .utf8)
@@ -335,15 +325,15 @@ func setUserVersion(_ path: String, _ version: Int) throws {
     /// Rows done more than 24 hours ago, or a batch where only a few rows repeat, are no repeat.
     @Test func oldRowsAndAFewRepeatsAreNotARepeat() async throws {
         let dir = try TempDir()
-        let sandbox = try await SandboxServer.start(Self.sandbox2025)
-        let env = ["REBILLY_API_KEY": sandbox.apiKey]
         let batch = try writeBatch(dir, name: "night.csv", count: 10)
-        #expect(try await runCLI(runArgs(sandbox, dir, [batch]), environment: env).status == 0)
         // Tomorrow's export: 4 of the same customers with the same deposit request, 6 new ones.
         var tomorrow = "websiteId,customerId,currency,balance,pendingPayoutTotal,deposit.amounts\n"
         for i in 0..<4 { tomorrow += "web_1,cus_\(i),USD,\(i).25,1.50,10;20\n" }
         for i in 0..<6 { tomorrow += "web_1,new_\(i),USD,1.00,0,10;20\n" }
         let next = try dir.write("tomorrow.csv", tomorrow)
+        let sandbox = try await TodaysRebillyCLITests.sandbox(holding: [batch, next])
+        let env = ["REBILLY_API_KEY": sandbox.apiKey]
+        #expect(try await runCLI(runArgs(sandbox, dir, [batch]), environment: env).status == 0)
         let nextRun = try await runCLI(runArgs(sandbox, dir, [next]), environment: env)
         #expect(nextRun.status == 0, "\(nextRun.stderr)")
         // Yesterday's rows, aged past the window: the re-saved export goes through.

@@ -36,19 +36,18 @@ import Testing
 
     @Test func oldFinishedNightsArePrunedAndTheirFilesRefused() async throws {
         let dir = try TempDir()
-        var config = SandboxConfiguration()
-        config.apiVersion = .v2025_08
-        config.preload = try PreloadedCashier.load(jsonLines: #"{"customerId":"cus_d","websiteId":"web_1","currency":"USD","balance":110.00}"#)
-        let sandbox = try await SandboxServer.start(config)
-        let env = ["REBILLY_API_KEY": sandbox.apiKey]
-        let ledger = dir.path("ledger.sqlite")
-        func night(_ file: String) async throws -> CLIResult {
-            try await runCLI(runArgs(sandbox, dir, [file, "--api-version", "2025-08"]), environment: env)
-        }
         let old = try writeBatch(dir, name: "old.csv", count: 5, prefix: "cus_o")
         let failing = try writeBatch(dir, name: "failing.csv", count: 3, prefix: "cus_f")
         let drift = try dir.write("drift.csv", "websiteId,customerId,currency,balance\nweb_1,cus_d,USD,100.00\n")
         let recent = try writeBatch(dir, name: "recent.csv", count: 4, prefix: "cus_r")
+        // Only cus_d differs from its batch; every other cashier already holds its row's figures.
+        let sandbox = try await TodaysRebillyCLITests.sandbox(
+            preload: #"{"customerId":"cus_d","websiteId":"web_1","currency":"USD","balance":110.00}"#, holding: [old, failing, recent])
+        let env = ["REBILLY_API_KEY": sandbox.apiKey]
+        let ledger = dir.path("ledger.sqlite")
+        func night(_ file: String) async throws -> CLIResult {
+            try await runCLI(runArgs(sandbox, dir, [file]), environment: env)
+        }
         #expect(try await night(old).status == 0)
         #expect(try await night(failing).status == 0)
         #expect(try await night(drift).status == 4, "Rebilly holds 110.00 for cus_d: an open break")

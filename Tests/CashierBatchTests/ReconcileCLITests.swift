@@ -189,11 +189,10 @@ func seedForeignDepositRequest(_ sandbox: RunningSandbox, customer: String, curr
 struct OwnershipCLICase: Sendable, CustomStringConvertible {
     var name: String
     var currency = "USD"
-    /// Seconds from the run's launch. The row's window opens 5 s before its first deposit POST, so
-    /// 1 s keeps the request inside it when the command takes up to 6 s to send. It is also never
-    /// 2 s or more: Rebilly's default expiry (createdTime + 1 h) would then equal, to the second, the
-    /// job's own (POST + 1 h + 2 s for row 1) whenever the POST came 2 s after the seed, and the
-    /// foreign request would match the row in every field.
+    /// Seconds from the run's launch. The row's window opens 15 minutes (the clock tolerance) before
+    /// its first deposit POST. 1 s is never 2 s or more: Rebilly's default expiry (createdTime + 1 h)
+    /// would then equal, to the second, the job's own (POST + 1 h + 2 s for row 1) whenever the POST
+    /// came 2 s after the seed, and the foreign request would match the row in every field.
     var offset: TimeInterval
     /// The request's members besides customer, website and currency.
     var members: String
@@ -209,7 +208,7 @@ struct OwnershipCLICase: Sendable, CustomStringConvertible {
         OwnershipCLICase(name: "other amounts, no expirationTime", offset: 1, members: #""amounts":[50]"#, review: false, inWindow: true),
         OwnershipCLICase(name: "the row's amounts, another currency", currency: "EUR", offset: 1, members: #""amounts":[10,20]"#,
                          review: false, inWindow: true),
-        OwnershipCLICase(name: "the row's amounts, ten minutes before the first POST", offset: -600, members: #""amounts":[10,20]"#,
+        OwnershipCLICase(name: "the row's amounts, twenty minutes before the first POST", offset: -1_200, members: #""amounts":[10,20]"#,
                          review: false, inWindow: false),
     ]
 }

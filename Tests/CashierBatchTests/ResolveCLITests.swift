@@ -1,5 +1,9 @@
+import AsyncHTTPClient
+import CashierModel
 import Foundation
+import Gateway
 @testable import Ledger
+import NIOCore
 import Sandbox
 import Testing
 
@@ -104,5 +108,68 @@ import Testing
         let row = try #require(try Ledger(path: dir.path("ledger.sqlite"), access: .read).row(id: 1))
         #expect(row.state == .needsReview)
         #expect(try Ledger(path: dir.path("ledger.sqlite"), access: .read).resolutions(rowID: 1).isEmpty)
+    }
+
+    /// Two rows (cus_1, cus_2), every deposit POST failing, each with another client's near miss.
+    func twoRowsNeedingReview() async throws -> (TempDir, RunningSandbox, [String]) {
+        let dir = try TempDir()
+        var config = SandboxConfiguration()
+        config.failRate = 1
+        config.faultOperations = ["PostDepositRequest"]
+        let sandbox = try await SandboxServer.start(config)
+        let batch = try dir.write("b.csv", "websiteId,customerId,currency,balance,deposit.amounts\nweb_1,cus_1,USD,1.00,10;20\nweb_1,cus_2,USD,1.00,10;20\n")
+        var foreign: [String] = []
+        for customer in ["cus_1", "cus_2"] {
+            foreign.append(try await seedForeignDepositRequest(sandbox, customer: customer, createdTime: Date().addingTimeInterval(1)))
+        }
+        let run = try await runCLI(runArgs(sandbox, dir, [batch, "--max-attempts", "2", "--in-doubt-settle", "0.3"]),
+                                   environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        #expect(run.status == 3 && run.stderr.contains("needsReview=2"), "\(run.stderr)")
+        return (dir, sandbox, foreign)
+    }
+
+    /// `--adopt` takes the row's recorded candidate, or a request Rebilly shows with the row's exact
+    /// fields; a made-up id, another customer's candidate and a request another row holds are
+    /// refused with 64, and the row stays in review.
+    @Test func adoptTakesOnlyWhatCanBeTheRows() async throws {
+        let (dir, sandbox, foreign) = try await twoRowsNeedingReview()
+        let api = ["--api-url", sandbox.baseURL]
+        let env = ["REBILLY_API_KEY": sandbox.apiKey]
+        let ledger = try Ledger(path: dir.path("ledger.sqlite"), access: .read)
+        #expect(try ledger.reviewCase(rowID: 1, runID: 1, adopting: nil).candidates == [foreign[0]])
+
+        let madeUp = try await runCLI(["resolve", "--db", dir.path("ledger.sqlite"), "--run", "1", "--row", "1", "--adopt", "dep_madeup"] + api,
+                                      environment: env)
+        #expect(madeUp.status == 64 && madeUp.stderr == "error: Rebilly has no deposit request dep_madeup\n", "\(madeUp.stderr)")
+        let others = try await runCLI(["resolve", "--db", dir.path("ledger.sqlite"), "--run", "1", "--row", "1", "--adopt", foreign[1]] + api,
+                                      environment: env)
+        #expect(others.status == 64, "\(others.stderr)")
+        #expect(others.stderr == "error: deposit request \(foreign[1]) is not row 1's: its customerId, expirationTime differ from what the job sent\n")
+        let noKey = try await runCLI(["resolve", "--db", dir.path("ledger.sqlite"), "--run", "1", "--row", "1", "--adopt", foreign[1]] + api,
+                                     environment: ["REBILLY_API_KEY": ""])
+        #expect(noKey.status == 64 && noKey.stderr.hasPrefix("error: deposit request \(foreign[1]) is not one of row 1's candidates (\(foreign[0])), and Rebilly cannot be asked about it: "),
+                "\(noKey.stderr)")
+        #expect(try ledger.row(id: 1)?.state == .needsReview)
+
+        let own = try await resolve(dir, ["--run", "1", "--row", "1", "--adopt", foreign[0]])
+        #expect(own.status == 0, "a recorded candidate needs no API: \(own.stderr)")
+        let twice = try await runCLI(["resolve", "--db", dir.path("ledger.sqlite"), "--run", "1", "--row", "2", "--adopt", foreign[0]] + api,
+                                     environment: env)
+        #expect(twice.status == 64 && twice.stderr == "error: deposit request \(foreign[0]) is row 1's already: one deposit request closes one row\n",
+                "\(twice.stderr)")
+        #expect(try ledger.row(id: 2)?.state == .needsReview)
+
+        // A request that is row 2's in every field the job sent, though not listed when it was reviewed.
+        let post = try #require(try ledger.attempts(rowID: 2).last { $0.operation == .createDepositRequest })
+        let expiry = RFC3339.string(DepositOwnership.expirationTime(sentAt: post.requestedAt, rowID: 2))
+        let exact = try await seedForeignDepositRequest(sandbox, customer: "cus_2", createdTime: Date(),
+                                                        members: #""amounts":[10,20],"expirationTime":"\#(expiry)""#)
+        let checked = try await runCLI(["resolve", "--db", dir.path("ledger.sqlite"), "--run", "1", "--row", "2", "--adopt", exact] + api,
+                                       environment: env)
+        await sandbox.stop()
+        #expect(checked.status == 0, "\(checked.stderr)")
+        let row2 = try #require(try ledger.row(id: 2))
+        #expect(row2.state == .done && row2.depositRequestID == exact)
+        #expect(try ledger.resolutions(rowID: 2).map(\.depositRequestID) == [exact])
     }
 }

@@ -6,8 +6,8 @@ import NIOCore
 import Sandbox
 import Testing
 
-/// Rebilly since 2026-07-20, over sockets against the sandbox serving it: the job sends no
-/// cashier figures, reads Rebilly's back with canWithdraw, tells a cashier's first night from
+/// Today's Rebilly, over sockets against the sandbox: the job sends no cashier figures (they are
+/// Rebilly's, read-only), reads Rebilly's back with canWithdraw, tells a cashier's first night from
 /// drift, never adopts another client's deposit request, and names a customer Rebilly lacks.
 @Suite(.serialized) struct TodaysRebillyCLITests {
     static func env(_ sandbox: RunningSandbox) -> [String: String] { ["REBILLY_API_KEY": sandbox.apiKey] }
@@ -34,16 +34,55 @@ import Testing
         return try JSONParser.parse(Array(try await response.body.collect(upTo: 64 << 20).readableBytesView))
     }
 
+    /// Preload lines (JSON Lines) for cashiers created yesterday that hold exactly the figures of
+    /// the rows of these CSV batches (an empty cell: none), a cashier's first row winning, leaving
+    /// out the customers in `except`. A create sets no figures: a cashier a night should find in
+    /// agreement with its batch must already hold them at Rebilly.
+    static func established(_ batches: [String], except: Set<String> = []) throws -> String {
+        let yesterday = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-86_400))
+        var lines: [String] = []
+        var seen = Set<[String]>()
+        for path in batches {
+            let records = try String(contentsOfFile: path, encoding: .utf8).split(whereSeparator: \.isNewline)
+                .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            guard let header = records.first else { continue }
+            for cells in records.dropFirst() where cells.count == header.count {
+                let row = Dictionary(zip(header, cells), uniquingKeysWith: { first, _ in first })
+                let key = ["customerId", "websiteId", "currency"].map { row[$0] ?? "" }
+                guard !except.contains(key[0]), seen.insert(key).inserted else { continue }
+                var members = zip(["customerId", "websiteId", "currency"], key).map { #""\#($0)":"\#($1)""# }
+                for figure in ["balance", "bonusBalance", "pendingPayoutTotal"] {
+                    if let value = row[figure], !value.isEmpty { members.append(#""\#(figure)":\#(value)"#) }
+                }
+                members.append(#""createdTime":"\#(yesterday)""#)
+                lines.append("{" + members.joined(separator: ",") + "}")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Today's sandbox holding `preload` and the cashiers of `batches` as ``established(_:except:)`` gives them.
+    static func sandbox(preload: String = "", holding batches: [String], except: Set<String> = []) async throws -> RunningSandbox {
+        var config = SandboxConfiguration()
+        config.preload = try PreloadedCashier.load(jsonLines: preload + "\n" + established(batches, except: except))
+        return try await SandboxServer.start(config)
+    }
+
     @Test func aFirstNightSendsNoFiguresAndItsDifferencesAreOpening() async throws {
         let dir = try TempDir()
-        let sandbox = try await SandboxServer.start(SandboxConfiguration())  // 2026-07, read-only figures rejected
+        var strict = SandboxConfiguration()
+        strict.readonlyFields = .reject  // a create carrying balance, bonusBalance or pendingPayoutTotal answers 422
+        let sandbox = try await SandboxServer.start(strict)
         let batch = try writeBatch(dir, count: 5)
         let run = try await runCLI(runArgs(sandbox, dir, [batch]), environment: Self.env(sandbox))
         let stats = try await sandboxStats(sandbox)
+        let state = try await Self.sandboxState(sandbox)
         await sandbox.stop()
 
         #expect(run.status == 0, "opening differences are not a reason for exit 4: \(run.stderr)")
         #expect(stats["requests"]?["PostCashier"] == .object([JSONMember("201", .number("5"))]), "no create answered 422: no figures were sent")
+        let held = state["cashiers"]?.arrayValue?.map { c in ["balance", "bonusBalance", "pendingPayoutTotal"].map { c[$0]?.numberText ?? "-" } }
+        #expect(held == Array(repeating: ["0", "0", "0"], count: 5), "the creates set no figures: \(String(describing: held))")
         let ledger = try Ledger(path: dir.path("ledger.sqlite"), access: .read)
         let figures = try ledger.remoteFigures(runID: 1)
         #expect(figures.count == 5 && figures.allSatisfy { $0.figures.canWithdraw == false }, "\(figures.map(\.figures.canWithdraw))")
@@ -66,6 +105,21 @@ import Testing
         #expect(again.status == 0, "\(again.stderr)")
         let rewritten = try JSONParser.parse(String(contentsOfFile: dir.path("again/report.json"), encoding: .utf8))["breaks"]?.arrayValue ?? []
         #expect(rewritten.count == 10 && rewritten.allSatisfy { $0["canWithdraw"] == .bool(false) && $0["opening"] == .bool(true) })
+
+        // A Rebilly that drops read-only figures instead of refusing them changes nothing: the job
+        // sends none, so the creates pass and the night's differences are every new cashier's opening ones.
+        var ignoring = SandboxConfiguration()
+        ignoring.readonlyFields = .ignore
+        let lenient = try await SandboxServer.start(ignoring)
+        let dir2 = try TempDir()
+        let batch2 = try writeBatch(dir2, count: 3)
+        let quiet = try await runCLI(runArgs(lenient, dir2, [batch2]), environment: Self.env(lenient))
+        let lenientStats = try await sandboxStats(lenient)
+        await lenient.stop()
+        #expect(quiet.status == 0, "\(quiet.stderr)")
+        #expect(lenientStats["requests"]?["PostCashier"] == .object([JSONMember("201", .number("3"))]))
+        let opening = try Self.reportJSON(dir2)["breaks"]?.arrayValue ?? []
+        #expect(opening.count == 6 && opening.allSatisfy { $0["opening"] == .bool(true) }, "\(opening)")
     }
 
     @Test func driftOnAnEstablishedCashierBreaksUntilRebillysFiguresAgree() async throws {
@@ -100,44 +154,6 @@ import Testing
         // reconcile re-judges run 1 and its breaks replace the run's: only cus_2's opening ones are left.
         let after = try Self.reportJSON(dir)["breaks"]?.arrayValue ?? []
         #expect(after.count == 2 && after.allSatisfy { $0["opening"] == .bool(true) }, "\(after)")
-    }
-
-    @Test func anAccountStillOn2025_08SendsTheFiguresAndTodaysRebillyRefusesThem() async throws {
-        let dir = try TempDir()
-        var old = SandboxConfiguration()
-        old.apiVersion = .v2025_08
-        let sandbox = try await SandboxServer.start(old)
-        let batch = try writeBatch(dir, count: 3)
-        let run = try await runCLI(runArgs(sandbox, dir, [batch, "--api-version", "2025-08"]), environment: Self.env(sandbox))
-        let state = try await Self.sandboxState(sandbox)
-        await sandbox.stop()
-        #expect(run.status == 0, "\(run.stderr)")
-        #expect(try Self.reportJSON(dir)["breaks"]?.arrayValue?.count == 0)
-        let balances = state["cashiers"]?.arrayValue?.map { $0["balance"]?.numberText ?? "-" }.sorted()
-        #expect(balances == ["0.25", "1.25", "2.25"], "the create set the batch's figures exactly")
-
-        // The same night against today's Rebilly: every create is refused, and says why.
-        let today = try await SandboxServer.start(SandboxConfiguration())
-        let dir2 = try TempDir()
-        let batch2 = try writeBatch(dir2, count: 3)
-        let refused = try await runCLI(runArgs(today, dir2, [batch2, "--api-version", "2025-08"]), environment: Self.env(today))
-        await today.stop()
-        #expect(refused.status == 3, "\(refused.stderr)")
-        let rejects = try String(contentsOfFile: dir2.path("reports/rejects.csv"), encoding: .utf8)
-        #expect(rejects.contains("balance: balance is read-only: Rebilly computes it (since 2026-07-20)"), "\(rejects)")
-
-        // A Rebilly that drops the read-only figures instead: the creates pass, the figures do not
-        // arrive, and the night's differences are every new cashier's opening ones.
-        var ignoring = SandboxConfiguration()
-        ignoring.readonlyFields = .ignore
-        let lenient = try await SandboxServer.start(ignoring)
-        let dir3 = try TempDir()
-        let batch3 = try writeBatch(dir3, count: 3)
-        let quiet = try await runCLI(runArgs(lenient, dir3, [batch3, "--api-version", "2025-08"]), environment: Self.env(lenient))
-        await lenient.stop()
-        #expect(quiet.status == 0, "\(quiet.stderr)")
-        let opening = try Self.reportJSON(dir3)["breaks"]?.arrayValue ?? []
-        #expect(opening.count == 6 && opening.allSatisfy { $0["opening"] == .bool(true) }, "\(opening)")
     }
 
     /// Another client (the operator's site) makes deposit requests for the same customers during

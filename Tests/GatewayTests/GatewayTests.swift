@@ -70,7 +70,7 @@ import Throttle
 @Suite struct DepositOwnershipTests {
     static let post = Date(timeIntervalSince1970: 1_800_000_000.25)
     static let rowID: Int64 = 17
-    static let rule = DepositOwnership(marginSeconds: 5, unmeasuredMarginSeconds: 300)
+    static let rule = DepositOwnership()
     static let terms = DepositRequestSpec(amounts: [Amount(minorUnits: 1000, exponent: 2), Amount(minorUnits: 2000, exponent: 2)],
                                           redirectUrl: "https://casino.example/back")
     static let row = DepositOwnership.Row(customerId: "cus_1", websiteId: "web_1", currency: "USD", terms: terms,
@@ -96,7 +96,7 @@ import Throttle
 
     @Test(arguments: OwnershipCase.table)
     func oneRule(_ c: OwnershipCase) {
-        let verdict = Self.rule.verdict(for: Self.row, among: c.items, serverOffset: c.serverOffset)
+        let verdict = Self.rule.verdict(for: Self.row, among: c.items)
         #expect(verdict.adoptable?.id == c.adopt, "\(c.name): \(verdict)")
         #expect(verdict.needsReview == c.review, "\(c.name): \(verdict)")
         #expect(verdict.absent == (c.adopt == nil && !c.review), "\(c.name)")
@@ -107,15 +107,29 @@ import Throttle
         var row = Self.row
         row.terms.expirationTime = "2026-12-24T18:00:00+01:00"
         let given = RFC3339.date("2026-12-24T17:00:00Z")
-        let verdict = Self.rule.verdict(for: row, among: [Self.item("dep_a", expiry: given), Self.item("dep_b")], serverOffset: 0)
+        let verdict = Self.rule.verdict(for: row, among: [Self.item("dep_a", expiry: given), Self.item("dep_b")])
         #expect(verdict.adoptable?.id == "dep_a")
         #expect(verdict.nearMisses.map(\.field) == ["expirationTime"])
     }
 
+    @Test func mismatchesCompareEveryFieldExactlyAndNotTheWindow() {
+        #expect(Self.rule.mismatches(of: Self.item("dep_x", created: -86_400), for: Self.row) == [])
+        #expect(Self.rule.mismatches(of: Self.item("dep_x", customer: "CUS_1"), for: Self.row) == ["customerId"])
+        #expect(Self.rule.mismatches(of: Self.item("dep_x", website: "web_2", amounts: ["10"]), for: Self.row) == ["websiteId", "amounts"])
+        #expect(Self.rule.mismatches(of: Self.item("dep_x", expiry: nil), for: Self.row) == ["expirationTime"])
+    }
+
+    @Test func theWindowHoldsEitherClockOffByTheTolerance() {
+        let window = Self.rule.window(firstPost: Self.post, lastCall: Self.post.addingTimeInterval(60))
+        #expect(window.lowerBound == Self.post.addingTimeInterval(-900) && window.upperBound == Self.post.addingTimeInterval(960))
+        let reversed = Self.rule.window(firstPost: Self.post, lastCall: Self.post.addingTimeInterval(-5))
+        #expect(reversed.upperBound == Self.post.addingTimeInterval(900), "a last call before the first POST never narrows it")
+    }
+
     @Test func reasonsNameTheCandidates() {
-        let two = Self.rule.verdict(for: Self.row, among: [Self.item("dep_b", created: 9), Self.item("dep_a", created: 2)], serverOffset: 0)
+        let two = Self.rule.verdict(for: Self.row, among: [Self.item("dep_b", created: 9), Self.item("dep_a", created: 2)])
         #expect(two.needsReviewReason == "2 deposit requests match every field the job sent: dep_a, dep_b")
-        let miss = Self.rule.verdict(for: Self.row, among: [Self.item("dep_c", amounts: ["10.00", "25.00"])], serverOffset: 0)
+        let miss = Self.rule.verdict(for: Self.row, among: [Self.item("dep_c", amounts: ["10.00", "25.00"])])
         #expect(miss.needsReviewReason == "a deposit request differs from what the job sent in one field: dep_c (amounts differs)")
     }
 }
@@ -126,7 +140,6 @@ struct OwnershipCase: Sendable, CustomStringConvertible {
     typealias T = DepositOwnershipTests
     var name: String
     var items: [DepositRequest]
-    var serverOffset: Double? = 0
     var adopt: String? = nil
     var review = false
     var foreign: [String] = []
@@ -135,7 +148,10 @@ struct OwnershipCase: Sendable, CustomStringConvertible {
 
     static let table: [OwnershipCase] = [
         OwnershipCase(name: "every field as sent, inside the window", items: [T.item("dep_x")], adopt: "dep_x"),
-        OwnershipCase(name: "the customer id in another case", items: [T.item("dep_x", customer: "CUS_1")], adopt: "dep_x"),
+        OwnershipCase(name: "the customer id in another case: another customer", items: [T.item("dep_x", customer: "CUS_1")]),
+        OwnershipCase(name: "the website id in another case: another website", items: [T.item("dep_x", website: "WEB_1")]),
+        OwnershipCase(name: "the row's, and the same terms for the customer id in another case",
+                      items: [T.item("dep_a"), T.item("dep_b", customer: "Cus_1")], adopt: "dep_a"),
         OwnershipCase(name: "amounts written with other digits", items: [T.item("dep_x", amounts: ["10", "20.0"])], adopt: "dep_x"),
         OwnershipCase(name: "Rebilly's default expiry (another client, same terms)",
                       items: [T.item("dep_x", expiry: T.post.addingTimeInterval(3605))], review: true),
@@ -145,12 +161,12 @@ struct OwnershipCase: Sendable, CustomStringConvertible {
                       review: true),
         OwnershipCase(name: "the row's, and another client's that differs in one field",
                       items: [T.item("dep_a"), T.item("dep_b", redirect: "https://casino.example/")], adopt: "dep_a"),
-        OwnershipCase(name: "identical, 10 s before the first POST", items: [T.item("dep_x", created: -10)]),
-        OwnershipCase(name: "identical, 10 s after the last call", items: [T.item("dep_x", created: 70)]),
-        OwnershipCase(name: "10 s early on this clock, the server's clock 8 s behind", items: [T.item("dep_x", created: -10)],
-                      serverOffset: -8, adopt: "dep_x"),
-        OwnershipCase(name: "no Date header: the skew allowed instead", items: [T.item("dep_x", created: -200)], serverOffset: nil,
+        OwnershipCase(name: "identical, 14 min before the first POST (Rebilly's clock behind)", items: [T.item("dep_x", created: -840)],
                       adopt: "dep_x"),
+        OwnershipCase(name: "identical, 14 min after the last call (Rebilly's clock ahead)", items: [T.item("dep_x", created: 60 + 840)],
+                      adopt: "dep_x"),
+        OwnershipCase(name: "identical, 16 min before the first POST", items: [T.item("dep_x", created: -960)]),
+        OwnershipCase(name: "identical, 16 min after the last call", items: [T.item("dep_x", created: 60 + 960)]),
         OwnershipCase(name: "another customer", items: [T.item("dep_x", customer: "cus_2")]),
         OwnershipCase(name: "no createdTime", items: [T.item("dep_x", created: nil)]),
     ]

@@ -6,24 +6,33 @@ import Sandbox
 
 @Suite("RebillyClient against the sandbox (real sockets)")
 struct ClientSandboxTests {
-    @Test("create: 201 created, then 200 retrieved with the balances unchanged and exact")
+    @Test("create: 201 created with no figures; 200 retrieved with Rebilly's balances unchanged and exact")
     func createThenRetrieve() async throws {
-        // The client decodes whatever figures an answer carries; 2025-08 lets the create set them.
-        try await withSandbox({ $0.apiVersion = .v2025_08 }) { client, sandbox in
-            let first = try await client.createCashier(body: cashierBody(
-                customer: "cus_1", extra: #""balance":1500.10,"bonusBalance":0.1,"pendingPayoutTotal":12.34"#
-            ))
-            #expect(first.status == 201)
-            #expect(first.outcome == .created)
-            #expect(first.id.hasPrefix("cashier_"))
-            #expect(first.location == "\(sandbox.baseURL)/cashiers/\(first.id)")
+        // The client decodes whatever figures an answer carries: Rebilly's own, preloaded here.
+        let preload = try established("""
+            {"id":"cashier_held1","customerId":"cus_1","websiteId":"web_1","currency":"USD","balance":1500.10,"bonusBalance":0.1,"pendingPayoutTotal":12.34}
+            """)
+        try await withSandbox({ $0.preload = preload }) { client, sandbox in
+            let created = try await client.createCashier(body: cashierBody(customer: "cus_new"))
+            #expect(created.status == 201)
+            #expect(created.outcome == .created)
+            #expect(created.id.hasPrefix("cashier_"))
+            #expect(created.location == "\(sandbox.baseURL)/cashiers/\(created.id)")
+            #expect(created.cashier.balance?.amount == Amount(minorUnits: 0, exponent: 2))
+            #expect(created.cashier.pendingPayoutTotal?.amount == Amount(minorUnits: 0, exponent: 2))
+            #expect(created.latency > .zero)
+
+            let first = try await client.createCashier(body: cashierBody(customer: "cus_1"))
+            #expect(first.status == 200)
+            #expect(first.outcome == .retrieved)
+            #expect(first.id == "cashier_held1")
             #expect(first.cashier.balance?.text == "1500.10")
             #expect(first.cashier.balance?.amount == Amount(minorUnits: 150_010, exponent: 2))
             #expect(first.cashier.bonusBalance?.amount == Amount(minorUnits: 10, exponent: 2))
             #expect(first.cashier.pendingPayoutTotal?.amount == Amount(minorUnits: 1234, exponent: 2))
             #expect(first.latency > .zero)
 
-            let second = try await client.createCashier(body: cashierBody(customer: "cus_1", extra: #""balance":99"#))
+            let second = try await client.createCashier(body: cashierBody(customer: "cus_1"))
             #expect(second.status == 200)
             #expect(second.outcome == .retrieved)
             #expect(second.id == first.id)
@@ -37,14 +46,25 @@ struct ClientSandboxTests {
 
     @Test("JPY and BHD balances parse at their exponents; a figure the currency cannot hold keeps its text")
     func exponents() async throws {
-        try await withSandbox({ $0.apiVersion = .v2025_08 }) { client, _ in
-            let jpy = try await client.createCashier(body: cashierBody(customer: "c_jpy", currency: "JPY", extra: #""balance":15000"#))
+        let preload = try established("""
+            {"customerId":"c_jpy","websiteId":"web_1","currency":"JPY","balance":15000}
+            {"customerId":"c_bhd","websiteId":"web_1","currency":"BHD","balance":1.005}
+            {"customerId":"c_odd","websiteId":"web_1","currency":"JPY","balance":1.5}
+            """)
+        try await withSandbox({ $0.preload = preload }) { client, _ in
+            let jpy = try await client.createCashier(body: cashierBody(customer: "c_jpy", currency: "JPY"))
+            #expect(jpy.status == 200)
             #expect(jpy.cashier.balance?.amount == Amount(minorUnits: 15000, exponent: 0))
-            let bhd = try await client.createCashier(body: cashierBody(customer: "c_bhd", currency: "BHD", extra: #""balance":1.005"#))
+            let bhd = try await client.createCashier(body: cashierBody(customer: "c_bhd", currency: "BHD"))
             #expect(bhd.cashier.balance?.amount == Amount(minorUnits: 1005, exponent: 3))
-            let odd = try await client.createCashier(body: cashierBody(customer: "c_odd", currency: "JPY", extra: #""balance":1.5"#))
+            let odd = try await client.createCashier(body: cashierBody(customer: "c_odd", currency: "JPY"))
             #expect(odd.cashier.balance?.text == "1.5")
             #expect(odd.cashier.balance?.amount == nil)
+            // A GET decodes them alike.
+            #expect(try await client.getCashier(id: jpy.id).cashier == jpy.cashier)
+            #expect(try await client.getCashier(id: bhd.id).cashier.balance?.amount == Amount(minorUnits: 1005, exponent: 3))
+            let oddRead = try await client.getCashier(id: odd.id)
+            #expect(oddRead.cashier.balance?.text == "1.5" && oddRead.cashier.balance?.amount == nil)
         }
     }
 
@@ -180,7 +200,7 @@ struct ClientSandboxTests {
         }
     }
 
-    @Test("list: the filter finds this customer's deposit requests, newest first, with Pagination-Total")
+    @Test("list: the filter finds this customer's deposit requests, newest first, with Pagination-Total; a window by createdTime")
     func list() async throws {
         try await withSandbox { client, _ in
             let a = try await client.createDepositRequest(body: depositBody(customer: "cus_a", extra: #""amounts":[10.50,20]"#))
@@ -190,6 +210,8 @@ struct ClientSandboxTests {
             #expect(a.depositRequest.status == "created")
             #expect(a.depositRequest.transactionIds.isEmpty)
             #expect(a.depositRequest.depositURL?.contains("/_sandbox/deposit-form/\(a.id)") == true)
+            // Rebilly keeps createdTime to the second and orders a second as it likes: b a second later.
+            try await Task.sleep(for: .milliseconds(1_050))
             let b = try await client.createDepositRequest(body: depositBody(customer: "cus_a"))
             _ = try await client.createDepositRequest(body: depositBody(customer: "cus_b"))
             _ = try await client.createDepositRequest(body: depositBody(customer: "cus_a", website: "web_2"))
@@ -201,6 +223,9 @@ struct ClientSandboxTests {
             #expect(second.total == 2)
             let oldestFirst = try await client.listDepositRequests(customerId: "cus_a", websiteId: "web_1", sort: "createdTime")
             #expect(oldestFirst.items.map(\.id) == [a.id, b.id])
+            let created = try #require(b.depositRequest.createdTime)
+            let window = try await client.listDepositRequests(websiteId: "web_1", customerId: "CUS_A", createdFrom: created, createdTo: created)
+            #expect(window.items.map(\.id) == [b.id], "the second of b only; the customer filter ignores case")
         }
     }
 

@@ -46,24 +46,35 @@ final class Workspace: Sendable {
     func cleanup() { try? FileManager.default.removeItem(at: dir) }
 }
 
-/// A sandbox holding these cashiers before the batch runs (JSON Lines, literals kept exactly).
-/// It serves 2025-08, as `makeGateway` talks by default.
-func startSandbox(preload jsonLines: String = "", apiVersion: SandboxAPIVersion = .v2025_08) async throws -> RunningSandbox {
+/// A sandbox holding these cashiers before the batch runs (JSON Lines, literals kept exactly),
+/// and cashiers established yesterday that hold exactly the figures of the batch lines `holding`.
+func startSandbox(preload jsonLines: String = "", holding: [Line] = []) async throws -> RunningSandbox {
     var config = SandboxConfiguration()
-    config.apiVersion = apiVersion
-    config.preload = try PreloadedCashier.load(jsonLines: jsonLines)
+    config.preload = try PreloadedCashier.load(jsonLines: jsonLines + "\n" + established(holding))
     return try await SandboxServer.start(config)
 }
 
+/// Preload lines (JSON Lines) for cashiers created yesterday whose figures are these batch lines'
+/// exactly (an empty cell: none, so 0). A create sets no figures, so a cashier the batch should
+/// find in agreement with it must already hold them at Rebilly.
+func established(_ lines: [Line]) -> String {
+    let yesterday = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-86_400))
+    return lines.map { l in
+        var members = [#""customerId":"\#(l.customer)""#, #""websiteId":"\#(l.website)""#, #""currency":"\#(l.currency)""#]
+        for (name, value) in [("balance", l.balance), ("bonusBalance", l.bonus), ("pendingPayoutTotal", l.pending)] {
+            if let value { members.append(#""\#(name)":\#(value)"#) }
+        }
+        members.append(#""createdTime":"\#(yesterday)""#)
+        return "{" + members.joined(separator: ",") + "}"
+    }.joined(separator: "\n")
+}
+
 /// The command's one gateway to the sandbox: fast backoff, a rate that does not slow the tests.
-/// These tests reconcile figures a cashier create sets, so they talk the 2025-08 API; the
-/// 2026-07 rules (figures Rebilly computes, opening cashiers) have their own tests.
 func makeGateway(_ sandbox: RunningSandbox, attempts: Int = 6, rate: String = "100000/s",
-                 apiVersion: APIVersion = .v2025_08, marginSeconds: Double? = nil) throws -> RebillyGateway {
+                 clockTolerance: Double? = nil) throws -> RebillyGateway {
     let client = RebillyClient(configuration: try RebillyConfiguration(baseURL: sandbox.baseURL, apiKey: try APIKey(sandbox.apiKey)))
     var settings = GatewaySettings(rate: try RateSpec(parsing: rate), maxAttempts: attempts, inDoubtSettleSeconds: 0.2)
-    settings.apiVersion = apiVersion
-    if let marginSeconds { settings.adoptionMarginSeconds = marginSeconds }
+    if let clockTolerance { settings.clockToleranceSeconds = clockTolerance }
     settings.backoff = Backoff(base: .milliseconds(1), cap: .milliseconds(20))
     return RebillyGateway(client: client, settings: settings, control: RunControl())
 }

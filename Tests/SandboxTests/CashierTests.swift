@@ -2,17 +2,15 @@ import Foundation
 import Testing
 @testable import Sandbox
 
-/// The cashier contract as it stood before 2026-07-20 (the create sets the figures); what
-/// changed since is in CashierVersionTests.
-@Suite("POST /cashiers and GET /cashiers/{id} (2025-08)")
+/// `PostCashier` and `GetCashier`: the create finds or makes the customer's cashier, whose figures
+/// are Rebilly's (see CashierFiguresTests).
+@Suite("POST /cashiers and GET /cashiers/{id}")
 struct CashierTests {
-    static func v2025(_ config: inout SandboxConfiguration) { config.apiVersion = .v2025_08 }
-
-    @Test("201 creates a cashier with Location, a cashier_ ULID id and exact balances")
+    @Test("201 creates a cashier with Location, a cashier_ ULID id, zero figures and no withdrawal")
     func createsCashier() async throws {
-        try await Harness.with(Self.v2025) { h in
+        try await Harness.with { h in
             let r = try await h.postCashier(
-                customer: "cus_1", extra: #""balance":1500.10,"bonusBalance":0.1,"pendingPayoutTotal":100,"redirectUrl":"https://example.com/back","depositLimits":{"minimum":10,"maximum":500}"#
+                customer: "cus_1", extra: #""redirectUrl":"https://example.com/back","depositLimits":{"minimum":10,"maximum":500}"#
             )
             #expect(r.status == 201)
             let body = try r.json
@@ -23,9 +21,10 @@ struct CashierTests {
             #expect(body["customerId"] == .string("cus_1"))
             #expect(body["websiteId"] == .string("web_1"))
             #expect(body["currency"] == .string("USD"))
-            #expect(body["balance"]?.numberLiteral == "1500.10")
-            #expect(body["bonusBalance"]?.numberLiteral == "0.1")
-            #expect(body["pendingPayoutTotal"]?.numberLiteral == "100")
+            #expect(body["balance"]?.numberLiteral == "0")
+            #expect(body["bonusBalance"]?.numberLiteral == "0")
+            #expect(body["pendingPayoutTotal"]?.numberLiteral == "0")
+            #expect(body["canWithdraw"] == .bool(false))
             #expect(body["redirectUrl"] == .string("https://example.com/back"))
             #expect(body["notificationUrl"] == .null)
             #expect(body["depositLimits"] == nil, "depositLimits is write-only")
@@ -37,27 +36,28 @@ struct CashierTests {
         }
     }
 
-    @Test("absent balances default to 0")
-    func defaultsBalancesToZero() async throws {
-        try await Harness.with(Self.v2025) { h in
+    @Test("absent URLs are null")
+    func absentURLsAreNull() async throws {
+        try await Harness.with { h in
             let body = try await h.postCashier(customer: "cus_0").json
-            #expect(body["balance"]?.numberLiteral == "0")
-            #expect(body["bonusBalance"]?.numberLiteral == "0")
-            #expect(body["pendingPayoutTotal"]?.numberLiteral == "0")
-            #expect(body["redirectUrl"] == .null)
+            #expect(body["redirectUrl"] == .null && body["notificationUrl"] == .null)
         }
     }
 
-    @Test("200 returns the existing cashier unchanged, balances included")
+    @Test("200 returns the existing cashier unchanged, Rebilly's figures included")
     func existingCashierIsReturnedUnchanged() async throws {
-        try await Harness.with(Self.v2025) { h in
-            let first = try await h.postCashier(customer: "cus_2", currency: "EUR", extra: #""balance":10.05,"bonusBalance":1,"pendingPayoutTotal":2.5"#)
+        try await Harness.with { h in
+            let first = try await h.postCashier(customer: "cus_2", currency: "EUR")
             #expect(first.status == 201)
-            let again = try await h.postCashier(customer: "cus_2", currency: "EUR", extra: #""balance":99.99,"bonusBalance":7,"pendingPayoutTotal":0"#)
+            let id = try #require(try first.json["id"]?.stringValue)
+            let moved = try await h.post("/_sandbox/cashiers/\(id)/figures", #"{"balance":10.05,"bonusBalance":1,"pendingPayoutTotal":2.5}"#)
+            #expect(moved.status == 200)
+            let again = try await h.postCashier(customer: "cus_2", currency: "EUR", extra: #""redirectUrl":"https://example.com/other""#)
             #expect(again.status == 200)
             #expect(again.header("Location") == nil)
-            #expect(try again.json == first.json)
+            #expect(try again.json == moved.json)
             #expect(try again.json["balance"]?.numberLiteral == "10.05")
+            #expect(try again.json["redirectUrl"] == .null, "the stored cashier, not the body")
             // Another currency is another cashier.
             let usd = try await h.postCashier(customer: "cus_2", currency: "USD")
             #expect(usd.status == 201)
@@ -70,7 +70,7 @@ struct CashierTests {
 
     @Test("422 names every invalid field in dot notation")
     func validationNamesFields() async throws {
-        try await Harness.with(Self.v2025) { h in
+        try await Harness.with { h in
             let long = String(repeating: "w", count: 51)
             let r = try await h.post("/cashiers", """
             {"websiteId":"\(long)","currency":"usd","balance":-0.01,"bonusBalance":"5","pendingPayoutTotal":null,
@@ -90,8 +90,10 @@ struct CashierTests {
             #expect(messages == [
                 "id is not an allowed field", "customerId is required", "websiteId must be at most 50 characters",
                 "currency must be a 3-letter ISO 4217 currency code", "redirectUrl must be a valid URI",
-                "balance must be greater than or equal to 0", "bonusBalance must be a number",
-                "pendingPayoutTotal must be a number", "depositLimits.extra is not an allowed field",
+                "balance is read-only: Rebilly computes it (since 2026-07-20)",
+                "bonusBalance is read-only: Rebilly computes it (since 2026-07-20)",
+                "pendingPayoutTotal is read-only: Rebilly computes it (since 2026-07-20)",
+                "depositLimits.extra is not an allowed field",
                 "depositLimits.minimum must be greater than or equal to 0.01",
             ])
             #expect(try await h.stats()["cashiers"]?.intValue == 0)
@@ -100,7 +102,7 @@ struct CashierTests {
 
     @Test("URI rules: placeholders allowed, 2083 characters at most, absolute with a host")
     func uriRules() async throws {
-        try await Harness.with(Self.v2025) { h in
+        try await Harness.with { h in
             let base = "https://example.com/"
             let exact = base + String(repeating: "a", count: 2083 - base.count)
             let tooLong = exact + "a"
@@ -116,7 +118,7 @@ struct CashierTests {
 
     @Test("types, lengths and the depositLimits order")
     func typeAndLengthRules() async throws {
-        try await Harness.with(Self.v2025) { h in
+        try await Harness.with { h in
             let id50 = String(repeating: "c", count: 50)
             #expect(try await h.postCashier(customer: id50).status == 201)
             let wrongTypes = try await h.post("/cashiers", #"{"customerId":12,"websiteId":"","currency":"US","balance":true,"depositLimits":[]}"#)
@@ -130,7 +132,7 @@ struct CashierTests {
 
     @Test("400 for malformed JSON or a non-object body")
     func malformedBody() async throws {
-        try await Harness.with(Self.v2025) { h in
+        try await Harness.with { h in
             let broken = try await h.post("/cashiers", #"{"customerId": "a",}"#)
             #expect(broken.status == 400)
             #expect(try broken.json["title"] == .string("Bad Request"))
@@ -152,12 +154,15 @@ struct CashierTests {
 
     @Test("GET /cashiers/{id}: 200 with the stored cashier, 404 otherwise")
     func getCashier() async throws {
-        try await Harness.with(Self.v2025) { h in
-            let created = try await h.postCashier(customer: "cus_g", extra: #""balance":0.30"#).json
+        try await Harness.with { h in
+            let created = try await h.postCashier(customer: "cus_g").json
             let id = try #require(created["id"]?.stringValue)
             let r = try await h.get("/cashiers/\(id)")
             #expect(r.status == 200)
             #expect(try r.json == created)
+            let moved = try await h.post("/_sandbox/cashiers/\(id)/figures", #"{"balance":0.30,"canWithdraw":true}"#).json
+            let read = try await h.get("/cashiers/\(id)").json
+            #expect(read == moved && read["balance"]?.numberLiteral == "0.30" && read["canWithdraw"] == .bool(true))
             let missing = try await h.get("/cashiers/cashier_01ARZ3NDEKTSV4RRFFQ69G5FAV")
             #expect(missing.status == 404)
             #expect(try missing.json == .object([("status", .int(404)), ("title", .string("Not Found")), ("detail", .string("Cashier not found"))]))

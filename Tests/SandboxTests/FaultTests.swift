@@ -6,9 +6,9 @@ import Testing
 struct FaultTests {
     @Test("dropRate 1 commits the operation, then closes the connection without an answer")
     func dropCommitsWithoutAnswer() async throws {
-        try await Harness.with({ $0.dropRate = 1; $0.apiVersion = .v2025_08 }) { h in
+        try await Harness.with({ $0.dropRate = 1 }) { h in
             await #expect(throws: (any Error).self) {
-                _ = try await h.postCashier(customer: "dropped", extra: #""balance":12.34"#)
+                _ = try await h.postCashier(customer: "dropped", extra: #""redirectUrl":"https://shop.example/r""#)
             }
             await #expect(throws: (any Error).self) {
                 _ = try await h.postDeposit(customer: "dropped")
@@ -17,7 +17,7 @@ struct FaultTests {
             let cashiers = try #require(state["cashiers"]?.arrayValue)
             #expect(cashiers.count == 1)
             #expect(cashiers.first?["customerId"] == .string("dropped"))
-            #expect(cashiers.first?["balance"]?.numberLiteral == "12.34")
+            #expect(cashiers.first?["redirectUrl"] == .string("https://shop.example/r"))
             #expect(state["depositRequests"]?.arrayValue?.count == 1)
             let stats = try await h.stats()
             #expect(stats["requests"]?["PostCashier"] == .object([("dropped:201", .int(1))]))

@@ -26,10 +26,11 @@ struct FilterSyntaxTests {
     @Test("`,` is OR, `;` is AND (a field named twice too), `!` excludes, text matches case-insensitively")
     func orAndNotCase() async throws {
         try await Harness.with { h in
-            #expect(try await h.postDeposit(customer: "Cus_A", website: "web_1").status == 201)
-            #expect(try await h.postDeposit(customer: "cus_b", website: "web_1", currency: "EUR").status == 201)
-            #expect(try await h.postDeposit(customer: "cus_b", website: "WEB_2").status == 201)
-            #expect(try await h.postDeposit(customer: "cus_c", website: "web_2").status == 201)
+            // One second each, so the order is the sort's alone.
+            _ = try await Self.made(h, customer: "Cus_A", website: "web_1", at: "2026-07-21T01:00:00Z")
+            _ = try await Self.made(h, customer: "cus_b", website: "web_1", currency: "EUR", at: "2026-07-21T01:00:01Z")
+            _ = try await Self.made(h, customer: "cus_b", website: "WEB_2", at: "2026-07-21T01:00:02Z")
+            _ = try await Self.made(h, customer: "cus_c", website: "web_2", at: "2026-07-21T01:00:03Z")
             let sorted = "&sort=createdTime"
             #expect(try await Self.customers(h, "filter=customerId:cus_a,CUS_B" + sorted) == ["Cus_A", "cus_b", "cus_b"])
             #expect(try await Self.customers(h, "filter=customerId:cus_a,cus_b;websiteId:web_2" + sorted) == ["cus_b"])
@@ -69,17 +70,59 @@ struct FilterSyntaxTests {
         }
     }
 
-    @Test("ties on createdTime are ties to the second: the next sort key decides")
+    @Test("ties on createdTime are ties to the second, in an order of the sandbox's own: not by id, the same both ways")
     func tiesToTheSecond() async throws {
         try await Harness.with { h in
             let late = try await Self.made(h, customer: "late", at: "2026-07-21T01:00:01.100Z")
-            let a = try await Self.made(h, customer: "a", at: "2026-07-21T01:00:00.100Z")
-            let b = try await Self.made(h, customer: "b", at: "2026-07-21T01:00:00.900Z")
-            let r = try await h.get("/deposit-requests?filter=websiteId:web_1&sort=-createdTime,id")
-            let ids = try r.json.arrayValue?.compactMap { $0["id"]?.stringValue }
-            #expect(ids == [late] + [a, b].sorted(), "newest second first, then ascending ids within the second")
-            let reversed = try await h.get("/deposit-requests?filter=websiteId:web_1&sort=-createdTime,-id")
-            #expect(try reversed.json.arrayValue?.compactMap { $0["id"]?.stringValue } == [late] + [a, b].sorted().reversed())
+            var tied: [String] = []
+            for i in 0..<12 { tied.append(try await Self.made(h, customer: "t\(i)", at: "2026-07-21T01:00:00.\(100 + i * 50)Z")) }
+            func ids(_ sort: String) async throws -> [String] {
+                let r = try await h.get("/deposit-requests?filter=websiteId:web_1&sort=\(sort)")
+                #expect(r.status == 200, "\(r.text)")
+                return try r.json.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+            }
+            let newest = try await ids("-createdTime")
+            #expect(newest.first == late && Set(newest.dropFirst()) == Set(tied), "the later second first")
+            let oldest = try await ids("createdTime")
+            #expect(oldest.last == late && Array(oldest.dropLast()) == Array(newest.dropFirst()), "ties keep their order either way")
+            let inSecond = Array(oldest.dropLast())
+            #expect(inSecond != tied.sorted() && inSecond != tied.sorted().reversed(), "a client cannot rely on ids within a second")
+            #expect(inSecond != tied, "nor on creation order")
+            #expect(try await ids("createdTime") == oldest, "the same listing twice is the same")
+        }
+    }
+
+    @Test("sort takes only Rebilly's x-sortable members of DepositRequest; another answers 422 naming it")
+    func sortableMembers() async throws {
+        try await Harness.with { h in
+            for sort in ["createdTime", "-createdTime", "updatedTime", "-updatedTime", "currency", "-currency", "currency,-createdTime"] {
+                #expect(try await h.get("/deposit-requests?sort=" + sort).status == 200, "\(sort)")
+            }
+            for (sort, member) in [("id", "id"), ("createdTime,id", "id"), ("-id", "id"), ("customerId", "customerId"), ("createdTime,-websiteId", "websiteId")] {
+                let r = try await h.get("/deposit-requests?sort=" + sort)
+                #expect(r.status == 422, "\(sort)")
+                let fields = try r.json["invalidFields"]?.arrayValue ?? []
+                #expect(fields.count == 1 && fields.first?["field"] == .string("sort"), "\(sort): \(r.text)")
+                let message = fields.first?["message"]?.stringValue ?? ""
+                #expect(message.contains("'\(member)'"), "\(sort): \(message)")
+            }
+        }
+    }
+
+    @Test("limit and offset are at most 1000 (collectionLimit, collectionOffset): 1001 answers 422")
+    func pageBounds() async throws {
+        try await Harness.with { h in
+            for query in ["offset=1000", "limit=1000", "limit=1000&offset=1000", "offset=0&limit=0"] {
+                let r = try await h.get("/deposit-requests?" + query)
+                #expect(r.status == 200, "\(query): \(r.text)")
+            }
+            for (query, field) in [("offset=1001", "offset"), ("limit=1001", "limit"), ("offset=-1", "offset"), ("limit=x", "limit")] {
+                let r = try await h.get("/deposit-requests?" + query)
+                #expect(r.status == 422, "\(query)")
+                #expect(try r.json.invalidFieldNames == [field], "\(query)")
+            }
+            let offset = try await h.get("/deposit-requests?offset=1000")
+            #expect(offset.header("Pagination-Offset") == "1000" && offset.header("Pagination-Total") == "0")
         }
     }
 

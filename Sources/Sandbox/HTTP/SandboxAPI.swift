@@ -8,26 +8,22 @@ struct SandboxAPI: Sendable {
     /// `http://HOST:PORT`, known once the server has bound its port.
     let baseURL: Locked<String>
     let maxBodySize: Int
-    let version: SandboxAPIVersion
     let readonlyFields: ReadonlyFieldsPolicy
     let requiredCustomers: Set<String>?
     let defaultOrganizationId: String
     let foreignDeposits: ForeignDeposits
 
-    init(configuration: SandboxConfiguration, baseURL: Locked<String>) {
-        organizations = Organizations(preload: configuration.preload, defaultOrganizationId: configuration.defaultOrganizationId)
+    init(configuration: SandboxConfiguration, baseURL: Locked<String>, clock: SandboxClock) {
+        organizations = Organizations(
+            preload: configuration.preload, defaultOrganizationId: configuration.defaultOrganizationId, clock: clock,
+            history: DepositHistory(count: configuration.history, seed: configuration.seed)
+        )
         self.baseURL = baseURL
         maxBodySize = configuration.maxBodySize
-        version = configuration.apiVersion
         readonlyFields = configuration.readonlyFields
         requiredCustomers = configuration.requiredCustomers
         defaultOrganizationId = configuration.defaultOrganizationId
         foreignDeposits = ForeignDeposits(rate: configuration.foreignDepositRate, seed: configuration.seed)
-    }
-
-    /// How `POST /cashiers` takes the three figures in the version served.
-    var cashierFigures: CashierInput.Figures {
-        version == .v2025_08 ? .settable : .readOnly(readonlyFields)
     }
 
     /// 422 on `customerId` for a customer the organization does not hold (`--require-customers`).
@@ -42,18 +38,18 @@ struct SandboxAPI: Sendable {
         switch route.operation {
         case .postCashier:
             return await withBody(&request) { (body: JSONValue) throws(ValidationFailure) -> JSONResponse in
-                let input = try CashierInput.validate(body, figures: cashierFigures)
+                let input = try CashierInput.validate(body, figures: .readOnly(readonlyFields))
                 try requireCustomer(input.customerId)
                 let (cashier, created) = store.findOrCreateCashier(input)
                 var headers: [(String, String)] = []
                 if created { headers.append(("Location", links.url("/cashiers/\(cashier.id)"))) }
-                return JSONResponse(status: created ? 201 : 200, body: cashier.resource(links: links, version: version), headers: headers)
+                return JSONResponse(status: created ? 201 : 200, body: cashier.resource(links: links), headers: headers)
             }
         case .getCashier:
             guard let id = route.resourceId, let cashier = store.cashier(id: id) else {
                 return JSONResponse(status: 404, body: Problem.notFound("Cashier not found"))
             }
-            return JSONResponse(status: 200, body: cashier.resource(links: links, version: version))
+            return JSONResponse(status: 200, body: cashier.resource(links: links))
         case .postDepositRequest:
             return await withBody(&request) { (body: JSONValue) throws(ValidationFailure) -> JSONResponse in
                 let input = try DepositRequestInput.validate(body)
@@ -100,8 +96,8 @@ struct SandboxAPI: Sendable {
 
     /// `POST /_sandbox/deposit-requests`: a deposit request made by another client (the
     /// operator's site), validated like the API's, created at `createdTime` when the body gives
-    /// one (RFC 3339), else now, in `organizationId` when given. Not counted in the API's
-    /// statistics.
+    /// one (RFC 3339), else now by the server's clock, in `organizationId` when given. Not
+    /// counted in the API's statistics.
     func foreignDepositRequest(_ request: inout Request) async -> JSONResponse {
         let links = ResourceLinks(baseURL: baseURL.withLock { $0 }, pathPrefix: "")
         return await withBody(&request) { (body: JSONValue) throws(ValidationFailure) -> JSONResponse in
@@ -113,7 +109,7 @@ struct SandboxAPI: Sendable {
                 }
                 organization = org
             }
-            var created = Date()
+            var created: Date?
             if let text = body["createdTime"] {
                 guard case let .string(value) = text, let date = Timestamps.parse(value) else {
                     return JSONResponse(status: 400, body: Problem.body(status: 400, title: "Bad Request", detail: "createdTime must be an RFC 3339 date-time"))
@@ -151,7 +147,7 @@ struct SandboxAPI: Sendable {
             guard v.errors.isEmpty, let cashier = store.setFigures(
                 id: id, balance: balance, bonusBalance: bonusBalance, pendingPayoutTotal: pendingPayoutTotal, canWithdraw: canWithdraw)
             else { throw ValidationFailure(fields: v.errors) }
-            return JSONResponse(status: 200, body: cashier.resource(links: links, version: version))
+            return JSONResponse(status: 200, body: cashier.resource(links: links))
         }
     }
 
@@ -182,7 +178,8 @@ struct SandboxAPI: Sendable {
 
     /// `GET /_sandbox/stats`: counters plus what the store holds, including deposit requests per
     /// (customerId, websiteId, currency) so duplicates stand out.
-    /// Deposit requests other clients made are counted apart (`foreignDepositRequests`).
+    /// Deposit requests other clients made are counted apart (`foreignDepositRequests`), and of
+    /// those the ones made before the start (`historyDepositRequests`).
     func statsDocument(_ stats: SandboxStats) -> JSONValue {
         let everything = organizations.all.map { $0.store.snapshot() }
         let cashiers = everything.flatMap(\.cashiers)
@@ -201,13 +198,15 @@ struct SandboxAPI: Sendable {
             ("preloadedCashiers", .int(cashiers.filter(\.preloaded).count)),
             ("depositRequests", .int(deposits.count)),
             ("foreignDepositRequests", .int(all.count - deposits.count)),
+            ("historyDepositRequests", .int(all.count(where: \.history))),
             ("depositRequestsPerCashier", .array(rows)),
             ("duplicateDepositRequests", .int(perKey.values.filter { $0 > 1 }.count)),
         ])
     }
 
     /// `GET /_sandbox/cashiers`: every cashier (with write-only fields) and every deposit
-    /// request of every organization, each with its `organizationId` (and `foreign` for requests).
+    /// request of every organization, each with its `organizationId` (and `foreign` and `history`
+    /// for requests).
     func stateDocument() -> JSONValue {
         let links = ResourceLinks(baseURL: baseURL.withLock { $0 }, pathPrefix: "")
         var cashiers: [JSONValue] = [], deposits: [JSONValue] = []
@@ -216,6 +215,7 @@ struct SandboxAPI: Sendable {
             cashiers += c.map { $0.inspection().appending(("organizationId", .string(organization))) }
             deposits += d.map {
                 $0.resource(links: links).appending(("organizationId", .string(organization))).appending(("foreign", .bool($0.foreign)))
+                    .appending(("history", .bool($0.history)))
             }
         }
         return .object([("cashiers", .array(cashiers)), ("depositRequests", .array(deposits))])

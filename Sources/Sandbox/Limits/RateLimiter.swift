@@ -1,7 +1,8 @@
 import Foundation
 
 /// Counts non-GET requests per organization in fixed windows that open at the first request
-/// after the previous window closed. A full window answers with the epoch second it closes.
+/// after the previous window closed. A full window answers with the epoch second it closes, by
+/// the server's clock.
 final class RateLimiter: Sendable {
     enum Decision: Sendable, Equatable {
         /// Accepted; `remaining` requests are left in this window.
@@ -16,17 +17,22 @@ final class RateLimiter: Sendable {
     }
 
     let rate: SandboxRate
+    private let clock: SandboxClock
     private let windows = Locked([String: Window]())
     private var period: TimeInterval {
         let (seconds, attos) = rate.period.components
         return TimeInterval(seconds) + TimeInterval(attos) / 1e18
     }
 
-    init(rate: SandboxRate) { self.rate = rate }
+    init(rate: SandboxRate, clock: SandboxClock = SandboxClock()) {
+        self.rate = rate
+        self.clock = clock
+    }
 
     /// Takes one request's worth from `organization`'s window.
-    func acquire(organization: String, now: Date = Date()) -> Decision {
-        windows.withLock { windows in
+    func acquire(organization: String, now: Date? = nil) -> Decision {
+        let now = now ?? clock.now()
+        return windows.withLock { windows in
             var window = windows[organization] ?? Window(start: now, count: 0)
             if now.timeIntervalSince(window.start) >= period {
                 window = Window(start: now, count: 0)
@@ -42,8 +48,9 @@ final class RateLimiter: Sendable {
     }
 
     /// What is left for `organization` without taking anything (for GET responses).
-    func remaining(organization: String, now: Date = Date()) -> Int {
-        windows.withLock { windows in
+    func remaining(organization: String, now: Date? = nil) -> Int {
+        let now = now ?? clock.now()
+        return windows.withLock { windows in
             guard let window = windows[organization], now.timeIntervalSince(window.start) < period else { return rate.limit }
             return max(0, rate.limit - window.count)
         }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// A stored cashier. Balances are exact numbers; only the sandbox's figures endpoint changes
-/// them after creation (the day's activity on Rebilly's side).
+/// A stored cashier. Its figures are Rebilly's: exact numbers that only the preload file and the
+/// sandbox's figures endpoint set (the day's activity on Rebilly's side), never a create.
 struct CashierRecord: Sendable {
     var id: String
     var customerId: String
@@ -10,7 +10,7 @@ struct CashierRecord: Sendable {
     var balance: ExactNumber
     var bonusBalance: ExactNumber
     var pendingPayoutTotal: ExactNumber
-    /// Whether the customer may withdraw now (2026-07 reports it).
+    /// Whether the customer may withdraw now, as Rebilly reports it.
     var canWithdraw: Bool
     var depositLimits: CashierInput.DepositLimits?
     var redirectUrl: String?
@@ -24,9 +24,9 @@ struct CashierRecord: Sendable {
     var key: CashierKey { CashierKey(customerId: customerId, websiteId: websiteId, currency: currency) }
 
     /// The `Cashier` resource as the API returns it (`depositLimits` is write-only, so absent;
-    /// `canWithdraw` from 2026-07 on).
-    func resource(links: ResourceLinks, version: SandboxAPIVersion) -> JSONValue {
-        var members: [(String, JSONValue)] = [
+    /// the optional `lastDepositRequestId` and `cashierToken` are left out).
+    func resource(links: ResourceLinks) -> JSONValue {
+        .object([
             ("id", .string(id)),
             ("customerId", .string(customerId)),
             ("websiteId", .string(websiteId)),
@@ -34,17 +34,14 @@ struct CashierRecord: Sendable {
             ("balance", balance.json),
             ("bonusBalance", bonusBalance.json),
             ("pendingPayoutTotal", pendingPayoutTotal.json),
-        ]
-        if version == .v2026_07 { members.append(("canWithdraw", .bool(canWithdraw))) }
-        members += [
+            ("canWithdraw", .bool(canWithdraw)),
             ("redirectUrl", .stringOrNull(redirectUrl)),
             ("notificationUrl", .stringOrNull(notificationUrl)),
             ("expirationTime", .stringOrNull(expirationTime.map(Timestamps.format))),
             ("createdTime", .string(Timestamps.format(createdTime))),
             ("updatedTime", .string(Timestamps.format(updatedTime))),
             ("_links", .array([links.link("self", "/cashiers/\(id)")])),
-        ]
-        return .object(members)
+        ])
     }
 
     /// The full stored state, for `GET /_sandbox/cashiers`.
@@ -56,7 +53,7 @@ struct CashierRecord: Sendable {
                 ("maximum", depositLimits.maximum?.json ?? .null),
             ])
         }
-        guard case .object(var members) = resource(links: ResourceLinks(baseURL: "", pathPrefix: ""), version: .v2026_07) else { return .null }
+        guard case .object(var members) = resource(links: ResourceLinks(baseURL: "", pathPrefix: "")) else { return .null }
         members.removeLast()  // _links
         members.append(("depositLimits", limits))
         members.append(("preloaded", .bool(preloaded)))

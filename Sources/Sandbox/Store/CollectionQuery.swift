@@ -1,7 +1,8 @@
 import Foundation
 
-/// `GET /deposit-requests` query parameters: `filter`, `sort` (`-createdTime`, comma-separated
-/// keys), `limit` and `offset` (0–1000).
+/// `GET /deposit-requests` query parameters, as strict as Rebilly's schema: `filter`, `sort`
+/// (comma-separated members of `DepositRequest` marked `x-sortable`, `-` for descending), `limit`
+/// and `offset` (`collectionLimit` and `collectionOffset`: 0–1000).
 ///
 /// The filter is Rebilly's syntax ("Using filter with collections", `openapi/description.md` of
 /// Rebilly/api-definitions): `field:value`; `;` joins fields with AND; `,` joins values with OR;
@@ -13,7 +14,11 @@ struct CollectionQuery: Sendable {
     static let filterableFields: Set<String> = ["id", "customerId", "websiteId", "currency", "status", "strategyId",
                                                 "createdTime", "updatedTime"]
     static let timeFields: Set<String> = ["createdTime", "updatedTime"]
-    static let sortableFields: Set<String> = ["createdTime", "updatedTime", "id"]
+    /// The `x-sortable` members of Rebilly's `DepositRequest` (createdTime, updatedTime and currency
+    /// through `CreatedTime`, `UpdatedTime` and `CurrencyCode`); `id` is not one.
+    static let sortableFields = ["createdTime", "updatedTime", "currency"]
+    /// `maximum` of `collectionLimit` and `collectionOffset`.
+    static let maximumLimit = 1000, maximumOffset = 1000
     static let defaultLimit = 100
 
     /// One value of a clause: text, or a range; `negated` excludes what it matches.
@@ -77,16 +82,18 @@ struct CollectionQuery: Sendable {
                 let descending = key.hasPrefix("-")
                 let field = String(descending ? key.dropFirst() : key)
                 guard sortableFields.contains(field) else {
-                    errors.append(InvalidField(field: "sort", message: "sort field '\(field)' is not supported"))
+                    errors.append(InvalidField(field: "sort", message: field.isEmpty
+                        ? "sort has an empty member"
+                        : "sort member '\(field)' is not sortable (sortable: \(sortableFields.joined(separator: ", ")))"))
                     continue
                 }
                 query.sort.append((field, descending))
             }
         }
-        for (name, text) in [("limit", limit), ("offset", offset)] {
+        for (name, text, maximum) in [("limit", limit, maximumLimit), ("offset", offset, maximumOffset)] {
             guard let text else { continue }
-            guard let n = Int(text), (0...1000).contains(n) else {
-                errors.append(InvalidField(field: name, message: "\(name) must be an integer between 0 and 1000"))
+            guard let n = Int(text), (0...maximum).contains(n) else {
+                errors.append(InvalidField(field: name, message: "\(name) must be an integer between 0 and \(maximum)"))
                 continue
             }
             if name == "limit" { query.limit = n } else { query.offset = n }
@@ -202,6 +209,12 @@ struct CollectionQuery: Sendable {
         return nil
     }
 
+    /// The one customerId a query can only match (a customerId clause of one plain value); nil: any or several.
+    var customerCandidate: String? {
+        guard let customers = customerCandidates, customers.count == 1 else { return nil }
+        return customers[0]
+    }
+
     /// The one websiteId a query can only match (a websiteId clause of one plain value); nil: any or several.
     var websiteCandidate: String? {
         for clause in clauses where clause.field == "websiteId" && clause.values.count == 1 {
@@ -252,7 +265,8 @@ struct CollectionQuery: Sendable {
     private static func lowerASCII(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }
 
     /// Rebilly keeps times to the second: two requests of one second tie on createdTime, and the
-    /// next key (or creation order) decides.
+    /// next key decides. What no key decides is in an order of the sandbox's own (`tieBreak`), never
+    /// by id or creation: Rebilly defines none, so a client that pages must not need one.
     func areInOrder(_ a: DepositRequestRecord, _ b: DepositRequestRecord) -> Bool {
         for (field, descending) in sort {
             let order: Bool?
@@ -263,13 +277,13 @@ struct CollectionQuery: Sendable {
             case "updatedTime":
                 let (x, y) = (Self.wholeSecond(a.updatedTime), Self.wholeSecond(b.updatedTime))
                 order = x == y ? nil : x < y
-            case "id": order = a.id == b.id ? nil : a.id < b.id
+            case "currency":
+                order = a.input.currency == b.input.currency ? nil : a.input.currency < b.input.currency
             default: order = nil
             }
             if let order { return descending ? !order : order }
         }
-        // Ties (same second): creation order, following the direction of the first key.
-        let descending = sort.first?.descending ?? false
-        return descending ? a.sequence > b.sequence : a.sequence < b.sequence
+        let (x, y) = (a.tieBreak, b.tieBreak)
+        return x != y ? x < y : a.sequence < b.sequence
     }
 }

@@ -8,10 +8,16 @@ struct DepositRequestRecord: Sendable {
     var expirationTime: Date
     var createdTime: Date
     var updatedTime: Date
-    /// Insertion order, the tie-breaker for equal `createdTime`s.
+    /// Insertion order.
     var sequence: Int
-    /// Made by another client of the organization (`--foreign-deposits`, `POST /_sandbox/deposit-requests`).
+    /// Made by another client of the organization (`--foreign-deposits`, `POST /_sandbox/deposit-requests`,
+    /// `--history`).
     var foreign = false
+    /// Made before the sandbox started (`--history`).
+    var history = false
+    /// Orders requests the sort cannot tell apart (one second of createdTime): a hash of the id,
+    /// so neither id nor creation order can be relied on, as in Rebilly, where that order is undefined.
+    var tieBreak: UInt64 { SeededRandom.hash(id) }
 
     var status: String { "created" }
     var key: CashierKey { CashierKey(customerId: input.customerId, websiteId: input.websiteId, currency: input.currency) }

@@ -5,17 +5,23 @@ import Foundation
 /// made on first use.
 final class Organizations: Sendable {
     private let stores: Locked<[String: SandboxStore]>
+    private let clock: SandboxClock
 
-    init(preload: [PreloadedCashier], defaultOrganizationId: String, now: Date = Date()) {
+    /// The stores of the organizations `preload` names, each with its cashiers' `history`, as of
+    /// `now` (by default the clock's).
+    init(preload: [PreloadedCashier], defaultOrganizationId: String, now: Date? = nil,
+         clock: SandboxClock = SandboxClock(), history: DepositHistory = DepositHistory(count: 0, seed: nil)) {
+        self.clock = clock
+        let now = now ?? clock.now()
         let byOrganization = Dictionary(grouping: preload) { $0.organizationId ?? defaultOrganizationId }
-        stores = Locked(byOrganization.mapValues { SandboxStore(preload: $0, now: now) })
+        stores = Locked(byOrganization.mapValues { SandboxStore(preload: $0, now: now, clock: clock, history: history) })
     }
 
     /// The organization's store.
     func store(_ organizationId: String) -> SandboxStore {
         stores.withLock { stores in
             if let store = stores[organizationId] { return store }
-            let store = SandboxStore(preload: [])
+            let store = SandboxStore(preload: [], clock: clock)
             stores[organizationId] = store
             return store
         }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The sandbox's in-memory data: cashiers (one per customer/website/currency) and deposit
-/// requests. Every operation runs under one lock, so "find or create" is atomic.
+/// requests. Every operation runs under one lock, so "find or create" is atomic. Times are
+/// stamped by `clock`, the server's.
 final class SandboxStore: Sendable {
     private struct State {
         var cashiers: [String: CashierRecord] = [:]
@@ -10,7 +11,7 @@ final class SandboxStore: Sendable {
         var depositRequests: [DepositRequestRecord] = []
         var depositIndex: [String: Int] = [:]
         /// Positions in `depositRequests` per lowercased customerId (filters match case-insensitively),
-        /// so filtered lists do not scan everything.
+        /// in order of createdTime's second, so a customer's listing reads only its own requests.
         var depositsByCustomer: [String: [Int]] = [:]
         /// Positions in `depositRequests` per lowercased websiteId, in order of createdTime's second
         /// (requests created at once may take the lock in another order than their clocks).
@@ -18,14 +19,25 @@ final class SandboxStore: Sendable {
         /// The last listing's matches, sorted, while no deposit request has been created since:
         /// the pages of one listing filter and sort the store once, not once per page.
         var lastListing: (selection: String, count: Int, matching: [DepositRequestRecord])?
+        /// Deposit requests the listings have read, all told (what a listing costs, for tests).
+        var examined = 0
         var ids = ULIDGenerator()
         var tokens = SystemRandomNumberGenerator()
     }
 
     private let state = Locked(State())
+    let clock: SandboxClock
 
-    init(preload: [PreloadedCashier], now: Date = Date()) {
+    /// A store holding `preload` (created at `now`, by default the clock's) and, before them, the
+    /// deposit requests `history` gives their customers.
+    init(preload: [PreloadedCashier], now: Date? = nil, clock: SandboxClock = SandboxClock(),
+         history: DepositHistory = DepositHistory(count: 0, seed: nil)) {
+        self.clock = clock
+        let now = now ?? clock.now()
         state.withLock { s in
+            for past in history.requests(for: preload, before: now) {
+                _ = Self.insertDepositRequest(past.input, at: past.createdTime, foreign: true, history: true, into: &s)
+            }
             for cashier in preload {
                 let id = cashier.id ?? "cashier_" + s.ids.next(now: now)
                 let amounts = cashier.exactAmounts
@@ -49,8 +61,9 @@ final class SandboxStore: Sendable {
 
     /// Returns the existing cashier for the input's (customerId, websiteId, currency) unchanged,
     /// or creates one. `created` tells which.
-    func findOrCreateCashier(_ input: CashierInput, now: Date = Date()) -> (cashier: CashierRecord, created: Bool) {
-        state.withLock { s in
+    func findOrCreateCashier(_ input: CashierInput, now: Date? = nil) -> (cashier: CashierRecord, created: Bool) {
+        let now = now ?? clock.now()
+        return state.withLock { s in
             let key = CashierKey(customerId: input.customerId, websiteId: input.websiteId, currency: input.currency)
             if let id = s.cashierIdsByKey[key], let existing = s.cashiers[id] {
                 return (existing, false)
@@ -76,8 +89,9 @@ final class SandboxStore: Sendable {
     /// Sets a cashier's figures as Rebilly's own activity would (deposits, payouts, bonuses);
     /// nil leaves a figure as it is. Returns the updated cashier, or nil for an unknown id.
     func setFigures(id: String, balance: ExactNumber?, bonusBalance: ExactNumber?, pendingPayoutTotal: ExactNumber?,
-                    canWithdraw: Bool?, now: Date = Date()) -> CashierRecord? {
-        state.withLock { s in
+                    canWithdraw: Bool?, now: Date? = nil) -> CashierRecord? {
+        let now = now ?? clock.now()
+        return state.withLock { s in
             guard var record = s.cashiers[id] else { return nil }
             if let balance { record.balance = balance }
             if let bonusBalance { record.bonusBalance = bonusBalance }
@@ -91,22 +105,34 @@ final class SandboxStore: Sendable {
 
     /// Always creates a new deposit request: the API has no idempotency key. `foreign` marks one
     /// another client of the organization made (kept apart in the statistics, never in answers).
-    func createDepositRequest(_ input: DepositRequestInput, now: Date = Date(), foreign: Bool = false) -> DepositRequestRecord {
-        state.withLock { s in
-            var tokenBytes = ""
-            for _ in 0..<2 { tokenBytes += String(s.tokens.next(), radix: 16) }
-            let record = DepositRequestRecord(
-                id: "dep_req_" + s.ids.next(now: now), input: input, cashierToken: "sandbox." + tokenBytes,
-                expirationTime: input.expirationTime ?? now.addingTimeInterval(3600),
-                createdTime: now, updatedTime: now, sequence: s.depositRequests.count, foreign: foreign
-            )
-            s.depositIndex[record.id] = s.depositRequests.count
-            s.depositsByCustomer[input.customerId.lowercased(), default: []].append(s.depositRequests.count)
-            Self.indexByWebsite(s.depositRequests.count, site: input.websiteId.lowercased(),
-                                second: CollectionQuery.wholeSecond(now), in: &s)
-            s.depositRequests.append(record)
-            return record
-        }
+    func createDepositRequest(_ input: DepositRequestInput, now: Date? = nil, foreign: Bool = false) -> DepositRequestRecord {
+        let now = now ?? clock.now()
+        return state.withLock { s in Self.insertDepositRequest(input, at: now, foreign: foreign, history: false, into: &s) }
+    }
+
+    /// Stores a deposit request made at `now`, indexed by its customer and website in order of its second.
+    private static func insertDepositRequest(_ input: DepositRequestInput, at now: Date, foreign: Bool, history: Bool,
+                                             into s: inout State) -> DepositRequestRecord {
+        var tokenBytes = ""
+        for _ in 0..<2 { tokenBytes += String(s.tokens.next(), radix: 16) }
+        let position = s.depositRequests.count
+        var record = DepositRequestRecord(
+            id: "dep_req_" + s.ids.next(now: now), input: input, cashierToken: "sandbox." + tokenBytes,
+            expirationTime: input.expirationTime ?? now.addingTimeInterval(3600),
+            createdTime: now, updatedTime: now, sequence: position, foreign: foreign
+        )
+        record.history = history
+        s.depositIndex[record.id] = position
+        s.depositRequests.append(record)
+        let second = CollectionQuery.wholeSecond(now)
+        let customer = input.customerId.lowercased(), website = input.websiteId.lowercased()
+        var byCustomer = s.depositsByCustomer.removeValue(forKey: customer) ?? []
+        insert(position, second: second, into: &byCustomer, of: s.depositRequests)
+        s.depositsByCustomer[customer] = byCustomer
+        var byWebsite = s.depositsByWebsite.removeValue(forKey: website) ?? []
+        insert(position, second: second, into: &byWebsite, of: s.depositRequests)
+        s.depositsByWebsite[website] = byWebsite
+        return record
     }
 
     func depositRequest(id: String) -> DepositRequestRecord? {
@@ -115,7 +141,12 @@ final class SandboxStore: Sendable {
 
     /// All deposit requests matching `query`'s filter, sorted, and the page `query` asks for.
     func depositRequests(_ query: CollectionQuery) -> (page: [DepositRequestRecord], total: Int) {
-        if let window = state.withLock({ s in Self.websiteWindow(query, in: s) }) { return window }
+        let keyed = state.withLock { s -> (page: [DepositRequestRecord], total: Int)? in
+            guard let window = Self.keyedWindow(query, in: s) else { return nil }
+            s.examined += window.examined
+            return (window.page, window.total)
+        }
+        if let keyed { return keyed }
         let selection = query.selection
         let (candidates, count, listed) = state.withLock { s -> ([DepositRequestRecord], Int, [DepositRequestRecord]?) in
             let count = s.depositRequests.count
@@ -126,30 +157,39 @@ final class SandboxStore: Sendable {
         }
         let matching = listed ?? candidates.filter(query.matches).sorted(by: query.areInOrder)
         if listed == nil {
-            state.withLock { s in if s.depositRequests.count == count { s.lastListing = (selection, count, matching) } }
+            state.withLock { s in
+                s.examined += candidates.count
+                if s.depositRequests.count == count { s.lastListing = (selection, count, matching) }
+            }
         }
         let page = matching.dropFirst(query.offset).prefix(query.limit)
         return (Array(page), matching.count)
     }
 
-    /// Adds a request's position to its website's, after every one whose createdTime's second is not
+    /// Adds a request's position to `positions`, after every one whose createdTime's second is not
     /// later (searched from the end: a new request is almost always the latest).
-    private static func indexByWebsite(_ position: Int, site: String, second: Int64, in s: inout State) {
-        var positions = s.depositsByWebsite.removeValue(forKey: site) ?? []
+    private static func insert(_ position: Int, second: Int64, into positions: inout [Int], of requests: [DepositRequestRecord]) {
         var index = positions.endIndex
-        while index > 0, CollectionQuery.wholeSecond(s.depositRequests[positions[index - 1]].createdTime) > second { index -= 1 }
+        while index > 0, CollectionQuery.wholeSecond(requests[positions[index - 1]].createdTime) > second { index -= 1 }
         positions.insert(position, at: index)
-        s.depositsByWebsite[site] = positions
     }
 
-    /// A listing of one website's requests oldest first (a night read in keyed pages): its window
-    /// of createdTime found by binary search in the website's positions, every request in it
-    /// checked and counted, and only the first `offset + limit` (with the rest of the last one's
-    /// second, whose order the sort's next key decides) sorted. nil: the query is not of that form.
-    private static func websiteWindow(_ query: CollectionQuery, in s: State) -> (page: [DepositRequestRecord], total: Int)? {
-        guard let website = query.websiteCandidate,
-              let first = query.sort.first, first.field == "createdTime", !first.descending else { return nil }
-        guard let positions = s.depositsByWebsite[website.lowercased()] else { return ([], 0) }
+    /// A listing oldest first of one customer's requests, or else one website's (a night read in
+    /// keyed pages): its window of createdTime found by binary search in that key's positions,
+    /// every request in it checked and counted, and only the first `offset + limit` (with the rest
+    /// of the last one's second, whose order the sort's next key decides) sorted. nil: the query
+    /// names neither one customer nor one website, or is not sorted by createdTime ascending.
+    private static func keyedWindow(_ query: CollectionQuery, in s: State) -> (page: [DepositRequestRecord], total: Int, examined: Int)? {
+        guard let first = query.sort.first, first.field == "createdTime", !first.descending else { return nil }
+        let keyed: [Int]?
+        if let customer = query.customerCandidate {
+            keyed = s.depositsByCustomer[customer.lowercased()]
+        } else if let website = query.websiteCandidate {
+            keyed = s.depositsByWebsite[website.lowercased()]
+        } else {
+            return nil
+        }
+        guard let positions = keyed else { return ([], 0, 0) }
         func second(_ i: Int) -> Int64 { CollectionQuery.wholeSecond(s.depositRequests[positions[i]].createdTime) }
         /// The first index in `from..<positions.count` where `holds` (false before it, true from it on).
         func boundary(from: Int, _ holds: (Int) -> Bool) -> Int {
@@ -177,7 +217,7 @@ final class SandboxStore: Sendable {
                 if leading.count == needed { lastSecond = recordSecond }
             }
         }
-        return (Array(leading.sorted(by: query.areInOrder).dropFirst(query.offset).prefix(query.limit)), total)
+        return (Array(leading.sorted(by: query.areInOrder).dropFirst(query.offset).prefix(query.limit)), total, end - start)
     }
 
     /// Everything, in creation order (for inspection).
@@ -186,4 +226,7 @@ final class SandboxStore: Sendable {
     }
 
     var cashierCount: Int { state.withLock { $0.cashiers.count } }
+
+    /// Deposit requests the listings have read so far, all told.
+    var listingExamined: Int { state.withLock { $0.examined } }
 }

@@ -23,4 +23,14 @@ struct SeededRandom: RandomNumberGenerator, Sendable {
     mutating func unit() -> Double {
         Double(next() >> 11) * 0x1.0p-53
     }
+
+    /// A 64-bit hash of `text` (FNV-1a, then SplitMix64's finalizer): fixed for a text, to seed
+    /// a generator per key or order things no client may rely on.
+    static func hash(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        hash = (hash ^ (hash >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        hash = (hash ^ (hash >> 27)) &* 0x94D0_49BB_1331_11EB
+        return hash ^ (hash >> 31)
+    }
 }

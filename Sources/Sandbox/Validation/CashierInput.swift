@@ -25,8 +25,8 @@ struct CashierInput: Sendable {
 
     static let figureFields = ["balance", "bonusBalance", "pendingPayoutTotal"]
 
-    /// How the body's three figures are taken: set the cashier's (2025-08 and the preload file),
-    /// or read-only (2026-07) with a policy for a client that sends them anyway.
+    /// How the body's three figures are taken: set the cashier's (the preload file, which speaks
+    /// for Rebilly's side), or read-only (the API) with a policy for a client that sends them anyway.
     enum Figures: Sendable {
         case settable
         case readOnly(ReadonlyFieldsPolicy)
@@ -34,7 +34,7 @@ struct CashierInput: Sendable {
 
     /// Validates a request body against the `PostCashier` schema.
     /// `extraFields` lets the preload file carry ids and timestamps too.
-    static func validate(_ body: JSONValue, figures: Figures = .settable, extraFields: [String] = []) throws(ValidationFailure) -> CashierInput {
+    static func validate(_ body: JSONValue, figures: Figures, extraFields: [String] = []) throws(ValidationFailure) -> CashierInput {
         var v = BodyValidator()
         guard let members = v.object(body, at: "body") else { throw ValidationFailure(fields: v.errors) }
         v.rejectUnknown(members, allowed: allowedFields + extraFields, prefix: "")

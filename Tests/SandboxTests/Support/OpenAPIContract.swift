@@ -1,9 +1,9 @@
 import Foundation
 @testable import Sandbox
 
-/// Reads the vendored `Tests/SandboxTests/Fixtures/rebilly/openapi-cashiers.json` (found from this
-/// file's path; provenance and licence beside it) and checks response bodies against the
-/// `required` lists and property types it declares. Nothing is copied by hand.
+/// Reads the vendored `Tests/SandboxTests/Fixtures/rebilly/openapi-cashiers.json` (cut from
+/// Rebilly/api-definitions at a pinned commit; provenance beside it) and checks response bodies
+/// against the schemas it declares. Nothing is copied by hand.
 struct OpenAPIContract {
     let document: [String: Any]
 
@@ -61,8 +61,32 @@ struct OpenAPIContract {
         try resolve(["$ref": "#/components/schemas/\(name)"])
     }
 
-    /// `required` and `properties` gathered through `allOf` and `$ref`.
-    func flatten(_ schema: [String: Any]) throws -> (required: [String], properties: [String: [String: Any]], minProperties: Int) {
+    /// The operation object at a path and method, e.g. ("/deposit-requests", "get").
+    func operation(path: String, method: String) throws -> [String: Any] {
+        guard let paths = document["paths"] as? [String: Any], let item = paths[path] as? [String: Any],
+              let operation = item[method] as? [String: Any]
+        else { throw ContractError("the contract has no \(method.uppercased()) \(path)") }
+        return operation
+    }
+
+    /// The schema of an operation's query parameter, e.g. `offset` of GET /deposit-requests.
+    func parameterSchema(path: String, method: String, name: String) throws -> [String: Any] {
+        for raw in try operation(path: path, method: method)["parameters"] as? [[String: Any]] ?? [] {
+            let parameter = try resolve(raw)
+            if parameter["name"] as? String == name, let schema = parameter["schema"] as? [String: Any] { return try resolve(schema) }
+        }
+        throw ContractError("\(method.uppercased()) \(path) has no parameter \(name)")
+    }
+
+    /// The members of a component schema marked `x-sortable` (directly or through their `$ref`).
+    func sortableMembers(of name: String) throws -> Set<String> {
+        let (_, properties, _, _) = try flatten(schema(named: name))
+        return Set(properties.filter { $0.value["x-sortable"] as? Bool == true }.keys)
+    }
+
+    /// `required`, `properties`, `minProperties` and whether other members are allowed
+    /// (`additionalProperties`, or no `properties` at all), gathered through `allOf` and `$ref`.
+    func flatten(_ schema: [String: Any]) throws -> (required: [String], properties: [String: [String: Any]], minProperties: Int, open: Bool) {
         let schema = try resolve(schema)
         var required = schema["required"] as? [String] ?? []
         var properties: [String: [String: Any]] = [:]
@@ -70,43 +94,63 @@ struct OpenAPIContract {
             if let property = raw as? [String: Any] { properties[name] = try resolve(property) }
         }
         var minProperties = schema["minProperties"] as? Int ?? 0
-        for part in schema["allOf"] as? [[String: Any]] ?? [] {
+        var open = (schema["additionalProperties"] as? Bool == true) || schema["additionalProperties"] is [String: Any]
+        let parts = schema["allOf"] as? [[String: Any]] ?? []
+        for part in parts {
             let sub = try flatten(part)
             required += sub.required
             properties.merge(sub.properties) { a, _ in a }
             minProperties = max(minProperties, sub.minProperties)
+            open = open || (sub.open && !sub.properties.isEmpty)
         }
-        return (required, properties, minProperties)
+        if properties.isEmpty { open = true }
+        return (required, properties, minProperties, open)
     }
 
-    /// Every way `body` breaks `schema`: a missing required member, too few members, a member of
-    /// the wrong JSON type, or a value outside an integer property's minimum/maximum (e.g. problem `status`).
+    /// Every way `body` breaks `schema`, at any depth: a missing required member, a member the
+    /// schema does not define (where it allows no others), too few members, a value of the wrong
+    /// JSON type, outside a number's minimum/maximum or an enum.
     func violations(of body: JSONValue, against rawSchema: [String: Any]) throws -> [String] {
+        try check(body, against: rawSchema, at: "")
+    }
+
+    private func check(_ value: JSONValue, against rawSchema: [String: Any], at path: String) throws -> [String] {
         let schema = try resolve(rawSchema)
-        if let type = schema["type"] as? String, type == "array" {
-            guard case .array(let items) = body else { return ["expected an array, got \(body.typeName)"] }
-            let itemSchema = try resolve(schema["items"] as? [String: Any] ?? [:])
-            return try items.enumerated().flatMap { i, item in try violations(of: item, against: itemSchema).map { "[\(i)] \($0)" } }
+        let label = path.isEmpty ? "the body" : "'\(path)'"
+        let allowed = Self.types(of: schema)
+        if !allowed.isEmpty && !allowed.contains(where: { Self.matches(value, type: $0) }) {
+            return ["\(label) is \(value.typeName), schema allows \(allowed.sorted())"]
         }
-        guard case .object(let members) = body else { return ["expected an object, got \(body.typeName)"] }
-        let (required, properties, minProperties) = try flatten(schema)
         var problems: [String] = []
-        let present = Set(members.map(\.0))
-        for name in required where !present.contains(name) { problems.append("missing required '\(name)'") }
-        if members.count < minProperties { problems.append("fewer than \(minProperties) members") }
-        for (name, value) in members {
-            guard let property = properties[name] else { continue }
-            let allowed = Self.types(of: property)
-            if !allowed.isEmpty && !allowed.contains(where: { Self.matches(value, type: $0) }) {
-                problems.append("'\(name)' is \(value.typeName), schema allows \(allowed.sorted())")
+        switch value {
+        case .number(let literal):
+            if let n = Decimal(string: literal, locale: Locale(identifier: "en_US_POSIX")) {
+                if let min = (schema["minimum"] as? NSNumber)?.decimalValue, n < min { problems.append("\(label) below minimum \(min)") }
+                if let max = (schema["maximum"] as? NSNumber)?.decimalValue, n > max { problems.append("\(label) above maximum \(max)") }
             }
-            if case .number(let literal) = value, let n = Double(literal) {
-                if let min = property["minimum"] as? Double, n < min { problems.append("'\(name)' below minimum \(min)") }
-                if let max = property["maximum"] as? Double, n > max { problems.append("'\(name)' above maximum \(max)") }
+        case .string(let text):
+            if let enumeration = schema["enum"] as? [String], !enumeration.contains(text) {
+                problems.append("\(label) = \(text) not in \(enumeration)")
             }
-            if let enumeration = property["enum"] as? [String], case .string(let s) = value, !enumeration.contains(s) {
-                problems.append("'\(name)' = \(s) not in \(enumeration)")
+        case .array(let items):
+            if let itemSchema = schema["items"] as? [String: Any] {
+                for (index, item) in items.enumerated() { problems += try check(item, against: itemSchema, at: "\(path)[\(index)]") }
             }
+        case .object(let members):
+            let (required, properties, minProperties, open) = try flatten(schema)
+            let present = Set(members.map(\.0))
+            func child(_ name: String) -> String { path.isEmpty ? name : path + "." + name }
+            for name in required where !present.contains(name) { problems.append("missing required '\(child(name))'") }
+            if members.count < minProperties { problems.append("\(label) has fewer than \(minProperties) members") }
+            for (name, member) in members {
+                if let property = properties[name] {
+                    problems += try check(member, against: property, at: child(name))
+                } else if !open {
+                    problems.append("'\(child(name))' is not a member the schema defines")
+                }
+            }
+        case .null, .bool:
+            break
         }
         return problems
     }

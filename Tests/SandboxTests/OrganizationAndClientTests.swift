@@ -2,93 +2,11 @@ import Foundation
 import Testing
 @testable import Sandbox
 
-/// The cashier contract since 2026-07-20 (Rebilly/api-definitions `ea135aed6`, `a6164f53f`):
-/// balance, bonusBalance and pendingPayoutTotal are Rebilly's, `canWithdraw` is reported, and
-/// the figures move only with Rebilly's own activity (the sandbox's figures endpoint).
-@Suite("2026-07: read-only cashier figures and canWithdraw")
-struct CashierVersionTests {
-    @Test("a create that carries the figures answers 422 naming each, and makes nothing")
-    func readOnlyFiguresAreRejected() async throws {
-        try await Harness.with { h in
-            let r = try await h.postCashier(customer: "cus_1", extra: #""balance":10,"bonusBalance":1,"pendingPayoutTotal":0"#)
-            #expect(r.status == 422)
-            let body = try r.json
-            #expect(body.invalidFieldNames == ["balance", "bonusBalance", "pendingPayoutTotal"])
-            let messages = body["invalidFields"]?.arrayValue?.compactMap { $0["message"]?.stringValue }
-            #expect(messages?.first == "balance is read-only: Rebilly computes it (since 2026-07-20)")
-            #expect(try await h.stats()["cashiers"]?.intValue == 0)
-        }
-    }
-
-    @Test("--readonly-fields ignore drops them: the cashier starts at zero and cannot withdraw")
-    func readOnlyFiguresCanBeIgnored() async throws {
-        try await Harness.with({ $0.readonlyFields = .ignore }) { h in
-            let r = try await h.postCashier(customer: "cus_1", extra: #""balance":10,"pendingPayoutTotal":2"#)
-            #expect(r.status == 201)
-            let body = try r.json
-            #expect(body["balance"]?.numberLiteral == "0" && body["bonusBalance"]?.numberLiteral == "0"
-                && body["pendingPayoutTotal"]?.numberLiteral == "0")
-            #expect(body["canWithdraw"] == .bool(false))
-        }
-    }
-
-    @Test("canWithdraw is in the 2026-07 cashier, right after the figures, and not in 2025-08's")
-    func canWithdrawByVersion() async throws {
-        try await Harness.with { h in
-            let body = try await h.postCashier(customer: "cus_1").json
-            #expect(body.keys == ["id", "customerId", "websiteId", "currency", "balance", "bonusBalance", "pendingPayoutTotal",
-                                  "canWithdraw", "redirectUrl", "notificationUrl", "expirationTime", "createdTime", "updatedTime", "_links"])
-        }
-        try await Harness.with({ $0.apiVersion = .v2025_08 }) { h in
-            let body = try await h.postCashier(customer: "cus_1", extra: #""balance":3"#).json
-            #expect(body["canWithdraw"] == nil)
-            #expect(body["balance"]?.numberLiteral == "3")
-        }
-    }
-
-    @Test("the figures endpoint moves a cashier's figures as Rebilly's day would, exactly")
-    func figuresEndpoint() async throws {
-        try await Harness.with { h in
-            let created = try await h.postCashier(customer: "cus_f", currency: "EUR").json
-            let id = try #require(created["id"]?.stringValue)
-            try await Task.sleep(for: .milliseconds(1_100))  // updatedTime has whole seconds
-            let set = try await h.post("/_sandbox/cashiers/\(id)/figures", #"{"balance":1500.10,"pendingPayoutTotal":25.5,"canWithdraw":true}"#)
-            #expect(set.status == 200)
-            let read = try await h.get("/cashiers/\(id)").json
-            #expect(read == (try set.json))
-            #expect(read["balance"]?.numberLiteral == "1500.10" && read["bonusBalance"]?.numberLiteral == "0"
-                && read["pendingPayoutTotal"]?.numberLiteral == "25.5" && read["canWithdraw"] == .bool(true))
-            #expect(read["createdTime"] == created["createdTime"] && read["updatedTime"] != created["updatedTime"])
-            // Only what is given changes.
-            _ = try await h.post("/_sandbox/cashiers/\(id)/figures", #"{"bonusBalance":0.01}"#)
-            let again = try await h.get("/cashiers/\(id)").json
-            #expect(again["balance"]?.numberLiteral == "1500.10" && again["bonusBalance"]?.numberLiteral == "0.01")
-
-            let bad = try await h.post("/_sandbox/cashiers/\(id)/figures", #"{"balance":-1,"canWithdraw":"yes","id":"x"}"#)
-            #expect(bad.status == 422)
-            #expect(try bad.json.invalidFieldNames == ["id", "balance", "canWithdraw"])
-            #expect(try await h.post("/_sandbox/cashiers/cashier_none/figures", "{}").status == 404)
-            #expect(try await h.post("/_sandbox/cashiers/\(id)/figures", "{}", apiKey: nil).status == 401)
-        }
-    }
-
-    @Test("preloaded cashiers carry their figures and canWithdraw in either version, in their organization")
-    func preloadAndOrganizations() async throws {
-        try await Harness.with({ config in
-            config.preload = try! PreloadedCashier.load(jsonLines: """
-                {"id":"cashier_a","customerId":"cus_p","websiteId":"web_1","currency":"USD","balance":7.25,"canWithdraw":false}
-                {"id":"cashier_b","customerId":"cus_p","websiteId":"web_1","currency":"USD","balance":1,"organizationId":"org_b"}
-                """)
-        }) { h in
-            let a = try await h.get("/cashiers/cashier_a").json
-            #expect(a["balance"]?.numberLiteral == "7.25" && a["canWithdraw"] == .bool(false))
-            #expect(try await h.get("/organizations/org_b/cashiers/cashier_a").status == 404)
-            let b = try await h.get("/organizations/org_b/cashiers/cashier_b").json
-            #expect(b["balance"]?.numberLiteral == "1" && b["canWithdraw"] == .bool(true), "a positive balance can be withdrawn unless told")
-            #expect(try await h.get("/cashiers/cashier_b").status == 404)
-        }
-    }
-
+/// What Rebilly does around the contract: data kept per organization, quota headers on every
+/// answer, customers it does not hold, other clients of the organization, and the members a
+/// deposit request carries.
+@Suite("Organizations, quotas, customers and other clients")
+struct OrganizationAndClientTests {
     @Test("data is kept per organization: the same customer is another cashier, lists do not cross")
     func dataPerOrganization() async throws {
         try await Harness.with { h in
