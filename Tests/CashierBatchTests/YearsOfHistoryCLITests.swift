@@ -22,6 +22,16 @@ import Testing
         }.joined(separator: "\n"))
     }
 
+    /// A sandbox whose deposit POSTs lose their answer (committed) or answer 5xx (not committed).
+    static func faultyDeposits(drop: Double, fail: Double = 0, seed: UInt64) -> SandboxConfiguration {
+        var config = SandboxConfiguration()
+        config.dropRate = drop
+        config.failRate = fail
+        config.faultOperations = ["PostDepositRequest"]
+        config.seed = seed
+        return config
+    }
+
     static func state(_ sandbox: RunningSandbox) async throws -> JSONValue {
         var request = HTTPClientRequest(url: sandbox.baseURL + "/_sandbox/cashiers")
         request.headers.add(name: "REB-APIKEY", value: sandbox.apiKey)
@@ -62,12 +72,9 @@ import Testing
     /// nothing to do, and both reconcile listings find exactly one request per row.
     @Test func lostAnswersAmongYearsOfHistoryAreNeverSentTwice() async throws {
         let dir = try TempDir()
-        var config = SandboxConfiguration()
+        var config = Self.faultyDeposits(drop: 0.4, seed: 24)
         config.preload = try Self.established(40)
         config.history = 1_100
-        config.dropRate = 0.4
-        config.faultOperations = ["PostDepositRequest"]
-        config.seed = 24
         let sandbox = try await SandboxServer.start(config)
         let batch = try writeBatch(dir, count: 40)
         let run = try await runCLI(runArgs(sandbox, dir, [batch, "--in-doubt-settle", "0.3"]), environment: Self.env(sandbox))
@@ -100,11 +107,8 @@ import Testing
     @Test(arguments: [("Date header", 600.0), ("Date header", -600.0), ("server clock", 600.0), ("server clock", -600.0)])
     func clocksThatDisagreeSendNothingTwice(_ skew: (what: String, seconds: Double)) async throws {
         let dir = try TempDir()
-        var config = SandboxConfiguration()
+        var config = Self.faultyDeposits(drop: 0.3, seed: 30)
         if skew.what == "Date header" { config.dateHeaderOffsetSeconds = skew.seconds } else { config.clockOffsetSeconds = skew.seconds }
-        config.dropRate = 0.3
-        config.faultOperations = ["PostDepositRequest"]
-        config.seed = 30
         let sandbox = try await SandboxServer.start(config)
         let batch = try writeBatch(dir, count: 30)
         let run = try await runCLI(runArgs(sandbox, dir, [batch, "--in-doubt-settle", "0.3"]), environment: Self.env(sandbox))
@@ -124,12 +128,7 @@ import Testing
     /// ownership rule does not: every row holds its own customer's request.
     @Test func idsThatDifferOnlyInCaseEachHoldTheirOwn() async throws {
         let dir = try TempDir()
-        var config = SandboxConfiguration()
-        config.failRate = 0.2
-        config.dropRate = 0.3
-        config.faultOperations = ["PostDepositRequest"]
-        config.seed = 80
-        let sandbox = try await SandboxServer.start(config)
+        let sandbox = try await SandboxServer.start(Self.faultyDeposits(drop: 0.3, fail: 0.2, seed: 80))
         let expiry = RFC3339.string(Date().addingTimeInterval(2 * 86_400).addingTimeInterval(-Date().timeIntervalSince1970.truncatingRemainder(dividingBy: 60)))
         var text = "websiteId,customerId,currency,balance,deposit.amounts,deposit.expirationTime\n"
         for i in 0..<40 {
@@ -174,10 +173,7 @@ import Testing
     /// ends within 5 s, the row stays in doubt for `retry`, and the reports are written.
     @Test func aSignalEndsASettleWaitWithinFiveSeconds() async throws {
         let dir = try TempDir()
-        var config = SandboxConfiguration()
-        config.dropRate = 1
-        config.faultOperations = ["PostDepositRequest"]
-        let sandbox = try await SandboxServer.start(config)
+        let sandbox = try await SandboxServer.start(Self.faultyDeposits(drop: 1, seed: 1))
         let batch = try writeBatch(dir, count: 1)
         var args = runArgs(sandbox, dir, [batch])
         args[args.firstIndex(of: "--in-doubt-settle")! + 1] = "60"
