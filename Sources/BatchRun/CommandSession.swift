@@ -50,6 +50,9 @@ public struct CommandSession: Sendable {
         } catch let held as RunLock.Held {
             log(RunEvent(.error, held.description + ": wait for it to finish; do not delete the lock"))
             return .failed(runID: nil, .locked)
+        } catch let fault as LedgerFault {
+            log(RunEvent(.error, fault.description))
+            return .failed(runID: nil, .ledgerUnusable)
         } catch {
             log(RunEvent(.error, "\(error): give --db a path in a directory this user can write"))
             return .failed(runID: nil, .ledgerUnusable)

@@ -3,12 +3,16 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Ledger
 
-/// One run per ledger at a time: an exclusive `flock(2)` on `<ledger>.lock`.
+/// One run per ledger at a time: an exclusive `flock(2)` on `<ledger>.lock`, beside the file
+/// the `--db` path leads to (``LedgerLocation``), so every name of a ledger takes one lock.
 ///
 /// The kernel releases the lock when its process dies, however it dies (`kill -9`
 /// included), so a lock left by a crashed run is recovered by the next run without a
-/// human; the file itself is left in place and holds the owner's pid for people.
+/// human; the file itself is left in place and holds the owner's pid for people. The lock
+/// file is opened without following a symbolic link and written only when it is a plain file
+/// with no other name, so a link planted there cannot make the job overwrite another file.
 public final class RunLock {
     public let path: String
     private var fd: Int32
@@ -20,11 +24,21 @@ public final class RunLock {
         public var description: String { "another run holds the ledger lock \(path) (pid \(ownerPID))" }
     }
 
-    /// Takes the lock at once or throws `Held`; never waits.
+    /// Takes the lock at once or throws `Held`; never waits. A path that cannot be a ledger's
+    /// (``LedgerLocation``) or a lock that is a link throws ``LedgerFault``.
     public init(ledgerPath: String) throws {
-        path = ledgerPath + ".lock"
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw LockFileError(path: path, errno: errno) }
+        let file = try LedgerLocation.resolve(ledgerPath)
+        path = file + ".lock"
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else {
+            if errno == ELOOP { throw LedgerFault(path: file, cause: .lockNotPlain, detail: "a symbolic link") }
+            throw LockFileError(path: path, errno: errno)
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_nlink == 1 else {
+            close(fd)
+            throw LedgerFault(path: file, cause: .lockNotPlain, detail: "\(info.st_nlink) names")
+        }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let owner = Self.readOwner(fd)
             close(fd)

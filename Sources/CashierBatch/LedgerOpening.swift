@@ -44,5 +44,8 @@ func lockExistingLedger(_ path: String, then action: String) throws -> RunLock {
     do { return try RunLock(ledgerPath: path) } catch let held as RunLock.Held {
         FileHandle.standardError.write(Data("error: \(held.description); wait for it to finish, then \(action)\n".utf8))
         throw RunVerdict.locked.exitCode
+    } catch let fault as LedgerFault {
+        FileHandle.standardError.write(Data("error: \(fault.description)\n".utf8))
+        throw RunVerdict.ledgerUnusable.exitCode
     }
 }

@@ -95,6 +95,7 @@ public final class Ledger: Sendable {
         self.path = path
         self.now = clock
         let migrator = LedgerSchema.migrator
+        let path = try LedgerLocation.resolve(path)
         let found = try LedgerFile.inspect(path: path, knownMigrations: LedgerSchema.migrationIDs, quickCheck: quickCheck)
         let current = LedgerSchema.migrationIDs.count
         do {
@@ -134,6 +135,7 @@ public final class Ledger: Sendable {
     /// beside the ledger): the path holds no foreign file, and the ledger, its companions and
     /// its directory are writable. Writes nothing.
     public static func preflight(path: String) throws(LedgerFault) {
+        let path = try LedgerLocation.resolve(path)
         _ = try LedgerFile.inspect(path: path, knownMigrations: LedgerSchema.migrationIDs, quickCheck: false)
         try LedgerFile.checkWritable(path: path)
     }

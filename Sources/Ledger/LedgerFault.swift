@@ -26,6 +26,10 @@ public struct LedgerFault: Error, Sendable, Equatable, CustomStringConvertible {
         case cannotOpen
         /// A read-only command was given a path where no ledger exists.
         case missing
+        /// The ledger file has `links` hard links: more than one name, each of which would lock apart.
+        case manyNames(links: Int)
+        /// The run lock beside the ledger is not a plain file of its own (a symbolic link, a hard link).
+        case lockNotPlain
     }
 
     public let path: String
@@ -68,6 +72,13 @@ public struct LedgerFault: Error, Sendable, Equatable, CustomStringConvertible {
             return "the ledger \(path) cannot be opened\(why): give --db a path in a directory this user can write"
         case .missing:
             return "no ledger at \(path): give --db the ledger file of the runs"
+        case let .manyNames(links):
+            return "the ledger \(path) has \(links) hard links; nothing was written to it: a ledger must have one name "
+                + "(each name would take its own lock and journal, and two runs could send the same rows); "
+                + "remove the other names (`find / -xdev -samefile \(path)`), or reach it by a symbolic link"
+        case .lockNotPlain:
+            return "the run lock \(path).lock is not a plain file of its own\(why); nothing was written through it: "
+                + "remove it (no run holds a lock that is a link) and run again"
         }
     }
 
