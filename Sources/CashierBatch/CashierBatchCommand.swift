@@ -24,7 +24,7 @@ struct CashierBatchCommand: AsyncParsableCommand {
         do {
             await main(try JobConfig.rewrite(arguments, environment: ProcessInfo.processInfo.environment))
         } catch {
-            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            Terminal.err("Error: \(error)")
             Foundation.exit(RunVerdict.usage.rawValue)
         }
     }

@@ -67,7 +67,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     /// Unbuffered, so the lines interleave correctly with the run's log on stderr.
     private func say(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        Terminal.out(text)
     }
 
     func run() async throws {

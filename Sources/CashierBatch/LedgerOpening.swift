@@ -6,7 +6,7 @@ import Ledger
 /// Opens a command's ledger, or ends the command with one line saying which file is wrong
 /// and what to do: exit 66 when a read-only command finds no ledger, 74 for any other fault.
 func openLedger(_ path: String, access: Ledger.Access, quickCheck: Bool = false,
-                report: (String) -> Void = { FileHandle.standardError.write(Data("error: \($0)\n".utf8)) }) throws -> Ledger {
+                report: (String) -> Void = { Terminal.err("error: \($0)") }) throws -> Ledger {
     do {
         return try Ledger(path: path, access: access, quickCheck: quickCheck)
     } catch {
@@ -29,7 +29,7 @@ func readingLedger<T>(_ path: String, _ body: () throws -> T) throws -> T {
         return try body()
     } catch {
         guard let fault = LedgerFault.classify(error, path: path) else { throw error }
-        FileHandle.standardError.write(Data("error: \(fault.description)\n".utf8))
+        Terminal.err("error: \(fault.description)")
         throw RunVerdict.for(fault).exitCode
     }
 }
@@ -38,14 +38,14 @@ func readingLedger<T>(_ path: String, _ body: () throws -> T) throws -> T {
 /// when there is no ledger at `path`, 75 while a run holds it; else the lock, held until released.
 func lockExistingLedger(_ path: String, then action: String) throws -> RunLock {
     guard FileManager.default.fileExists(atPath: path) else {
-        FileHandle.standardError.write(Data("error: there is no ledger at \(path); give the night's --db\n".utf8))
+        Terminal.err("error: there is no ledger at \(path); give the night's --db")
         throw RunVerdict.noInput.exitCode
     }
     do { return try RunLock(ledgerPath: path) } catch let held as RunLock.Held {
-        FileHandle.standardError.write(Data("error: \(held.description); wait for it to finish, then \(action)\n".utf8))
+        Terminal.err("error: \(held.description); wait for it to finish, then \(action)")
         throw RunVerdict.locked.exitCode
     } catch let fault as LedgerFault {
-        FileHandle.standardError.write(Data("error: \(fault.description)\n".utf8))
+        Terminal.err("error: \(fault.description)")
         throw RunVerdict.ledgerUnusable.exitCode
     }
 }

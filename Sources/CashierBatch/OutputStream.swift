@@ -1,3 +1,4 @@
+import CashierModel
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -19,8 +20,9 @@ final class OutputStream: @unchecked Sendable {
         buffer.reserveCapacity(1 << 16)
     }
 
+    /// Writes `text` and a line break, its control characters escaped (``Printable/lines(_:)``).
     func line(_ text: String) {
-        buffer.append(contentsOf: text.utf8)
+        buffer.append(contentsOf: Printable.lines(text).utf8)
         buffer.append(0x0A)
         if buffer.count >= 1 << 16 { flush() }
     }

@@ -61,22 +61,22 @@ struct ReportCommand: ParsableCommand {
                 let ledger = try openLedger(db, access: .read)
                 data = try readingLedger(db) { try ReportBuilder(ledger: ledger).build(runID: runID) }
             }
-            for path in try ReportWriter(directory: out).write(data, formats: formats) { print(path) }
-            FileHandle.standardError.write(Data((data.verdict.text + "\n").utf8))
+            for path in try ReportWriter(directory: out).write(data, formats: formats) { Terminal.out(path) }
+            Terminal.err(data.verdict.text)
         } catch let error as ReportError {
             switch error {
             case .noSuchRun:
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                Terminal.err("error: \(error)")
                 throw RunVerdict.usage.exitCode
             case let .write(path, reason):
-                FileHandle.standardError.write(Data("error: the reports could not be written to \(out) (\(path): \(reason)): make it a writable directory or give --out another\n".utf8))
+                Terminal.err("error: the reports could not be written to \(out) (\(path): \(reason)): make it a writable directory or give --out another")
                 throw RunVerdict.ledgerUnusable.exitCode
             case .unknownFormat, .pruned:
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                Terminal.err("error: \(error)")
                 throw RunVerdict.usage.exitCode
             }
         } catch let error as ShardMergeError {
-            FileHandle.standardError.write(Data("error: the shards cannot be merged: \(error.message)\n".utf8))
+            Terminal.err("error: the shards cannot be merged: \(error.message)")
             throw RunVerdict.usage.exitCode
         }
     }
@@ -87,13 +87,13 @@ struct ReportCommand: ParsableCommand {
         for path in ledgers {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                FileHandle.standardError.write(Data("error: no ledger at \(path): give the shards' ledgers or the directory holding them\n".utf8))
+                Terminal.err("error: no ledger at \(path): give the shards' ledgers or the directory holding them")
                 throw RunVerdict.noInput.exitCode
             }
             guard isDirectory.boolValue else { paths.append(path); continue }
             let found = Self.ledgers(in: path)
             guard !found.isEmpty else {
-                FileHandle.standardError.write(Data("error: no ledger in \(path) (looked for \(path)/*.sqlite and \(path)/*/*.sqlite): give the shards' ledgers\n".utf8))
+                Terminal.err("error: no ledger in \(path) (looked for \(path)/*.sqlite and \(path)/*/*.sqlite): give the shards' ledgers")
                 throw RunVerdict.noInput.exitCode
             }
             paths += found

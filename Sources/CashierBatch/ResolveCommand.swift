@@ -66,8 +66,8 @@ struct ResolveCommand: AsyncParsableCommand {
             throw Self.fail("error: \(refusal.description)", .usage)
         }
         switch record.action {
-        case .adopt: print("row \(row) of run \(runID) is done with deposit request \(adopt ?? ""), recorded as resolution \(record.id)")
-        case .resend: print("row \(row) of run \(runID) will get a new deposit request from the next `cashier-batch retry`, recorded as resolution \(record.id)")
+        case .adopt: Terminal.out("row \(row) of run \(runID) is done with deposit request \(adopt ?? ""), recorded as resolution \(record.id)")
+        case .resend: Terminal.out("row \(row) of run \(runID) will get a new deposit request from the next `cashier-batch retry`, recorded as resolution \(record.id)")
         }
     }
 
@@ -110,7 +110,7 @@ struct ResolveCommand: AsyncParsableCommand {
 
     /// Says why in one line on stderr; the exit code to throw.
     private static func fail(_ line: String, _ verdict: RunVerdict) -> ExitCode {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        Terminal.err(line)
         return verdict.exitCode
     }
 }

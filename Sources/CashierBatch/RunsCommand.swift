@@ -23,7 +23,7 @@ struct RunsCommand: ParsableCommand {
 
     private func list(_ ledger: Ledger) throws {
         let formatter = ISO8601DateFormatter()
-        if !json { print("id  command   started               seconds  exit  status       rows by state") }
+        if !json { Terminal.out("id  command   started               seconds  exit  status       rows by state") }
         for run in try ledger.runs(limit: limit) {
             var counts: [RowState: Int] = [:]
             for batch in try ledger.batches(runID: run.id) {
@@ -41,11 +41,11 @@ struct RunsCommand: ParsableCommand {
                 w.string("status", run.status.rawValue)
                 w.beginObject("rows"); for state in states { w.int(state.rawValue, counts[state] ?? 0) }; w.endObject()
                 w.endObject()
-                print(w.text)
+                Terminal.out(w.text)
             } else {
                 let rows = states.map { "\($0.rawValue)=\(counts[$0] ?? 0)" }.joined(separator: " ")
                 let exit = run.exitCode.map(String.init) ?? "-"
-                print("\(pad(String(run.id), 3)) \(pad(run.command, 9)) \(pad(formatter.string(from: run.startedAt), 21)) \(pad(seconds, 8)) \(pad(exit, 5)) \(pad(run.status.rawValue, 12)) \(rows)")
+                Terminal.out("\(pad(String(run.id), 3)) \(pad(run.command, 9)) \(pad(formatter.string(from: run.startedAt), 21)) \(pad(seconds, 8)) \(pad(exit, 5)) \(pad(run.status.rawValue, 12)) \(rows)")
             }
         }
     }

@@ -161,7 +161,7 @@ struct SendingOptions: ParsableArguments {
     var dryRun = false
 
     func validate() throws {
-        if inDoubtSettle < 0 || inDoubtSettle > 3600 { throw ValidationError("--in-doubt-settle must be 0…3600 seconds") }
+        if !(0...3600).contains(inDoubtSettle) { throw ValidationError("--in-doubt-settle must be 0…3600 seconds") }
     }
 
     func policy(concurrency: Int) -> SendPolicy {

@@ -30,6 +30,14 @@ public enum Printable {
         return out
     }
 
+    /// Whole lines for a terminal or a log file: every control character but the line break
+    /// escaped as ``text(_:limit:)`` does, nothing cut.
+    public static func lines(_ text: String) -> String {
+        // Plain ASCII, the common case, is returned as it is.
+        if text.utf8.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x0A }) { return text }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { Self.text($0, limit: .max) }.joined(separator: "\n")
+    }
+
     /// A value in double quotes, escaped and cut as ``text(_:limit:)``.
     public static func quoted(_ value: some StringProtocol, limit: Int = valueLimit) -> String {
         "\"" + text(value, limit: limit) + "\""

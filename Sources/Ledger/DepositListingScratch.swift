@@ -72,23 +72,23 @@ public final class DepositListingScratch: Sendable {
                 let rows = try Row.fetchCursor(db, sql: "SELECT * FROM listed WHERE key IN (\(marks)) ORDER BY rowid",
                                                arguments: StatementArguments(chunk))
                 while let row = try rows.next() {
-                    let custom: String? = row["custom_amount"]
+                    let custom: String? = try row.decode(forColumn: "custom_amount")
                     let item = DepositRequest(
-                        id: row["id"], generation: DepositRequest.Generation(rawValue: row["generation"]) ?? .depositRequest,
-                        status: row["status"], transactionIds: Self.split(row["transaction_ids"]) ?? [],
-                        customerId: row["customer_id"], websiteId: row["website_id"], currency: row["currency"],
-                        depositURL: row["deposit_url"], createdTime: Self.date(row["created_time"]),
+                        id: try row.decode(forColumn: "id"), generation: DepositRequest.Generation(rawValue: try row.decode(forColumn: "generation")) ?? .depositRequest,
+                        status: try row.decode(forColumn: "status"), transactionIds: Self.split(try row.decode(forColumn: "transaction_ids")) ?? [],
+                        customerId: try row.decode(forColumn: "customer_id"), websiteId: try row.decode(forColumn: "website_id"), currency: try row.decode(forColumn: "currency"),
+                        depositURL: try row.decode(forColumn: "deposit_url"), createdTime: Self.date(try row.decode(forColumn: "created_time")),
                         terms: DepositTerms(
-                            amounts: Self.split(row["amounts"]), defaultAmount: row["default_amount"],
+                            amounts: Self.split(try row.decode(forColumn: "amounts")), defaultAmount: try row.decode(forColumn: "default_amount"),
                             customAmount: Self.split(custom).map { pairs in
                                 Dictionary(pairs.compactMap { pair in
                                     let parts = pair.split(separator: "\u{1E}", maxSplits: 1, omittingEmptySubsequences: false)
                                     return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
                                 }, uniquingKeysWith: { a, _ in a })
                             },
-                            redirectUrl: row["redirect_url"], notificationUrl: row["notification_url"],
-                            expirationTime: Self.date(row["expiration_time"])))
-                    found[row["key"], default: []].append(item)
+                            redirectUrl: try row.decode(forColumn: "redirect_url"), notificationUrl: try row.decode(forColumn: "notification_url"),
+                            expirationTime: Self.date(try row.decode(forColumn: "expiration_time"))))
+                    found[try row.decode(forColumn: "key"), default: []].append(item)
                 }
             }
             return found

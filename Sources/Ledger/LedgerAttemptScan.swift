@@ -30,7 +30,7 @@ extension Ledger {
         try pool.read { db in
             var overview = AttemptOverview(span: nil, rowsCalled: [:])
             if let row = try Row.fetchOne(db.cachedStatement(sql: LedgerSQL.attemptSpanOfRun), arguments: [runID]),
-               let first: Date = row[0], let last: Date = row[1] {
+               let first: Date = try row.decode(atIndex: 0), let last: Date = try row.decode(atIndex: 1) {
                 overview.span = first...last
             }
             for operation in AttemptOperation.allCases {
@@ -48,9 +48,9 @@ extension Ledger {
         try pool.read { db in
             let rows = try Row.fetchCursor(db.cachedStatement(sql: LedgerSQL.attemptSamplesOfRun), arguments: [runID])
             while let row = try rows.next() {
-                guard let operation = AttemptOperation(rawValue: row[0]), let outcome = AttemptOutcome(rawValue: row[4]),
-                      let at: Date = row[3] else { continue }
-                try body(AttemptSample(operation: operation, httpStatus: row[1], latencyMs: row[2], at: at, outcome: outcome))
+                guard let operation = AttemptOperation(rawValue: try row.decode(atIndex: 0)), let outcome = AttemptOutcome(rawValue: try row.decode(atIndex: 4)),
+                      let at: Date = try row.decode(atIndex: 3) else { continue }
+                try body(AttemptSample(operation: operation, httpStatus: try row.decode(atIndex: 1), latencyMs: try row.decode(atIndex: 2), at: at, outcome: outcome))
             }
         }
     }

@@ -16,8 +16,8 @@ extension Ledger {
             var bounds: [String: (from: String?, to: String)] = [:]
             let cursor = try Row.fetchCursor(db.cachedStatement(sql: LedgerSQL.depositCallsOfBatch), arguments: [batchID])
             while let row = try cursor.next() {
-                guard let website: String = row[0], let operation: String = row[1], let requested: String = row[2] else { continue }
-                let last: String = row[3] ?? requested
+                guard let website: String = try row.decode(atIndex: 0), let operation: String = try row.decode(atIndex: 1), let requested: String = try row.decode(atIndex: 2) else { continue }
+                let last: String = try row.decode(atIndex: 3) ?? requested
                 var bound = bounds[website] ?? (from: nil, to: last)
                 if operation == AttemptOperation.createDepositRequest.rawValue, bound.from.map({ requested < $0 }) ?? true {
                     bound.from = requested

@@ -30,6 +30,8 @@ public struct LedgerFault: Error, Sendable, Equatable, CustomStringConvertible {
         case manyNames(links: Int)
         /// The run lock beside the ledger is not a plain file of its own (a symbolic link, a hard link).
         case lockNotPlain
+        /// A value in `table` breaks the ledger's own schema (a hand edit, or damage SQLite did not see).
+        case invalidContent(table: String)
     }
 
     public let path: String
@@ -76,6 +78,9 @@ public struct LedgerFault: Error, Sendable, Equatable, CustomStringConvertible {
             return "the ledger \(path) has \(links) hard links; nothing was written to it: a ledger must have one name "
                 + "(each name would take its own lock and journal, and two runs could send the same rows); "
                 + "remove the other names (`find / -xdev -samefile \(path)`), or reach it by a symbolic link"
+        case let .invalidContent(table):
+            return "the ledger \(path) holds a value its schema does not allow in table \(table)\(why); it was edited by hand or damaged, "
+                + "and nothing more was read from it: correct that row with sqlite3, or restore the ledger from a backup"
         case .lockNotPlain:
             return "the run lock \(path).lock is not a plain file of its own\(why); nothing was written through it: "
                 + "remove it (no run holds a lock that is a link) and run again"
@@ -86,6 +91,16 @@ public struct LedgerFault: Error, Sendable, Equatable, CustomStringConvertible {
     /// error is not about the file (a constraint, a logic error).
     public static func classify(_ error: any Error, path: String) -> LedgerFault? {
         if let fault = error as? LedgerFault { return fault }
+        if let stored = error as? StoredValueError {
+            return LedgerFault(path: path, cause: .invalidContent(table: stored.table ?? "?"), detail: stored.detail)
+        }
+        if error is RowDecodingError {
+            // A value read outside a record: the statement names its table.
+            let text = "\(error)"
+            let table = text.range(of: #"(?i)\bFROM\s+(\w+)"#, options: .regularExpression)
+                .map { String(text[$0].split(whereSeparator: \.isWhitespace).last ?? "?") } ?? "?"
+            return LedgerFault(path: path, cause: .invalidContent(table: table), detail: StoredValueError.oneLine(text))
+        }
         guard let database = error as? DatabaseError else { return nil }
         let detail = "SQLite error \(database.extendedResultCode.rawValue): \(database.message ?? "\(database.resultCode)")"
         switch database.resultCode {

@@ -64,7 +64,7 @@ extension Ledger {
             let cursor = try Row.fetchCursor(db.cachedStatement(sql: LedgerSQL.unansweredCashierCreatesOfRows),
                                              arguments: [rows.lowerBound, rows.upperBound])
             while let row = try cursor.next() {
-                if let sent: Date = row[1] { firsts[row[0]] = sent }
+                if let sent: Date = try row.decode(atIndex: 1) { firsts[try row.decode(atIndex: 0)] = sent }
             }
             return firsts
         }

@@ -67,13 +67,36 @@ enum LedgerFile {
             throw LedgerFault(path: path, cause: .notALedger,
                               detail: "its application_id is \(String(format: "0x%08X", UInt32(bitPattern: appID))), another program's")
         }
-        if quickCheck {
-            let problems = try texts(db, "PRAGMA quick_check(3)", path: path)
-            if problems != ["ok"] {
-                throw LedgerFault(path: path, cause: .corrupt, detail: "quick_check: " + problems.joined(separator: "; "))
-            }
-        }
+        if quickCheck { try checkContent(path: path, readOnly: db) }
         return .ledger(version: appID == applicationID ? version : 0)
+    }
+
+    /// `PRAGMA quick_check`, on a writing connection where the file can be written: only there
+    /// does SQLite also check every row against the CHECK and NOT NULL constraints, which a hand
+    /// edit past `ignore_check_constraints` breaks. A value that breaks them is
+    /// ``LedgerFault/Cause/invalidContent(table:)``, naming its table; anything else is damage.
+    static func checkContent(path: String, readOnly: OpaquePointer?) throws(LedgerFault) {
+        var db = readOnly
+        var writable: OpaquePointer?
+        if access(path, W_OK) == 0, sqlite3_open_v2(path, &writable, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK {
+            sqlite3_busy_timeout(writable, 10_000)
+            db = writable
+        }
+        defer { if writable != nil { sqlite3_close_v2(writable) } }
+        let problems = try texts(db, "PRAGMA quick_check(3)", path: path)
+        guard problems != ["ok"] else { return }
+        let detail = "quick_check: " + problems.joined(separator: "; ")
+        // "CHECK constraint failed in runs", "NULL value in rows.updated_at"
+        let tables = problems.compactMap { line -> String? in
+            for prefix in ["CHECK constraint failed in ", "NULL value in "] where line.hasPrefix(prefix) {
+                return String(line.dropFirst(prefix.count).prefix { $0 != "." && $0 != " " })
+            }
+            return nil
+        }
+        guard tables.count == problems.count, let first = tables.first else {
+            throw LedgerFault(path: path, cause: .corrupt, detail: detail)
+        }
+        throw LedgerFault(path: path, cause: .invalidContent(table: first), detail: detail)
     }
 
     /// Before a writing open: the file, its companions and its directory must be writable.

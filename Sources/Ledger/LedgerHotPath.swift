@@ -63,7 +63,7 @@ enum LedgerHotPath {
     /// The row's state, for the error of a refused hot write.
     static func state(_ db: Database, rowID: Int64) throws -> RowState? {
         guard let raw = try String.fetchOne(db.cachedStatement(sql: LedgerSQL.rowStateByID), arguments: [rowID]) else { return nil }
-        return try decodeEnum(raw) as RowState
+        return try decodeEnum(raw, table: "rows") as RowState
     }
 
     static func touchSQL(for operation: AttemptOperation) -> String {

@@ -6,104 +6,148 @@ import GRDB
 
 extension RunRecord: FetchableRecord {
     public init(row: Row) throws {
-        id = row["id"]
-        command = row["command"]
-        startedAt = row["started_at"]
-        finishedAt = row["finished_at"]
-        status = try decodeEnum(row["status"])
-        exitCode = row["exit_code"]
-        optionsJSON = row["options_json"]
-        pid = row["pid"]
-        hostname = row["hostname"]
+        do {
+            id = try row.decode(forColumn: "id")
+            command = try row.decode(forColumn: "command")
+            startedAt = try row.decode(forColumn: "started_at")
+            finishedAt = try row.decode(forColumn: "finished_at")
+            status = try decodeEnum(try row.decode(forColumn: "status"))
+            exitCode = try row.decode(forColumn: "exit_code")
+            optionsJSON = try row.decode(forColumn: "options_json")
+            pid = try row.decode(forColumn: "pid")
+            hostname = try row.decode(forColumn: "hostname")
+        } catch {
+            throw StoredValueError(table: "runs", error)
+        }
     }
 }
 
 extension BatchRecord: FetchableRecord {
     public init(row: Row) throws {
-        id = row["id"]
-        sha256 = row["sha256"]
-        path = row["path"]
-        format = BatchFormat(syntax: try decodeEnum(row["format"]), gzip: row["gzip"])
-        rowCount = row["row_count"]
-        validCount = row["valid_count"]
-        rejectedCount = row["rejected_count"]
-        controlVerdict = try decodeEnum(row["control_verdict"])
-        controlDetail = row["control_detail"]
-        createdAt = row["created_at"]
-        stagedAt = row["staged_at"]
-        firstRunID = row["first_run_id"]
-        repeatAllowed = row["repeat_allowed"]
-        prunedAt = row["pruned_at"]
+        do {
+            id = try row.decode(forColumn: "id")
+            sha256 = try row.decode(forColumn: "sha256")
+            path = try row.decode(forColumn: "path")
+            format = BatchFormat(syntax: try decodeEnum(try row.decode(forColumn: "format")), gzip: try row.decode(forColumn: "gzip"))
+            rowCount = try row.decode(forColumn: "row_count")
+            validCount = try row.decode(forColumn: "valid_count")
+            rejectedCount = try row.decode(forColumn: "rejected_count")
+            controlVerdict = try decodeEnum(try row.decode(forColumn: "control_verdict"))
+            controlDetail = try row.decode(forColumn: "control_detail")
+            createdAt = try row.decode(forColumn: "created_at")
+            stagedAt = try row.decode(forColumn: "staged_at")
+            firstRunID = try row.decode(forColumn: "first_run_id")
+            repeatAllowed = try row.decode(forColumn: "repeat_allowed")
+            prunedAt = try row.decode(forColumn: "pruned_at")
+        } catch {
+            throw StoredValueError(table: "batches", error)
+        }
     }
 }
 
 extension RowRecord: FetchableRecord {
     public init(row: Row) throws {
-        id = row["id"]
-        batchID = row["batch_id"]
-        line = row["line"]
-        keyHash = row["key_hash"]
-        websiteID = row["website_id"]
-        customerID = row["customer_id"]
-        currency = row["currency"]
-        payloadHash = row["payload_hash"]
-        request = row["request"]
-        sourceJSON = row["source_json"]
-        state = try decodeEnum(row["state"])
-        reasonsJSON = row["reasons_json"]
-        cashierID = row["cashier_id"]
-        depositRequestID = row["deposit_request_id"]
-        attemptCount = row["attempt_count"]
-        lastRunID = row["last_run_id"]
-        updatedAt = row["updated_at"]
+        do {
+            id = try row.decode(forColumn: "id")
+            batchID = try row.decode(forColumn: "batch_id")
+            line = try row.decode(forColumn: "line")
+            keyHash = try row.decode(forColumn: "key_hash")
+            websiteID = try row.decode(forColumn: "website_id")
+            customerID = try row.decode(forColumn: "customer_id")
+            currency = try row.decode(forColumn: "currency")
+            payloadHash = try row.decode(forColumn: "payload_hash")
+            request = try row.decode(forColumn: "request")
+            sourceJSON = try row.decode(forColumn: "source_json")
+            state = try decodeEnum(try row.decode(forColumn: "state"))
+            reasonsJSON = try row.decode(forColumn: "reasons_json")
+            cashierID = try row.decode(forColumn: "cashier_id")
+            depositRequestID = try row.decode(forColumn: "deposit_request_id")
+            attemptCount = try row.decode(forColumn: "attempt_count")
+            lastRunID = try row.decode(forColumn: "last_run_id")
+            updatedAt = try row.decode(forColumn: "updated_at")
+        } catch {
+            throw StoredValueError(table: "rows", error)
+        }
     }
 }
 
 extension AttemptRecord: FetchableRecord {
     public init(row: Row) throws {
-        id = row["id"]
-        rowID = row["row_id"]
-        runID = row["run_id"]
-        operation = try decodeEnum(row["operation"])
-        requestedAt = row["requested_at"]
-        finishedAt = row["finished_at"]
-        httpStatus = row["http_status"]
-        latencyMs = row["latency_ms"]
-        error = row["error"]
-        returnedID = row["returned_id"]
-        outcome = try decodeEnum(row["outcome"])
+        do {
+            id = try row.decode(forColumn: "id")
+            rowID = try row.decode(forColumn: "row_id")
+            runID = try row.decode(forColumn: "run_id")
+            operation = try decodeEnum(try row.decode(forColumn: "operation"))
+            requestedAt = try row.decode(forColumn: "requested_at")
+            finishedAt = try row.decode(forColumn: "finished_at")
+            httpStatus = try row.decode(forColumn: "http_status")
+            latencyMs = try row.decode(forColumn: "latency_ms")
+            error = try row.decode(forColumn: "error")
+            returnedID = try row.decode(forColumn: "returned_id")
+            outcome = try decodeEnum(try row.decode(forColumn: "outcome"))
+        } catch {
+            throw StoredValueError(table: "attempt_log", error)
+        }
     }
 }
 
 extension RemoteFiguresRecord: FetchableRecord {
     public init(row: Row) throws {
-        id = row["id"]
-        rowID = row["row_id"]
-        runID = row["run_id"]
-        attemptID = row["attempt_id"]
-        source = try decodeEnum(row["source"])
-        observedAt = row["observed_at"]
-        figures = RemoteFigures(
-            cashierID: row["cashier_id"], httpStatus: row["http_status"], currency: row["currency"],
-            exponent: row["exponent"],
-            balanceMinor: row["balance_minor"], bonusBalanceMinor: row["bonus_balance_minor"],
-            pendingPayoutTotalMinor: row["pending_payout_total_minor"],
-            balanceText: row["balance_text"], bonusBalanceText: row["bonus_balance_text"],
-            pendingPayoutTotalText: row["pending_payout_total_text"], canWithdraw: (row["can_withdraw"] as Int64?).map { $0 != 0 },
-            cashierCreatedAt: row["cashier_created_at"])
+        do {
+            id = try row.decode(forColumn: "id")
+            rowID = try row.decode(forColumn: "row_id")
+            runID = try row.decode(forColumn: "run_id")
+            attemptID = try row.decode(forColumn: "attempt_id")
+            source = try decodeEnum(try row.decode(forColumn: "source"))
+            observedAt = try row.decode(forColumn: "observed_at")
+            figures = RemoteFigures(
+                cashierID: try row.decode(forColumn: "cashier_id"), httpStatus: try row.decode(forColumn: "http_status"), currency: try row.decode(forColumn: "currency"),
+                exponent: try row.decode(forColumn: "exponent"),
+                balanceMinor: try row.decode(forColumn: "balance_minor"), bonusBalanceMinor: try row.decode(forColumn: "bonus_balance_minor"),
+                pendingPayoutTotalMinor: try row.decode(forColumn: "pending_payout_total_minor"),
+                balanceText: try row.decode(forColumn: "balance_text"), bonusBalanceText: try row.decode(forColumn: "bonus_balance_text"),
+                pendingPayoutTotalText: try row.decode(forColumn: "pending_payout_total_text"), canWithdraw: (try row.decode(forColumn: "can_withdraw") as Int64?).map { $0 != 0 },
+                cashierCreatedAt: try row.decode(forColumn: "cashier_created_at"))
+        } catch {
+            throw StoredValueError(table: "figure_log", error)
+        }
     }
 }
 
-/// A stored enum value that Swift does not know (a newer ledger, or hand edits).
-struct UnknownStoredValue: Error, CustomStringConvertible {
-    var type: String
-    var value: String
-    var description: String { "ledger: unknown \(type) value '\(value)' in the database" }
+/// A stored value the ledger's schema does not allow where it was read (a hand edit, damage, or
+/// a newer ledger), with the table it came from; commands exit 74 naming it (``LedgerFault``).
+public struct StoredValueError: Error, CustomStringConvertible {
+    /// The table (nil: not known where the value was decoded).
+    public var table: String?
+    public var detail: String
+
+    init(table: String?, detail: String) {
+        self.table = table
+        self.detail = detail
+    }
+
+    /// `error` as read from `table` (one naming a table already keeps it).
+    init(table: String, _ error: any Error) {
+        if let stored = error as? StoredValueError {
+            self.init(table: stored.table ?? table, detail: stored.detail)
+        } else {
+            self.init(table: table, detail: Self.oneLine("\(error)"))
+        }
+    }
+
+    public var description: String { "ledger: table \(table ?? "?"): \(detail)" }
+
+    /// A decoding error's text on one line, without the row dump GRDB appends.
+    static func oneLine(_ text: String) -> String {
+        let first = text.split(separator: "\n").first.map(String.init) ?? text
+        let cut = first.range(of: " - column:").map { String(first[..<$0.lowerBound]) } ?? first
+        return String(cut.prefix(200))
+    }
 }
 
-func decodeEnum<E: RawRepresentable>(_ raw: String) throws -> E where E.RawValue == String {
+func decodeEnum<E: RawRepresentable>(_ raw: String, table: String? = nil) throws -> E where E.RawValue == String {
     guard let value = E(rawValue: raw) else {
-        throw UnknownStoredValue(type: String(describing: E.self), value: raw)
+        throw StoredValueError(table: table, detail: "unknown \(E.self) value '\(raw)'")
     }
     return value
 }

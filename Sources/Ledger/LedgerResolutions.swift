@@ -113,10 +113,10 @@ extension Ledger {
         try pool.read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT * FROM resolutions WHERE row_id = ? ORDER BY id", arguments: [rowID])
             return try rows.map { row -> ResolutionRecord in
-                let action: ResolveAction = try decodeEnum(row["action"] as String)
-                let resolvedAt: Date = row["resolved_at"]
-                return ResolutionRecord(id: row["id"], rowID: row["row_id"], runID: row["run_id"], action: action,
-                                        depositRequestID: row["deposit_request_id"], resolvedAt: resolvedAt)
+                let action: ResolveAction = try decodeEnum(try row.decode(forColumn: "action") as String, table: "resolutions")
+                let resolvedAt: Date = try row.decode(forColumn: "resolved_at")
+                return ResolutionRecord(id: try row.decode(forColumn: "id"), rowID: try row.decode(forColumn: "row_id"), runID: try row.decode(forColumn: "run_id"), action: action,
+                                        depositRequestID: try row.decode(forColumn: "deposit_request_id"), resolvedAt: resolvedAt)
             }
         }
     }

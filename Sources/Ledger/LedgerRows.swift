@@ -56,8 +56,8 @@ extension Ledger {
             var counts = Dictionary(uniqueKeysWithValues: RowState.allCases.map { ($0, 0) })
             let cursor = try Row.fetchCursor(db.cachedStatement(sql: LedgerSQL.countsByState), arguments: [batchID])
             while let row = try cursor.next() {
-                let state: RowState = try decodeEnum(row[0])
-                counts[state] = row[1]
+                let state: RowState = try decodeEnum(try row.decode(atIndex: 0), table: "rows")
+                counts[state] = try row.decode(atIndex: 1)
             }
             return counts
         }
@@ -71,9 +71,9 @@ extension Ledger {
                 db.cachedStatement(sql: LedgerSQL.accounting), arguments: [runID, runID, batchID])
             else { throw LedgerError.noSuchBatch(batchID) }
             return RowCounts(
-                read: row["read"], done: row["done"], skipped: row["skipped"],
-                rejected: row["rejected"], failed: row["failed"], inDoubt: row["in_doubt"],
-                needsReview: row["needs_review"], unfinished: row["unfinished"])
+                read: try row.decode(forColumn: "read"), done: try row.decode(forColumn: "done"), skipped: try row.decode(forColumn: "skipped"),
+                rejected: try row.decode(forColumn: "rejected"), failed: try row.decode(forColumn: "failed"), inDoubt: try row.decode(forColumn: "in_doubt"),
+                needsReview: try row.decode(forColumn: "needs_review"), unfinished: try row.decode(forColumn: "unfinished"))
         }
     }
 

@@ -52,10 +52,10 @@ extension Ledger {
                 let text: String = row[column]
                 return try decoder.decode(type, from: Data(text.utf8))
             }
-            let depositText: String? = row["deposit_checks_json"]
+            let depositText: String? = try row.decode(forColumn: "deposit_checks_json")
             var report = ReconciliationReport(
-                runID: runID, method: try decodeEnum(row["method"]), reconciledAt: row["reconciled_at"],
-                baselineRunID: row["baseline_run_id"], breaks: try Break.fetchAll(db.cachedStatement(sql: ReconciliationSQL.breaksOfRun), arguments: [runID]),
+                runID: runID, method: try decodeEnum(try row.decode(forColumn: "method"), table: "reconciliations"), reconciledAt: try row.decode(forColumn: "reconciled_at"),
+                baselineRunID: try row.decode(forColumn: "baseline_run_id"), breaks: try Break.fetchAll(db.cachedStatement(sql: ReconciliationSQL.breaksOfRun), arguments: [runID]),
                 totals: try Self.totals(db, runID: runID), accounting: try decode([BatchAccountingCheck].self, "accounting_json"),
                 depositChecks: try depositText.map { try decoder.decode(DepositRequestChecks.self, from: Data($0.utf8)) },
                 counts: try decode(ReconciliationCounts.self, "counts_json"))
@@ -88,14 +88,14 @@ extension Ledger {
     static func totals(_ db: Database, runID: Int64) throws -> [ReconciliationTotals] {
         var totals: [ReconciliationTotals] = []
         for row in try Row.fetchAll(db.cachedStatement(sql: ReconciliationSQL.totalsOfRun), arguments: [runID]) {
-            let website: String = row["website_id"], currency: String = row["currency"], exponent: Int = row["exponent"]
+            let website: String = try row.decode(forColumn: "website_id"), currency: String = try row.decode(forColumn: "currency"), exponent: Int = try row.decode(forColumn: "exponent")
             func minor(_ column: String) throws -> Int128? {
                 guard let text: String = row[column] else { return nil }
-                guard let value = Int128(text) else { throw UnknownStoredValue(type: "reconciliation_totals.\(column)", value: text) }
+                guard let value = Int128(text) else { throw StoredValueError(table: "reconciliation_totals", detail: "\(column) is not an integer: '\(text)'") }
                 return value
             }
             let figure = FigureTotals(
-                figure: try decodeEnum(row["figure"]), exponent: exponent, inputMinor: try minor("input_minor") ?? 0,
+                figure: try decodeEnum(try row.decode(forColumn: "figure"), table: "reconciliation_totals"), exponent: exponent, inputMinor: try minor("input_minor") ?? 0,
                 sentMinor: try minor("sent_minor") ?? 0, rebillyMinor: try minor("rebilly_minor"),
                 netDifferenceMinor: try minor("net_minor"), grossDifferenceMinor: try minor("gross_minor"),
                 openingDifferenceMinor: try minor("opening_minor"))
@@ -103,8 +103,8 @@ extension Ledger {
                 totals[totals.count - 1].figures.append(figure)
             } else {
                 totals.append(ReconciliationTotals(
-                    websiteID: website, currency: currency, exponent: exponent, inputRows: row["input_rows"],
-                    sentRows: row["sent_rows"], comparedCashiers: row["compared_cashiers"], figures: [figure]))
+                    websiteID: website, currency: currency, exponent: exponent, inputRows: try row.decode(forColumn: "input_rows"),
+                    sentRows: try row.decode(forColumn: "sent_rows"), comparedCashiers: try row.decode(forColumn: "compared_cashiers"), figures: [figure]))
             }
         }
         return totals.sorted { ($0.websiteID, $0.currency) < ($1.websiteID, $1.currency) }
@@ -113,15 +113,15 @@ extension Ledger {
 
 extension Break: FetchableRecord {
     public init(row: Row) throws {
-        let source: String? = row["source"]
-        let canWithdraw: Int64? = row["can_withdraw"]
+        let source: String? = try row.decode(forColumn: "source")
+        let canWithdraw: Int64? = try row.decode(forColumn: "can_withdraw")
         self.init(
-            websiteID: row["website_id"], customerID: row["customer_id"], currency: row["currency"], exponent: row["exponent"],
-            field: try decodeEnum(row["field"]), lifecycle: try decodeEnum(row["lifecycle"]),
-            expectedMinor: row["expected_minor"], actualMinor: row["actual_minor"], actualText: row["actual_text"],
-            firstSeenRunID: row["first_seen_run_id"], firstSeenAt: row["first_seen_at"], timesSeen: row["times_seen"],
-            rechecked: row["rechecked"], source: try source.map { try decodeEnum($0) }, rowID: row["row_id"],
-            cashierID: row["cashier_id"], detail: row["detail"], opening: row["opening"], canWithdraw: canWithdraw.map { $0 != 0 })
+            websiteID: try row.decode(forColumn: "website_id"), customerID: try row.decode(forColumn: "customer_id"), currency: try row.decode(forColumn: "currency"), exponent: try row.decode(forColumn: "exponent"),
+            field: try decodeEnum(try row.decode(forColumn: "field"), table: "breaks"), lifecycle: try decodeEnum(try row.decode(forColumn: "lifecycle"), table: "breaks"),
+            expectedMinor: try row.decode(forColumn: "expected_minor"), actualMinor: try row.decode(forColumn: "actual_minor"), actualText: try row.decode(forColumn: "actual_text"),
+            firstSeenRunID: try row.decode(forColumn: "first_seen_run_id"), firstSeenAt: try row.decode(forColumn: "first_seen_at"), timesSeen: try row.decode(forColumn: "times_seen"),
+            rechecked: try row.decode(forColumn: "rechecked"), source: try source.map { try decodeEnum($0, table: "breaks") }, rowID: try row.decode(forColumn: "row_id"),
+            cashierID: try row.decode(forColumn: "cashier_id"), detail: try row.decode(forColumn: "detail"), opening: try row.decode(forColumn: "opening"), canWithdraw: canWithdraw.map { $0 != 0 })
     }
 }
 
