@@ -12,10 +12,12 @@ struct PruneCommand: ParsableCommand {
         discussion: """
         A batch is pruned when its rows and every run that used it were last active more than \
         --keep-days days ago. Never pruned: a batch a run still holds, a batch with a row that is \
-        not done or rejected (pending, failed, in doubt, needing review), a batch with a row that \
-        has an open break in the latest reconciliation, and that reconciliation's breaks. A pruned \
-        batch keeps its record (SHA-256, counts), so `run` refuses the same file instead of \
-        sending it again. Exit codes: 0 pruned (or nothing to prune), 64 usage, 66 no ledger, \
+        not done or rejected (pending, failed, in doubt, needing review), a batch holding a row an \
+        open break is about (whichever reconciliation found it, however old the night; opening \
+        differences apart), a reconciliation holding an open break or made within --keep-days, and \
+        the baselines later reconciliations need. A pruned batch keeps its record (SHA-256, \
+        counts), so `run` refuses the same file instead of sending it again, and `reconcile` \
+        refuses its run. Exit codes: 0 pruned (or nothing to prune), 64 usage, 66 no ledger, \
         74 the ledger is unusable, 75 another run holds the ledger.
         """
     )
@@ -53,7 +55,7 @@ struct PruneCommand: ParsableCommand {
                 throw error
             }
             if let runID { try ledger.finishRun(id: runID, status: .finished, exitCode: 0) }
-            print(Self.describe(summary, keepDays: keepDays, cutoff: cutoff, dryRun: dryRun, vacuumed: vacuum))
+            Terminal.out(Self.describe(summary, keepDays: keepDays, cutoff: cutoff, dryRun: dryRun, vacuumed: vacuum))
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BatchRun
+import CashierModel
 import Foundation
 import Gateway
 import Ledger
@@ -20,7 +21,7 @@ struct ReconcileCommand: AsyncParsableCommand {
             reconciliation is a run of its own in the ledger (`runs` lists it). Exit codes: 0 no open \
             break, 4 open breaks, 64 usage, 66 no ledger, 69 API unavailable or cashiers not read back, \
             70 internal error, 74 the ledger or the reports cannot be used, 75 ledger locked by a run, \
-            77 credentials refused.
+            77 credentials refused. A run whose rows `prune` removed is refused (64) before anything is written.
             """
     )
 
@@ -50,6 +51,12 @@ struct ReconcileCommand: AsyncParsableCommand {
             if let run { w.int("run", Int(run)) }
             w.string("depositListing", depositListing.rawValue)
         }
+        // A night whose rows were pruned has nothing left to compare: refused before the session
+        // records a run or anything else.
+        if let refusal = Self.prunedRefusal(ledgerPath: options.db, target: run) {
+            log(RunEvent(.error, refusal))
+            throw RunVerdict.usage.exitCode
+        }
         let target = run
         let listing = depositListing
         let concurrency = options.concurrency
@@ -75,6 +82,11 @@ struct ReconcileCommand: AsyncParsableCommand {
         guard let found, RunRecord.nightCommands.contains(found.command) else {
             let what = target.map { "run \($0) is not a run or retry of" } ?? "no run or retry in"
             log(RunEvent(.error, "\(what) \(ledger.path) to reconcile: give --run one of the runs listed by `cashier-batch runs`"))
+            return Reconciled(target: nil, report: nil, verdict: .usage)
+        }
+        // Pruned since the check before the session: the run's record is left as it was.
+        if let refusal = try prunedRefusal(ledger: ledger, run: found) {
+            log(RunEvent(.error, refusal))
             return Reconciled(target: nil, report: nil, verdict: .usage)
         }
         var reconciler = Reconciler(ledger: ledger)
@@ -125,6 +137,26 @@ struct ReconcileCommand: AsyncParsableCommand {
             verdict = max(verdict, .apiUnavailable)
         }
         return Reconciled(target: found.id, report: report, verdict: verdict)
+    }
+
+    /// Why run `target` (default: the last run or retry) cannot be reconciled, when `prune`
+    /// removed the rows of one of its batches; nil when it can, or when the ledger cannot be
+    /// read here (the session then says what is wrong with it).
+    static func prunedRefusal(ledgerPath: String, target: Int64?) -> String? {
+        guard let ledger = try? Ledger(path: ledgerPath, access: .read) else { return nil }
+        defer { try? ledger.close() }
+        guard let run = try? target.map({ try ledger.run(id: $0) }) ?? ledger.lastRun(of: RunRecord.nightCommands) else { return nil }
+        return try? prunedRefusal(ledger: ledger, run: run)
+    }
+
+    /// The one line refusing `run` when one of its batches was pruned, naming the batch and when.
+    static func prunedRefusal(ledger: Ledger, run: RunRecord) throws -> String? {
+        guard RunRecord.nightCommands.contains(run.command) else { return nil }
+        let pruned = try ledger.batches(runID: run.id).filter { $0.prunedAt != nil }
+        guard let batch = pruned.first, let at = batch.prunedAt else { return nil }
+        let more = pruned.count > 1 ? " (and \(pruned.count - 1) more of its batches)" : ""
+        return "run \(run.id) cannot be reconciled: its batch \(batch.id) (\(batch.path)) was pruned from the ledger on \(RFC3339.string(at))\(more), "
+            + "so its rows are gone and there is nothing to compare; its recorded reconciliation is left as it was"
     }
 
     static func outcome(runID: Int64, _ value: Reconciled) -> CommandOutcome {

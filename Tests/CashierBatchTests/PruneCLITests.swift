@@ -9,25 +9,6 @@ import Testing
 /// `prune --keep-days N`: old finished nights leave the ledger; an unfinished row, an open break
 /// and a recent night stay; a pruned file is refused, never sent again.
 @Suite(.serialized) struct PruneCLITests {
-    /// Moves runs, batches and rows of the given batches back by `days`, as if they were that old.
-    func age(_ path: String, batches: [Int64], runs: [Int64], days: Int) throws {
-        let queue = try DatabaseQueue(path: path)
-        let shift = "'-\(days) days'"
-        func ids(_ list: [Int64]) -> String { list.map(String.init).joined(separator: ",") }
-        try queue.write { db in
-            try db.execute(sql: """
-                UPDATE runs SET started_at = strftime('%Y-%m-%d %H:%M:%f', started_at, \(shift)),
-                                finished_at = strftime('%Y-%m-%d %H:%M:%f', finished_at, \(shift)) WHERE id IN (\(ids(runs)))
-                """)
-            try db.execute(sql: """
-                UPDATE batches SET created_at = strftime('%Y-%m-%d %H:%M:%f', created_at, \(shift)),
-                                   staged_at = strftime('%Y-%m-%d %H:%M:%f', staged_at, \(shift)) WHERE id IN (\(ids(batches)))
-                """)
-            try db.execute(sql: "UPDATE rows SET updated_at = strftime('%Y-%m-%d %H:%M:%f', updated_at, \(shift)) WHERE batch_id IN (\(ids(batches)))")
-        }
-        try queue.close()
-    }
-
     func count(_ path: String, _ sql: String) throws -> Int {
         let queue = try DatabaseQueue(path: path)
         defer { try? queue.close() }
@@ -58,19 +39,19 @@ import Testing
         try await queue.write { db in try db.execute(sql: "UPDATE rows SET state = 'failed' WHERE batch_id = 2 AND line = 3") }
         let sha = try await queue.read { db in try String.fetchOne(db, sql: "SELECT sha256 FROM batches WHERE id = 1") ?? "" }
         try queue.close()
-        try age(ledger, batches: [1, 2, 3], runs: [1, 2, 3], days: 40)
+        try ageNights(ledger, batches: [1, 2, 3], runs: [1, 2, 3], days: 40)
 
         let dry = try await runCLI(["prune", "--db", ledger, "--keep-days", "30", "--dry-run"])
         #expect(dry.status == 0, "\(dry.stderr)")
         let lines = dry.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == 5, "\(dry.stdout)")
         #expect(lines.first?.hasPrefix("would prune 1 batch last active before ") == true, "\(dry.stdout)")
-        #expect(lines.first?.hasSuffix(" (--keep-days 30): 5 rows, 10 attempts, 5 figure records, 1 break record of older runs") == true, "\(dry.stdout)")
+        #expect(lines.first?.hasSuffix(" (--keep-days 30): 5 rows, 10 attempts, 5 figure records, 0 break records of older runs") == true, "\(dry.stdout)")
         #expect(Array(lines.dropFirst()) == [
             "  batch 1 \(old) (sha256 \(sha.prefix(12))…), 5 rows read",
             "kept 2 batches old enough to prune:",
             "  batch 2 \(failing): 1 row is not done (pending, failed, in doubt or needing review)",
-            "  batch 3 \(drift): a row has an open break in the latest reconciliation",
+            "  batch 3 \(drift): a row has an open break, recorded by run 4's reconciliation",
         ])
         #expect(try count(ledger, "SELECT count(*) FROM rows") == 13, "a dry run changes nothing")
         #expect(try count(ledger, "SELECT count(*) FROM runs WHERE command = 'prune'") == 0)
@@ -86,11 +67,11 @@ import Testing
         #expect(try count(ledger, "SELECT count(*) FROM remote_figures") == 8)
         #expect(try count(ledger, "SELECT count(*) FROM attempts WHERE row_id NOT IN (SELECT id FROM rows)") == 0)
         #expect(try count(ledger, "SELECT count(*) FROM batches WHERE pruned_at IS NOT NULL") == 1)
-        #expect(try count(ledger, "SELECT count(*) FROM breaks WHERE run_id = 3") == 0, "the old run's break record went")
+        #expect(try count(ledger, "SELECT count(*) FROM breaks WHERE run_id = 3") == 1, "run 4's baseline stays: `reconcile --run 4` reads it again")
         #expect(try count(ledger, "SELECT count(*) FROM breaks WHERE run_id = 4 AND lifecycle <> 'resolved'") == 1, "the open break stays")
-        #expect(try count(ledger, "SELECT count(*) FROM reconciliations WHERE run_id IN (1, 2, 3)") == 0,
+        #expect(try count(ledger, "SELECT count(*) FROM reconciliations WHERE run_id IN (1, 2)") == 0,
                 "the older runs' reconciliation records went with their breaks")
-        #expect(try count(ledger, "SELECT count(*) FROM reconciliation_totals WHERE run_id IN (1, 2, 3)") == 0)
+        #expect(try count(ledger, "SELECT count(*) FROM reconciliation_totals WHERE run_id IN (1, 2)") == 0)
         #expect(try count(ledger, "SELECT count(*) FROM reconciliations WHERE run_id = 4") == 1, "the latest reconciliation stays")
         #expect(try count(ledger, "SELECT count(*) FROM pragma_foreign_key_check") == 0)
         let runs = try await runCLI(["runs", "--db", ledger, "--json"])
@@ -112,8 +93,9 @@ import Testing
                 "\(again.stderr)")
         #expect(stats["cashiers"] == sent["cashiers"] && stats["depositRequests"] == sent["depositRequests"])
 
-        // The last clean night ages too: pruned with --vacuum, the file shrinks to what it holds.
-        try age(ledger, batches: [4], runs: [4], days: 40)
+        // The last clean night ages too: pruned with --vacuum, the file shrinks to what it holds. Run 4's
+        // reconciliation is now the baseline of run 6 (the refused file's, which carried the break), run 3's goes.
+        try ageNights(ledger, batches: [4], runs: [4], days: 40)
         let size = { () throws -> Int in (try FileManager.default.attributesOfItem(atPath: ledger)[.size] as? Int) ?? 0 }
         let before = try size()
         let vacuumed = try await runCLI(["prune", "--db", ledger, "--keep-days", "30", "--vacuum"])
@@ -121,6 +103,8 @@ import Testing
         #expect(vacuumed.stdout.contains(" (--keep-days 30): 4 rows, 8 attempts, 4 figure records, 1 break record of older runs\n"), "\(vacuumed.stdout)")
         #expect(vacuumed.stdout.hasSuffix("\nthe file was rewritten without its free pages (--vacuum)\n"), "\(vacuumed.stdout)")
         #expect(try count(ledger, "SELECT count(*) FROM rows") == 4, "the failing night and the drift night stay")
+        #expect(try count(ledger, "SELECT count(*) FROM breaks WHERE run_id = 3") == 0, "no one's baseline now")
+        #expect(try count(ledger, "SELECT count(*) FROM breaks WHERE run_id = 4") == 1, "run 6's baseline")
         let after = try size()
         #expect(after < before, "\(after) bytes after, \(before) before")
 
