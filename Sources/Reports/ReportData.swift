@@ -260,6 +260,10 @@ public struct Verdict: Sendable, Equatable {
             level = "failure"
         }
         if duplicated > 0 { level = "failure" } else if missing > 0, level == "ok" { level = "warning" }
+        // After the deposit headline, the run's own sentence goes on in lower case.
+        if duplicated + missing > 0, parts.count > 1, let first = parts[1].first {
+            parts[1] = first.lowercased() + parts[1].dropFirst()
+        }
         text = parts.joined(separator: "; ") + "."
     }
 }

@@ -244,7 +244,7 @@ import Testing
         let summary = try String(contentsOfFile: dir.path("reports/summary.md"), encoding: .utf8)
         let firstLine = summary.split(separator: "\n").first.map(String.init) ?? ""
         #expect(firstLine.hasPrefix("❌ **cashier-batch run 1** (run) — exit 4,"), "\(summary)")
-        #expect(summary.contains("Reconciliation found deposit requests that need a person: 1 customer holds more than one deposit request for one row \\(sent twice\\); Every row sent or already done; 1 done"),
+        #expect(summary.contains("Reconciliation found deposit requests that need a person: 1 customer holds more than one deposit request for one row \\(sent twice\\); every row sent or already done; 1 done"),
                 "\(summary)")
         #expect(!summary.contains("Clean run"), "\(summary)")
         let json = try JSONParser.parse(String(contentsOfFile: dir.path("reports/report.json"), encoding: .utf8))
