@@ -66,6 +66,9 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("File of the customer ids that exist, one per line; a cashier or deposit request for any other answers 422 on customerId (default: any customer exists).", valueName: "file"))
     var requireCustomers: String?
 
+    @Option(help: ArgumentHelp("Test only: echo the REB-APIKEY a request carries back, as a careless proxy would: invalid-fields (422 on creates, key in detail and invalidFields), unauthorized (401, key in detail), redirect (302 to a login URL with the key), error-page (502 HTML page quoting the key).", valueName: "mode"))
+    var echoKey: EchoKeyMode?
+
     @Option(help: ArgumentHelp("Log level: trace, debug (one line per request), info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: String = "info"
 
@@ -124,6 +127,7 @@ struct SandboxCommand: AsyncParsableCommand {
         config.history = history
         config.clockOffsetSeconds = clockOffset
         config.dateHeaderOffsetSeconds = dateHeaderOffset
+        config.echoKey = echoKey
         if let requireCustomers {
             config.requiredCustomers = try SandboxConfiguration.customerIds(contentsOf: requireCustomers)  // checked in validate()
         }
@@ -144,6 +148,7 @@ struct SandboxCommand: AsyncParsableCommand {
         if history > 0 { settings.append("history \(history) per preloaded cashier") }
         if clockOffset != 0 { settings.append("clock offset \(clockOffset) s") }
         if dateHeaderOffset != 0 { settings.append("Date header offset \(dateHeaderOffset) s") }
+        if let echoKey { settings.append("echoing the key: \(echoKey.rawValue)") }
         let summary = settings.joined(separator: ", ")
         try await SandboxServer.serve(config) { _, baseURL in
             // Unbuffered, so a script waiting for this line sees it at once.
@@ -154,3 +159,4 @@ struct SandboxCommand: AsyncParsableCommand {
 }
 
 extension ReadonlyFieldsPolicy: ExpressibleByArgument {}
+extension EchoKeyMode: ExpressibleByArgument {}

@@ -8,10 +8,12 @@ import NIOHTTP1
 ///
 /// One instance serves a whole run: connections are kept alive and shared by every
 /// worker (the pool holds up to `configuration.maxConnections` per host). Redirects
-/// are never followed (the key must not travel to another host). Request bodies are
-/// taken as exact JSON text (`CashierRow.cashierBody` / `.depositRequestBody`), and
-/// responses are decoded with CashierModel's `JSONParser`, which keeps numbers as
-/// text, so money never passes through `Double`.
+/// are never followed (the key must not travel to another host). Every answer's body,
+/// header values and transport message are scrubbed of the key as they arrive (a proxy,
+/// an error page or a login redirect may echo it; see `APIKey.scrub`), so nothing the
+/// client hands out holds it. Request bodies are taken as exact JSON text
+/// (`CashierRow.cashierBody` / `.depositRequestBody`), and responses are decoded with
+/// CashierModel's `JSONParser`, which keeps numbers as text, so money never passes through `Double`.
 ///
 /// The client does not retry, throttle or log: each call is one attempt, whose
 /// outcome (result or `RebillyError`) carries the status, rate-limit headers and
@@ -177,17 +179,19 @@ public final class RebillyClient: Sendable, CustomStringConvertible {
         let status: Int
         let headers: HTTPHeaders
         let bytes: [UInt8]
+        // Server text enters here, and only here: the key is scrubbed from all of it at once.
+        let key = configuration.apiKey
         do {
             let response = try await http.execute(request, deadline: deadline)
             status = Int(response.status.code)
-            headers = response.headers
+            headers = Self.scrub(response.headers, of: key)
             let buffer = try await response.body.collect(upTo: Self.maxResponseBytes)
-            bytes = Array(buffer.readableBytesView)
+            bytes = key.scrub(Array(buffer.readableBytesView))
         } catch {
             let latency = ContinuousClock.now - start
             let (kind, message, sent) = Self.classifyTransport(error, endpoint: configuration.endpoint,
                                                                deadline: configuration.requestDeadline)
-            throw .transport(kind: kind, message: message, mayHaveBeenApplied: isPost && sent, latency: latency)
+            throw .transport(kind: kind, message: key.scrub(message), mayHaveBeenApplied: isPost && sent, latency: latency)
         }
         let now = ContinuousClock.now
         let latency = now - start
@@ -201,6 +205,17 @@ public final class RebillyClient: Sendable, CustomStringConvertible {
             throw Self.problem(status: status, body: bytes, rateLimit: rateLimit, latency: latency)
         }
         return RawResponse(status: status, headers: headers, body: bytes, rateLimit: rateLimit, latency: latency)
+    }
+
+    /// `headers` with the key scrubbed from every value (the same headers when none holds it).
+    static func scrub(_ headers: HTTPHeaders, of key: APIKey) -> HTTPHeaders {
+        var echoed = false
+        let pairs = headers.map { header -> (String, String) in
+            let value = key.scrub(header.value)
+            if value != header.value { echoed = true }
+            return (header.name, value)
+        }
+        return echoed ? HTTPHeaders(pairs) : headers
     }
 
     private func decode<T>(_ response: RawResponse, _ decoder: (JSONValue) throws(DecodingFailure) -> T) throws(RebillyError) -> T {

@@ -14,7 +14,8 @@ public enum TransportErrorKind: String, Sendable, Hashable {
 
 /// A failed Rebilly call, typed so that the gateway (`CallFailure`) can decide retry / reject /
 /// stop without looking at strings. Every case carries the call's latency (for the
-/// ledger's attempts). Descriptions never contain the API key or request bodies.
+/// ledger's attempts). Descriptions never contain the API key or request bodies: the server
+/// text they quote was scrubbed of the key when it arrived (``APIKey/scrub(_:)``).
 public enum RebillyError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The API answered with a non-2xx status and (usually) an RFC 9457 problem
     /// document. A body that is not JSON is tolerated: `detail` then holds its first

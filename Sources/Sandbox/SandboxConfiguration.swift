@@ -65,6 +65,8 @@ public struct SandboxConfiguration: Sendable {
     public var clockOffsetSeconds: Double = 0
     /// How far a proxy's clock is off from the server's, in seconds: only the `Date` header moves.
     public var dateHeaderOffsetSeconds: Double = 0
+    /// Test only: answers that echo the `REB-APIKEY` a request carries (see `EchoKeyMode`); nil = none.
+    public var echoKey: EchoKeyMode?
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, apiKey: String = SandboxConfiguration.defaultAPIKey,

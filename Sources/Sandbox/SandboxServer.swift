@@ -68,6 +68,7 @@ public enum SandboxServer {
             configuration: configuration, api: api,
             limiter: configuration.rate.map { RateLimiter(rate: $0, clock: clock) },
             faults: FaultInjector(failRate: configuration.failRate, dropRate: configuration.dropRate, latency: configuration.latency, seed: configuration.seed),
+            keyEcho: configuration.echoKey.map(KeyEcho.init(mode:)),
             stats: SandboxStats(), pings: PingLog(), logger: logger
         )
         let portBox = Locked<Int?>(nil)

@@ -12,6 +12,8 @@ struct SandboxResponder: HTTPResponder {
     let api: SandboxAPI
     let limiter: RateLimiter?
     let faults: FaultInjector
+    /// `--echo-key`: answers that echo the presented key (nil: none).
+    let keyEcho: KeyEcho?
     let stats: SandboxStats
     let pings: PingLog
     let logger: Logger
@@ -83,6 +85,11 @@ struct SandboxResponder: HTTPResponder {
     }
 
     private func handleAPI(_ route: Route, _ request: inout Request, plan: inout FaultInjector.Plan) async -> JSONResponse {
+        if let keyEcho, let name = HeaderField.Name("REB-APIKEY"),
+           let echo = keyEcho.answer(route.operation, key: request.headers[name] ?? "", accepted: authorized(request)) {
+            plan.cancelFaults()
+            return echo
+        }
         // Requests refused before they reach an operation (401, 403, 429) are never failed or dropped.
         guard authorized(request) else {
             plan.cancelFaults()
