@@ -7,6 +7,8 @@ public struct BatchError: Error, Sendable, CustomStringConvertible {
         /// The path cannot be opened at all (missing, a directory, no permission): nothing was read.
         case cannotOpen
         case unreadable, corruptCompression, truncatedCompression, badHeader, malformed, controlManifest
+        /// A stream (pipe, FIFO, device) went on past its ``StreamCap``.
+        case tooLarge
     }
 
     public var kind: Kind

@@ -15,12 +15,17 @@ public protocol ByteSource {
 /// An input file opened once: every pass over it (hash, format sniffing, reading) reads the
 /// same open file, so a pipe or a process substitution (`<(zcat night.gz)`) works like a file.
 /// A regular file is read in place with `pread(2)`; anything else (a FIFO, a pipe, a character
-/// device) is copied once into an unlinked private temporary file (mode 0600) as it is opened.
+/// device) is a stream, copied into an unlinked private temporary file (mode 0600) as the
+/// first pass reads it, up to its ``StreamCap`` (see ``StreamSpool``).
 public final class BatchFile: @unchecked Sendable {
     public let path: String
+    /// The regular file, or the stream's temporary copy.
     let fd: Int32
+    /// The stream's copy, filled on demand; nil for a regular file.
+    let spool: StreamSpool?
 
-    public init(path: String) throws(BatchError) {
+    /// Opens `path`; reads nothing yet. A stream is refused once it passes `streamCap`.
+    public init(path: String, streamCap: StreamCap = .default) throws(BatchError) {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -35,12 +40,18 @@ public final class BatchFile: @unchecked Sendable {
         switch info.st_mode & S_IFMT {
         case S_IFREG:
             self.fd = fd
+            spool = nil
         case S_IFDIR:
             close(fd)
             throw BatchError(.cannotOpen, path: path, detail: "it is a directory")
         default:
-            defer { close(fd) }
-            self.fd = try Self.spool(fd, path: path)
+            let spool: StreamSpool
+            do { spool = try StreamSpool(stream: fd, path: path, cap: streamCap) } catch {
+                close(fd)
+                throw error
+            }
+            self.spool = spool
+            self.fd = spool.copy
         }
     }
 
@@ -49,18 +60,28 @@ public final class BatchFile: @unchecked Sendable {
     /// A fresh reader from the first byte.
     public func bytes() -> FileByteSource { FileByteSource(file: self) }
 
+    /// Up to `buffer.count` bytes from `offset`; 0 only at the end of the data.
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: off_t) throws(BatchError) -> Int {
+        try spool?.fill(past: offset)
+        while true {
+            let count = pread(fd, buffer.baseAddress, buffer.count, offset)
+            if count >= 0 { return count }
+            if errno == EINTR { continue }
+            throw BatchError(.unreadable, path: path, detail: "read failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
     /// The first `count` bytes (fewer if the file is shorter), for format sniffing.
     public func head(_ count: Int) throws(BatchError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 1)
+        defer { buffer.deallocate() }
         var filled = 0
         while filled < count {
-            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, count - filled, off_t(filled)) }
-            if n < 0, errno == EINTR { continue }
-            guard n >= 0 else { throw BatchError(.unreadable, path: path, detail: "read failed: \(String(cString: strerror(errno)))") }
+            let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]), at: off_t(filled))
             if n == 0 { break }
             filled += n
         }
-        return Array(bytes[0..<filled])
+        return Array(buffer[0..<filled])
     }
 
     /// SHA-256 of the file's bytes, as lower-case hex.
@@ -76,40 +97,97 @@ public final class BatchFile: @unchecked Sendable {
         }
         return hash.hexDigest()
     }
+}
 
-    /// Copies a stream into an unlinked temporary file and returns that file's descriptor.
-    private static func spool(_ input: Int32, path: String) throws(BatchError) -> Int32 {
+/// A stream's copy in an unlinked temporary file (in `$TMPDIR`, else `/tmp`), filled only as far
+/// as a reader asks, so the readers' own limits (a record over 64 MiB) stop an endless stream
+/// too. Never more than ``StreamCap`` bytes are read or kept: the read that would pass the cap
+/// is refused (``BatchError/Kind/tooLarge``) and the stream is closed. An error is kept, and
+/// every later read past the copy meets it again.
+final class StreamSpool: @unchecked Sendable {
+    /// The temporary file's descriptor (closed by the ``BatchFile``).
+    let copy: Int32
+    let path: String
+    let cap: StreamCap
+    let directory: String
+    private var stream: Int32
+    private var length: off_t = 0
+    private var ended = false
+    private var failure: BatchError?
+    private let lock = NSLock()
+    private let chunk: UnsafeMutableRawBufferPointer
+
+    /// Takes `stream` (closed when the copy is complete or refused, or with the spool).
+    init(stream: Int32, path: String, cap: StreamCap) throws(BatchError) {
         let directory = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         var template = Array((directory + "/cashier-batch-input-XXXXXX").utf8CString)
         let out = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard out >= 0 else {
-            throw BatchError(.unreadable, path: path, detail: "cannot spool the stream to \(directory): \(String(cString: strerror(errno)))")
+            let why = String(cString: strerror(errno))
+            throw BatchError(.unreadable, path: path, detail: "cannot spool the stream to \(directory): \(why)")
         }
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let n = Glibc.read(input, buffer.baseAddress, buffer.count)
-            if n < 0, errno == EINTR { continue }
-            if n < 0 {
-                let why = String(cString: strerror(errno))
-                close(out)
-                throw BatchError(.unreadable, path: path, detail: "read failed: \(why)")
-            }
-            if n == 0 { break }
-            var written = 0
-            while written < n {
-                let w = Glibc.write(out, buffer.baseAddress! + written, n - written)
-                if w < 0, errno == EINTR { continue }
-                if w < 0 {
-                    let why = String(cString: strerror(errno))
-                    close(out)
-                    throw BatchError(.unreadable, path: path, detail: "cannot spool the stream: \(why)")
-                }
-                written += w
+        self.copy = out
+        self.stream = stream
+        self.path = path
+        self.cap = cap
+        self.directory = directory
+        chunk = .allocate(byteCount: 1 << 20, alignment: 16)
+    }
+
+    deinit {
+        if stream >= 0 { close(stream) }
+        chunk.deallocate()
+    }
+
+    /// The bytes copied so far.
+    var copied: off_t {
+        lock.lock()
+        defer { lock.unlock() }
+        return length
+    }
+
+    /// Copies from the stream until the copy holds the byte at `offset`, or the stream ended.
+    func fill(past offset: off_t) throws(BatchError) {
+        lock.lock()
+        defer { lock.unlock() }
+        while length <= offset && !ended {
+            if let failure { throw failure }
+            do { try pull() } catch {
+                failure = error
+                close(stream)
+                stream = -1
+                throw error
             }
         }
-        return out
+    }
+
+    /// One read from the stream, appended to the copy: never a byte past the cap.
+    private func pull() throws(BatchError) {
+        // One byte more than the cap leaves tells a stream that ends at the cap from a longer one.
+        let want = Int(min(off_t(chunk.count), off_t(cap.bytes) - length + 1))
+        var n: Int
+        repeat { n = Glibc.read(stream, chunk.baseAddress, want) } while n < 0 && errno == EINTR
+        if n < 0 { throw BatchError(.unreadable, path: path, detail: "read failed: \(String(cString: strerror(errno)))") }
+        if n == 0 {
+            ended = true
+            close(stream)
+            stream = -1
+            return
+        }
+        if length + off_t(n) > off_t(cap.bytes) {
+            throw BatchError(.tooLarge, path: path, detail: "the stream goes on past \(cap), the cap on a pipe, FIFO or device "
+                + "(it is copied to \(directory) as it is read): the batch is refused; raise the cap with "
+                + "\(StreamCap.optionName) (default \(StreamCap.default)) or give a regular file")
+        }
+        var written = 0
+        while written < n {
+            let w = Glibc.write(copy, chunk.baseAddress! + written, n - written)
+            if w < 0, errno == EINTR { continue }
+            if w < 0 { throw BatchError(.unreadable, path: path, detail: "cannot spool the stream to \(directory): \(String(cString: strerror(errno)))") }
+            written += w
+        }
+        length += off_t(n)
     }
 }
 
@@ -129,15 +207,9 @@ public final class FileByteSource: ByteSource {
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(BatchError) -> Int {
-        while true {
-            let count = pread(file.fd, buffer.baseAddress, buffer.count, offset)
-            if count >= 0 {
-                offset += off_t(count)
-                return count
-            }
-            if errno == EINTR { continue }
-            throw BatchError(.unreadable, path: path, detail: "read failed: \(String(cString: strerror(errno)))")
-        }
+        let count = try file.read(into: buffer, at: offset)
+        offset += off_t(count)
+        return count
     }
 }
 

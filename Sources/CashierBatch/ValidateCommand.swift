@@ -28,12 +28,15 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(help: "Also stage the batches into this SQLite ledger (created if absent).")
     var db: String?
 
+    @OptionGroup var stream: StreamCapOption
+
     /// The options recorded with the run (no secrets exist on this command).
     var optionsJSON: String {
         var w = JSONWriter()
         w.beginObject()
         w.beginArray("files"); for file in files { w.string(nil, file) }; w.endArray()
         w.bool("json", json)
+        if stream.cap != .default { w.int("maxStreamBytes", Int(stream.cap.bytes)) }
         w.endObject()
         return w.text
     }
@@ -50,7 +53,7 @@ struct ValidateCommand: AsyncParsableCommand {
         // with --db nothing is staged until every path opens.
         var inputs: [BatchFile] = []
         for path in files {
-            do { inputs.append(try BatchFile(path: path)) } catch {
+            do { inputs.append(try BatchFile(path: path, streamCap: stream.cap)) } catch {
                 err.line("error: cannot open batch \(path): \(error.detail); check the path")
                 worst = max(worst, .noInput)
             }
