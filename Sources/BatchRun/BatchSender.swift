@@ -73,6 +73,8 @@ public struct BatchSender: Sendable {
         let sender = RowSender(ledger: ledger, writer: writer, gateway: gateway, policy: policy, runID: runID)
         let control = gateway.control
         let slots = max(1, policy.concurrency)
+        let window = policy.window
+        let writesPerRow = policy.writesPerRow
         try await withThrowingTaskGroup(of: Event.self) { group in
             var inFlight = 0
             var parked: [Parked] = []
@@ -80,9 +82,32 @@ public struct BatchSender: Sendable {
             /// The settle time last announced through `onWait` (each wait is said once, when it starts).
             var announced: Date?
 
-            func dispatch(_ record: RowRecord) {
+            /// With `--until`: whether a new row, behind the writes of the rows in flight (or the
+            /// writes waiting for a token, if more), can finish by the deadline at the write
+            /// budget's current rate. The first row that cannot closes the window for good.
+            /// `writes`: the row's own (one fewer when its cashier is known: no `POST /cashiers`).
+            func fitsWindow(inFlight: Int, writes: Int) async -> Bool {
+                guard let window else { return true }
+                if window.isClosed { return false }
+                let status = await gateway.limiterStatus
+                let paused = status.pausedUntil.map { until -> Double in
+                    let wait = ContinuousClock.now.duration(to: until)
+                    return Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
+                } ?? 0
+                if window.fits(now: Date(), writes: writes, ahead: max(status.waiting, inFlight * writesPerRow),
+                               ratePerSecond: status.effectiveRate, pausedFor: paused) { return true }
+                window.close()
+                return false
+            }
+            /// Parked rows the loop waits for: with `--until`, those that settle by the deadline
+            /// (one that settles after it cannot be checked in the window: it stays in doubt).
+            func waitable(_ rows: [Parked]) -> [Parked] {
+                guard let window else { return rows }
+                return rows.filter { $0.until <= window.deadline }
+            }
+            func dispatch(_ record: RowRecord, known: KnownCashier? = nil) {
                 inFlight += 1
-                group.addTask { .row(record, try await Self.guarded(control) { try await sender.send(record) }) }
+                group.addTask { .row(record, try await Self.guarded(control) { try await sender.send(record, known: known) }) }
             }
             func handle(_ event: Event) {
                 switch event {
@@ -104,15 +129,16 @@ public struct BatchSender: Sendable {
                 guard !control.isStopped else { return }
                 let now = Date()
                 parked.sort { $0.until < $1.until }
-                while inFlight < slots, let first = parked.first, first.until <= now {
-                    parked.removeFirst()
+                while inFlight < slots, let index = parked.firstIndex(where: { $0.until <= now }) {
+                    let first = parked.remove(at: index)
+                    if let window, first.until > window.deadline { parked.append(first); break }
                     dispatch(first.record)
                 }
             }
             /// One timer at a time wakes the loop for the earliest parked row, or as soon as the
             /// command is stopped (a signal ends a settle wait within a tick; the rows stay in doubt).
             func armWake() {
-                guard !waking, let earliest = parked.map(\.until).min() else { return }
+                guard !waking, let earliest = waitable(parked).map(\.until).min() else { return }
                 waking = true
                 group.addTask {
                     while !control.isStopped, earliest.timeIntervalSinceNow > 0 {
@@ -128,14 +154,18 @@ public struct BatchSender: Sendable {
             pages: while true {
                 let page = try ledger.rows(batchID: batchID, states: states, afterID: afterID, limit: 500)
                 if page.isEmpty { break }
+                // The cashiers earlier nights recorded for this page's customers: one query a page.
+                let known = try ledger.knownCashiers(runID: runID, batchID: batchID, rows: page[0].id...page[page.count - 1].id)
                 for row in page {
                     afterID = row.id
-                    if control.isStopped { tally.unfinished += 1; continue }
+                    if control.isStopped || window?.isClosed == true { tally.unfinished += 1; continue }
                     if isFirst {
                         // The first row goes alone: bad credentials stop the run after one answer,
                         // before any other row is sent.
                         isFirst = false
-                        dispatch(row)
+                        guard await fitsWindow(inFlight: inFlight, writes: known[row.id] == nil ? writesPerRow : writesPerRow - 1)
+                        else { tally.unfinished += 1; continue }
+                        dispatch(row, known: known[row.id])
                         while inFlight > 0, let event = try await group.next() { handle(event) }
                         continue
                     }
@@ -145,31 +175,36 @@ public struct BatchSender: Sendable {
                         dispatchSettled()
                     }
                     if control.isStopped { tally.unfinished += 1; continue }
-                    dispatch(row)
+                    guard await fitsWindow(inFlight: inFlight, writes: known[row.id] == nil ? writesPerRow : writesPerRow - 1)
+                    else { tally.unfinished += 1; continue }
+                    dispatch(row, known: known[row.id])
                 }
                 if page.count < 500 { break pages }
             }
             // The rows still running, then the parked ones as they settle.
-            while inFlight > 0 || (!parked.isEmpty && !control.isStopped) {
+            while inFlight > 0 || (!waitable(parked).isEmpty && !control.isStopped) {
                 dispatchSettled()
-                if !parked.isEmpty, !control.isStopped {
+                if !waitable(parked).isEmpty, !control.isStopped {
                     // Said whether or not the wake timer was armed while rows were still running.
-                    if inFlight == 0, let earliest = parked.map(\.until).min(), announced != earliest {
+                    if inFlight == 0, let earliest = waitable(parked).map(\.until).min(), announced != earliest {
                         announced = earliest
-                        onWait(max(0, earliest.timeIntervalSinceNow), parked.count)
+                        onWait(max(0, earliest.timeIntervalSinceNow), waitable(parked).count)
                     }
                     armWake()
                 }
                 guard let event = try await group.next() else { break }
                 handle(event)
             }
-            // Stopped while rows were parked: they stay in doubt for the next run.
+            // Stopped while rows were parked, or their settle time falls after `--until`: they
+            // stay in doubt for the next run.
+            if !parked.isEmpty, !control.isStopped { window?.close() }
             for _ in parked {
                 tally.inDoubt += 1
                 onRow(.inDoubt)
             }
             group.cancelAll()
         }
+        tally.cashierKnown = sender.knownCount.count
         return tally
     }
 

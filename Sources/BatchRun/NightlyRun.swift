@@ -17,6 +17,8 @@ public struct RunSettings: Sendable {
     public var shard: Shard?
     /// `run --allow-repeat`: send a batch whose rows repeat rows done within the last 24 hours.
     public var allowRepeat = false
+    /// `run --max-stream-bytes`: the most read from an input that is a pipe, FIFO or device.
+    public var streamCap = StreamCap.default
 
     public init(ledgerPath: String, command: String, optionsJSON: String, policy: SendPolicy, dryRun: Bool, shard: Shard? = nil) {
         self.ledgerPath = ledgerPath
@@ -42,6 +44,36 @@ public struct RunResult: Sendable {
     /// The reconciliation `run` and `retry` end with (from the ledger: the create answers); nil
     /// for a dry run, or when it could not be made (logged).
     public var reconciliation: ReconciliationReport?
+    /// The forecast logged when sending began (nil when the run never got there).
+    public var forecast: SendForecast?
+    /// `--until`: the rows of the run's batches left open for `retry` when the window closed.
+    public var leftForRetry: Int?
+}
+
+/// What a sending pass expects, said when it starts (the `forecast` log line) and shown in the
+/// reports beside what happened.
+public struct SendForecast: Sendable, Equatable {
+    /// Open rows to send (rows already done excluded).
+    public var rows: Int
+    /// Writes needed: 2 a row with deposit requests, 1 without.
+    public var writes: Int
+    /// Reads planned: 0 (the in-doubt listings a night needs cannot be known in advance).
+    public var reads: Int
+    /// The write budget left: the configured window's count (no answer carried
+    /// `X-RateLimit-Remaining` yet when sending starts).
+    public var budgetLeft: Int
+    /// The configured write budget (`--rate`, after a shard's split), e.g. `3000/10m`.
+    public var budget: String
+    /// The write budget's current rate, requests per second.
+    public var ratePerSecond: Double
+    public var at: Date
+    /// `at` + writes ÷ rate.
+    public var expectedEnd: Date
+    /// `--until`, when given.
+    public var until: Date?
+
+    /// The expected end passes `--until`.
+    public var overruns: Bool { until.map { expectedEnd > $0 } ?? false }
 }
 
 /// The nightly job: lock the ledger, recover what a crashed run left, stage every
@@ -70,7 +102,7 @@ public struct NightlyRun: Sendable {
         var inputs: [BatchFile] = []
         var unopened = false
         for path in files {
-            do { inputs.append(try BatchFile(path: path)) } catch {
+            do { inputs.append(try BatchFile(path: path, streamCap: settings.streamCap)) } catch {
                 log(RunEvent(.error, "cannot open batch \(path): \(error.detail); check the path (nothing was sent, the ledger and the reports were not touched)"))
                 unopened = true
             }
@@ -167,8 +199,9 @@ public struct NightlyRun: Sendable {
             ("resolvedBreaks", .int(c.resolvedBreaks)), ("highPriority", .int(c.highPriorityOpenBreaks)),
             ("accounting", report.accountingHolds ? "holds" : "off"),
         ]))
-        // A run stopped early leaves rows unfinished by design; the accounting speaks of a whole night.
-        if result.stopReason == nil {
+        // A run stopped early (a signal, `--until`) leaves rows unfinished by design; the
+        // accounting speaks of a whole night.
+        if result.stopReason == nil, result.leftForRetry == nil {
             for check in report.accounting where !check.holds {
                 log(RunEvent(.warning, "row accounting does not close (a bug, or a ledger edited by hand): see docs/ledger.md, Row states, and check the batch's rows with sqlite3", [("batch", .int(check.batchID)), ("file", .string(check.path)),
                                                                         ("problems", .string(check.problems.joined(separator: "; ")))]))
@@ -245,11 +278,40 @@ public struct NightlyRun: Sendable {
         result.verdict = max(result.verdict, .badBatch)
     }
 
+    /// The `forecast` line, and a warning when its expected end passes `--until`.
+    private func forecast(rows: Int, gateway: RebillyGateway) async -> SendForecast {
+        let writes = rows * settings.policy.writesPerRow
+        let rate = await gateway.limiterStatus.currentRate
+        let now = Date()
+        let spec = gateway.settings.rate
+        let forecast = SendForecast(rows: rows, writes: writes, reads: 0, budgetLeft: spec.limit, budget: spec.description,
+                                    ratePerSecond: rate, at: now, expectedEnd: now.addingTimeInterval(Double(writes) / max(rate, 1e-9)),
+                                    until: settings.policy.window?.deadline)
+        var fields: [(String, LogValue)] = [
+            ("rows", .int(rows)), ("writes", .int(writes)), ("reads", .int(0)), ("budgetLeft", .int(spec.limit)),
+            ("budget", .string(spec.description)), ("ratePerSecond", .double(rate)),
+            ("seconds", .double((forecast.expectedEnd.timeIntervalSince(now) * 1000).rounded() / 1000)),
+            ("expectedEnd", .string(RFC3339.string(forecast.expectedEnd)))]
+        if let until = forecast.until { fields.append(("until", .string(RFC3339.string(until)))) }
+        log(RunEvent(.info, "forecast", fields))
+        if let until = forecast.until, forecast.overruns {
+            log(RunEvent(.warning, "the forecast's expected end \(RFC3339.string(forecast.expectedEnd)) passes --until \(RFC3339.string(until)): "
+                + "the rows that cannot finish by then are not started and are left for `cashier-batch retry`",
+                [("writes", .int(writes)), ("ratePerSecond", .double(rate))]))
+        }
+        return forecast
+    }
+
     private func send(ledger: Ledger, runID: Int64, gateway: RebillyGateway,
                       result: inout RunResult, onPlan: @Sendable (Int) -> Void,
                       onRow: @escaping @Sendable (RowOutcome) -> Void,
                       onWait: @escaping @Sendable (Double, Int) -> Void) async throws {
         let control = gateway.control
+        var planned = 0
+        for batchID in result.batchIDs {
+            planned += try ledger.countsByState(batchID: batchID).filter { BatchSender.openStates.contains($0.key) }.values.reduce(0, +)
+        }
+        result.forecast = await forecast(rows: planned, gateway: gateway)
         if settings.dryRun {
             for batchID in result.batchIDs {
                 let open = try ledger.countsByState(batchID: batchID).filter { BatchSender.openStates.contains($0.key) }.values.reduce(0, +)
@@ -264,10 +326,6 @@ public struct NightlyRun: Sendable {
             }
             return
         }
-        var planned = 0
-        for batchID in result.batchIDs {
-            planned += try ledger.countsByState(batchID: batchID).filter { BatchSender.openStates.contains($0.key) }.values.reduce(0, +)
-        }
         onPlan(planned)
         FreedMemory.release()  // what staging held is not needed again
         log(RunEvent(.info, "sending", [("rows", .int(planned)), ("batches", .int(result.batchIDs.count))]))
@@ -277,6 +335,17 @@ public struct NightlyRun: Sendable {
             result.tally = result.tally + (try await sender.send(batchID: batchID, onRow: onRow))
         }
         result.stopReason = control.stopReason
+        if control.stopReason == nil, let window = settings.policy.window, window.isClosed {
+            var left = 0
+            for batchID in result.batchIDs {
+                left += try ledger.countsByState(batchID: batchID).filter { BatchSender.openStates.contains($0.key) }.values.reduce(0, +)
+            }
+            result.leftForRetry = left
+            result.verdict = max(result.verdict, .windowClosed)
+            log(RunEvent(.warning, "stopped at the window's end: \(left) row\(left == 1 ? "" : "s") left for retry", [
+                ("until", .string(RFC3339.string(window.deadline))), ("leftForRetry", .int(left)),
+                ("notStarted", .int(result.tally.unfinished)), ("inDoubt", .int(result.tally.inDoubt))]))
+        }
         switch control.stopReason {
         case .credentialsRefused?: result.verdict = max(result.verdict, .credentialsRefused)
         case let .signal(number)?: result.verdict = max(result.verdict, number == 15 ? .terminated : .interrupted)

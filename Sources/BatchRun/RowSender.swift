@@ -27,10 +27,14 @@ struct RowSender: Sendable {
     let gateway: RebillyGateway
     let policy: SendPolicy
     let runID: Int64
+    /// Rows of this pass that went to their deposit request with a known cashier.
+    let knownCount = KnownCount()
 
     var control: RunControl { gateway.control }
 
-    func send(_ record: RowRecord) async throws -> RowStep {
+    /// `known`: the cashier an earlier night recorded for the row's customer
+    /// (``Ledger/knownCashiers(runID:batchID:rows:)``); the row then makes no `POST /cashiers`.
+    func send(_ record: RowRecord, known: KnownCashier? = nil) async throws -> RowStep {
         guard let row = record.cashierRow else {
             guard record.sourceJSON != nil else { return .ended(.failed) }
             // Staged before ledger v10 and no longer valid when v10 typed its request. Never send it.
@@ -40,15 +44,25 @@ struct RowSender: Sendable {
         var state = record.state
         /// The deposit request's intent and send time, when recorded with the cashier's outcome.
         var depositIntent: PreparedPost?
+        var origin = CashierOrigin.earlier
 
-        // 1. The cashier (repeating it is safe: 200 returns the existing one).
+        // 1. The cashier (repeating it is safe: 200 returns the existing one), unless an earlier
+        //    night recorded it: then the row takes that id and no write is spent on it.
         if state == .pending || state == .failed || (state == .cashierCreated && record.cashierID == nil) {
-            switch try await createCashier(record.id, row) {
-            case let .created(intent):
+            if let known, record.cashierID == nil {
+                try await writer.adoptKnownCashier(rowID: record.id, known)
+                knownCount.add(1)
                 state = .cashierCreated
-                depositIntent = intent
-            case let .ended(outcome):
-                return .ended(outcome)
+                origin = .known
+            } else {
+                switch try await createCashier(record.id, row) {
+                case let .created(intent):
+                    state = .cashierCreated
+                    depositIntent = intent
+                    origin = .madeNow
+                case let .ended(outcome):
+                    return .ended(outcome)
+                }
             }
         }
         guard policy.deposits else {
@@ -68,7 +82,35 @@ struct RowSender: Sendable {
         }
 
         // 3. The deposit request.
-        return try await createDeposit(record.id, row, preparedIntent: depositIntent)
+        return try await createDeposit(record.id, row, preparedIntent: depositIntent, origin: origin)
+    }
+
+    // MARK: - A cashier that is gone
+
+    /// Where the row's cashier id came from in this pass: whether a "cashier gone" answer to its
+    /// deposit request can be cured by making the cashier (not when this pass just made it).
+    enum CashierOrigin { case madeNow, known, earlier }
+
+    /// The one rule: Rebilly answered a deposit-request create 422 with an `invalidFields` entry on
+    /// `customerId` saying there is no cashier for the customer, website and currency (the cashier
+    /// the row names was deleted at Rebilly). A 422 created nothing, so the row makes its cashier
+    /// and sends the deposit request again.
+    static func cashierGone(_ failure: CallFailure) -> Bool {
+        failure.kind == .rowFinal && failure.status == 422
+            && failure.invalidFields.contains { $0.field == "customerId" && $0.message.lowercased().hasPrefix("no cashier") }
+    }
+
+    /// Makes the row's cashier again (its id replaces the gone one; the row is no longer a known
+    /// one), then sends its deposit request once more.
+    private func recreateCashier(_ rowID: Int64, _ row: CashierRow, origin: CashierOrigin) async throws -> RowStep {
+        if origin == .known { knownCount.add(-1) }
+        switch try await createCashier(rowID, row) {
+        case let .created(intent):
+            guard policy.deposits else { return .ended(.done) }
+            return try await createDeposit(rowID, row, preparedIntent: intent, origin: .madeNow)
+        case let .ended(outcome):
+            return .ended(outcome)
+        }
     }
 
     // MARK: - The cashier
@@ -124,7 +166,9 @@ struct RowSender: Sendable {
 
     // MARK: - The deposit request
 
-    private func createDeposit(_ rowID: Int64, _ row: CashierRow, preparedIntent: PreparedPost?) async throws -> RowStep {
+    private func createDeposit(_ rowID: Int64, _ row: CashierRow, preparedIntent: PreparedPost?,
+                               origin: CashierOrigin) async throws -> RowStep {
+        let mayRecreate = origin != .madeNow
         // Each POST carries the expirationTime set by its own send time (when the batch gives none).
         let sentAt = Mutex<Date>(preparedIntent?.sentAt ?? Date())
         let hooks = RebillyGateway.Hooks<DepositRequestResult>(
@@ -140,6 +184,10 @@ struct RowSender: Sendable {
                     try await writer.recordOutcome(attemptID: attemptID, httpStatus: answer.status, latencyMs: Self.ms(answer.latency),
                                                    error: nil, returnedID: answer.id, outcome: .succeeded,
                                                    then: .done(depositRequestID: answer.id))
+                case let .failure(failure) where mayRecreate && next == .rowFinal && Self.cashierGone(failure):
+                    // Not the row's fault: it stays as it is, and makes its cashier next.
+                    try await writer.recordOutcome(attemptID: attemptID, httpStatus: failure.status, latencyMs: Self.ms(failure.latency),
+                                                   error: failure.message, returnedID: nil, outcome: .rejected)
                 case let .failure(failure):
                     try await record(attemptID, failure, next, row)
                 }
@@ -152,14 +200,16 @@ struct RowSender: Sendable {
             return try await client.createDepositRequest(body: row.depositRequestBody(expirationTime: expiry))
         }) {
         case .succeeded: return .ended(.done)
-        case .rowFinal: return .ended(.rejected)
+        case let .rowFinal(failure):
+            if mayRecreate, Self.cashierGone(failure) { return try await recreateCashier(rowID, row, origin: origin) }
+            return .ended(.rejected)
         case .exhausted: return .ended(.failed)
         case .stopped: return .ended(.stopped)
         case .inDoubt:
             switch try await verifyDeposit(rowID, row) {
             case .adopted: return .ended(.done)
             case .needsReview: return .ended(.needsReview)
-            case .absent: return try await createDeposit(rowID, row, preparedIntent: nil)
+            case .absent: return try await createDeposit(rowID, row, preparedIntent: nil, origin: origin)
             case let .wait(until): return .parked(until: until)
             case let .undecided(outcome): return .ended(outcome)
             }
@@ -286,4 +336,12 @@ struct RowSender: Sendable {
     static func reasons(field: String, message: String) -> String {
         FieldIssue.json([FieldIssue(field: field, message: message)])
     }
+}
+
+/// Rows of a pass that took a known cashier (``RowSender/send(_:known:)``), less those whose
+/// cashier was gone and made again.
+final class KnownCount: Sendable {
+    private let value = Atomic<Int>(0)
+    func add(_ n: Int) { value.add(n, ordering: .relaxed) }
+    var count: Int { value.load(ordering: .relaxed) }
 }

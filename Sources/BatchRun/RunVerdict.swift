@@ -5,6 +5,10 @@ public enum RunVerdict: Int32, Sendable, Comparable, CaseIterable {
     case clean = 0
     case rowsRejectedOrFailed = 3
     case reconciliationBreaks = 4
+    /// `--until`: the night stopped at its window's end; rows never started stay pending, for
+    /// `retry`. Above 3 and 4 (a night not finished says more than one finished with rejects or
+    /// breaks), below every failure of 64 and up.
+    case windowClosed = 5
     /// The command cannot be carried out as given (e.g. a shard on another shard's ledger).
     case usage = 64
     case badBatch = 65
@@ -29,6 +33,7 @@ public enum RunVerdict: Int32, Sendable, Comparable, CaseIterable {
         case .clean: return "clean"
         case .rowsRejectedOrFailed: return "finished with rejected or failed rows"
         case .reconciliationBreaks: return "finished with reconciliation breaks"
+        case .windowClosed: return "stopped at the window's end (--until): rows left for retry"
         case .usage: return "usage error"
         case .badBatch: return "bad batch"
         case .noInput: return "an input file or the ledger does not exist or cannot be opened"

@@ -15,16 +15,20 @@ import Foundation
 /// switched off by a flag (there is no `--no-…` form); leave it out of the file instead.
 enum JobConfig {
     /// The options a job file and the environment may set: `run`'s, by the same names.
-    static let valueKeys = ["api-url", "organization-id", "db", "report-dir", "rate", "burst", "concurrency",
-                            "max-attempts", "timeout", "in-doubt-settle", "shard", "api-key-file", "ping-url", "log-format"]
+    static let valueKeys = ["api-url", "organization-id", "db", "report-dir", "rate", "read-concurrency", "read-rate", "burst", "concurrency",
+                            "max-attempts", "timeout", "in-doubt-settle", "until", "shard", "api-key-file", "ping-url", "log-format",
+                            "max-stream-bytes"]
     static let flagKeys = ["no-deposits", "dry-run", "no-rate-split"]
     static var allKeys: [String] { ["files"] + valueKeys + flagKeys }
     /// Commands that take the environment, and the keys each accepts: `reconcile` sends
-    /// nothing, so `in-doubt-settle`, `no-deposits` and `dry-run` are not its options.
+    /// nothing, so `in-doubt-settle`, `until`, `no-deposits` and `dry-run` are not its options; only
+    /// `run` reads batch files, so `max-stream-bytes` is its alone.
     static let sendingCommands: Set<String> = ["run", "retry", "reconcile"]
-    static let sendOnlyKeys: Set<String> = ["in-doubt-settle", "no-deposits", "dry-run"]
+    static let sendOnlyKeys: Set<String> = ["in-doubt-settle", "until", "no-deposits", "dry-run"]
+    static let runOnlyKeys: Set<String> = ["max-stream-bytes"]
     static func accepts(_ command: String, _ key: String) -> Bool {
-        command != "reconcile" || !sendOnlyKeys.contains(key)
+        if runOnlyKeys.contains(key) { return command == "run" }
+        return command != "reconcile" || !sendOnlyKeys.contains(key)
     }
 
     struct Failure: Error, CustomStringConvertible {

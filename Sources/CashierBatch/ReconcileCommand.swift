@@ -59,7 +59,7 @@ struct ReconcileCommand: AsyncParsableCommand {
         }
         let target = run
         let listing = depositListing
-        let concurrency = options.concurrency
+        let concurrency = options.readConcurrency
         try await CommandWiring(options: options).perform(command: "reconcile") { gateway, _, log in
             let session = CommandSession(ledgerPath: options.db, command: "reconcile", optionsJSON: json, log: { log($0) })
             let end = try await session.perform(control: gateway.control, { ledger, runID in

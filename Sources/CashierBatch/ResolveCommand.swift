@@ -83,8 +83,8 @@ struct ResolveCommand: AsyncParsableCommand {
                 + (review.candidates.isEmpty ? "" : " (\(review.candidates.joined(separator: ", ")))")
                 + ", and Rebilly cannot be asked about it: \(error.description)")
         }
-        let gateway = try options.gateway(key: key, inDoubtSettleSeconds: 0, control: RunControl(), events: { _ in })
-        let outcome = try await gateway.call { [client = gateway.client] () async throws(RebillyError) -> DepositRequestResult in
+        let gateway = try options.gateway(command: "resolve", key: key, inDoubtSettleSeconds: 0, control: RunControl(), events: { _ in })
+        let outcome = try await gateway.call(budget: .read) { [client = gateway.client] () async throws(RebillyError) -> DepositRequestResult in
             try await client.getDepositRequest(id: id)
         }
         await gateway.shutdown()

@@ -16,7 +16,7 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Re-running the same file sends nothing that already succeeded; a run killed at any \
             moment completes on the next run with every row sent exactly once. Exit codes: 0 clean, \
-            3 rows rejected, failed or needing review, 4 reconciliation breaks, 64 usage, 65 bad batch, 66 an input cannot be opened, \
+            3 rows rejected, failed or needing review, 4 reconciliation breaks, 5 stopped at the window's end (--until; rows left for retry), 64 usage, 65 bad batch, 66 an input cannot be opened, \
             69 API unavailable, 70 internal error, 74 the ledger or the reports cannot be used, 75 ledger locked by another run, \
             77 credentials refused, 130/143 interrupted.
             """
@@ -27,6 +27,7 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var options: CommandOptions
     @OptionGroup var sending: SendingOptions
+    @OptionGroup var stream: StreamCapOption
 
     @Option(help: "A job file (Jobs/nightly.yaml): every option of run by the same name, plus `files:` (paths or globs). Precedence: flags > CASHIER_BATCH_* environment > job file > defaults.")
     var job: String?
@@ -44,14 +45,19 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         if printConfig {
             let lines = ["files:"] + files.map { "  - \($0)" } + options.configurationLines + sending.configurationLines
-                + ["# api key: <redacted> (\(options.keySource))"]
-            print(lines.joined(separator: "\n"))
+                + ["max-stream-bytes: \(stream.maxStreamBytes)", "# api key: <redacted> (\(options.keySource))"]
+            Terminal.out(lines.joined(separator: "\n"))
             return
         }
-        let json = optionsJSON(command: "run", files: files) { options.writeJSON(into: &$0); sending.writeJSON(into: &$0) }
+        let json = optionsJSON(command: "run", files: files) {
+            options.writeJSON(into: &$0)
+            sending.writeJSON(into: &$0)
+            if stream.cap != .default { $0.int("maxStreamBytes", Int(stream.cap.bytes)) }
+        }
         var settings = RunSettings(ledgerPath: options.db, command: "run", optionsJSON: json,
                                    policy: sending.policy(concurrency: options.concurrency), dryRun: sending.dryRun, shard: options.parsedShard)
         settings.allowRepeat = allowRepeat
+        settings.streamCap = stream.cap
         let files = self.files
         try await CommandWiring(options: options, inDoubtSettleSeconds: sending.inDoubtSettle, dryRun: sending.dryRun)
             .perform(command: "run") { gateway, progress, log in
@@ -102,6 +108,8 @@ struct CommandOutcome {
     var fields: [(String, LogValue)]
     /// The monitoring ping's summary line.
     var summary: String
+    /// The forecast logged when sending began (`run`, `retry`), for the reports.
+    var forecast: ReportForecast?
 
     init(runID: Int64?, verdict: RunVerdict, reportRunID: Int64?, fields: [(String, LogValue)], summary: String) {
         self.runID = runID
@@ -120,10 +128,15 @@ struct CommandOutcome {
             fields: [("run", .int(result.runID ?? 0)), ("exitCode", .int(result.verdict.rawValue)),
                      ("done", .int(t.done)), ("invalid", .int(result.invalidRows)), ("rejected", .int(t.rejected)), ("failed", .int(t.failed)),
                      ("inDoubt", .int(t.inDoubt)), ("needsReview", .int(t.needsReview)), ("notTaken", .int(t.unfinished)),
-                     ("refusedBatches", .int(result.refusedBatches))],
+                     ("refusedBatches", .int(result.refusedBatches)), ("cashierKnown", .int(t.cashierKnown))],
             summary: "run \(run): done \(t.done), invalid \(result.invalidRows), rejected by the API \(t.rejected), failed \(t.failed), "
                 + "in doubt \(t.inDoubt), \(t.needsReview > 0 ? "needs review \(t.needsReview) (see cashier-batch resolve), " : "")"
-                + "not taken \(t.unfinished), refused batches \(result.refusedBatches)")
+                + "not taken \(t.unfinished), refused batches \(result.refusedBatches)"
+                + (result.leftForRetry.map { "; stopped at the window's end: \($0) rows left for retry" } ?? ""))
+        forecast = result.forecast.map {
+            ReportForecast(rows: $0.rows, writesPlanned: $0.writes, readsPlanned: $0.reads, budgetLeft: $0.budgetLeft, budget: $0.budget,
+                           ratePerSecond: $0.ratePerSecond, at: $0.at, expectedEnd: $0.expectedEnd, until: $0.until)
+        }
     }
 }
 
@@ -162,7 +175,7 @@ struct CommandWiring {
         }
         let control = RunControl()
         let progress = ProgressTracker(log: log)
-        let gateway = try options.gateway(key: key, inDoubtSettleSeconds: inDoubtSettleSeconds, control: control) { event in
+        let gateway = try options.gateway(command: command, key: key, inDoubtSettleSeconds: inDoubtSettleSeconds, control: control) { event in
             progress.gateway(event)
         }
         let signals = SignalTrap(control: control, log: log)
@@ -187,7 +200,8 @@ struct CommandWiring {
         summary = outcome.summary
         var exit = outcome.verdict
         if let runID = outcome.reportRunID, !dryRun, outcome.verdict != .ledgerUnusable, outcome.verdict != .locked {
-            if !writeRunReports(ledgerPath: options.db, runID: runID, directory: options.reportDir, log: log) {
+            if !writeRunReports(ledgerPath: options.db, runID: runID, directory: options.reportDir, log: log,
+                                forecast: outcome.runID == runID ? outcome.forecast : nil) {
                 exit = max(exit, .ledgerUnusable)
                 if let own = outcome.runID { recordExitCode(exit, runID: own) }
             }
@@ -211,21 +225,22 @@ struct CommandWiring {
 /// Writes every report of `runID` to `directory`. Reports that cannot be written are logged in
 /// one line saying where they should have gone and how to write them again; the caller then
 /// exits 74 (the night's work itself is in the ledger).
-func writeRunReports(ledgerPath: String, runID: Int64, directory: String, log: RunLog) -> Bool {
+func writeRunReports(ledgerPath: String, runID: Int64, directory: String, log: RunLog, forecast: ReportForecast? = nil) -> Bool {
     do {
         let ledger = try Ledger(path: ledgerPath, access: .read)
-        let data = try ReportBuilder(ledger: ledger).build(runID: runID)
+        var data = try ReportBuilder(ledger: ledger).build(runID: runID)
+        data.forecast = forecast
         let files = try ReportWriter(directory: directory).write(data)
         log(RunEvent(.info, "reports written", [("dir", .string(directory)), ("files", .int(files.count)), ("run", .int(runID))]))
         return true
-    } catch {
-        let why: String
-        switch error {
-        case let ReportError.write(path, reason): why = "\(path): \(reason)"
-        default: why = "\(error)"
-        }
-        log(RunEvent(.error, "the reports could not be written to \(directory) (\(why)); the run is recorded in the ledger: "
+    } catch let ReportError.write(path, reason) {
+        log(RunEvent(.error, "the reports could not be written to \(directory) (\(path): \(reason)); the run is recorded in the ledger: "
             + "make \(directory) a writable directory, then `cashier-batch report --db \(ledgerPath) --run \(runID) --out \(directory)` writes them"))
+        return false
+    } catch {
+        // Not the directory's fault: the ledger could not be read, or holds no such run to report.
+        let why = LedgerFault.classify(error, path: ledgerPath)?.description ?? "\(error)"
+        log(RunEvent(.error, "the reports of run \(runID) could not be made from the ledger: \(why)"))
         return false
     }
 }

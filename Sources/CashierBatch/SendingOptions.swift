@@ -22,13 +22,19 @@ struct CommandOptions: ParsableArguments {
     @Option(help: "Where the run's reports are written.")
     var reportDir: String = "reports"
 
-    @Option(help: "Shared rate limit for every request of the command, GETs included, e.g. 3000/10m, 20/s.")
+    @Option(help: "The write budget: non-GET requests (the ones Rebilly counts against the organization), e.g. 3000/10m, 20/s. Reads take no write token.")
     var rate: String = "3000/10m"
+
+    @Option(help: "Reads (GET: read-backs, in-doubt and reconcile listings) in flight at once; they never wait for a write token.")
+    var readConcurrency: Int = 8
+
+    @Option(help: ArgumentHelp("An optional rate for reads, e.g. 50/s (default: bounded by --read-concurrency alone).", valueName: "N/period"))
+    var readRate: String?
 
     @Option(help: "Token-bucket burst (default: derived from --rate, never above the rate's window bound).")
     var burst: Int?
 
-    @Option(help: "Requests in flight at once (rows for run and retry, read-backs for reconcile).")
+    @Option(help: "Rows in flight at once (run, retry).")
     var concurrency: Int = 16
 
     @Option(help: "Attempts per API call before it is given up (429, 5xx, timeouts, connection errors).")
@@ -55,6 +61,8 @@ struct CommandOptions: ParsableArguments {
     func validate() throws {
         do { _ = try RateSpec(parsing: rate) } catch { throw ValidationError("--rate: \(error)") }
         if concurrency < 1 || concurrency > 1024 { throw ValidationError("--concurrency must be 1…1024") }
+        if readConcurrency < 1 || readConcurrency > 1024 { throw ValidationError("--read-concurrency must be 1…1024") }
+        if let readRate { do { _ = try RateSpec(parsing: readRate) } catch { throw ValidationError("--read-rate: \(error)") } }
         if maxAttempts < 1 || maxAttempts > 100 { throw ValidationError("--max-attempts must be 1…100") }
         if !(timeout >= 0.1 && timeout <= 600) { throw ValidationError("--timeout must be between 0.1 and 600 seconds") }
         if let burst, burst < 1 { throw ValidationError("--burst must be at least 1") }
@@ -90,14 +98,19 @@ struct CommandOptions: ParsableArguments {
         }
     }
 
-    /// The command's one gateway: `--rate` parsed once, one limiter for every request.
-    func gateway(key: APIKey, inDoubtSettleSeconds: Double, control: RunControl,
+    /// The command's one gateway: `--rate` parsed once, one write budget and one read budget for
+    /// every request. The User-Agent names the command (`cashier-batch (run)`), so a server's
+    /// logs, and the sandbox's stats, tell the commands apart.
+    func gateway(command: String, key: APIKey, inDoubtSettleSeconds: Double, control: RunControl,
                  events: @escaping @Sendable (GatewayEvent) -> Void) throws -> RebillyGateway {
         let limit = Duration.milliseconds(Int64((timeout * 1000).rounded()))
         let configuration = try RebillyConfiguration(baseURL: apiUrl, organizationId: organizationId, apiKey: key,
-                                                     readTimeout: limit, requestDeadline: limit, maxConnections: concurrency)
-        let settings = GatewaySettings(rate: try effectiveRate, burst: burst, maxAttempts: maxAttempts,
+                                                     readTimeout: limit, requestDeadline: limit, maxConnections: concurrency + readConcurrency,
+                                                     userAgent: "cashier-batch (\(command))")
+        var settings = GatewaySettings(rate: try effectiveRate, burst: burst, maxAttempts: maxAttempts,
                                        inDoubtSettleSeconds: inDoubtSettleSeconds)
+        settings.readConcurrency = readConcurrency
+        settings.readRate = try readRate.map { try RateSpec(parsing: $0) }
         return RebillyGateway(client: RebillyClient(configuration: configuration), settings: settings, control: control, events: events)
     }
 
@@ -110,6 +123,8 @@ struct CommandOptions: ParsableArguments {
         line("db", db)
         line("report-dir", reportDir)
         line("rate", rate)
+        line("read-concurrency", String(readConcurrency))
+        line("read-rate", readRate)
         line("burst", burst.map(String.init))
         line("concurrency", String(concurrency))
         line("max-attempts", String(maxAttempts))
@@ -136,6 +151,8 @@ struct CommandOptions: ParsableArguments {
         w.string("db", db)
         w.string("reportDir", reportDir)
         w.string("rate", rate)
+        w.int("readConcurrency", readConcurrency)
+        if let readRate { w.string("readRate", readRate) }
         if let burst { w.int("burst", burst) }
         w.int("concurrency", concurrency)
         w.int("maxAttempts", maxAttempts)
@@ -160,22 +177,57 @@ struct SendingOptions: ParsableArguments {
     @Flag(help: "Stage and show what would be sent; send nothing.")
     var dryRun = false
 
+    @Option(help: ArgumentHelp("The end of the night's window: HH:MM (local time; tomorrow's when it has passed today) or an RFC 3339 time. No row starts that cannot finish by then at the write budget's current rate; rows in flight finish; the rest stay for `retry` (exit 5).", valueName: "TIME"))
+    var until: String?
+
+    /// `--until` as an instant, read once: `HH:MM` is the next such local time after the command started.
+    var deadline: Date? { until.flatMap { try? UntilTime.parse($0, now: Self.started) } }
+    private static let started = Date()
+
     func validate() throws {
         if !(0...3600).contains(inDoubtSettle) { throw ValidationError("--in-doubt-settle must be 0…3600 seconds") }
+        if let until { do { _ = try UntilTime.parse(until, now: Date()) } catch { throw ValidationError("--until: \(error)") } }
     }
 
     func policy(concurrency: Int) -> SendPolicy {
-        SendPolicy(deposits: !noDeposits, concurrency: concurrency)
+        SendPolicy(deposits: !noDeposits, concurrency: concurrency, window: deadline.map { SendWindow(deadline: $0) })
     }
 
     var configurationLines: [String] {
-        ["in-doubt-settle: \(inDoubtSettle)", "no-deposits: \(noDeposits)", "dry-run: \(dryRun)"]
+        ["in-doubt-settle: \(inDoubtSettle)", "no-deposits: \(noDeposits)", "dry-run: \(dryRun)", "until: \(until ?? "null")"]
     }
 
     func writeJSON(into w: inout JSONWriter) {
         w.number("inDoubtSettleSeconds", literal: String(inDoubtSettle))
         w.bool("deposits", !noDeposits)
         w.bool("dryRun", dryRun)
+        if let deadline { w.string("until", RFC3339.string(deadline)) }
+    }
+}
+
+/// `--until TIME`: `HH:MM` (24-hour, local time: the next such minute, tomorrow's when it has
+/// passed today) or an RFC 3339 date-time (`2026-12-08T05:30:00Z`, `…+01:00`), which may be past.
+enum UntilTime {
+    struct Invalid: Error, CustomStringConvertible { var description: String }
+
+    static func parse(_ text: String, now: Date, timeZone: TimeZone = .current) throws -> Date {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let parts = trimmed.split(separator: ":", omittingEmptySubsequences: false)
+        if parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+           let hour = Int(parts[0]), let minute = Int(parts[1]) {
+            guard hour < 24, minute < 60 else {
+                throw Invalid(description: "\"\(text)\" is not a time of day: give HH:MM from 00:00 to 23:59")
+            }
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = timeZone
+            guard let next = calendar.nextDate(after: now, matching: DateComponents(hour: hour, minute: minute, second: 0),
+                                               matchingPolicy: .nextTime) else {
+                throw Invalid(description: "\"\(text)\": no such local time")
+            }
+            return next
+        }
+        if let date = RFC3339.date(trimmed) { return date }
+        throw Invalid(description: "\"\(text)\" is neither HH:MM (local time) nor an RFC 3339 time such as 2026-12-08T05:30:00Z")
     }
 }
 

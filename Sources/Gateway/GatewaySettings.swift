@@ -4,8 +4,13 @@ import Throttle
 /// How the gateway talks to Rebilly for one command: built once from `--rate`, `--burst`,
 /// `--max-attempts`, `--in-doubt-settle` and the shard split.
 public struct GatewaySettings: Sendable {
-    /// The command's share of the rate limit (already divided for `--shard i/N`).
+    /// The command's share of the write budget, non-GET requests as Rebilly counts them
+    /// (already divided for `--shard i/N`).
     public var rate: RateSpec
+    /// Reads (GETs: read-backs, listings) in flight at once; they take no write token.
+    public var readConcurrency: Int = 8
+    /// An optional rate for reads (nil: bounded by their concurrency alone).
+    public var readRate: RateSpec?
     /// Token-bucket burst (nil: derived from the rate).
     public var burst: Int?
     /// Attempts per call before it is given up (429, 5xx, timeouts, connection errors).

@@ -14,7 +14,9 @@ public enum GatewayEvent: Sendable, Equatable {
 /// The one way the job talks to Rebilly: every request of a command goes through one
 /// gateway, built once from the command's options. It owns
 ///
-/// - the shared rate limiter (AIMD with the job's decrease factor and a floor), GETs included;
+/// - the two budgets: writes (non-GET requests, the ones Rebilly counts) through the rate
+///   limiter (AIMD with the job's decrease factor and a floor), reads through their own
+///   ``ReadGate`` (concurrency, an optional rate): no read ever waits for a write token;
 /// - retries with full-jitter backoff up to `--max-attempts`, and the pauses a 429 or 503
 ///   asks for (measured on the server's clock, see ``RateLimitInfo``);
 /// - the classification of every failure (``CallFailure``): the row's fault, retryable,
@@ -32,6 +34,14 @@ public final class RebillyGateway: Sendable {
         case safe
         /// A deposit-request POST: a failure that may have been applied ends the call in doubt.
         case inDoubtWhenUnanswered
+    }
+
+    /// Which budget a call spends: Rebilly counts non-GET requests only.
+    public enum Budget: Sendable, Equatable {
+        /// A POST: one write token an attempt.
+        case write
+        /// A GET: a read permit an attempt, no write token.
+        case read
     }
 
     /// How a call ended, after its retries.
@@ -76,6 +86,7 @@ public final class RebillyGateway: Sendable {
     /// The one rule for which listed deposit request belongs to a row.
     public let ownership: DepositOwnership
     let limiter: RateLimiter
+    let reads: ReadGate
     let clock: any ThrottleClock
     let events: @Sendable (GatewayEvent) -> Void
     /// The night-level failures since the last answer that was not one, by cause.
@@ -91,6 +102,7 @@ public final class RebillyGateway: Sendable {
         self.ownership = DepositOwnership(clockTolerance: settings.clockToleranceSeconds)
         limiter = RateLimiter(settings.rate.withJitterMargin(), burst: settings.burst, floorFraction: settings.floorFraction,
                               recoverySuccesses: settings.recoverySuccesses, decreaseFactor: settings.decreaseFactor, clock: clock)
+        reads = ReadGate(permits: settings.readConcurrency, rate: settings.readRate, clock: clock)
     }
 
     /// Closes the HTTP client. Call once, after the command's last request.
@@ -98,7 +110,7 @@ public final class RebillyGateway: Sendable {
         try? await client.shutdown()
     }
 
-    /// Takes one rate token for a call whose intent the caller records itself before calling
+    /// Takes one write token for a call whose intent the caller records itself before calling
     /// ``call(_:preparedIntent:hooks:_:)`` with `preparedIntent` (one ledger write for two calls).
     public func acquireToken() async throws {
         try await limiter.acquire()
@@ -107,10 +119,10 @@ public final class RebillyGateway: Sendable {
     /// The limiter's state (progress lines, tests).
     public var limiterStatus: RateLimiter.Status { get async { await limiter.status } }
 
-    /// One call with its retries. `preparedIntent`: the first attempt's token is taken and its
-    /// intent recorded already.
+    /// One call with its retries, each attempt spending `budget`. `preparedIntent`: the first
+    /// attempt's write token is taken and its intent recorded already.
     public func call<Value: Answered>(
-        _ repetition: Repetition = .safe, preparedIntent: Int64? = nil, hooks: Hooks<Value> = .none,
+        _ repetition: Repetition = .safe, budget: Budget = .write, preparedIntent: Int64? = nil, hooks: Hooks<Value> = .none,
         _ send: @escaping @Sendable () async throws(RebillyError) -> Value
     ) async throws -> Outcome<Value> {
         var attempt = 0
@@ -118,29 +130,36 @@ public final class RebillyGateway: Sendable {
         while true {
             attempt += 1
             let attemptID: Int64?
+            let result: Result<Value, RebillyError>
             if let intent = prepared {
                 attemptID = intent
                 prepared = nil
+                result = try await attemptSend(send)
             } else {
                 if control.isStopped { return .stopped }
-                try await limiter.acquire()
-                if control.isStopped { return .stopped }
-                attemptID = try await hooks.intent(attempt)
+                if budget == .write { try await limiter.acquire() } else { try await reads.acquire() }
+                do {
+                    if control.isStopped {
+                        if budget == .read { await reads.release() }
+                        return .stopped
+                    }
+                    attemptID = try await hooks.intent(attempt)
+                    result = try await attemptSend(send)
+                } catch {
+                    if budget == .read { await reads.release() }
+                    throw error
+                }
+                if budget == .read { await reads.release() }
             }
-            // The ledger failed meanwhile: send nothing more (the intent stays in flight and the
-            // next run checks it before sending again).
-            if case .ledgerFailed? = control.stopReason { throw CancellationError() }
-            let result: Result<Value, RebillyError>
-            do { result = .success(try await send()) } catch { result = .failure(error) }
             switch result {
             case let .success(value):
                 nightFailures.withLock { $0 = [:] }
-                await succeeded(value.rateLimit)
+                if budget == .write { await succeeded(value.rateLimit) }
                 try await hooks.outcome(attemptID, .success(value), .done)
                 return .succeeded(value)
             case let .failure(error):
                 let failure = CallFailure(error)
-                if failure.isThrottle { await throttled(failure) }
+                if failure.isThrottle { await throttled(failure, budget: budget) }
                 countNightFailure(failure)
                 switch failure.kind {
                 case .misdirected:
@@ -169,6 +188,13 @@ public final class RebillyGateway: Sendable {
                 }
             }
         }
+    }
+
+    /// One attempt's request, unless the ledger failed meanwhile: then nothing more is sent (the
+    /// intent stays in flight and the next run checks it before sending again).
+    private func attemptSend<Value: Answered>(_ send: @Sendable () async throws(RebillyError) -> Value) async throws -> Result<Value, RebillyError> {
+        if case .ledgerFailed? = control.stopReason { throw CancellationError() }
+        do { return .success(try await send()) } catch { return .failure(error) }
     }
 
     /// Rebilly's largest `limit` and `offset` (`collectionLimit`, `collectionOffset`).
@@ -214,7 +240,7 @@ public final class RebillyGateway: Sendable {
         func second(_ item: DepositRequest) -> Double? { item.createdTime.map { $0.timeIntervalSince1970.rounded(.down) } }
         while true {
             let start = Date(timeIntervalSince1970: from)
-            switch try await call(hooks: hooks, { [client] () async throws(RebillyError) -> DepositRequestPage in
+            switch try await call(budget: .read, hooks: hooks, { [client] () async throws(RebillyError) -> DepositRequestPage in
                 try await client.listDepositRequests(websiteId: scope.websiteId, customerId: scope.customerId, createdFrom: start,
                                                      createdTo: to, sort: "createdTime", limit: pageSize, offset: 0)
             }) {
@@ -297,15 +323,17 @@ public final class RebillyGateway: Sendable {
         await limiter.succeeded(limit: rateLimit.limit, remaining: rateLimit.remaining)
     }
 
-    /// A 429 or 503: every request waits until the server's retry instant, and the rate goes down.
-    private func throttled(_ failure: CallFailure) async {
+    /// A 429 or 503: every request of the same budget waits until the server's retry instant,
+    /// and that budget's rate goes down.
+    private func throttled(_ failure: CallFailure, budget: Budget) async {
         var seconds: Double?
-        if let instant = failure.rateLimit.retryAfter {
-            await limiter.pause(until: instant)
+        let instant = failure.rateLimit.retryAfter
+        if let instant {
+            if budget == .write { await limiter.pause(until: instant) }
             let wait = clock.now.duration(to: instant)
             seconds = max(0, Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
         }
-        await limiter.onThrottled()
+        if budget == .write { await limiter.onThrottled() } else { await reads.throttled(until: instant) }
         events(.throttled(status: failure.status ?? 0, pauseSeconds: seconds, untilEpoch: failure.rateLimit.retryAfterEpochSeconds))
     }
 

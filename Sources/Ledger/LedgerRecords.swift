@@ -307,9 +307,15 @@ public struct RowCounts: Sendable, Equatable, Hashable, Codable {
     public var needsReview = 0
     /// `pending` + `cashier_created`: work not finished (an interrupted run).
     public var unfinished = 0
+    /// Rows (of any state above) whose cashier an earlier night had recorded: no `POST /cashiers`
+    /// was made for them (`rows.cashier_known_from`). Not a part of `read`'s sum, and not in the
+    /// recorded JSON of a reconciliation's accounting (the reports read it from the rows).
+    public var cashierKnown = 0
+
+    enum CodingKeys: String, CodingKey { case read, done, skipped, rejected, failed, inDoubt, needsReview, unfinished }
 
     public init(read: Int = 0, done: Int = 0, skipped: Int = 0, rejected: Int = 0, failed: Int = 0, inDoubt: Int = 0,
-                needsReview: Int = 0, unfinished: Int = 0) {
+                needsReview: Int = 0, unfinished: Int = 0, cashierKnown: Int = 0) {
         self.read = read
         self.done = done
         self.skipped = skipped
@@ -318,6 +324,7 @@ public struct RowCounts: Sendable, Equatable, Hashable, Codable {
         self.inDoubt = inDoubt
         self.needsReview = needsReview
         self.unfinished = unfinished
+        self.cashierKnown = cashierKnown
     }
 
     /// The parts in display order, with their JSON names.
@@ -332,7 +339,7 @@ public struct RowCounts: Sendable, Equatable, Hashable, Codable {
     public static func + (a: RowCounts, b: RowCounts) -> RowCounts {
         RowCounts(read: a.read + b.read, done: a.done + b.done, skipped: a.skipped + b.skipped, rejected: a.rejected + b.rejected,
                   failed: a.failed + b.failed, inDoubt: a.inDoubt + b.inDoubt, needsReview: a.needsReview + b.needsReview,
-                  unfinished: a.unfinished + b.unfinished)
+                  unfinished: a.unfinished + b.unfinished, cashierKnown: a.cashierKnown + b.cashierKnown)
     }
 }
 

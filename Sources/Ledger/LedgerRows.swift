@@ -73,7 +73,8 @@ extension Ledger {
             return RowCounts(
                 read: try row.decode(forColumn: "read"), done: try row.decode(forColumn: "done"), skipped: try row.decode(forColumn: "skipped"),
                 rejected: try row.decode(forColumn: "rejected"), failed: try row.decode(forColumn: "failed"), inDoubt: try row.decode(forColumn: "in_doubt"),
-                needsReview: try row.decode(forColumn: "needs_review"), unfinished: try row.decode(forColumn: "unfinished"))
+                needsReview: try row.decode(forColumn: "needs_review"), unfinished: try row.decode(forColumn: "unfinished"),
+                cashierKnown: try row.decode(forColumn: "cashier_known"))
         }
     }
 

@@ -110,7 +110,8 @@ enum LedgerSQL {
                coalesce(sum(state = 'failed'), 0)                                  AS failed,
                coalesce(sum(state = 'in_doubt'), 0)                                AS in_doubt,
                coalesce(sum(state = 'needs_review'), 0)                            AS needs_review,
-               coalesce(sum(state IN ('pending', 'cashier_created')), 0)           AS unfinished
+               coalesce(sum(state IN ('pending', 'cashier_created')), 0)           AS unfinished,
+               coalesce(sum(cashier_known_from IS NOT NULL), 0)                    AS cashier_known
         FROM rows WHERE batch_id = ?
         """
 
@@ -189,7 +190,8 @@ enum LedgerSQL {
     static func hotTransition(to target: RowState) -> String {
         """
         UPDATE rows SET state = ?1, cashier_id = COALESCE(?2, cashier_id), deposit_request_id = COALESCE(?3, deposit_request_id),
-                        reasons_json = COALESCE(?4, reasons_json), updated_at = ?5
+                        reasons_json = COALESCE(?4, reasons_json), updated_at = ?5,
+                        cashier_known_from = CASE WHEN ?2 IS NULL THEN cashier_known_from END
         WHERE id = ?6 AND \(stateIn(RowState.allCases.filterSet { $0.allowedNext.contains(target) }))
         """
     }

@@ -13,7 +13,7 @@ import GRDB
 /// ones a foreign key to the table naming them; extending one needs a new migration.
 enum LedgerSchema {
     /// Every migration, oldest first; the schema version (`PRAGMA user_version`) is their count.
-    static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7), ("v8", v8), ("v9", v9), ("v10", v10), ("v11", v11), ("v12", v12)]
+    static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7), ("v8", v8), ("v9", v9), ("v10", v10), ("v11", v11), ("v12", v12), ("v13", v13)]
     static var migrationIDs: [String] { migrations.map(\.id) }
 
     static var migrator: DatabaseMigrator {
@@ -513,6 +513,17 @@ enum LedgerSchema {
             PRIMARY KEY (row_id, deposit_request_id)
         ) WITHOUT ROWID
         """,
+    ]
+
+    /// v13: a row that reused the cashier an earlier night recorded for its customer names the
+    /// row it took it from (`cashier_known_from`; NULL for a row that created its cashier, or
+    /// whose cashier had to be created again), and the rows that created a cashier are found by
+    /// their key across every batch in one index seek (`rows_cashier_key`, partial: only rows
+    /// holding a cashier id they created, so staging writes nothing to it and a night of known
+    /// customers adds no entry).
+    static let v13: [String] = [
+        "ALTER TABLE rows ADD COLUMN cashier_known_from INTEGER",
+        "CREATE INDEX rows_cashier_key ON rows(key_hash) WHERE cashier_id IS NOT NULL AND cashier_known_from IS NULL",
     ]
 
     /// `cb_request(line, source_json)`: the ``RowRequest`` text of a source that validates, else NULL (v10).

@@ -164,7 +164,7 @@ public final class LedgerWriter: Sendable {
         public var largestGroup: Int
     }
 
-    private func submit<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func submit<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         // No cancellation handler: once enqueued, the write commits (see the type's documentation).
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             core.enqueue(Job(body: body, continuation: continuation))

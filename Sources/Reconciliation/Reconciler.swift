@@ -152,7 +152,7 @@ public struct Reconciler: Sendable {
                 guard let id = target.cashierID else { return addNext() }
                 let rowID = target.rowID
                 group.addTask {
-                    let outcome = try await gateway.call(.safe) { () async throws(RebillyError) -> CashierResult in
+                    let outcome = try await gateway.call(.safe, budget: .read) { () async throws(RebillyError) -> CashierResult in
                         try await client.getCashier(id: id)
                     }
                     switch outcome {

@@ -50,6 +50,8 @@ public struct ReportData: Sendable {
     public var reconciledAt: Date?
     /// The shards of a night run as N shards (`report --merge`, ``ShardMerge``); empty for one ledger.
     public var shards: [ShardSummary] = []
+    /// The forecast the command logged when sending began (only in the reports `run`/`retry` write).
+    public var forecast: ReportForecast? = nil
 
     /// The day a break's nights open are counted to: its reconciliation's, else the run's start.
     public var nightsAsOf: Date { reconciledAt ?? run.startedAt }
@@ -229,6 +231,10 @@ public struct Verdict: Sendable, Equatable {
                 parts.append(data.counts.needsReview > 0 && data.counts.rejected + data.counts.failed == 0
                     ? "Finished with rows that need review" : "Finished with rejected or failed rows")
             case 4: level = "warning"; parts.append("Finished with reconciliation breaks")
+            case 5:
+                level = "warning"
+                let left = data.counts.failed + data.counts.inDoubt + data.counts.unfinished
+                parts.append("Stopped at the window's end: \(left) row\(left == 1 ? "" : "s") left for retry")
             case 65: level = "failure"; parts.append("A batch was refused (unreadable, bad header or control totals); nothing of it was sent")
             case 69: level = "failure"; parts.append("The API was unavailable after retries; re-run later")
             case 75: level = "failure"; parts.append("Another run held the ledger lock")

@@ -30,6 +30,7 @@ public enum ReportHTML {
         h += row(["Status", e(run.status.rawValue)]) + row(["Exit code", Self.exitCode(run: run.exitCode, verdict: data.verdict.exitCode)])
         h += row(["Started (UTC)", e(Format.iso(run.startedAt))]) + row(["Finished (UTC)", run.finishedAt.map { e(Format.iso($0)) } ?? "–"])
         h += row(["Duration", e(Format.duration(run.durationSeconds))])
+        if let forecast = data.forecast { h += row(["Forecast", e(forecast.line(data))]) }
         h += "</table>"
         if !data.shards.isEmpty {
             h += "<h3>Shards</h3><table class=shards><thead><tr><th>Shard</th><th>Ledger</th><th class=n>Run</th><th>Status</th><th class=n>Exit code</th><th>Started (UTC)</th><th>Finished (UTC)</th><th class=n>Read</th><th class=n>Done</th><th class=n>Rejected</th><th class=n>Failed</th><th class=n>Open breaks</th><th>Verdict</th></tr></thead><tbody>"
@@ -68,6 +69,9 @@ public enum ReportHTML {
             var delta = ""
             if let before, value != before { delta = "<div class=delta>\(e(Format.signed(value - before))) vs run \(data.previous!.run.id)</div>" }
             h += "<div class=\"card \(name)\"><div class=num>\(value)</div><div class=lbl>\(e(label(name)))</div>\(delta)</div>"
+        }
+        if data.counts.cashierKnown > 0 {
+            h += "<div class=\"card cashierKnown\" title=\"recorded on an earlier night: no POST /cashiers\"><div class=num>\(data.counts.cashierKnown)</div><div class=lbl>cashier known</div></div>"
         }
         h += "</div></section>"
 

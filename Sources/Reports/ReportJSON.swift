@@ -51,6 +51,7 @@ public enum ReportJSON {
         w.string("text", verdict.text)
         if let code = verdict.exitCode { w.int("exitCode", Int(code)) } else { w.null("exitCode") }
         w.endObject()
+        data.forecast?.write(data, into: &w)
 
         w.beginObject("run")
         writeRun(data.run, into: &w)
@@ -239,6 +240,7 @@ public enum ReportJSON {
     static func writeCounts(_ c: RowCounts, into w: inout JSONWriter) {
         w.int("read", c.read)
         for part in c.parts { w.int(part.name, part.value) }
+        if c.cashierKnown > 0 { w.int("cashierKnown", c.cashierKnown) }
     }
 
     static func writeTotals(_ e: ReconciliationTotals, into w: inout JSONWriter) {

@@ -30,6 +30,8 @@ public enum ReportMarkdown {
         if c.needsReview > 0 { line += " · needs review \(c.needsReview)" }
         if c.unfinished > 0 { line += " · unfinished \(c.unfinished)" }
         s += line + "\n"
+        if c.cashierKnown > 0 { s += "Cashier known: \(c.cashierKnown) (recorded on an earlier night: no POST /cashiers)\n" }
+        if let forecast = data.forecast { s += "Forecast: " + md(forecast.line(data)) + "\n" }
         if !data.reviews.isEmpty {
             let command = "cashier-batch resolve --run \(run.id) --row ROW --adopt ID | --resend"
             s += "\nNeeds review (the job cannot tell the deposit request from another client's; nothing is sent until resolved): \(data.reviews.count)\n"

@@ -65,6 +65,11 @@ public struct SandboxConfiguration: Sendable {
     public var clockOffsetSeconds: Double = 0
     /// How far a proxy's clock is off from the server's, in seconds: only the `Date` header moves.
     public var dateHeaderOffsetSeconds: Double = 0
+    /// When true, `POST /deposit-requests` for a (customerId, websiteId, currency) that has no
+    /// cashier in the organization answers 422 with an `invalidFields` entry on `customerId`:
+    /// "no cashier for this customer, website and currency" (e.g. after
+    /// `DELETE /_sandbox/cashiers/{id}`). Off by default: many tests make deposit requests alone.
+    public var requireCashierForDeposits = false
     /// Test only: answers that echo the `REB-APIKEY` a request carries (see `EchoKeyMode`); nil = none.
     public var echoKey: EchoKeyMode?
 

@@ -152,7 +152,8 @@ struct ClientSandboxTests {
                 Issue.record("expected a transport error, got \(error)")
                 return
             }
-            #expect(kind == .connection)
+            // The sandbox closes the connection; on a loaded machine the read deadline may come first.
+            #expect(kind == .connection || kind == .timeout, "\(kind)")
             #expect(applied)
             #expect(error.mayHaveBeenApplied)
             #expect(error.status == nil || error.status == 429 || (error.status ?? 0) >= 500)

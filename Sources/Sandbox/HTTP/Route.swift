@@ -20,6 +20,8 @@ struct Route: Sendable, Equatable {
         case sandboxForeignDepositRequest = "SandboxForeignDepositRequest"
         /// `POST /_sandbox/cashiers/{id}/figures`: Rebilly's own activity moves a cashier's figures.
         case sandboxCashierFigures = "SandboxCashierFigures"
+        /// `DELETE /_sandbox/cashiers/{id}`: the cashier is deleted at Rebilly.
+        case sandboxDeleteCashier = "SandboxDeleteCashier"
         /// Known path, wrong method.
         case methodNotAllowed = "MethodNotAllowed"
         /// Unknown path, or an id that cannot exist.
@@ -28,7 +30,7 @@ struct Route: Sendable, Equatable {
         var isInspection: Bool {
             self == .sandboxStats || self == .sandboxCashiers || self == .sandboxHealth || self == .sandboxDepositForm
                 || self == .sandboxPing || self == .sandboxPings || self == .sandboxForeignDepositRequest
-                || self == .sandboxCashierFigures
+                || self == .sandboxCashierFigures || self == .sandboxDeleteCashier
         }
     }
 
@@ -85,6 +87,9 @@ struct Route: Sendable, Equatable {
         case 4 where segments[0] == "_sandbox" && segments[1] == "cashiers" && segments[3] == "figures" && !prefixed
             && FieldFormats.isResourceID(segments[2]):
             table = ["POST": .sandboxCashierFigures]
+            resourceId = String(segments[2])
+        case 3 where segments[0] == "_sandbox" && segments[1] == "cashiers" && !prefixed && FieldFormats.isResourceID(segments[2]):
+            table = ["DELETE": .sandboxDeleteCashier]
             resourceId = String(segments[2])
         case 3 where segments[0] == "_sandbox" && segments[1] == "deposit-form" && !prefixed && FieldFormats.isResourceID(segments[2]):
             table = ["GET": .sandboxDepositForm]

@@ -12,6 +12,7 @@ struct SandboxAPI: Sendable {
     let requiredCustomers: Set<String>?
     let defaultOrganizationId: String
     let foreignDeposits: ForeignDeposits
+    let requireCashierForDeposits: Bool
 
     init(configuration: SandboxConfiguration, baseURL: Locked<String>, clock: SandboxClock) {
         organizations = Organizations(
@@ -24,6 +25,7 @@ struct SandboxAPI: Sendable {
         requiredCustomers = configuration.requiredCustomers
         defaultOrganizationId = configuration.defaultOrganizationId
         foreignDeposits = ForeignDeposits(rate: configuration.foreignDepositRate, seed: configuration.seed)
+        requireCashierForDeposits = configuration.requireCashierForDeposits
     }
 
     /// 422 on `customerId` for a customer the organization does not hold (`--require-customers`).
@@ -54,6 +56,10 @@ struct SandboxAPI: Sendable {
             return await withBody(&request) { (body: JSONValue) throws(ValidationFailure) -> JSONResponse in
                 let input = try DepositRequestInput.validate(body)
                 try requireCustomer(input.customerId)
+                if requireCashierForDeposits,
+                   !store.hasCashier(CashierKey(customerId: input.customerId, websiteId: input.websiteId, currency: input.currency)) {
+                    throw ValidationFailure(fields: [InvalidField(field: "customerId", message: Self.noCashierMessage)])
+                }
                 let record = store.createDepositRequest(input)
                 foreignDeposits.follow(record, in: store)
                 return JSONResponse(
@@ -89,7 +95,7 @@ struct SandboxAPI: Sendable {
                 headers: [("Allow", route.allowedMethods.joined(separator: ", "))]
             )
         case .notFound, .sandboxStats, .sandboxCashiers, .sandboxHealth, .sandboxDepositForm, .sandboxPing, .sandboxPings,
-             .sandboxForeignDepositRequest, .sandboxCashierFigures:
+             .sandboxForeignDepositRequest, .sandboxCashierFigures, .sandboxDeleteCashier:
             return JSONResponse(status: 404, body: Problem.notFound("No resource at \(request.uri.path)"))
         }
     }
@@ -120,6 +126,17 @@ struct SandboxAPI: Sendable {
             let record = organizations.store(organization).createDepositRequest(input, now: created, foreign: true)
             return JSONResponse(status: 201, body: record.resource(links: links))
         }
+    }
+
+    /// The `customerId` message of a deposit request whose cashier does not exist (`requireCashierForDeposits`).
+    static let noCashierMessage = "no cashier for this customer, website and currency"
+
+    /// `DELETE /_sandbox/cashiers/{id}`: the cashier is deleted at Rebilly (200 `{"id","deleted":true}`; 404 for an unknown id).
+    func deleteCashier(id: String) -> JSONResponse {
+        guard let (_, store) = organizations.cashier(id: id), store.deleteCashier(id: id) else {
+            return JSONResponse(status: 404, body: Problem.notFound("Cashier not found"))
+        }
+        return JSONResponse(status: 200, body: .object([("id", .string(id)), ("deleted", .bool(true))]))
     }
 
     /// `POST /_sandbox/cashiers/{id}/figures`: Rebilly's side of the day (deposits, payouts,

@@ -40,6 +40,8 @@ struct SandboxResponder: HTTPResponder {
         } else if route.operation == .sandboxCashierFigures {
             result = authorized(request)
                 ? await api.setCashierFigures(id: route.resourceId ?? "", &request) : JSONResponse(status: 401, body: Problem.unauthorized)
+        } else if route.operation == .sandboxDeleteCashier {
+            result = authorized(request) ? api.deleteCashier(id: route.resourceId ?? "") : JSONResponse(status: 401, body: Problem.unauthorized)
         } else if route.operation.isInspection {
             result = inspect(route, request)
         } else {
@@ -48,7 +50,8 @@ struct SandboxResponder: HTTPResponder {
             if let delay = plan.delay { try? await Task.sleep(for: delay) }
             result = await handleAPI(route, &request, plan: &plan)
             let outcome = plan.drop ? "dropped:\(result.status)" : String(result.status)
-            stats.record(operation: route.operation.rawValue, outcome: outcome, plan: plan)
+            stats.record(operation: route.operation.rawValue, outcome: outcome, plan: plan, method: method,
+                         client: request.headers[.userAgent] ?? "")
         }
 
         let elapsed = ContinuousClock.now - started

@@ -86,6 +86,23 @@ final class SandboxStore: Sendable {
         state.withLock { $0.cashiers[id] }
     }
 
+    /// Whether the store holds a cashier for this (customerId, websiteId, currency), exactly.
+    func hasCashier(_ key: CashierKey) -> Bool {
+        state.withLock { $0.cashierIdsByKey[key] != nil }
+    }
+
+    /// Deletes a cashier, as if removed at Rebilly: `GET /cashiers/{id}` answers 404 and the next
+    /// `POST /cashiers` for its key creates a new one. Its deposit requests stay. Returns whether
+    /// it existed.
+    func deleteCashier(id: String) -> Bool {
+        state.withLock { s in
+            guard let record = s.cashiers.removeValue(forKey: id) else { return false }
+            if s.cashierIdsByKey[record.key] == id { s.cashierIdsByKey[record.key] = nil }
+            s.cashierOrder.removeAll { $0 == id }
+            return true
+        }
+    }
+
     /// Sets a cashier's figures as Rebilly's own activity would (deposits, payouts, bonuses);
     /// nil leaves a figure as it is. Returns the updated cashier, or nil for an unknown id.
     func setFigures(id: String, balance: ExactNumber?, bonusBalance: ExactNumber?, pendingPayoutTotal: ExactNumber?,

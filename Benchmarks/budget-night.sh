@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# What a night costs in Rebilly's budget: writes per row, reads, and wall time against the floor
+# (writes ÷ rate), at a compressed rate, against a sandbox that limits non-GET requests to that
+# same rate (as Rebilly limits them per organization).
+#
+# usage: Benchmarks/budget-night.sh [ROWS] [RATE]      (default: 1000 50/s)
+#
+# In one run, on one ledger and one sandbox:
+#   night 1    ROWS new customers (a cashier and a deposit request each)
+#   reconcile  night 1 read back (GETs only: no write token)
+#   night 2    the same customers in a new export (other balances)
+#   night 3    ROWS other new customers with --until 15 s ahead, then `retry` (no --until)
+# For each: the exit code, writes and reads it made (the sandbox's stats by User-Agent), writes
+# per row, wall time, the floor (writes ÷ rate) and wall ÷ floor, and 429s; at the end the
+# customers holding more than one deposit request of the job's (duplicates). A markdown table on
+# stdout. Environment: CASHIER_BATCH_BIN (default: the release, then the debug build), KEEP=1.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+cd "$(dirname "$HERE")"
+log() { echo "== $*" >&2; }
+die() { echo "budget-night: $*" >&2; exit 1; }
+. "$HERE/binary.sh"
+PYTHON=${PYTHON:-python3}
+ROWS=${1:-1000}
+RATE=${2:-50/s}
+
+WORK=$(mktemp -d /tmp/budget-night.XXXXXX)
+SANDBOX_PID=""
+cleanup() {
+    [ -n "$SANDBOX_PID" ] && kill "$SANDBOX_PID" 2>/dev/null
+    if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+export REBILLY_API_KEY=bench-key
+
+# Three exports: night 1 and night 2 hold the same customers (night 2's balances differ, so it is
+# not the same export again); night 3 holds other customers.
+"$PYTHON" - "$WORK" "$ROWS" <<'PY'
+import sys
+work, rows = sys.argv[1], int(sys.argv[2])
+header = "websiteId,customerId,currency,balance,pendingPayoutTotal,deposit.amounts\n"
+def write(name, prefix, extra):
+    with open(f"{work}/{name}", "w") as f:
+        f.write(header)
+        for i in range(rows):
+            f.write(f"web_1,{prefix}{i:06d},USD,{i % 500 + extra}.25,1.50,10;20\n")
+write("night1.csv", "cus_a", 0)
+write("night2.csv", "cus_a", 7)
+write("night3.csv", "cus_b", 0)
+PY
+
+PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BIN" sandbox --port "$PORT" --api-key bench-key --rate "$RATE" > "$WORK/sandbox.log" 2>&1 &
+SANDBOX_PID=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/_sandbox/health" >/dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$PORT/_sandbox/health" >/dev/null || { cat "$WORK/sandbox.log"; die "the sandbox did not start"; }
+stats() { curl -sf -H 'REB-APIKEY: bench-key' "http://127.0.0.1:$PORT/_sandbox/stats"; }
+common=(--api-url "http://127.0.0.1:$PORT" --db "$WORK/ledger.sqlite" --rate "$RATE" --report-dir "$WORK/reports")
+
+RESULTS="$WORK/results.tsv"
+: > "$RESULTS"
+# step NAME ROWS-FOR-PER-ROW COMMAND...: runs one command, records its exit, time and budget.
+step() {
+    local name=$1 rows=$2; shift 2
+    stats > "$WORK/before.json"
+    local start end status=0
+    start=$(date +%s.%N)
+    "$BIN" "$@" > "$WORK/$name.log" 2>&1 || status=$?
+    end=$(date +%s.%N)
+    stats > "$WORK/after.json"
+    "$PYTHON" - "$WORK/before.json" "$WORK/after.json" "$name" "$rows" "$status" "$start" "$end" "$RATE" >> "$RESULTS" <<'PY'
+import json, sys
+before, after = (json.load(open(p)) for p in sys.argv[1:3])
+name, rows, status, start, end, rate = sys.argv[3], int(sys.argv[4]), sys.argv[5], float(sys.argv[6]), float(sys.argv[7]), sys.argv[8]
+def total(doc, kind):
+    return sum(v[kind] for v in doc.get("byClient", {}).values())
+writes, reads = total(after, "writes") - total(before, "writes"), total(after, "reads") - total(before, "reads")
+limited = after["rateLimited"] - before["rateLimited"]
+n, period = rate.split("/")
+seconds = {"s": 1, "m": 60, "h": 3600}[period[-1]] * (int(period[:-1]) if period[:-1] else 1)
+per_second = int(n) / seconds
+wall = end - start
+floor = writes / per_second
+print("\t".join(str(x) for x in [name, status, writes, reads, f"{writes / rows:.3f}" if rows else "-", f"{wall:.1f}",
+                                  f"{floor:.1f}", f"{wall / floor:.3f}" if floor else "-", limited]))
+PY
+    log "$name: exit $status"
+}
+
+log "night 1: $ROWS new customers at $RATE"
+step "night 1" "$ROWS" run "$WORK/night1.csv" "${common[@]}"
+step "reconcile" "$ROWS" reconcile "${common[@]}"
+step "night 2" "$ROWS" run "$WORK/night2.csv" "${common[@]}"
+until=$(date -u -d '+15 seconds' +%Y-%m-%dT%H:%M:%SZ)
+step "night 3 --until +15s" "$ROWS" run "$WORK/night3.csv" "${common[@]}" --until "$until"
+step "retry" "$ROWS" retry "${common[@]}"
+
+duplicates=$(stats | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["duplicateDepositRequests"])')
+echo "| step | exit | writes | reads | writes/row | wall s | floor s | wall/floor | 429s |"
+echo "|---|---|---|---|---|---|---|---|---|"
+while IFS=$'\t' read -r name status writes reads per wall floor ratio limited; do
+    echo "| $name | $status | $writes | $reads | $per | $wall | $floor | $ratio | $limited |"
+done < "$RESULTS"
+echo
+echo "rows per night: $ROWS; rate: $RATE (the sandbox limits non-GETs to the same); customers holding more than one deposit request of the job's: $duplicates"
