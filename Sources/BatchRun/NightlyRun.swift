@@ -278,9 +278,10 @@ public struct NightlyRun: Sendable {
         result.verdict = max(result.verdict, .badBatch)
     }
 
-    /// The `forecast` line, and a warning when its expected end passes `--until`.
-    private func forecast(rows: Int, gateway: RebillyGateway) async -> SendForecast {
-        let writes = rows * settings.policy.writesPerRow
+    /// The `forecast` line, and a warning when its expected end passes `--until`. `known`: rows
+    /// whose cashier an earlier night recorded (no `POST /cashiers`).
+    private func forecast(rows: Int, known: Int, gateway: RebillyGateway) async -> SendForecast {
+        let writes = rows * settings.policy.writesPerRow - known
         let rate = await gateway.limiterStatus.currentRate
         let now = Date()
         let spec = gateway.settings.rate
@@ -307,11 +308,12 @@ public struct NightlyRun: Sendable {
                       onRow: @escaping @Sendable (RowOutcome) -> Void,
                       onWait: @escaping @Sendable (Double, Int) -> Void) async throws {
         let control = gateway.control
-        var planned = 0
+        var planned = 0, known = 0
         for batchID in result.batchIDs {
             planned += try ledger.countsByState(batchID: batchID).filter { BatchSender.openStates.contains($0.key) }.values.reduce(0, +)
+            known += try ledger.knownCashierCount(runID: runID, batchID: batchID)
         }
-        result.forecast = await forecast(rows: planned, gateway: gateway)
+        result.forecast = await forecast(rows: planned, known: known, gateway: gateway)
         if settings.dryRun {
             for batchID in result.batchIDs {
                 let open = try ledger.countsByState(batchID: batchID).filter { BatchSender.openStates.contains($0.key) }.values.reduce(0, +)

@@ -45,6 +45,15 @@ extension Ledger {
         }
     }
 
+    /// How many open rows of `batchID` ``knownCashiers(runID:batchID:rows:)`` would find a cashier
+    /// for: the creates a forecast need not count.
+    public func knownCashierCount(runID: Int64, batchID: Int64) throws -> Int {
+        try pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM (\(Self.knownCashiersSQL))",
+                             arguments: [runID, batchID, Int64.min, Int64.max]) ?? 0
+        }
+    }
+
     /// ?1 the current run, ?2 the batch, ?3…?4 the page's row ids. `attempt_log.operation` 1 is
     /// `create_cashier`, `outcome` 1 `succeeded` (v11's code tables).
     static let knownCashiersSQL = """

@@ -87,6 +87,9 @@ import Testing
         // The log line, the reports.
         #expect(night2.stderr.contains("cashierKnown=\(count)"), "\(night2.stderr)")
         #expect(night1.stderr.contains("cashierKnown=0"), "\(night1.stderr)")
+        // The forecast counts the creates it will not make.
+        #expect(night1.stderr.contains("forecast rows=\(count) writes=\(2 * count) "), "\(night1.stderr)")
+        #expect(night2.stderr.contains("forecast rows=\(count) writes=\(count) "), "\(night2.stderr)")
         let summary = try String(contentsOfFile: dir.path("reports/summary.md"), encoding: .utf8)
         #expect(summary.contains("Cashier known: \(count)"), "\(summary)")
         let html = try String(contentsOfFile: dir.path("reports/report.html"), encoding: .utf8)
