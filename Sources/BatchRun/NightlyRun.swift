@@ -45,35 +45,9 @@ public struct RunResult: Sendable {
     /// for a dry run, or when it could not be made (logged).
     public var reconciliation: ReconciliationReport?
     /// The forecast logged when sending began (nil when the run never got there).
-    public var forecast: SendForecast?
+    public var forecast: Forecast?
     /// `--until`: the rows of the run's batches left open for `retry` when the window closed.
     public var leftForRetry: Int?
-}
-
-/// What a sending pass expects, said when it starts (the `forecast` log line) and shown in the
-/// reports beside what happened.
-public struct SendForecast: Sendable, Equatable {
-    /// Open rows to send (rows already done excluded).
-    public var rows: Int
-    /// Writes needed: 2 a row with deposit requests, 1 without.
-    public var writes: Int
-    /// Reads planned: 0 (the in-doubt listings a night needs cannot be known in advance).
-    public var reads: Int
-    /// The write budget left: the configured window's count (no answer carried
-    /// `X-RateLimit-Remaining` yet when sending starts).
-    public var budgetLeft: Int
-    /// The configured write budget (`--rate`, after a shard's split), e.g. `3000/10m`.
-    public var budget: String
-    /// The write budget's current rate, requests per second.
-    public var ratePerSecond: Double
-    public var at: Date
-    /// `at` + writes ÷ rate.
-    public var expectedEnd: Date
-    /// `--until`, when given.
-    public var until: Date?
-
-    /// The expected end passes `--until`.
-    public var overruns: Bool { until.map { expectedEnd > $0 } ?? false }
 }
 
 /// The nightly job: lock the ledger, recover what a crashed run left, stage every
@@ -280,12 +254,12 @@ public struct NightlyRun: Sendable {
 
     /// The `forecast` line, and a warning when its expected end passes `--until`. `known`: rows
     /// whose cashier an earlier night recorded (no `POST /cashiers`).
-    private func forecast(rows: Int, known: Int, gateway: RebillyGateway) async -> SendForecast {
+    private func forecast(rows: Int, known: Int, gateway: RebillyGateway) async -> Forecast {
         let writes = rows * settings.policy.writesPerRow - known
         let rate = await gateway.limiterStatus.currentRate
         let now = Date()
         let spec = gateway.settings.rate
-        let forecast = SendForecast(rows: rows, writes: writes, reads: 0, budgetLeft: spec.limit, budget: spec.description,
+        let forecast = Forecast(rows: rows, writes: writes, reads: 0, budgetLeft: spec.limit, budget: spec.description,
                                     ratePerSecond: rate, at: now, expectedEnd: now.addingTimeInterval(Double(writes) / max(rate, 1e-9)),
                                     until: settings.policy.window?.deadline)
         var fields: [(String, LogValue)] = [

@@ -109,7 +109,7 @@ struct CommandOutcome {
     /// The monitoring ping's summary line.
     var summary: String
     /// The forecast logged when sending began (`run`, `retry`), for the reports.
-    var forecast: ReportForecast?
+    var forecast: Forecast?
 
     init(runID: Int64?, verdict: RunVerdict, reportRunID: Int64?, fields: [(String, LogValue)], summary: String) {
         self.runID = runID
@@ -133,10 +133,7 @@ struct CommandOutcome {
                 + "in doubt \(t.inDoubt), \(t.needsReview > 0 ? "needs review \(t.needsReview) (see cashier-batch resolve), " : "")"
                 + "not taken \(t.unfinished), refused batches \(result.refusedBatches)"
                 + (result.leftForRetry.map { "; stopped at the window's end: \($0) rows left for retry" } ?? ""))
-        forecast = result.forecast.map {
-            ReportForecast(rows: $0.rows, writesPlanned: $0.writes, readsPlanned: $0.reads, budgetLeft: $0.budgetLeft, budget: $0.budget,
-                           ratePerSecond: $0.ratePerSecond, at: $0.at, expectedEnd: $0.expectedEnd, until: $0.until)
-        }
+        forecast = result.forecast
     }
 }
 
@@ -225,7 +222,7 @@ struct CommandWiring {
 /// Writes every report of `runID` to `directory`. Reports that cannot be written are logged in
 /// one line saying where they should have gone and how to write them again; the caller then
 /// exits 74 (the night's work itself is in the ledger).
-func writeRunReports(ledgerPath: String, runID: Int64, directory: String, log: RunLog, forecast: ReportForecast? = nil) -> Bool {
+func writeRunReports(ledgerPath: String, runID: Int64, directory: String, log: RunLog, forecast: Forecast? = nil) -> Bool {
     do {
         let ledger = try Ledger(path: ledgerPath, access: .read)
         var data = try ReportBuilder(ledger: ledger).build(runID: runID)

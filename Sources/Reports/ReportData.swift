@@ -51,7 +51,7 @@ public struct ReportData: Sendable {
     /// The shards of a night run as N shards (`report --merge`, ``ShardMerge``); empty for one ledger.
     public var shards: [ShardSummary] = []
     /// The forecast the command logged when sending began (only in the reports `run`/`retry` write).
-    public var forecast: ReportForecast? = nil
+    public var forecast: Forecast? = nil
 
     /// The day a break's nights open are counted to: its reconciliation's, else the run's start.
     public var nightsAsOf: Date { reconciledAt ?? run.startedAt }

@@ -2,37 +2,10 @@ import Foundation
 import CashierModel
 import Ledger
 
-/// The forecast a `run` or `retry` logged when sending began (`forecast` line), kept for the
-/// reports that command writes at its end, where it is shown beside what happened. The ledger
-/// does not keep it: reports written again later (`report`, `reconcile`) have none.
-public struct ReportForecast: Sendable, Equatable {
-    /// Open rows to send.
-    public var rows: Int
-    public var writesPlanned: Int
-    public var readsPlanned: Int
-    /// The write budget left when sending began, and the configured budget (`3000/10m`).
-    public var budgetLeft: Int
-    public var budget: String
-    /// The write budget's rate the forecast used, requests per second.
-    public var ratePerSecond: Double
-    public var at: Date
-    public var expectedEnd: Date
-    /// `--until`, when given.
-    public var until: Date?
-
-    public init(rows: Int, writesPlanned: Int, readsPlanned: Int, budgetLeft: Int, budget: String, ratePerSecond: Double,
-                at: Date, expectedEnd: Date, until: Date?) {
-        self.rows = rows
-        self.writesPlanned = writesPlanned
-        self.readsPlanned = readsPlanned
-        self.budgetLeft = budgetLeft
-        self.budget = budget
-        self.ratePerSecond = ratePerSecond
-        self.at = at
-        self.expectedEnd = expectedEnd
-        self.until = until
-    }
-
+/// The forecast a `run` or `retry` logged when sending began (`forecast` line), shown in the
+/// reports that command writes at its end beside what happened. The ledger does not keep it:
+/// reports written again later (`report`, `reconcile`) have none.
+extension Forecast {
     /// Writes (cashier and deposit-request creates) the run made: every attempt recorded.
     public static func writesMade(_ data: ReportData) -> Int {
         data.requests.filter { $0.operation == .createCashier || $0.operation == .createDepositRequest }.map(\.sent).reduce(0, +)
@@ -45,7 +18,7 @@ public struct ReportForecast: Sendable, Equatable {
 
     /// One line for summary.md and report.html: the forecast beside what happened.
     public func line(_ data: ReportData) -> String {
-        var s = "\(writesPlanned) writes and \(readsPlanned) reads planned, expected end \(Format.iso(expectedEnd))"
+        var s = "\(writes) writes and \(reads) reads planned, expected end \(Format.iso(expectedEnd))"
         if let until { s += " (until \(Format.iso(until)))" }
         s += " · made \(Self.writesMade(data)) writes and \(Self.readsMade(data)) reads, ended "
             + (data.run.finishedAt.map { Format.iso($0) } ?? "–")
@@ -56,9 +29,9 @@ public struct ReportForecast: Sendable, Equatable {
     func write(_ data: ReportData, into w: inout JSONWriter) {
         w.beginObject("forecast")
         w.int("rows", rows)
-        w.int("writesPlanned", writesPlanned)
+        w.int("writesPlanned", writes)
         w.int("writesMade", Self.writesMade(data))
-        w.int("readsPlanned", readsPlanned)
+        w.int("readsPlanned", reads)
         w.int("readsMade", Self.readsMade(data))
         w.int("budgetLeft", budgetLeft)
         w.string("budget", budget)
