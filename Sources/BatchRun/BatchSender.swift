@@ -45,9 +45,16 @@ public struct BatchSender: Sendable {
     /// `onRow` is called after each row ends (progress).
     public func send(batchID: Int64, states: Set<RowState> = openStates,
                      onRow: @escaping @Sendable (RowOutcome) -> Void = { _ in }) async throws -> RowCounts {
+        try await send(batchIDs: [batchID], states: states, onRow: onRow)
+    }
+
+    /// Sends the batches' rows in one pass, batch after batch in line order: a row parked for its
+    /// in-doubt check does not hold up the next batch, whose rows are sent meanwhile.
+    public func send(batchIDs: [Int64], states: Set<RowState> = openStates,
+                     onRow: @escaping @Sendable (RowOutcome) -> Void = { _ in }) async throws -> RowCounts {
         let writer = ledger.writer()
         do {
-            let tally = try await send(batchID: batchID, states: states, writer: writer, onRow: onRow)
+            let tally = try await send(batchIDs: batchIDs, states: states, writer: writer, onRow: onRow)
             await writer.shutdown()
             return tally
         } catch {
@@ -67,7 +74,7 @@ public struct BatchSender: Sendable {
         var until: Date
     }
 
-    private func send(batchID: Int64, states: Set<RowState>, writer: LedgerWriter,
+    private func send(batchIDs: [Int64], states: Set<RowState>, writer: LedgerWriter,
                       onRow: @escaping @Sendable (RowOutcome) -> Void) async throws -> RowCounts {
         var tally = RowCounts()
         let sender = RowSender(ledger: ledger, writer: writer, gateway: gateway, policy: policy, runID: runID)
@@ -149,37 +156,41 @@ public struct BatchSender: Sendable {
                 }
             }
 
-            var afterID: Int64 = 0
             var isFirst = true
-            pages: while true {
-                let page = try ledger.rows(batchID: batchID, states: states, afterID: afterID, limit: 500)
-                if page.isEmpty { break }
-                // The cashiers earlier nights recorded for this page's customers: one query a page.
-                let known = try ledger.knownCashiers(runID: runID, batchID: batchID, rows: page[0].id...page[page.count - 1].id)
-                for row in page {
-                    afterID = row.id
-                    if control.isStopped || window?.isClosed == true { tally.unfinished += 1; continue }
-                    if isFirst {
-                        // The first row goes alone: bad credentials stop the run after one answer,
-                        // before any other row is sent.
-                        isFirst = false
+            for batchID in batchIDs {
+                // Stopped: the later batches are not read (their rows are not counted as not taken).
+                if control.isStopped { break }
+                var afterID: Int64 = 0
+                pages: while true {
+                    let page = try ledger.rows(batchID: batchID, states: states, afterID: afterID, limit: 500)
+                    if page.isEmpty { break }
+                    // The cashiers earlier nights recorded for this page's customers: one query a page.
+                    let known = try ledger.knownCashiers(runID: runID, batchID: batchID, rows: page[0].id...page[page.count - 1].id)
+                    for row in page {
+                        afterID = row.id
+                        if control.isStopped || window?.isClosed == true { tally.unfinished += 1; continue }
+                        if isFirst {
+                            // The first row goes alone: bad credentials stop the run after one answer,
+                            // before any other row is sent.
+                            isFirst = false
+                            guard await fitsWindow(inFlight: inFlight, writes: known[row.id] == nil ? writesPerRow : writesPerRow - 1)
+                            else { tally.unfinished += 1; continue }
+                            dispatch(row, known: known[row.id])
+                            while inFlight > 0, let event = try await group.next() { handle(event) }
+                            continue
+                        }
+                        dispatchSettled()
+                        while inFlight >= slots, let event = try await group.next() {
+                            handle(event)
+                            dispatchSettled()
+                        }
+                        if control.isStopped { tally.unfinished += 1; continue }
                         guard await fitsWindow(inFlight: inFlight, writes: known[row.id] == nil ? writesPerRow : writesPerRow - 1)
                         else { tally.unfinished += 1; continue }
                         dispatch(row, known: known[row.id])
-                        while inFlight > 0, let event = try await group.next() { handle(event) }
-                        continue
                     }
-                    dispatchSettled()
-                    while inFlight >= slots, let event = try await group.next() {
-                        handle(event)
-                        dispatchSettled()
-                    }
-                    if control.isStopped { tally.unfinished += 1; continue }
-                    guard await fitsWindow(inFlight: inFlight, writes: known[row.id] == nil ? writesPerRow : writesPerRow - 1)
-                    else { tally.unfinished += 1; continue }
-                    dispatch(row, known: known[row.id])
+                    if page.count < 500 { break pages }
                 }
-                if page.count < 500 { break pages }
             }
             // The rows still running, then the parked ones as they settle.
             while inFlight > 0 || (!waitable(parked).isEmpty && !control.isStopped) {

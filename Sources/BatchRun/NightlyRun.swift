@@ -306,10 +306,7 @@ public struct NightlyRun: Sendable {
         FreedMemory.release()  // what staging held is not needed again
         log(RunEvent(.info, "sending", [("rows", .int(planned)), ("batches", .int(result.batchIDs.count))]))
         let sender = BatchSender(ledger: ledger, gateway: gateway, policy: settings.policy, runID: runID, onWait: onWait)
-        for batchID in result.batchIDs {
-            if control.isStopped { break }
-            result.tally = result.tally + (try await sender.send(batchID: batchID, onRow: onRow))
-        }
+        result.tally = try await sender.send(batchIDs: result.batchIDs, onRow: onRow)
         result.stopReason = control.stopReason
         if control.stopReason == nil, let window = settings.policy.window, window.isClosed {
             var left = 0

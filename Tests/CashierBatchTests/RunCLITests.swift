@@ -223,6 +223,32 @@ func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [S
 /// the `--concurrency` slots: the night ends within its sending time, two settle waits and the
 /// retries' backoff, every row done once.
 @Suite(.serialized) struct ParkedRowsCLITests {
+    /// A row of the first batch parked for its in-doubt check does not hold up the second batch:
+    /// the second batch's deposit requests are sent before the first batch's row is listed.
+    @Test func aParkedRowDoesNotHoldUpTheNextBatch() async throws {
+        let dir = try TempDir()
+        var config = SandboxConfiguration()
+        config.dropRate = 1
+        config.faultOperations = ["PostDepositRequest"]
+        let sandbox = try await SandboxServer.start(config)
+        let first = try writeBatch(dir, name: "first.csv", count: 1, prefix: "cus_first_")
+        let second = try writeBatch(dir, name: "second.csv", count: 3, prefix: "cus_second_")
+        var args = runArgs(sandbox, dir, [first, second])
+        args[args.firstIndex(of: "--in-doubt-settle")! + 1] = "2"
+        let run = try await runCLI(args, environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        let stats = try await sandboxStats(sandbox)
+        await sandbox.stop()
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(stats["depositRequests"] == .number("4") && stats["duplicateDepositRequests"] == .number("0"))
+        let ledger = try Ledger(path: dir.path("ledger.sqlite"), access: .read)
+        let firstRow = try #require(try ledger.rows(batchID: 1).first)
+        let firstList = try #require(try ledger.attempts(rowID: firstRow.id).first { $0.operation == .listDepositRequests })
+        let secondPosts = try ledger.rows(batchID: 2).flatMap { try ledger.attempts(rowID: $0.id) }
+            .filter { $0.operation == .createDepositRequest }.map(\.requestedAt)
+        #expect(secondPosts.count == 3)
+        #expect(secondPosts.allSatisfy { $0 < firstList.requestedAt }, "second batch's POSTs \(secondPosts), first batch's listing \(firstList.requestedAt)")
+    }
+
     @Test func inDoubtRowsDoNotHoldASlot() async throws {
         let rows = 300, settle = 3.0
         let env = { (sandbox: RunningSandbox) in ["REBILLY_API_KEY": sandbox.apiKey] }
