@@ -90,19 +90,15 @@ public struct BatchSender: Sendable {
             var announced: Date?
 
             /// With `--until`: whether a new row, behind the writes of the rows in flight (or the
-            /// writes waiting for a token, if more), can finish by the deadline at the write
-            /// budget's current rate. The first row that cannot closes the window for good.
+            /// writes waiting for a token, if more), can finish by the deadline with the write
+            /// budget as it stands. The first row that cannot closes the window for good.
             /// `writes`: the row's own (one fewer when its cashier is known: no `POST /cashiers`).
             func fitsWindow(inFlight: Int, writes: Int) async -> Bool {
                 guard let window else { return true }
                 if window.isClosed { return false }
-                let status = await gateway.limiterStatus
-                let paused = status.pausedUntil.map { until -> Double in
-                    let wait = ContinuousClock.now.duration(to: until)
-                    return Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
-                } ?? 0
-                if window.fits(now: Date(), writes: writes, ahead: max(status.waiting, inFlight * writesPerRow),
-                               ratePerSecond: status.effectiveRate, pausedFor: paused) { return true }
+                let waiting = await gateway.limiterStatus.waiting
+                let grants = await gateway.secondsToWrites(max(waiting, inFlight * writesPerRow) + writes)
+                if window.fits(now: Date(), grantSeconds: grants) { return true }
                 window.close()
                 return false
             }

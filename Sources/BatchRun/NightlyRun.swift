@@ -4,6 +4,7 @@ import Foundation
 import Gateway
 import Ledger
 import Reconciliation
+import Synchronization
 
 /// What `run` and `retry` need besides the API.
 public struct RunSettings: Sendable {
@@ -257,10 +258,11 @@ public struct NightlyRun: Sendable {
     private func forecast(rows: Int, known: Int, gateway: RebillyGateway) async -> Forecast {
         let writes = rows * settings.policy.writesPerRow - known
         let rate = await gateway.limiterStatus.currentRate
+        let seconds = await gateway.secondsToWrites(writes)
         let now = Date()
         let spec = gateway.settings.rate
         let forecast = Forecast(rows: rows, writes: writes, reads: 0, budgetLeft: spec.limit, budget: spec.description,
-                                    ratePerSecond: rate, at: now, expectedEnd: now.addingTimeInterval(Double(writes) / max(rate, 1e-9)),
+                                    ratePerSecond: rate, at: now, expectedEnd: now.addingTimeInterval(seconds),
                                     until: settings.policy.window?.deadline)
         var fields: [(String, LogValue)] = [
             ("rows", .int(rows)), ("writes", .int(writes)), ("reads", .int(0)), ("budgetLeft", .int(spec.limit)),
@@ -306,7 +308,16 @@ public struct NightlyRun: Sendable {
         FreedMemory.release()  // what staging held is not needed again
         log(RunEvent(.info, "sending", [("rows", .int(planned)), ("batches", .int(result.batchIDs.count))]))
         let sender = BatchSender(ledger: ledger, gateway: gateway, policy: settings.policy, runID: runID, onWait: onWait)
-        result.tally = try await sender.send(batchIDs: result.batchIDs, onRow: onRow)
+        // Rebilly's own count of the budget, said once, as soon as a write's answer carried it.
+        let quotaSaid = Mutex(false)
+        let say = self.log
+        result.tally = try await sender.send(batchIDs: result.batchIDs, onRow: { outcome in
+            onRow(outcome)
+            guard let quota = gateway.firstWriteQuota, quotaSaid.withLock({ said in defer { said = true }; return !said }) else { return }
+            say(RunEvent(.info, "forecast: Rebilly's count of the write budget", [
+                ("budgetLeft", .int(quota.remaining)), ("limit", .int(quota.limit))]))
+        })
+        result.forecast?.budgetLeftByRebilly = gateway.firstWriteQuota?.remaining
         result.stopReason = control.stopReason
         if control.stopReason == nil, let window = settings.policy.window, window.isClosed {
             var left = 0

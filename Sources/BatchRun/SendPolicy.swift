@@ -21,8 +21,8 @@ public struct SendPolicy: Sendable {
     public var writesPerRow: Int { deposits ? 2 : 1 }
 }
 
-/// `--until TIME`: no row starts that cannot finish by `deadline` at the write budget's current
-/// rate; rows in flight finish; a parked in-doubt row whose settle time falls after the deadline
+/// `--until TIME`: no row starts that cannot finish by `deadline` with the write budget as it
+/// stands; rows in flight finish; a parked in-doubt row whose settle time falls after the deadline
 /// is left in doubt. Shared by every batch of a run: once closed, no later batch starts a row.
 public final class SendWindow: Sendable {
     public let deadline: Date
@@ -34,20 +34,18 @@ public final class SendWindow: Sendable {
     public var isClosed: Bool { state.withLock { $0 } }
     func close() { state.withLock { $0 = true } }
 
-    /// When a row that needs `writes` writes, started now behind `ahead` writes queued before it,
-    /// is expected to finish at `ratePerSecond` (from `pausedFor` seconds on, when the writes are
-    /// paused by a 429), with `margin` seconds for the last answer to come back.
-    public static func expectedFinish(now: Date, writes: Int, ahead: Int, ratePerSecond: Double,
-                                      pausedFor: Double = 0, margin: Double = answerMargin) -> Date {
-        let rate = max(ratePerSecond, 1e-9)
-        return now.addingTimeInterval(max(0, pausedFor) + Double(ahead + writes) / rate + margin)
+    /// When a row started now is expected to finish: once the writes ahead of it and its own
+    /// have been granted (`grantSeconds`, from the write budget as it stands: bucket, window,
+    /// pause and rate), with `margin` seconds for the last answer to come back.
+    public static func expectedFinish(now: Date, grantSeconds: Double, margin: Double = answerMargin) -> Date {
+        now.addingTimeInterval(max(0, grantSeconds) + margin)
     }
 
     /// Seconds allowed for the answer to a row's last write.
     public static let answerMargin = 0.5
 
     /// Whether the row would finish by the deadline.
-    func fits(now: Date, writes: Int, ahead: Int, ratePerSecond: Double, pausedFor: Double) -> Bool {
-        Self.expectedFinish(now: now, writes: writes, ahead: ahead, ratePerSecond: ratePerSecond, pausedFor: pausedFor) <= deadline
+    func fits(now: Date, grantSeconds: Double) -> Bool {
+        Self.expectedFinish(now: now, grantSeconds: grantSeconds) <= deadline
     }
 }

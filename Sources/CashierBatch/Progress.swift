@@ -56,7 +56,7 @@ final class ProgressTracker: Sendable {
     /// are not the API's rate limit); a pause of 5 s or more is said when it starts.
     func gateway(_ event: GatewayEvent) {
         switch event {
-        case let .throttled(status, seconds, until):
+        case let .throttled(status, seconds, until, _):
             if status == 429 { throttled() }
             guard let seconds, seconds >= 5 else { return }
             let when = until.map { " after " + Self.clock($0) } ?? ""

@@ -13,6 +13,9 @@ public struct Forecast: Sendable, Equatable {
     /// The write budget left: the configured window's count (no answer carried
     /// `X-RateLimit-Remaining` yet when sending starts).
     public var budgetLeft: Int
+    /// Rebilly's own count: `X-RateLimit-Remaining` on the first write answer that carried it
+    /// (nil when none did).
+    public var budgetLeftByRebilly: Int? = nil
     /// The configured write budget (`--rate`, after a shard's split), e.g. `3000/10m`.
     public var budget: String
     /// The write budget's current rate, requests per second.

@@ -6,9 +6,10 @@ import Throttle
 
 /// Something the gateway did that the operator may want to see (progress lines, logs).
 public enum GatewayEvent: Sendable, Equatable {
-    /// A 429 or 503: every request of the command waits until `until` (epoch seconds on the
-    /// server's clock, when the server named it) and the rate goes down.
-    case throttled(status: Int, pauseSeconds: Double?, untilEpoch: Double?)
+    /// A 429 or 503: the requests of its budget wait `pauseSeconds`, until `untilEpoch` (epoch
+    /// seconds on the server's clock) when the server named it, and the rate goes down; or, at
+    /// the job's own window edge (`edge`), one grant interval with the rate kept.
+    case throttled(status: Int, pauseSeconds: Double?, untilEpoch: Double?, edge: Bool = false)
 }
 
 /// The one way the job talks to Rebilly: every request of a command goes through one
@@ -91,6 +92,18 @@ public final class RebillyGateway: Sendable {
     let events: @Sendable (GatewayEvent) -> Void
     /// The night-level failures since the last answer that was not one, by cause.
     let nightFailures = Mutex<[String: Int]>([:])
+    /// Rebilly's own count of the write budget, from the first write answer that carried it.
+    let firstQuota = Mutex<WriteQuota?>(nil)
+
+    /// `X-RateLimit-Limit` and `X-RateLimit-Remaining` of a write's answer.
+    public struct WriteQuota: Sendable, Equatable {
+        public var limit: Int
+        public var remaining: Int
+    }
+
+    /// Rebilly's count of the write budget on the command's first write answer that carried
+    /// one (nil until then, or when Rebilly sends none).
+    public var firstWriteQuota: WriteQuota? { firstQuota.withLock { $0 } }
 
     public init(client: RebillyClient, settings: GatewaySettings, control: RunControl,
                 clock: any ThrottleClock = SystemThrottleClock(), events: @escaping @Sendable (GatewayEvent) -> Void = { _ in }) {
@@ -116,6 +129,12 @@ public final class RebillyGateway: Sendable {
         try await limiter.acquire()
     }
 
+    /// Seconds until `writes` more write tokens could all have been granted, as the write
+    /// budget stands (its bucket, window, pause and rate): `--until` and the forecast ask this.
+    public func secondsToWrites(_ writes: Int) async -> Double {
+        await limiter.timeToGrant(writes).seconds
+    }
+
     /// The limiter's state (progress lines, tests).
     public var limiterStatus: RateLimiter.Status { get async { await limiter.status } }
 
@@ -131,6 +150,7 @@ public final class RebillyGateway: Sendable {
             attempt += 1
             let attemptID: Int64?
             let result: Result<Value, RebillyError>
+            var sentAt = clock.now
             if let intent = prepared {
                 attemptID = intent
                 prepared = nil
@@ -144,6 +164,7 @@ public final class RebillyGateway: Sendable {
                         return .stopped
                     }
                     attemptID = try await hooks.intent(attempt)
+                    sentAt = clock.now
                     result = try await attemptSend(send)
                 } catch {
                     if budget == .read { await reads.release() }
@@ -159,7 +180,7 @@ public final class RebillyGateway: Sendable {
                 return .succeeded(value)
             case let .failure(error):
                 let failure = CallFailure(error)
-                if failure.isThrottle { await throttled(failure, budget: budget) }
+                if failure.isThrottle { await throttled(failure, budget: budget, sentAt: sentAt) }
                 countNightFailure(failure)
                 switch failure.kind {
                 case .misdirected:
@@ -319,22 +340,34 @@ public final class RebillyGateway: Sendable {
     /// the answer carried no quota headers (nothing would change).
     private func succeeded(_ rateLimit: RateLimitInfo) async {
         let hasQuota = rateLimit.limit != nil && rateLimit.remaining != nil
+        if let limit = rateLimit.limit, let remaining = rateLimit.remaining {
+            firstQuota.withLock { quota in if quota == nil { quota = WriteQuota(limit: limit, remaining: remaining) } }
+        }
         guard hasQuota || limiter.isRecovering else { return }
         await limiter.succeeded(limit: rateLimit.limit, remaining: rateLimit.remaining)
     }
 
-    /// A 429 or 503: every request of the same budget waits until the server's retry instant,
-    /// and that budget's rate goes down.
-    private func throttled(_ failure: CallFailure, budget: Budget) async {
-        var seconds: Double?
-        let instant = failure.rateLimit.retryAfter
-        if let instant {
-            if budget == .write { await limiter.pause(until: instant) }
-            let wait = clock.now.duration(to: instant)
-            seconds = max(0, Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
+    /// A 429 or 503. A write: the limiter decides (a short pause at its own window edge, the
+    /// server's pause and a lower rate otherwise; nothing for a request already on its way when
+    /// an earlier 429 came back). A read: every read waits until the server's instant.
+    private func throttled(_ failure: CallFailure, budget: Budget, sentAt: ContinuousClock.Instant) async {
+        var until = failure.rateLimit.retryAfter
+        var edge = false
+        if budget == .write {
+            switch await limiter.throttled(sentAt: sentAt, retryAfter: until) {
+            case .sibling: until = nil  // counted; its pause was set by the earlier 429
+            case let .edge(instant): until = instant; edge = true
+            case .full: break
+            }
+        } else {
+            await reads.throttled(until: until)
         }
-        if budget == .write { await limiter.onThrottled() } else { await reads.throttled(until: instant) }
-        events(.throttled(status: failure.status ?? 0, pauseSeconds: seconds, untilEpoch: failure.rateLimit.retryAfterEpochSeconds))
+        let seconds = until.map { instant -> Double in
+            let wait = clock.now.duration(to: instant)
+            return max(0, Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
+        }
+        events(.throttled(status: failure.status ?? 0, pauseSeconds: seconds,
+                          untilEpoch: edge || until == nil ? nil : failure.rateLimit.retryAfterEpochSeconds, edge: edge))
     }
 
     /// The pause before the next attempt: a 429 that named its instant already paused every

@@ -20,6 +20,7 @@ extension Forecast {
     public func line(_ data: ReportData) -> String {
         var s = "\(writes) writes and \(reads) reads planned, expected end \(Format.iso(expectedEnd))"
         if let until { s += " (until \(Format.iso(until)))" }
+        if let left = budgetLeftByRebilly { s += ", \(left) writes left in Rebilly's window after the first" }
         s += " · made \(Self.writesMade(data)) writes and \(Self.readsMade(data)) reads, ended "
             + (data.run.finishedAt.map { Format.iso($0) } ?? "–")
         return s
@@ -34,6 +35,7 @@ extension Forecast {
         w.int("readsPlanned", reads)
         w.int("readsMade", Self.readsMade(data))
         w.int("budgetLeft", budgetLeft)
+        if let left = budgetLeftByRebilly { w.int("budgetLeftByRebilly", left) } else { w.null("budgetLeftByRebilly") }
         w.string("budget", budget)
         w.number("ratePerSecond", literal: Format.seconds(ratePerSecond))
         w.string("at", Format.iso(at))

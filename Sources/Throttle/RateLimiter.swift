@@ -9,8 +9,9 @@ import Foundation  // NSLock (Mutex needs macOS 15; the package supports 14)
 /// - **the window**: never more than `spec.limit` grants in any window of
 ///   `spec.period` (e.g. 3000 in any 10 minutes), whatever happens;
 /// - **the pace**: a token bucket refilled at the current rate with a small burst;
-/// - **pauses**: after a 429, `pause(until:)` holds back every waiter and every later
-///   caller until the server's retry-after instant;
+/// - **pauses**: after a 429, `throttled(sentAt:retryAfter:)` holds back every waiter and
+///   every later caller, one grant interval at this limiter's own window edge, until the
+///   server's retry-after instant otherwise;
 /// - **AIMD**: `onThrottled()` halves the rate, `onSuccess()` adds it back a step at
 ///   a time; `observe(limit:remaining:)` slows down when the server's remaining count
 ///   runs low.
@@ -97,6 +98,19 @@ public actor RateLimiter {
     /// Holds every waiter and every later `acquire()` until `instant` (a 429's retry-after).
     public func pause(until instant: ContinuousClock.Instant) {
         core.pause(until: instant, now: clock.now)
+    }
+
+    /// A 429 on a write sent at `sentAt`: a short pause at this limiter's own window edge, the
+    /// server's pause and a lower rate otherwise (see ``RateLimiterCore/throttled(sentAt:retryAfter:now:)``).
+    public func throttled(sentAt: ContinuousClock.Instant, retryAfter: ContinuousClock.Instant?) -> RateLimiterCore.ThrottleResponse {
+        let response = core.throttled(sentAt: sentAt, retryAfter: retryAfter, now: clock.now)
+        recovering.set(core.currentRate < spec.perSecond)
+        return response
+    }
+
+    /// How long until `count` more grants could all have been made, as things stand.
+    public func timeToGrant(_ count: Int) -> Duration {
+        core.timeToGrant(count, now: clock.now)
     }
 
     /// The server answered 429: multiply the rate by the decrease factor (not below the floor).

@@ -30,6 +30,10 @@ public struct RateLimiterCore: Sendable {
     public private(set) var pressure: Double = 1
     /// Grants are held back until this instant (429 with a retry-after).
     public private(set) var pausedUntil: ContinuousClock.Instant?
+    /// When the last 429 that changed anything came back (a request sent before it is its sibling).
+    private var lastThrottle: ContinuousClock.Instant?
+    /// When the last 429 taken for this limiter's own edge came back.
+    private var lastEdge: ContinuousClock.Instant?
     /// Total grants so far.
     public private(set) var granted: Int = 0
     /// Grants the window log holds: those of the last period (at most the limit).
@@ -39,12 +43,14 @@ public struct RateLimiterCore: Sendable {
     private var lastRefill: ContinuousClock.Instant
     private var window: GrantLog
 
-    /// The default burst: the number of requests the configured rate allows per
-    /// second (at least 1), but never more than a tenth of the window's limit.
-    /// `3000/10m` → 5, `20/s` → 2, `50/s` → 5, `100/m` → 2, `5/h` → 1. Small bursts
-    /// keep the traffic even (a server that counts fixed windows sees no clumps), and
-    /// the window log makes the guarantee independent of this choice.
+    /// The default burst. A window of a minute or more (Rebilly's `3000/10m`) is spent as
+    /// fast as the server answers: a fresh window's whole limit at once, so a night shorter than
+    /// the window finishes in it, and the window log still keeps any window of `period` at the
+    /// limit. A window of seconds is spent evenly, at most a second's share (and a tenth of the
+    /// limit) at once: its edge comes every few seconds, and a clump at each edge would cross
+    /// it. `3000/10m` → 3000, `100/m` → 100, `5/h` → 5, `20/s` → 2, `50/s` → 5, `1000/s` → 100.
     public static func defaultBurst(for spec: RateSpec) -> Int {
+        if spec.period >= .seconds(60) { return spec.limit }
         let perSecond = Int(spec.perSecond.rounded(.up))
         return max(1, min(perSecond, spec.limit / 10))
     }
@@ -120,6 +126,58 @@ public struct RateLimiterCore: Sendable {
         refill(now)
         currentRate = max(floorRate, currentRate * decreaseFactor)
         tokens = min(tokens, 0)
+    }
+
+    /// What a 429 on a write did (``throttled(sentAt:retryAfter:now:)``).
+    public enum ThrottleResponse: Sendable, Equatable {
+        /// The request left before an earlier 429 came back: that one set the pause and the rate.
+        case sibling
+        /// This limiter's own traffic crossed the server's window edge: the server counted a
+        /// request late (network and scheduling jitter), its window reopens within a request's
+        /// trip, so the writes wait one grant interval (until `until`) and keep their rate.
+        case edge(until: ContinuousClock.Instant)
+        /// The server's window is full for a reason of its own (someone else spends the
+        /// organization's budget, or its limit is lower than `--rate`): the writes wait for the
+        /// server's instant, when it named one, and the rate goes down (``onThrottled(now:)``).
+        case full(until: ContinuousClock.Instant?)
+    }
+
+    /// A 429 on a request sent at `sentAt`, with the server's retry instant if it named one.
+    ///
+    /// Paced under the limit by the window log, this limiter's own traffic fills the server's
+    /// window only at its edge, by a request the network delayed: the first 429 at full pace in
+    /// a period is taken as that (a short pause, no decrease). A second one within the period,
+    /// or one while this limiter is not at its pace, is the server's window truly full.
+    /// Requests already on their way when a 429 came back change nothing more.
+    public mutating func throttled(sentAt: ContinuousClock.Instant, retryAfter: ContinuousClock.Instant?,
+                                   now: ContinuousClock.Instant) -> ThrottleResponse {
+        if let lastThrottle, sentAt < lastThrottle { return .sibling }
+        lastThrottle = now
+        let atPace = window.count(since: now - spec.period) >= spec.limit - max(1, spec.limit / 20)
+        let edgeRecently = lastEdge.map { now - $0 < spec.period } ?? false
+        if atPace, !edgeRecently, retryAfter != nil {
+            lastEdge = now
+            let until = now + Duration.secondsRoundedUp(spec.period.seconds / Double(spec.limit))
+            pause(until: until, now: now)
+            return .edge(until: until)
+        }
+        onThrottled(now: now)
+        if let retryAfter { pause(until: retryAfter, now: now) }
+        return .full(until: retryAfter)
+    }
+
+    /// How long from `now` until `count` more grants could all have been made, callers always
+    /// waiting: the bucket, the window log, a pause and the current rate, as they stand. The
+    /// window of `--until` asks this before it starts a row.
+    public func timeToGrant(_ count: Int, now: ContinuousClock.Instant) -> Duration {
+        guard count > 0 else { return .zero }
+        var copy = self
+        var t = now
+        for _ in 0..<count {
+            t = copy.earliestGrant(now: t)
+            _ = copy.tryGrant(now: t)
+        }
+        return t - now
     }
 
     /// Additive increase: a request succeeded. Moves the rate back toward the configured one.

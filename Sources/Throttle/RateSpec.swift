@@ -66,11 +66,6 @@ public struct RateSpec: Sendable, Hashable, CustomStringConvertible {
     /// Requests per second on average (`limit / period`).
     public var perSecond: Double { Double(limit) / period.seconds }
 
-    /// The share of this rate for one of `shards` processes that share the same
-    /// organization limit (Kubernetes indexed jobs, `--shard i/N`). The limit is
-    /// divided rounding down, so the shards together never exceed the whole; a rate
-    /// too small to give every shard at least one request per period is refused
-    /// (any smaller share would break the window guarantee).
     /// The spec the job paces at: 2 % under the configured limit (at least one request
     /// per period), so that network jitter between this process's grant times and the
     /// server's arrival times does not push the server's window over its limit.
@@ -79,6 +74,11 @@ public struct RateSpec: Sendable, Hashable, CustomStringConvertible {
         return (try? RateSpec(limit: limit - max(1, limit / 50), period: period)) ?? self
     }
 
+    /// The share of this rate for one of `shards` processes that share the same
+    /// organization limit (Kubernetes indexed jobs, `--shard i/N`). The limit is
+    /// divided rounding down, so the shards together never exceed the whole; a rate
+    /// too small to give every shard at least one request per period is refused
+    /// (any smaller share would break the window guarantee).
     public func divided(by shards: Int) throws(RateSpecError) -> RateSpec {
         guard shards >= 1 else { throw RateSpecError("the number of shards must be at least 1") }
         guard limit >= shards else {
@@ -112,7 +112,7 @@ public struct RateSpecError: Error, Sendable, Equatable, CustomStringConvertible
 
 extension Duration {
     /// The duration as fractional seconds (for rates; never for money).
-    var seconds: Double {
+    public var seconds: Double {
         let (s, attos) = components
         return Double(s) + Double(attos) / 1e18
     }

@@ -34,15 +34,29 @@ func simulate(
 struct RateLimiterCoreTests {
     let t0 = ContinuousClock.now
 
-    @Test("default bursts", arguments: [("3000/10m", 5), ("20/s", 2), ("50/s", 5), ("100/m", 2), ("5/h", 1), ("1000/s", 100)])
+    @Test("default bursts", arguments: [("3000/10m", 3000), ("20/s", 2), ("50/s", 5), ("100/m", 100), ("5/h", 5), ("1000/s", 100), ("500/10s", 50)])
     func defaultBurst(text: String, burst: Int) throws {
         #expect(RateLimiterCore.defaultBurst(for: try RateSpec(parsing: text)) == burst)
     }
 
-    @Test("3000/10m over a simulated 2-hour run: never more than 3000 in any 10-minute window, and close to the full rate")
+    @Test("3000/10m over a simulated 2-hour run: each fresh window's 3000 at once, never more than 3000 in any 10 minutes")
     func longRunWindow() throws {
         let spec = try RateSpec(parsing: "3000/10m")
         var core = RateLimiterCore(spec: spec, now: t0)
+        let times = simulate(&core, from: t0, grants: 36_000)
+        #expect(maxInWindow(times, period: spec.period) <= 3000)
+        for window in 0..<12 {
+            let first = times[window * 3000], last = times[window * 3000 + 2999]
+            #expect(first == last, "window \(window) is granted at once")
+            let offset = (first - t0).seconds - Double(window * 600)
+            #expect(offset >= 0 && offset < 1e-6, "window \(window) opens \(offset) s after its 10 minutes")
+        }
+    }
+
+    @Test("3000/10m with a small burst is paced evenly at the full rate over 2 hours")
+    func longRunPaced() throws {
+        let spec = try RateSpec(parsing: "3000/10m")
+        var core = RateLimiterCore(spec: spec, burst: 5, now: t0)
         let times = simulate(&core, from: t0, grants: 36_000)
         #expect(maxInWindow(times, period: spec.period) <= 3000)
         let elapsed = (times.last! - times.first!).seconds
@@ -191,5 +205,73 @@ struct RateLimiterCoreTests {
         #expect(core.effectiveRate == 50)
         core.observe(limit: 100, remaining: 0, now: t0)  // 100 used, 50 of them by others
         #expect(core.effectiveRate == 12.5)
+    }
+
+    /// A core at its full pace: 100 grants of 50/s (burst 5), about 2 s.
+    func atPace() throws -> (RateLimiterCore, ContinuousClock.Instant) {
+        var core = RateLimiterCore(spec: try RateSpec(parsing: "50/s"), burst: 5, decreaseFactor: 0.75, now: t0)
+        let times = simulate(&core, from: t0, grants: 100)
+        return (core, times.last!)
+    }
+
+    @Test("a 429 at this limiter's own pace is its window edge: one grant interval's pause, the rate kept")
+    func edge() throws {
+        var (core, last) = try atPace()
+        let now = last + .milliseconds(5)
+        let response = core.throttled(sentAt: last, retryAfter: now + .milliseconds(800), now: now)
+        #expect(response == .edge(until: now + .milliseconds(20)))
+        #expect(core.currentRate == 50)
+        #expect(core.earliestGrant(now: now) >= now + .milliseconds(20))
+        #expect(core.earliestGrant(now: now) < now + .milliseconds(800))
+    }
+
+    @Test("a second 429 within the period is the server's window truly full: its pause, a quarter less")
+    func secondIsFull() throws {
+        var (core, last) = try atPace()
+        let first = last + .milliseconds(5)
+        _ = core.throttled(sentAt: last, retryAfter: first + .milliseconds(800), now: first)
+        let times = simulate(&core, from: first, grants: 3)
+        let second = times.last! + .milliseconds(5)
+        let retryAt = second + .milliseconds(900)
+        #expect(core.throttled(sentAt: times.last!, retryAfter: retryAt, now: second) == .full(until: retryAt))
+        #expect(core.currentRate == 37.5)
+        #expect(core.earliestGrant(now: second) == retryAt)
+    }
+
+    @Test("a request already on its way when a 429 came back changes nothing more")
+    func sibling() throws {
+        var (core, last) = try atPace()
+        let now = last + .milliseconds(5)
+        _ = core.throttled(sentAt: last, retryAfter: now + .milliseconds(800), now: now)
+        let pausedUntil = core.pausedUntil
+        #expect(core.throttled(sentAt: last - .milliseconds(10), retryAfter: now + .seconds(5), now: now + .milliseconds(1)) == .sibling)
+        #expect(core.currentRate == 50)
+        #expect(core.pausedUntil == pausedUntil)
+    }
+
+    @Test("a 429 while this limiter is well under its pace is the server's: its pause, a quarter less")
+    func notAtPace() throws {
+        var core = RateLimiterCore(spec: try RateSpec(parsing: "50/s"), burst: 5, decreaseFactor: 0.75, now: t0)
+        let times = simulate(&core, from: t0, grants: 10)
+        let now = times.last! + .milliseconds(5)
+        #expect(core.throttled(sentAt: times.last!, retryAfter: now + .seconds(2), now: now) == .full(until: now + .seconds(2)))
+        #expect(core.currentRate == 37.5)
+        // A 429 without a retry instant is never taken for an edge either.
+        var (paced, last) = try atPace()
+        #expect(paced.throttled(sentAt: last, retryAfter: nil, now: last + .milliseconds(5)) == .full(until: nil))
+    }
+
+    @Test("time to grant: the bucket, then the pace, a pause, and a fresh 10-minute window at once")
+    func timeToGrant() throws {
+        var core = RateLimiterCore(spec: try RateSpec(parsing: "20/s"), burst: 2, now: t0)
+        #expect(core.timeToGrant(0, now: t0) == .zero)
+        #expect(core.timeToGrant(2, now: t0) == .zero)
+        #expect(core.timeToGrant(12, now: t0) == .milliseconds(500))
+        #expect(core.granted == 0, "asking grants nothing")
+        core.pause(until: t0 + .seconds(3), now: t0)
+        #expect(core.timeToGrant(1, now: t0) == .seconds(3))
+        let window = RateLimiterCore(spec: try RateSpec(parsing: "3000/10m"), now: t0)
+        #expect(window.timeToGrant(3000, now: t0) == .zero)
+        #expect(window.timeToGrant(3001, now: t0) == .seconds(600) + .nanoseconds(1))
     }
 }
