@@ -31,7 +31,7 @@ struct CommandOptions: ParsableArguments {
     @Option(help: ArgumentHelp("An optional rate for reads, e.g. 50/s (default: bounded by --read-concurrency alone).", valueName: "N/period"))
     var readRate: String?
 
-    @Option(help: "Token-bucket burst (default: derived from --rate, never above the rate's window bound).")
+    @Option(help: "Writes that may go back to back (default: the window's limit for a window of a minute or more, so a fresh 3000/10m window is spent at once; else a second's share). No window ever holds more than --rate allows.")
     var burst: Int?
 
     @Option(help: "Rows in flight at once (run, retry).")
