@@ -15,7 +15,7 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "cashier-batch",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // Synchronization.Mutex
     products: [
         .executable(name: "cashier-batch", targets: ["CashierBatch"]),
     ],

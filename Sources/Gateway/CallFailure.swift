@@ -65,9 +65,8 @@ public struct CallFailure: Error, Sendable, Equatable, CustomStringConvertible {
     public var isThrottle: Bool { status == 429 || status == 503 }
 
     /// For a request that must not be repeated blindly (a deposit-request POST): whether this
-    /// failure leaves it in doubt — it may exist. Any 5xx counts (a gateway may have forwarded
-    /// it), as does a lost or undecodable answer.
-    public var leavesInDoubt: Bool { kind == .retryable && (mayHaveBeenApplied || (status ?? 0) >= 500) }
+    /// failure leaves it in doubt, by ``RebillyError/mayHaveBeenApplied``'s rule.
+    public var leavesInDoubt: Bool { kind == .retryable && mayHaveBeenApplied }
 
     public var description: String { message }
 }

@@ -35,15 +35,15 @@ public enum RebillyError: Error, Sendable, Hashable, CustomStringConvertible {
     case misdirected(status: Int, path: String, location: String?, latency: Duration)
 
     /// Whether a POST that failed this way may nevertheless have been applied, so that
-    /// a deposit request must be looked up before it is sent again.
+    /// a deposit request must be looked up before it is sent again: the one rule for it.
     ///
     /// True for: transport errors after the request may have left (see `transport`),
-    /// 2xx answers that could not be decoded, and 5xx other than 503 (a gateway may have
-    /// forwarded the request before failing). False for 4xx, 429 and 503 (refused
-    /// before processing) and for connections that never opened.
+    /// 2xx answers that could not be decoded, and every 5xx (a gateway or load balancer may
+    /// have forwarded the request before failing, 503 included). False for 4xx (429 included:
+    /// refused before processing) and for connections that never opened.
     public var mayHaveBeenApplied: Bool {
         switch self {
-        case let .problem(status, _, _, _, _, _): return (500...599).contains(status) && status != 503
+        case let .problem(status, _, _, _, _, _): return (500...599).contains(status)
         case let .transport(_, _, applied, _): return applied
         case .decoding: return true
         case .misdirected: return false

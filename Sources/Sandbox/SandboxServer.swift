@@ -66,7 +66,7 @@ public enum SandboxServer {
         let api = SandboxAPI(configuration: configuration, baseURL: baseURL, clock: clock)
         let responder = SandboxResponder(
             configuration: configuration, api: api,
-            limiter: configuration.rate.map { RateLimiter(rate: $0, clock: clock) },
+            limiter: configuration.rate.map { OrganizationWindows(rate: $0, clock: clock) },
             faults: FaultInjector(failRate: configuration.failRate, dropRate: configuration.dropRate, latency: configuration.latency, seed: configuration.seed),
             keyEcho: configuration.echoKey.map(KeyEcho.init(mode:)),
             stats: SandboxStats(), pings: PingLog(), logger: logger

@@ -1,4 +1,4 @@
-import Foundation  // NSLock (Mutex needs macOS 15; the package supports 14)
+import Synchronization
 
 /// The one rate limiter every request of a run goes through.
 ///
@@ -104,7 +104,8 @@ public actor RateLimiter {
     /// server's pause and a lower rate otherwise (see ``RateLimiterCore/throttled(sentAt:retryAfter:now:)``).
     public func throttled(sentAt: ContinuousClock.Instant, retryAfter: ContinuousClock.Instant?) -> RateLimiterCore.ThrottleResponse {
         let response = core.throttled(sentAt: sentAt, retryAfter: retryAfter, now: clock.now)
-        recovering.set(core.currentRate < spec.perSecond)
+        let below = core.currentRate < spec.perSecond
+        recovering.withLock { $0 = below }
         return response
     }
 
@@ -116,13 +117,15 @@ public actor RateLimiter {
     /// The server answered 429: multiply the rate by the decrease factor (not below the floor).
     public func onThrottled() {
         core.onThrottled(now: clock.now)
-        recovering.set(core.currentRate < spec.perSecond)
+        let below = core.currentRate < spec.perSecond
+        recovering.withLock { $0 = below }
     }
 
     /// A request succeeded: move the rate a step back toward the configured one.
     public func onSuccess() {
         core.onSuccess(now: clock.now)
-        recovering.set(core.currentRate < spec.perSecond)
+        let below = core.currentRate < spec.perSecond
+        recovering.withLock { $0 = below }
     }
 
     /// A request succeeded, with the server's quota headers if it sent them: ``onSuccess()``
@@ -135,8 +138,8 @@ public actor RateLimiter {
     /// Whether a success still changes anything: the rate is below the configured one after a
     /// 429. Read without visiting the actor, so that a caller at full rate and without quota
     /// headers can skip reporting its successes (one actor hop less per request).
-    public nonisolated var isRecovering: Bool { recovering.value }
-    private nonisolated let recovering = LockedFlag()
+    public nonisolated var isRecovering: Bool { recovering.withLock { $0 } }
+    private nonisolated let recovering = Mutex(false)
 
     /// Feeds the server's `X-RateLimit-Limit` / `X-RateLimit-Remaining`.
     public func observe(limit: Int?, remaining: Int?) {
@@ -182,12 +185,3 @@ public actor RateLimiter {
     }
 }
 
-/// A Bool behind a lock, readable from outside the actor.
-final class LockedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var flag = false
-
-    var value: Bool { lock.lock(); defer { lock.unlock() }; return flag }
-
-    func set(_ new: Bool) { lock.lock(); flag = new; lock.unlock() }
-}

@@ -1,4 +1,4 @@
-import Foundation  // NSLock for ManualClock (Mutex needs macOS 15; the package supports 14)
+import Foundation  // NSLock for ManualClock
 
 /// The time source of the limiter, the backoff sleeps and the semaphore tests.
 ///

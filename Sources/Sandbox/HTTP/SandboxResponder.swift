@@ -10,7 +10,7 @@ struct SandboxResponder: HTTPResponder {
 
     let configuration: SandboxConfiguration
     let api: SandboxAPI
-    let limiter: RateLimiter?
+    let limiter: OrganizationWindows?
     let faults: FaultInjector
     /// `--echo-key`: answers that echo the presented key (nil: none).
     let keyEcho: KeyEcho?

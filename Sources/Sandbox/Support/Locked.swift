@@ -1,7 +1,7 @@
 import Foundation
 
-/// A value guarded by a lock, so request handlers running on many threads can share it.
-/// (`Synchronization.Mutex` would need macOS 15; the package targets macOS 14.)
+/// A value guarded by a lock, shared by reference by request handlers running on many threads
+/// (a `Synchronization.Mutex` cannot be copied into the values that hold it).
 final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value

@@ -3,7 +3,7 @@ import Foundation
 /// Counts non-GET requests per organization in fixed windows that open at the first request
 /// after the previous window closed. A full window answers with the epoch second it closes, by
 /// the server's clock.
-final class RateLimiter: Sendable {
+final class OrganizationWindows: Sendable {
     enum Decision: Sendable, Equatable {
         /// Accepted; `remaining` requests are left in this window.
         case allowed(limit: Int, remaining: Int)
