@@ -2,7 +2,6 @@ import CashierModel
 import Foundation
 import Gateway
 import Ledger
-import RebillyClient
 import Synchronization
 
 /// What happened to a row in a run (an `Error` only so that it can end a `Result`).
@@ -123,7 +122,7 @@ struct RowSender: Sendable {
     private func createCashier(_ rowID: Int64, _ row: CashierRow) async throws -> CashierStep {
         let chained = Mutex<PreparedPost?>(nil)
         let chain = policy.deposits
-        let hooks = RebillyGateway.Hooks<CashierResult>(
+        let hooks = RebillyGateway.Hooks<RebillyGateway.CashierAnswer>(
             intent: { _ in try await writer.recordIntent(rowID: rowID, runID: runID, operation: .createCashier) },
             outcome: { attemptID, result, next in
                 guard let attemptID else { return }
@@ -148,9 +147,7 @@ struct RowSender: Sendable {
                     try await record(attemptID, failure, next, row)
                 }
             })
-        switch try await gateway.call(.safe, hooks: hooks, { [client = gateway.client] () async throws(RebillyError) -> CashierResult in
-            try await client.createCashier(body: row.cashierBody)
-        }) {
+        switch try await gateway.createCashier(body: row.cashierBody, hooks: hooks) {
         case .succeeded:
             if !policy.deposits {
                 try await writer.transition(rowID: rowID, to: .done)
@@ -171,7 +168,7 @@ struct RowSender: Sendable {
         let mayRecreate = origin != .madeNow
         // Each POST carries the expirationTime set by its own send time (when the batch gives none).
         let sentAt = Mutex<Date>(preparedIntent?.sentAt ?? Date())
-        let hooks = RebillyGateway.Hooks<DepositRequestResult>(
+        let hooks = RebillyGateway.Hooks<RebillyGateway.DepositRequestAnswer>(
             intent: { _ in
                 let at = DepositOwnership.sendTime(Date())
                 sentAt.withLock { $0 = at }
@@ -193,11 +190,10 @@ struct RowSender: Sendable {
                 }
             })
         let given = row.deposit.expirationTime
-        switch try await gateway.call(.inDoubtWhenUnanswered, preparedIntent: preparedIntent?.attemptID, hooks: hooks,
-                                      { [client = gateway.client] () async throws(RebillyError) -> DepositRequestResult in
+        switch try await gateway.createDepositRequest(preparedIntent: preparedIntent?.attemptID, hooks: hooks, body: {
             let expiry = given == nil
                 ? RFC3339.string(DepositOwnership.expirationTime(sentAt: sentAt.withLock { $0 }, rowID: rowID)) : nil
-            return try await client.createDepositRequest(body: row.depositRequestBody(expirationTime: expiry))
+            return row.depositRequestBody(expirationTime: expiry)
         }) {
         case .succeeded: return .ended(.done)
         case let .rowFinal(failure):
@@ -233,7 +229,7 @@ struct RowSender: Sendable {
         }
         let settled = gateway.settled(after: last)
         if settled > Date() { return .wait(until: settled) }
-        let hooks = RebillyGateway.Hooks<DepositRequestPage>(
+        let hooks = RebillyGateway.Hooks<RebillyGateway.DepositRequestListPage>(
             intent: { _ in try await writer.recordIntent(rowID: rowID, runID: runID, operation: .listDepositRequests) },
             outcome: { attemptID, result, next in
                 guard let attemptID else { return }

@@ -84,9 +84,7 @@ struct ResolveCommand: AsyncParsableCommand {
                 + ", and Rebilly cannot be asked about it: \(error.description)")
         }
         let gateway = try options.gateway(command: "resolve", key: key, inDoubtSettleSeconds: 0, control: RunControl(), events: { _ in })
-        let outcome = try await gateway.call(budget: .read) { [client = gateway.client] () async throws(RebillyError) -> DepositRequestResult in
-            try await client.getDepositRequest(id: id)
-        }
+        let outcome = try await gateway.readDepositRequest(id: id)
         await gateway.shutdown()
         let request: DepositRequest
         switch outcome {

@@ -81,7 +81,8 @@ public final class RebillyGateway: Sendable {
         public static var none: Hooks { Hooks(intent: { _ in nil }, outcome: { _, _, _ in }) }
     }
 
-    public let client: RebillyClient
+    /// The HTTP client: the gateway's own; callers use its typed operations.
+    let client: RebillyClient
     public let settings: GatewaySettings
     public let control: RunControl
     /// The one rule for which listed deposit request belongs to a row.
@@ -211,6 +212,46 @@ public final class RebillyGateway: Sendable {
         }
     }
 
+    // MARK: - Typed operations
+
+    /// An answered cashier create or read.
+    public typealias CashierAnswer = CashierResult
+    /// An answered deposit-request create or read.
+    public typealias DepositRequestAnswer = DepositRequestResult
+    /// One answered page of a deposit-request listing.
+    public typealias DepositRequestListPage = DepositRequestPage
+
+    /// `POST /cashiers` with `body`, a write: repeating it is safe (200 returns the existing one).
+    public func createCashier(body: String, hooks: Hooks<CashierAnswer> = .none) async throws -> Outcome<CashierAnswer> {
+        try await call(.safe, hooks: hooks) { [client] () async throws(RebillyError) -> CashierAnswer in
+            try await client.createCashier(body: body)
+        }
+    }
+
+    /// `POST /deposit-requests`, a write that ends in doubt when it may have been applied
+    /// unanswered. `body` is built at each attempt (its expiry follows the attempt's send time).
+    /// `preparedIntent`: the first attempt's token is taken and its intent recorded already.
+    public func createDepositRequest(preparedIntent: Int64? = nil, hooks: Hooks<DepositRequestAnswer> = .none,
+                                     body: @escaping @Sendable () -> String) async throws -> Outcome<DepositRequestAnswer> {
+        try await call(.inDoubtWhenUnanswered, preparedIntent: preparedIntent, hooks: hooks) { [client] () async throws(RebillyError) -> DepositRequestAnswer in
+            try await client.createDepositRequest(body: body())
+        }
+    }
+
+    /// `GET /cashiers/{id}`, a read.
+    public func readCashier(id: String) async throws -> Outcome<CashierAnswer> {
+        try await call(.safe, budget: .read) { [client] () async throws(RebillyError) -> CashierAnswer in
+            try await client.getCashier(id: id)
+        }
+    }
+
+    /// `GET /deposit-requests/{id}`, a read.
+    public func readDepositRequest(id: String) async throws -> Outcome<DepositRequestAnswer> {
+        try await call(.safe, budget: .read) { [client] () async throws(RebillyError) -> DepositRequestAnswer in
+            try await client.getDepositRequest(id: id)
+        }
+    }
+
     /// One attempt's request, unless the ledger failed meanwhile: then nothing more is sent (the
     /// intent stays in flight and the next run checks it before sending again).
     private func attemptSend<Value: Answered>(_ send: @Sendable () async throws(RebillyError) -> Value) async throws -> Result<Value, RebillyError> {
@@ -251,7 +292,7 @@ public final class RebillyGateway: Sendable {
     /// whole. A second holding a full page or more cannot be read whole: the listing ends
     /// `.exhausted`, never short. So does a page that fails. Each page is a call of its own.
     public func listDepositRequests(_ scope: DepositScope, pageSize: Int = depositPageSize,
-                                    hooks: Hooks<DepositRequestPage> = .none,
+                                    hooks: Hooks<DepositRequestListPage> = .none,
                                     pages body: ([DepositRequest]) throws -> Void) async throws -> Outcome<Int> {
         var count = 0
         // Ids handed over in the second the next page starts at: only those can be read again.

@@ -2,7 +2,6 @@ import CashierModel
 import Foundation
 import Ledger
 import Gateway
-import RebillyClient
 
 /// Reconciles a run: the operator's figures (the batch rows in the ledger) against what
 /// Rebilly holds, exactly, in minor units; records the result in the ledger
@@ -144,7 +143,6 @@ public struct Reconciler: Sendable {
     /// Reads one page of cashiers back, at most ``readBackConcurrency`` calls at once.
     func readBack(_ cashiers: [ExpectedCashier], gateway: RebillyGateway) async throws -> [Int64: ReadBack] {
         var read: [Int64: ReadBack] = [:]
-        let client = gateway.client
         try await withThrowingTaskGroup(of: (Int64, ReadBack).self) { group in
             var iterator = cashiers.makeIterator()
             func addNext() -> Bool {
@@ -152,9 +150,7 @@ public struct Reconciler: Sendable {
                 guard let id = target.cashierID else { return addNext() }
                 let rowID = target.rowID
                 group.addTask {
-                    let outcome = try await gateway.call(.safe, budget: .read) { () async throws(RebillyError) -> CashierResult in
-                        try await client.getCashier(id: id)
-                    }
+                    let outcome = try await gateway.readCashier(id: id)
                     switch outcome {
                     case let .succeeded(result): return (rowID, .found(result))
                     case let .rowFinal(failure): return (rowID, .notFound(status: failure.status ?? 0, message: failure.message))
@@ -178,7 +174,7 @@ public struct Reconciler: Sendable {
 
     /// What Rebilly answered for one cashier.
     enum ReadBack: Sendable {
-        case found(CashierResult)
+        case found(RebillyGateway.CashierAnswer)
         /// 404 or another 4xx: Rebilly does not hold it.
         case notFound(status: Int, message: String)
         /// Retries exhausted.

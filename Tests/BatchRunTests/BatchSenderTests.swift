@@ -1,7 +1,7 @@
 import BatchRun
 import CashierModel
 import Foundation
-import Gateway
+@testable import Gateway
 @testable import Ledger
 import RebillyClient
 import Sandbox

@@ -1,6 +1,6 @@
 import CashierModel
 import Foundation
-import Gateway
+@testable import Gateway
 import RebillyClient
 import Sandbox
 import Testing

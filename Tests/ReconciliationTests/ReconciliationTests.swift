@@ -1,7 +1,7 @@
 import BatchRun
 import CashierModel
 import Foundation
-import Gateway
+@testable import Gateway
 import GRDB
 @testable import Ledger
 import RebillyClient
