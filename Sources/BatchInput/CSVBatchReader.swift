@@ -288,7 +288,7 @@ struct CSVBatchReader {
             let shown = unknown.prefix(5).map { Printable.quoted($0, limit: 60) }.joined(separator: ", ")
             let list = shown + (unknown.count > 5 ? " and \(unknown.count - 5) more" : "")
             throw BatchError(.badHeader, path: path, lastCompleteLine: 0,
-                             detail: "line \(line): unknown column\(unknown.count == 1 ? "" : "s") \(list); known columns: \(Field.allCases.map(\.name).joined(separator: ", "))")
+                             detail: "line \(line): unknown column\(unknown.count == 1 ? "" : "s") \(list); known columns: \(Field.byIndex.map(\.name).joined(separator: ", "))")
         }
         let missing = Field.required.filter { !seen.contains($0) }
         if !missing.isEmpty {

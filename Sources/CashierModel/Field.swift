@@ -1,16 +1,48 @@
 /// A column of the batch contract: CSV header names and JSON Lines dot paths are the same.
+///
+/// The raw value is the field's storage index: its place in a stored request (`rows.request`,
+/// ``RowRequest``'s positional array, read by the ledger's views at `$[index]`). Indices are
+/// append-only: a new field takes the next one, and none is ever renumbered or reused
+/// (`FieldTests` pins every one). The declaration order does not matter.
 public enum Field: Int, CaseIterable, Sendable {
-    case websiteId, customerId, currency
-    case balance, bonusBalance, pendingPayoutTotal
-    case depositLimitsMinimum, depositLimitsMaximum
-    case redirectUrl, notificationUrl
-    case depositStrategyId, depositAmounts
-    case depositCustomAmountMinimum, depositCustomAmountMaximum, depositCustomAmountMultipleOf
-    case depositAmountLimitsMinimum, depositAmountLimitsMaximum
-    case depositRedirectUrl, depositNotificationUrl, depositExpirationTime, depositCustomPropertySetId
+    case websiteId = 0, customerId = 1, currency = 2
+    case balance = 3, bonusBalance = 4, pendingPayoutTotal = 5
+    case depositLimitsMinimum = 6, depositLimitsMaximum = 7
+    case redirectUrl = 8, notificationUrl = 9
+    case depositStrategyId = 10, depositAmounts = 11
+    case depositCustomAmountMinimum = 12, depositCustomAmountMaximum = 13, depositCustomAmountMultipleOf = 14
+    case depositAmountLimitsMinimum = 15, depositAmountLimitsMaximum = 16
+    case depositRedirectUrl = 17, depositNotificationUrl = 18, depositExpirationTime = 19, depositCustomPropertySetId = 20
 
     /// The column name in CSV and the dot path in JSON Lines.
-    public var name: String { Field.names[rawValue] }
+    public var name: String {
+        switch self {
+        case .websiteId: "websiteId"
+        case .customerId: "customerId"
+        case .currency: "currency"
+        case .balance: "balance"
+        case .bonusBalance: "bonusBalance"
+        case .pendingPayoutTotal: "pendingPayoutTotal"
+        case .depositLimitsMinimum: "depositLimits.minimum"
+        case .depositLimitsMaximum: "depositLimits.maximum"
+        case .redirectUrl: "redirectUrl"
+        case .notificationUrl: "notificationUrl"
+        case .depositStrategyId: "deposit.strategyId"
+        case .depositAmounts: "deposit.amounts"
+        case .depositCustomAmountMinimum: "deposit.customAmount.minimum"
+        case .depositCustomAmountMaximum: "deposit.customAmount.maximum"
+        case .depositCustomAmountMultipleOf: "deposit.customAmount.multipleOf"
+        case .depositAmountLimitsMinimum: "deposit.amountLimits.minimum"
+        case .depositAmountLimitsMaximum: "deposit.amountLimits.maximum"
+        case .depositRedirectUrl: "deposit.redirectUrl"
+        case .depositNotificationUrl: "deposit.notificationUrl"
+        case .depositExpirationTime: "deposit.expirationTime"
+        case .depositCustomPropertySetId: "deposit.customPropertySetId"
+        }
+    }
+
+    /// Every field by storage index (arrays indexed by `rawValue` follow this order).
+    public static let byIndex: [Field] = allCases.sorted { $0.rawValue < $1.rawValue }
 
     /// Looks a column name / dot path up; nil for an unknown one.
     public init?(name: String) {
@@ -32,17 +64,6 @@ public enum Field: Int, CaseIterable, Sendable {
             return false
         }
     }
-
-    static let names: [String] = [
-        "websiteId", "customerId", "currency",
-        "balance", "bonusBalance", "pendingPayoutTotal",
-        "depositLimits.minimum", "depositLimits.maximum",
-        "redirectUrl", "notificationUrl",
-        "deposit.strategyId", "deposit.amounts",
-        "deposit.customAmount.minimum", "deposit.customAmount.maximum", "deposit.customAmount.multipleOf",
-        "deposit.amountLimits.minimum", "deposit.amountLimits.maximum",
-        "deposit.redirectUrl", "deposit.notificationUrl", "deposit.expirationTime", "deposit.customPropertySetId",
-    ]
 
     static let byName: [String: Field] = {
         var map: [String: Field] = [:]

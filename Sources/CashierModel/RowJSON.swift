@@ -103,7 +103,7 @@ extension RawRecord {
     public var sourceJSON: String {
         var w = JSONWriter()
         w.beginObject()
-        for field in Field.allCases {
+        for field in Field.byIndex {
             guard let value = self[field] else { continue }
             Self.write(value, name: field.name, into: &w)
         }

@@ -1,14 +1,14 @@
 /// The typed request of a valid row as the ledger keeps it (`rows.request`): what the sender
 /// sends and the reconciler compares, read back exactly, with no validation again.
 ///
-/// A JSON array with one element per batch column after the row's key, in ``Field`` order
+/// A JSON array with one element per batch column after the row's key, in storage-index order
 /// (``RowRequest/fields``): money as exact decimal text at the currency's exponent,
 /// `deposit.amounts` a list of such texts, `null` for an absent field, trailing absent fields left
 /// out. The ledger's view `row_requests` names the elements. The key (websiteId, customerId,
 /// currency) is not in it: the ledger keeps the key in columns.
 public enum RowRequest {
     /// The columns of a request, in the order of its elements.
-    public static let fields: [Field] = Field.allCases.filter { !Field.required.contains($0) }
+    public static let fields: [Field] = Field.byIndex.filter { !Field.required.contains($0) }
 
     /// The request text of `row`.
     public static func encode(_ row: CashierRow) -> String {
