@@ -114,6 +114,31 @@ import Testing
         #expect(result.stderr.contains("stopped at the window's end: 5 rows left for retry"))
     }
 
+    /// Rebilly's own count of the write budget: said once, as soon as the first write's answer
+    /// carries `X-RateLimit-Remaining`, and shown in the reports beside the forecast.
+    @Test func theForecastTakesRebillysCountFromTheFirstAnswer() async throws {
+        let dir = try TempDir()
+        var config = SandboxConfiguration()
+        config.rate = SandboxRate(parsing: "3000/10m")
+        let sandbox = try await SandboxServer.start(config)
+        let batch = try writeBatch(dir, count: 5, prefix: "cus_q")
+        var args = runArgs(sandbox, dir, ["--concurrency", "1", batch])
+        args[args.firstIndex(of: "--rate")! + 1] = "3000/10m"
+        let result = try await runCLI(args, environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        let stats = try await sandboxStats(sandbox)
+        await sandbox.stop()
+        let summary = try String(contentsOfFile: dir.path("reports/summary.md"), encoding: .utf8)
+        let report = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: dir.path("reports/report.json")))))
+
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(stats["rateLimited"] == .number("0"))
+        let said = result.stderr.split(separator: "\n").filter { $0.contains("forecast: Rebilly's count") }
+        #expect(said.count == 1 && said[0].hasSuffix(" INFO forecast: Rebilly's count of the write budget budgetLeft=2999 limit=3000"), "\(said)")
+        #expect(report["forecast"]?["budgetLeftByRebilly"] == .number("2999"))
+        #expect(report["forecast"]?["budgetLeft"] == .number("3000"))
+        #expect(summary.contains("2999 writes left in Rebilly's window after the first · made 10 writes"), "\(summary)")
+    }
+
     /// The dry run's forecast with exact numbers: 2 writes a row with deposit requests, 1 without.
     @Test func aDryRunPrintsTheForecast() async throws {
         let dir = try TempDir()
