@@ -12,7 +12,7 @@ struct CashierBatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cashier-batch",
         abstract: "Create Rebilly cashiers and deposit requests from customer batches, with a ledger and reports.",
-        subcommands: [DemoCommand.self, RunCommand.self, RetryCommand.self, ReconcileCommand.self, RunsCommand.self, ResolveCommand.self, PruneCommand.self, ReportCommand.self, ValidateCommand.self, SandboxCommand.self]
+        subcommands: [DemoCommand.self, RunCommand.self, RetryCommand.self, ReconcileCommand.self, RunsCommand.self, ResolveCommand.self, AcceptCommand.self, PruneCommand.self, ReportCommand.self, ValidateCommand.self, SandboxCommand.self]
     )
 
     /// Expands `run --job FILE` and `CASHIER_BATCH_*` variables into arguments, then parses.

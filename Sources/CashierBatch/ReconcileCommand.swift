@@ -94,7 +94,7 @@ struct ReconcileCommand: AsyncParsableCommand {
         reconciler.depositListing = depositListing
         let report: ReconciliationReport
         do {
-            report = try await reconciler.reconcileWithReadBack(runID: found.id, gateway: gateway)
+            report = try await reconciler.reconcileWithReadBack(runID: found.id, gateway: gateway, madeBy: runID)
         } catch let stopped as ReconciliationStopped {
             switch stopped.reason {
             case .credentialsRefused: return Reconciled(target: found.id, report: nil, verdict: .credentialsRefused)

@@ -13,7 +13,7 @@ import GRDB
 /// ones a foreign key to the table naming them; extending one needs a new migration.
 enum LedgerSchema {
     /// Every migration, oldest first; the schema version (`PRAGMA user_version`) is their count.
-    static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7), ("v8", v8), ("v9", v9), ("v10", v10), ("v11", v11), ("v12", v12), ("v13", v13)]
+    static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7), ("v8", v8), ("v9", v9), ("v10", v10), ("v11", v11), ("v12", v12), ("v13", v13), ("v14", v14)]
     static var migrationIDs: [String] { migrations.map(\.id) }
 
     static var migrator: DatabaseMigrator {
@@ -524,6 +524,54 @@ enum LedgerSchema {
     static let v13: [String] = [
         "ALTER TABLE rows ADD COLUMN cashier_known_from INTEGER",
         "CREATE INDEX rows_cashier_key ON rows(key_hash) WHERE cashier_id IS NOT NULL AND cashier_known_from IS NULL",
+    ]
+
+    /// v14: known differences accepted with a reason, and each reconciliation kept in the history.
+    /// `acceptances` holds who accepted a drift break (`accepted_by`), when and why, for the exact
+    /// difference accepted; it covers that key's break while the difference stays the same and ends
+    /// when revoked or when a reconciliation finds another difference (`ended_*`). At most one is
+    /// active per key. `breaks.acceptance_id` names the acceptance that covered a break when it was
+    /// recorded. `reconciliations.made_by_run_id` is the run that made the record (the run itself
+    /// at the end of `run`/`retry`, or a `reconcile`), and `reconciliation_log` keeps every
+    /// reconciliation's counts by the run that made it, also after a later one replaced its record.
+    static let v14: [String] = [
+        """
+        CREATE TABLE acceptances (
+            id               INTEGER PRIMARY KEY AUTOINCREMENT,
+            website_id       TEXT    NOT NULL,
+            customer_id      TEXT    NOT NULL,
+            currency         TEXT    NOT NULL,
+            field            TEXT    NOT NULL CHECK (field IN ('balance', 'bonusBalance', 'pendingPayoutTotal')),
+            exponent         INTEGER NOT NULL CHECK (exponent BETWEEN 0 AND 4),
+            difference_minor INTEGER NOT NULL,
+            break_id         INTEGER NOT NULL,
+            run_id           INTEGER NOT NULL REFERENCES runs(id),
+            accepted_by      TEXT    NOT NULL CHECK (length(accepted_by) > 0),
+            accepted_at      TEXT    NOT NULL,
+            reason           TEXT    NOT NULL CHECK (length(reason) > 0),
+            ended_at         TEXT,
+            ended_how        TEXT    CHECK (ended_how IN ('revoked', 'changed')),
+            ended_by         TEXT,
+            ended_run_id     INTEGER REFERENCES runs(id),
+            CHECK ((ended_at IS NULL) = (ended_how IS NULL))
+        )
+        """,
+        "CREATE UNIQUE INDEX acceptances_active ON acceptances(website_id, customer_id, currency, field) WHERE ended_at IS NULL",
+        "ALTER TABLE breaks ADD COLUMN acceptance_id INTEGER REFERENCES acceptances(id)",
+        "ALTER TABLE reconciliations ADD COLUMN made_by_run_id INTEGER REFERENCES runs(id)",
+        """
+        CREATE TABLE reconciliation_log (
+            made_by_run_id      INTEGER PRIMARY KEY REFERENCES runs(id),
+            run_id              INTEGER NOT NULL REFERENCES runs(id),
+            method              TEXT    NOT NULL CHECK (method IN ('ledger', 'readback')),
+            reconciled_at       TEXT    NOT NULL,
+            counts_json         TEXT    NOT NULL,
+            deposit_checks_json TEXT,
+            accepted            INTEGER NOT NULL,
+            unread              INTEGER NOT NULL
+        )
+        """,
+        "CREATE INDEX reconciliation_log_run ON reconciliation_log(run_id, made_by_run_id)",
     ]
 
     /// `cb_request(line, source_json)`: the ``RowRequest`` text of a source that validates, else NULL (v10).

@@ -51,17 +51,20 @@ public struct Reconciler: Sendable {
 
     /// Reconciles run `runID` from the ledger alone (no network).
     ///
-    /// - Parameter record: Record the reconciliation in the ledger (replacing the run's earlier
-    ///   one). Pass `false` to only compute it (a report of a run that recorded none).
-    public func reconcileFromLedger(runID: Int64, record: Bool = true) throws -> ReconciliationReport {
+    /// - Parameters:
+    ///   - record: Record the reconciliation in the ledger (replacing the run's earlier one). Pass
+    ///     `false` to only compute it (a report of a run that recorded none).
+    ///   - madeBy: The run making it, when not `runID` itself.
+    public func reconcileFromLedger(runID: Int64, record: Bool = true, madeBy: Int64? = nil) throws -> ReconciliationReport {
         var (pages, tally) = try start(runID, depositTerms: false)
         while let cashiers = try pages.next(into: &tally) {
             for cashier in cashiers {
                 compare(cashier, cashier.stored.map { Observation(figures: $0.figures, source: $0.source, detail: nil) }, into: &tally)
             }
         }
-        let report = finish(runID: runID, tally: tally, deposits: nil, method: .ledger, readBackRequests: 0, readBackFailures: 0)
-        if record { try ledger.recordReconciliation(report) }
+        var report = finish(runID: runID, tally: tally, deposits: nil, method: .ledger, readBackRequests: 0, readBackFailures: 0)
+        report.madeByRunID = madeBy ?? runID
+        if record { try store(&report) }
         return report
     }
 
@@ -78,7 +81,9 @@ public struct Reconciler: Sendable {
     ///
     /// - Throws: ``ReconciliationStopped`` when the command stops (401/403, a signal): no break
     ///   is recorded then (the figures read before the stop are kept); ledger errors.
-    public func reconcileWithReadBack(runID: Int64, gateway: RebillyGateway, record: Bool = true) async throws -> ReconciliationReport {
+    /// `madeBy` is the run making it (the `reconcile` run), when not `runID` itself.
+    public func reconcileWithReadBack(runID: Int64, gateway: RebillyGateway, record: Bool = true,
+                                      madeBy: Int64? = nil) async throws -> ReconciliationReport {
         var (pages, tally) = try start(runID, depositTerms: true)
         var unread: [UnreadCashier] = []
         var requests = 0, failures = 0
@@ -136,8 +141,18 @@ public struct Reconciler: Sendable {
         var report = finish(runID: runID, tally: tally, deposits: deposits, method: .readBack,
                             readBackRequests: requests, readBackFailures: failures)
         report.unread = unread.sorted { ($0.websiteID, $0.customerID, $0.currency) < ($1.websiteID, $1.customerID, $1.currency) }
-        if record { try ledger.recordReconciliation(report) }
+        report.madeByRunID = madeBy ?? runID
+        if record { try store(&report) }
         return report
+    }
+
+    /// Records `report` and gives each break the id it was recorded under.
+    func store(_ report: inout ReconciliationReport) throws {
+        let ids = try ledger.recordReconciliation(report)
+        for (i, id) in zip(report.breaks.indices, ids) {
+            report.breaks[i].id = id
+            report.breaks[i].runID = report.runID
+        }
     }
 
     /// Reads one page of cashiers back, at most ``readBackConcurrency`` calls at once.

@@ -100,6 +100,18 @@ extension Reconciler {
                 : tally.comparedBaseline.contains(bkey.cashier)
             breaks.append(Self.carry(b, resolved: checked))
         }
+        var ended: [Int64] = []
+        for i in breaks.indices {
+            let b = breaks[i]
+            guard let acceptance = tally.acceptances[BreakKey(cashier: CashierKey(websiteID: b.websiteID, customerID: b.customerID, currency: b.currency), field: b.field)] else {
+                breaks[i].acceptance = nil  // revoked since the baseline recorded it
+                continue
+            }
+            breaks[i].acceptance = Self.covers(acceptance, b) ? acceptance : nil
+            guard breaks[i].acceptance == nil else { continue }
+            ended.append(acceptance.id)
+            breaks[i].detail = Self.ended(acceptance, b)
+        }
         breaks.sort(by: Break.order)
 
         let totals = tally.totals.sorted { ($0.key.websiteID, $0.key.currency) < ($1.key.websiteID, $1.key.currency) }.map { key, t in
@@ -115,9 +127,24 @@ extension Reconciler {
         let counts = ReconciliationCounts(
             breaks: breaks, inputRows: tally.inputRows, cashiers: tally.cashiers, compared: tally.compared,
             readBackRequests: readBackRequests, readBackFailures: readBackFailures, cannotWithdraw: tally.cannotWithdraw)
-        return ReconciliationReport(
+        var report = ReconciliationReport(
             runID: runID, method: method, reconciledAt: now, baselineRunID: tally.baselineRunID, breaks: breaks,
             totals: totals, accounting: tally.accounting, depositChecks: deposits?.checks, counts: counts)
+        report.endedAcceptances = ended
+        return report
+    }
+
+    /// An acceptance covers an open drift break whose difference is exactly the one accepted.
+    static func covers(_ acceptance: Acceptance, _ b: Break) -> Bool {
+        b.isOpen && !b.opening && b.differenceMinor == acceptance.differenceMinor
+    }
+
+    /// The detail of a break whose acceptance ends now: what was accepted, and what is found.
+    static func ended(_ a: Acceptance, _ b: Break) -> String {
+        let accepted = "accepted by \(a.acceptedBy) on \(RFC3339.string(a.acceptedAt)) for a difference of \(a.difference) (\(a.reason))"
+        let now = b.lifecycle == .resolved ? "resolved now, so the acceptance ends"
+            : "the difference is now \(b.difference ?? "unknown"), so it is open again"
+        return accepted + "; " + now + (b.detail.map { "; " + $0 } ?? "")
     }
 
     static func pick(_ figure: Figure, _ f: RemoteFigures) -> (Int64?, String?) {
@@ -144,6 +171,8 @@ extension Reconciler {
     /// A baseline break not found now: resolved when its cashier was looked at, else carried forward.
     static func carry(_ b: Break, resolved: Bool) -> Break {
         var carried = b
+        carried.id = nil
+        carried.runID = nil
         carried.lifecycle = resolved ? .resolved : .persisting
         carried.rechecked = resolved
         carried.source = nil

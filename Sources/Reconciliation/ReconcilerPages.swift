@@ -80,6 +80,8 @@ extension Reconciler {
         /// Their cashiers, and those of them compared now (their breaks resolve or persist).
         var baselineCashiers = Set<CashierKey>()
         var comparedBaseline = Set<CashierKey>()
+        /// The acceptances in force, by the key of the break each covers.
+        var acceptances: [BreakKey: Acceptance] = [:]
         /// The current page's done rows whose deposit requests are checked (only for a read-back).
         var doneRows: [DoneRow] = []
     }
@@ -170,6 +172,9 @@ extension Reconciler {
         }
         for b in tally.baseline where b.isOpen {
             tally.baselineCashiers.insert(CashierKey(websiteID: b.websiteID, customerID: b.customerID, currency: b.currency))
+        }
+        for a in try ledger.activeAcceptances() {
+            tally.acceptances[BreakKey(cashier: CashierKey(websiteID: a.websiteID, customerID: a.customerID, currency: a.currency), field: a.field)] = a
         }
         return (CashierPages(reconciler: self, runID: runID, depositTerms: depositTerms, batches: try ledger.batches(runID: runID)), tally)
     }

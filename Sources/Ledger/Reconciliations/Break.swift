@@ -89,6 +89,13 @@ public struct Break: Sendable, Equatable, Hashable {
     public var opening: Bool
     /// Whether the customer can withdraw, as Rebilly reported it (nil when not reported).
     public var canWithdraw: Bool?
+    /// Its id in the ledger (`breaks.id`) and the run it is recorded under; nil until recorded.
+    /// `accept --break ID` names it.
+    public var id: Int64? = nil
+    public var runID: Int64? = nil
+    /// The acceptance covering it in this reconciliation: a known difference agreed with a reason,
+    /// not a reason for exit 4 while the difference stays the same.
+    public var acceptance: Acceptance? = nil
 
     public init(
         websiteID: String, customerID: String, currency: String, exponent: Int, field: BreakField,
@@ -121,8 +128,11 @@ public struct Break: Sendable, Equatable, Hashable {
     public var priority: BreakPriority { field.priority }
     /// Open (new or persisting).
     public var isOpen: Bool { lifecycle != .resolved }
-    /// Open and not an opening break: drift on an established cashier, a reason for exit 4.
-    public var isOpenDrift: Bool { isOpen && !opening }
+    /// Open, not an opening break and not accepted: drift on an established cashier (or a deposit
+    /// request missing or duplicated) that needs a person, a reason for exit 4.
+    public var isOpenDrift: Bool { isOpen && !opening && acceptance == nil }
+    /// Open and covered by an acceptance: a known difference, listed apart, no reason for exit 4.
+    public var isAccepted: Bool { isOpen && acceptance != nil }
     /// High priority while it is open drift.
     public var isHighPriorityDrift: Bool { priority == .high && isOpenDrift }
 
@@ -154,11 +164,24 @@ public struct Break: Sendable, Equatable, Hashable {
         return max(0, days)
     }
 
-    /// The order every list of breaks has: high priority first, then open before resolved, then
-    /// websiteId, customerId, currency, field.
+    /// The order every list of breaks has: what needs a person first (open drift), then accepted,
+    /// opening and resolved ones; within each, high priority first, deposit-request breaks before
+    /// figures, then per currency the largest difference first (an unknown one leads), then
+    /// websiteId, customerId, field.
     public static func order(_ a: Break, _ b: Break) -> Bool {
-        if a.priority != b.priority { return a.priority > b.priority }
-        if a.isOpen != b.isOpen { return a.isOpen }
-        return (a.websiteID, a.customerID, a.currency, a.field.rawValue) < (b.websiteID, b.customerID, b.currency, b.field.rawValue)
+        let (x, y) = (a.sortKey, b.sortKey)
+        if x.group != y.group { return x.group < y.group }
+        if x.priority != y.priority { return x.priority > y.priority }
+        if x.deposit != y.deposit { return x.deposit }
+        if a.currency != b.currency { return a.currency < b.currency }
+        if x.size != y.size { return x.size > y.size }
+        return (a.websiteID, a.customerID, a.field.rawValue) < (b.websiteID, b.customerID, b.field.rawValue)
+    }
+
+    /// 0 open drift, 1 accepted, 2 opening, 3 resolved; the difference's size (unknown: the largest).
+    private var sortKey: (group: Int, priority: BreakPriority, deposit: Bool, size: UInt128) {
+        let group = isOpenDrift ? 0 : isAccepted ? 1 : lifecycle == .resolved ? 3 : 2
+        let size = field.isDepositRequest ? 0 : differenceMinor.map { Int128($0).magnitude } ?? .max
+        return (group, priority, field.isDepositRequest, size)
     }
 }

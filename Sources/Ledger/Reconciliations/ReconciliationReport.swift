@@ -42,6 +42,12 @@ public struct ReconciliationReport: Sendable, Equatable {
     /// Cashiers that could not be read back (or whose deposit requests could not be listed):
     /// neither matched nor broken. `reconcile` exits 69 while any remain.
     public var unread: [UnreadCashier] = []
+    /// The run that made this reconciliation: ``runID`` itself at the end of `run`/`retry`, or the
+    /// `reconcile` run.
+    public var madeByRunID: Int64
+    /// Acceptances whose difference this reconciliation found changed (or gone): they end when it
+    /// is recorded, and their breaks are open again.
+    public var endedAcceptances: [Int64] = []
 
     /// The open breaks (new and persisting).
     public var openBreaks: [Break] { breaks.filter(\.isOpen) }
@@ -64,6 +70,35 @@ public struct ReconciliationReport: Sendable, Equatable {
         self.accounting = accounting
         self.depositChecks = depositChecks
         self.counts = counts
+        self.madeByRunID = runID
+    }
+}
+
+/// One reconciliation in the history (`reconciliation_log`): what it found, by the run that made
+/// it, kept after a later reconciliation of the same run replaced its record.
+public struct ReconciliationLogEntry: Sendable, Equatable {
+    /// The run that made it (a `reconcile`, or the reconciled run itself).
+    public var madeByRunID: Int64
+    /// The run it reconciled.
+    public var runID: Int64
+    public var method: ReconciliationMethod
+    public var reconciledAt: Date
+    public var counts: ReconciliationCounts
+    public var depositChecks: DepositRequestChecks?
+    /// Breaks covered by an acceptance, and cashiers not read back.
+    public var accepted: Int
+    public var unread: Int
+
+    public init(madeByRunID: Int64, runID: Int64, method: ReconciliationMethod, reconciledAt: Date, counts: ReconciliationCounts,
+                depositChecks: DepositRequestChecks?, accepted: Int, unread: Int) {
+        self.madeByRunID = madeByRunID
+        self.runID = runID
+        self.method = method
+        self.reconciledAt = reconciledAt
+        self.counts = counts
+        self.depositChecks = depositChecks
+        self.accepted = accepted
+        self.unread = unread
     }
 }
 
@@ -262,7 +297,7 @@ public struct ReconciliationCounts: Sendable, Equatable, Hashable, Codable {
     public var persistingBreaks: Int
     /// Breaks open in the baseline and gone now.
     public var resolvedBreaks: Int
-    /// `newBreaks + persistingBreaks`, opening breaks left out.
+    /// `newBreaks + persistingBreaks`, opening and accepted breaks left out.
     public var openBreaks: Int
     /// Open breaks of high priority (`pendingPayoutTotal`).
     public var highPriorityOpenBreaks: Int
@@ -273,10 +308,11 @@ public struct ReconciliationCounts: Sendable, Equatable, Hashable, Codable {
     /// Compared cashiers Rebilly reports as unable to withdraw (`canWithdraw: false`).
     public var cannotWithdraw: Int = 0
 
-    /// The counts of a reconciliation that found `breaks`: drift and opening breaks apart.
+    /// The counts of a reconciliation that found `breaks`: drift, accepted and opening breaks apart
+    /// (an accepted break is in none of the drift counts).
     public init(breaks: [Break], inputRows: Int = 0, cashiers: Int = 0, compared: Int = 0, readBackRequests: Int = 0,
                 readBackFailures: Int = 0, cannotWithdraw: Int = 0) {
-        let drift = breaks.filter { !$0.opening }
+        let drift = breaks.filter { !$0.opening && $0.acceptance == nil }
         let open = drift.filter(\.isOpen)
         self.inputRows = inputRows
         self.cashiers = cashiers
