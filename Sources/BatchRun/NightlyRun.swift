@@ -169,9 +169,11 @@ public struct NightlyRun: Sendable {
         let report = try Reconciler(ledger: ledger).reconcileFromLedger(runID: runID)
         result.reconciliation = report
         let c = report.counts
+        for event in report.breakEvents { log(event) }
         log(RunEvent(c.openBreaks > 0 ? .warning : .info, "reconciled", [
             ("cashiers", .int(c.compared)), ("newBreaks", .int(c.newBreaks)), ("persistingBreaks", .int(c.persistingBreaks)),
             ("resolvedBreaks", .int(c.resolvedBreaks)), ("highPriority", .int(c.highPriorityOpenBreaks)),
+            ("accepted", .int(report.breaks.accepted.count)), ("opening", .int(c.openingBreaks)),
             ("accounting", report.accountingHolds ? "holds" : "off"),
         ]))
         // A run stopped early (a signal, `--until`) leaves rows unfinished by design; the

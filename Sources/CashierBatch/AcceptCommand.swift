@@ -89,9 +89,10 @@ struct AcceptCommand: ParsableCommand {
                     let a = try ledger.accept(breakID: breakID, by: person, reason: reason ?? "")
                     Terminal.out(Self.line(a))
                 } else if let runID {
-                    let (accepted, skipped) = try ledger.acceptOpenDrift(runID: runID, by: person, reason: reason ?? "")
+                    let (accepted, skipped, already) = try ledger.acceptOpenDrift(runID: runID, by: person, reason: reason ?? "")
                     for a in accepted { Terminal.out(Self.line(a)) }
                     Terminal.out("run \(runID): \(accepted.count) break\(accepted.count == 1 ? "" : "s") accepted"
+                        + (already > 0 ? "; \(already) accepted already" : "")
                         + (skipped > 0 ? "; \(skipped) deposit-request or unreadable break\(skipped == 1 ? "" : "s") left open (they cannot be accepted)" : ""))
                 }
             }

@@ -103,14 +103,7 @@ struct ReconcileCommand: AsyncParsableCommand {
             case .apiUnreachable: return Reconciled(target: found.id, report: nil, verdict: .apiUnavailable)
             }
         }
-        for b in report.breaks {
-            log(RunEvent(b.lifecycle == .resolved ? .info : .warning, "break", [
-                ("lifecycle", .string(b.lifecycle.rawValue)), ("priority", .string(b.priority.rawValue)), ("websiteId", .string(b.websiteID)),
-                ("customerId", .string(b.customerID)), ("currency", .string(b.currency)), ("field", .string(b.field.rawValue)),
-                ("expected", .string(b.expected ?? "-")), ("actual", .string(b.actual ?? b.actualText ?? "-")), ("difference", .string(b.difference ?? "-")),
-                ("firstSeenRun", .int(b.firstSeenRunID)), ("nightsOpen", .int(b.nightsOpen(at: report.reconciledAt))),
-            ]))
-        }
+        for event in report.breakEvents { log(event) }
         for u in report.unread {
             log(RunEvent(.warning, "not read back: neither matched nor broken", [
                 ("websiteId", .string(u.websiteID)), ("customerId", .string(u.customerID)), ("currency", .string(u.currency)),
@@ -127,7 +120,8 @@ struct ReconcileCommand: AsyncParsableCommand {
             ("run", .int(found.id)), ("cashiers", .int(c.cashiers)), ("readBack", .int(c.compared)),
             ("readBackFailures", .int(c.readBackFailures)), ("unread", .int(report.unread.count)), ("newBreaks", .int(c.newBreaks)),
             ("persistingBreaks", .int(c.persistingBreaks)), ("resolvedBreaks", .int(c.resolvedBreaks)),
-            ("highPriority", .int(c.highPriorityOpenBreaks)), ("depositMissing", "\(d?.missing ?? 0)"),
+            ("highPriority", .int(c.highPriorityOpenBreaks)), ("accepted", .int(report.breaks.accepted.count)),
+            ("opening", .int(c.openingBreaks)), ("depositMissing", "\(d?.missing ?? 0)"),
             ("depositDuplicated", "\(d?.duplicated ?? 0)"), ("depositForeign", "\(d?.foreign ?? 0)"), ("accounting", report.accountingHolds ? "holds" : "off"),
         ]))
         var verdict = RunVerdict.clean

@@ -54,13 +54,38 @@ public struct ReportBuilder: Sendable {
         if let pruned = try ledger.batches(runID: run.id).compactMap(\.prunedAt).max() {
             throw ReportError.pruned(runID: run.id, at: pruned)
         }
-        var data = try core(run: run, details: true)
-        Self.apply(try reconciliation(of: run, batches: data.batches.count), to: &data)
-        if let previous = try previousRun(before: run) {
-            data.previous = try previousNight(previous)
+        var data: ReportData
+        if run.command == "reconcile", let found = try ledger.reconciliationLogEntry(madeBy: run.id),
+           let night = try ledger.run(id: found.runID) {
+            data = try reconcileRun(run, found: found, night: night)
+        } else {
+            data = try core(run: run, details: true)
+            Self.apply(try reconciliation(of: run, batches: data.batches.count), to: &data)
+            if let previous = try previousRun(before: run) {
+                data.previous = try previousNight(previous)
+            }
         }
         data.lastSuccessAt = try ledger.runs(limit: 1000)
             .first { $0.id <= run.id && Self.isSuccess($0) }?.finishedAt
+        return data
+    }
+
+    /// A `reconcile` run's report: the rows of the night it reconciled, its own calls, what it
+    /// found (its breaks, checks and totals while its record is the run's), compared with the
+    /// previous reconciliation of the same night.
+    func reconcileRun(_ run: RunRecord, found: ReconciliationLogEntry, night: RunRecord) throws -> ReportData {
+        var data = try core(run: night, details: true)
+        data.run = Self.info(run)
+        let calls = try AttemptTally.of(ledger: ledger, runID: run.id)
+        data.requests = calls.requests
+        data.throughput = calls.throughput
+        let recorded = try ledger.reconciliation(runID: night.id)
+        let current = recorded?.madeByRunID == run.id ? recorded : nil
+        if let current { Self.apply(.recorded(current), to: &data) }
+        let history = try ledger.reconciliationLog(runID: night.id)
+        data.reconciliationRun = ReconciliationRunInfo(
+            reconciled: Self.info(night), found: found, previous: history.last { $0.madeByRunID < run.id },
+            replacedBy: current == nil ? recorded?.madeByRunID : nil)
         return data
     }
 
@@ -173,14 +198,14 @@ public struct ReportBuilder: Sendable {
             return
         case let .recorded(report):
             data.totals = report.totals
-            data.breaks = report.breaks
+            data.breaks = report.breaks.sorted(by: Break.order)
             data.reconciled = true
             data.reconciledAt = report.reconciledAt
             data.unread = report.unread
             data.reconciliationNotes = notes(report)
             data.depositChecks = report.depositChecks
         case let .computed(report, breaks, recordedAt):
-            data.breaks = breaks
+            data.breaks = breaks.sorted(by: Break.order)
             data.reconciledAt = recordedAt
             data.reconciled = report.counts.compared > 0
             data.totals = data.reconciled ? report.totals : report.totals.map(\.withoutComparison)

@@ -52,6 +52,9 @@ public struct ReportData: Sendable {
     public var shards: [ShardSummary] = []
     /// The forecast the command logged when sending began (only in the reports `run`/`retry` write).
     public var forecast: Forecast? = nil
+    /// For a `reconcile` run: the run it reconciled (whose rows, totals and breaks are shown),
+    /// what it found, and the previous reconciliation of the same run to compare with.
+    public var reconciliationRun: ReconciliationRunInfo? = nil
 
     /// The day a break's nights open are counted to: its reconciliation's, else the run's start.
     public var nightsAsOf: Date { reconciledAt ?? run.startedAt }
@@ -166,6 +169,47 @@ public struct RejectRow: Sendable, Equatable {
     public var reasons: [FieldIssue]
     /// API attempts recorded for the row (all runs).
     public var attempts: Int
+}
+
+/// What a `reconcile` run's report adds: the run it reconciled, what it found (from the history,
+/// also once a later reconciliation replaced its breaks), and the previous reconciliation of that run.
+public struct ReconciliationRunInfo: Sendable, Equatable {
+    /// The run reconciled.
+    public var reconciled: RunInfo
+    /// This reconciliation, and the one before it of the same run (nil: it was the first).
+    public var found: ReconciliationLogEntry
+    public var previous: ReconciliationLogEntry?
+    /// The later `reconcile` whose record replaced this one's breaks; nil while they are the ones shown.
+    public var replacedBy: Int64?
+
+    /// The figures compared with the previous reconciliation: (name, before, now), before nil
+    /// when there was none. One list for every report.
+    public var comparison: [(name: String, key: String, before: Int?, now: Int)] {
+        func line(_ name: String, _ value: (ReconciliationLogEntry) -> Int) -> (name: String, key: String, before: Int?, now: Int) {
+            let words = name.split(separator: " ")
+            let key = words.enumerated().map { $0 == 0 ? String($1) : $1.prefix(1).uppercased() + $1.dropFirst() }.joined()
+            return (name, key, previous.map(value), value(found))
+        }
+        return [
+            line("open breaks") { $0.counts.openBreaks }, line("high priority") { $0.counts.highPriorityOpenBreaks },
+            line("new") { $0.counts.newBreaks }, line("persisting") { $0.counts.persistingBreaks },
+            line("resolved") { $0.counts.resolvedBreaks }, line("accepted") { $0.accepted },
+            line("opening") { $0.counts.openingBreaks }, line("compared cashiers") { $0.counts.compared },
+            line("not read back") { $0.unread },
+            line("deposit requests missing") { $0.depositChecks?.missing ?? 0 },
+            line("deposit requests duplicated") { $0.depositChecks?.duplicated ?? 0 },
+            line("foreign deposit requests") { $0.depositChecks?.foreign ?? 0 },
+        ]
+    }
+
+    /// One sentence: which run this reconciled, when, and what it is compared with.
+    public var headline: String {
+        "Reconciliation of run \(reconciled.id) made by this run on \(Format.iso(found.reconciledAt))"
+            + (found.method == .readBack ? " from a read-back" : " from the ledger")
+            + (replacedBy.map { "; its breaks were replaced by run \($0)'s reconciliation (`cashier-batch report --run \($0)`), the counts below are its own" } ?? "")
+            + (previous.map { "; compared with the previous reconciliation of run \(reconciled.id), made by run \($0.madeByRunID) on \(Format.iso($0.reconciledAt))" }
+                ?? "; the first reconciliation of run \(reconciled.id)")
+    }
 }
 
 /// Counts and totals compared with the previous sending run of the same ledger.

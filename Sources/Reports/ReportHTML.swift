@@ -24,6 +24,7 @@ public enum ReportHTML {
             <div><h1>cashier-batch · \(data.shards.isEmpty ? "run \(run.id)" : "\(data.shards.count) shards merged") <span class="muted">(\(e(run.command)))</span></h1><p>\(e(verdict.text))</p></div></header>
             <main>
             """
+        h += attention(data)
 
         // Run facts.
         h += "<section><h2>Run</h2><table class=\"kv\">"
@@ -142,19 +143,23 @@ public enum ReportHTML {
         if data.breaks.isEmpty {
             h += "<p class=muted>\(data.reconciled ? "No break." : "No break recorded for this run.")</p>"
         } else {
-            h += "<table><thead><tr><th>Priority</th><th>Website</th><th>Customer</th><th>Currency</th><th>Field</th><th class=n>Operator</th><th class=n>Rebilly</th><th class=n>Difference</th><th>Lifecycle</th><th>First seen</th><th class=n>Nights</th><th>Can withdraw</th><th>Detail</th></tr></thead><tbody>"
-            let sorted = data.breaks.sorted { a, b in
-                (a.isHighPriorityDrift ? 0 : 1, a.isOpen ? 0 : 1, -Int64((a.moneyDifferenceMinor ?? 0).magnitude))
-                    < (b.isHighPriorityDrift ? 0 : 1, b.isOpen ? 0 : 1, -Int64((b.moneyDifferenceMinor ?? 0).magnitude))
+            let open = data.breaks.needingAttention, accepted = data.breaks.accepted
+            h += "<p>\(open.count) open drift break\(open.count == 1 ? "" : "s") (listed under “Needs a person” above), \(accepted.count) accepted.</p>"
+            let resolved = data.breaks.filter { $0.lifecycle == .resolved }
+            if !resolved.isEmpty {
+                h += "<h3>Resolved by this reconciliation (\(resolved.count))</h3>" + breakTable(resolved, data)
             }
-            for b in sorted {
-                h += "<tr\(b.isHighPriorityDrift ? " class=high" : "")><td>\(b.isHighPriorityDrift ? "<b>HIGH</b>" : "normal")</td><td class=mono>\(e(b.websiteID))</td><td class=mono>\(e(b.customerID))</td><td>\(e(b.currency))</td><td>\(e(b.field.rawValue))</td>"
-                h += "<td class=\"n mono\">\(b.moneyExpected.map(e) ?? "–")</td><td class=\"n mono\">\(b.moneyActual.map(e) ?? "–")</td>"
-                h += "<td class=\"n mono\">\(b.moneyDifferenceMinor.map { e(Format.signedMoney(Int128($0), exponent: b.exponent)) } ?? "–")</td>"
-                h += "<td class=\"lc \(e(b.lifecycle.rawValue))\">\(e(b.lifecycle.rawValue))\(b.opening ? " <span class=muted>· opening</span>" : "")</td><td>\(e(Format.iso(b.firstSeenAt))) <span class=muted>(run \(b.firstSeenRunID))</span></td><td class=n>\(b.nightsOpen(at: data.nightsAsOf))</td>"
-                h += "<td>\(b.canWithdraw.map { $0 ? "yes" : "<b>no</b>" } ?? "–")</td><td>\(e(b.shownDetail ?? ""))</td></tr>"
+            let opening = data.breaks.openOpening
+            if !opening.isEmpty {
+                h += "<h3>Opening differences (\(opening.count))</h3><p class=muted>Cashiers created this night: Rebilly holds no history for them yet, so their figures cannot agree. Never a reason for exit 4.</p>"
+                h += "<table><thead><tr><th>Website</th><th>Currency</th><th class=n>Cashiers</th><th class=n>Differences</th>"
+                    + Figure.allCases.map { "<th class=n>Σ \(e($0.rawValue))</th>" }.joined() + "</tr></thead><tbody>"
+                for g in DifferenceSums.of(opening) {
+                    h += "<tr><td class=mono>\(e(g.websiteID))</td><td>\(e(g.currency))</td><td class=n>\(g.cashiers)</td><td class=n>\(g.differences)</td>"
+                        + Figure.allCases.map { "<td class=\"n mono\">\(e(Format.signedMoney(g.sums[Figure.allCases.firstIndex(of: $0) ?? 0], exponent: g.exponent)))</td>" }.joined() + "</tr>"
+                }
+                h += "</tbody></table><details><summary>Every opening difference (\(opening.count))</summary>" + breakTable(opening.sorted(by: Break.order), data) + "</details>"
             }
-            h += "</tbody></table>"
         }
         h += "</section>"
 
@@ -222,6 +227,59 @@ public enum ReportHTML {
 
         h += "</main><footer>Generated \(e(Format.iso(data.generatedAt))) by cashier-batch from the ledger. Money is exact (minor units, ISO 4217 exponents); times are UTC.</footer></body></html>\n"
         return h
+    }
+
+    /// “Needs a person”: the open drift breaks (priority, then per currency the largest difference
+    /// first), the rows needing review or failed, and the accepted differences with their reasons.
+    static func attention(_ data: ReportData) -> String {
+        let e = htmlEscape
+        let open = data.breaks.needingAttention, accepted = data.breaks.accepted
+        var h = ""
+        if let r = data.reconciliationRun {
+            h += "<section><h2>This reconciliation</h2><p>\(e(r.headline)).</p><table><thead><tr><th>Found</th>"
+                + (r.previous.map { "<th class=n>Previous (run \($0.madeByRunID))</th>" } ?? "") + "<th class=n>This run</th>"
+                + (r.previous != nil ? "<th class=n>Difference</th>" : "") + "</tr></thead><tbody>"
+            for line in r.comparison {
+                h += "<tr><td>\(e(line.name))</td>" + (line.before.map { "<td class=n>\($0)</td>" } ?? "") + "<td class=n>\(line.now)</td>"
+                    + (line.before.map { "<td class=n>\(e(Format.signed(line.now - $0)))</td>" } ?? "") + "</tr>"
+            }
+            h += "</tbody></table></section>"
+        }
+        guard !open.isEmpty || !accepted.isEmpty || data.counts.failed > 0 || !data.reviews.isEmpty else { return h }
+        h += "<section><h2>Needs a person</h2>"
+        if open.isEmpty {
+            h += "<p class=muted>No open drift break.</p>"
+        } else {
+            h += "<p>\(open.count) open break\(open.count == 1 ? "" : "s"): high priority first, then per currency the largest difference first. "
+                + "A known, agreed difference is accepted with <code>cashier-batch accept --break ID --reason TEXT</code>.</p>" + breakTable(open, data)
+        }
+        if data.counts.failed > 0 {
+            h += "<p><b>\(data.counts.failed) failed row\(data.counts.failed == 1 ? "" : "s")</b>: <code>cashier-batch retry</code> sends them again; reasons below and in rejects.csv.</p>"
+        }
+        if !data.reviews.isEmpty { h += "<p><b>\(data.reviews.count) row\(data.reviews.count == 1 ? "" : "s") need review</b>: see “Needs review” below.</p>" }
+        if !accepted.isEmpty {
+            h += "<h3>Accepted differences (\(accepted.count))</h3><p class=muted>Known and agreed: no reason for exit 4 while the difference stays the same; "
+                + "<code>cashier-batch accept --revoke ID</code> ends one.</p>" + breakTable(accepted, data)
+        }
+        return h + "</section>"
+    }
+
+    /// A table of breaks in the given order, with their ledger ids and, when accepted, who accepted them and why.
+    static func breakTable(_ breaks: [Break], _ data: ReportData) -> String {
+        let e = htmlEscape
+        let anyAccepted = breaks.contains { $0.acceptance != nil }
+        var h = "<table><thead><tr><th class=n>Id</th><th>Priority</th><th>Website</th><th>Customer</th><th>Currency</th><th>Field</th><th class=n>Operator</th><th class=n>Rebilly</th><th class=n>Difference</th><th>Lifecycle</th><th>First seen</th><th class=n>Nights</th><th>Can withdraw</th>"
+            + (anyAccepted ? "<th>Accepted</th>" : "") + "<th>Detail</th></tr></thead><tbody>"
+        for b in breaks {
+            h += "<tr\(b.isHighPriorityDrift ? " class=high" : "")><td class=n>\(b.id.map(String.init) ?? "–")</td><td>\(b.isHighPriorityDrift ? "<b>HIGH</b>" : "normal")</td><td class=mono>\(e(b.websiteID))</td><td class=mono>\(e(b.customerID))</td><td>\(e(b.currency))</td><td>\(e(b.field.rawValue))</td>"
+            h += "<td class=\"n mono\">\(b.moneyExpected.map(e) ?? "–")</td><td class=\"n mono\">\(b.moneyActual.map(e) ?? "–")</td>"
+            h += "<td class=\"n mono\">\(b.moneyDifferenceMinor.map { e(Format.signedMoney(Int128($0), exponent: b.exponent)) } ?? "–")</td>"
+            h += "<td class=\"lc \(e(b.lifecycle.rawValue))\">\(e(b.lifecycle.rawValue))\(b.opening ? " <span class=muted>· opening</span>" : "")</td><td>\(e(Format.iso(b.firstSeenAt))) <span class=muted>(run \(b.firstSeenRunID))</span></td><td class=n>\(b.nightsOpen(at: data.nightsAsOf))</td>"
+            h += "<td>\(b.canWithdraw.map { $0 ? "yes" : "<b>no</b>" } ?? "–")</td>"
+            if anyAccepted { h += "<td>\(b.acceptance.map { e("by \($0.acceptedBy) on \(Format.iso($0.acceptedAt)): \($0.reason)") } ?? "–")</td>" }
+            h += "<td>\(e(b.shownDetail ?? ""))</td></tr>"
+        }
+        return h + "</tbody></table>"
     }
 
     static func row(_ cells: [String]) -> String {

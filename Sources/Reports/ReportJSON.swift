@@ -51,6 +51,7 @@ public enum ReportJSON {
         w.string("text", verdict.text)
         if let code = verdict.exitCode { w.int("exitCode", Int(code)) } else { w.null("exitCode") }
         w.endObject()
+        writeAttention(data, into: &w)
         data.forecast?.write(data, into: &w)
 
         w.beginObject("run")
@@ -128,6 +129,7 @@ public enum ReportJSON {
         w.beginArray("breaks")
         for b in data.breaks {
             w.beginObject()
+            if let id = b.id { w.int("id", Int(id)) } else { w.null("id") }
             w.string("websiteId", b.websiteID)
             w.string("customerId", b.customerID)
             w.string("currency", b.currency)
@@ -143,6 +145,16 @@ public enum ReportJSON {
             w.bool("opening", b.opening)
             if let can = b.canWithdraw { w.bool("canWithdraw", can) }
             if let detail = b.shownDetail { w.string("detail", detail) }
+            w.bool("needsAttention", b.isOpenDrift)
+            if let a = b.acceptance {
+                w.beginObject("accepted")
+                w.int("acceptanceId", Int(a.id))
+                w.string("by", a.acceptedBy)
+                w.string("at", Format.iso(a.acceptedAt))
+                w.string("reason", a.reason)
+                w.string("difference", a.difference)
+                w.endObject()
+            }
             w.endObject()
         }
         w.endArray()
@@ -225,6 +237,47 @@ public enum ReportJSON {
         }
         w.endObject()
         return w.text + "\n"
+    }
+
+    /// `attention`, right after the verdict: the ids of the breaks that need a person in the order
+    /// shown, the rows needing review or failed, the accepted count, and the opening differences
+    /// summed per website and currency; for a `reconcile` run, what it found against the previous one.
+    static func writeAttention(_ data: ReportData, into w: inout JSONWriter) {
+        w.beginObject("attention")
+        w.beginArray("breakIds")
+        for b in data.breaks.needingAttention { if let id = b.id { w.int(nil, Int(id)) } else { w.null(nil) } }
+        w.endArray()
+        w.int("needsReviewRows", data.counts.needsReview)
+        w.int("failedRows", data.counts.failed)
+        w.int("acceptedBreaks", data.breaks.accepted.count)
+        w.beginArray("openingDifferences")
+        for g in DifferenceSums.of(data.breaks.openOpening) {
+            w.beginObject()
+            w.string("websiteId", g.websiteID)
+            w.string("currency", g.currency)
+            w.int("cashiers", g.cashiers)
+            w.int("differences", g.differences)
+            for figure in Figure.allCases { w.string(figure.rawValue, g.sum(figure)) }
+            if g.unknown > 0 { w.int("unknown", g.unknown) }
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+        guard let r = data.reconciliationRun else { return }
+        w.beginObject("reconciliation")
+        w.int("reconciledRunId", Int(r.reconciled.id))
+        w.string("reconciledAt", Format.iso(r.found.reconciledAt))
+        if let id = r.replacedBy { w.int("replacedByRunId", Int(id)) } else { w.null("replacedByRunId") }
+        if let p = r.previous { w.int("previousMadeByRunId", Int(p.madeByRunID)) } else { w.null("previousMadeByRunId") }
+        w.beginObject("found")
+        for line in r.comparison { w.int(line.key, line.now) }
+        w.endObject()
+        if r.previous != nil {
+            w.beginObject("previous")
+            for line in r.comparison { w.int(line.key, line.before ?? 0) }
+            w.endObject()
+        }
+        w.endObject()
     }
 
     static func writeRun(_ run: RunInfo, into w: inout JSONWriter) {

@@ -19,6 +19,33 @@ public enum ReportMarkdown {
         let title = data.shards.isEmpty ? "cashier-batch run \(run.id)" : "cashier-batch, \(data.shards.count) shards merged"
         var s = "\(icon) \(bold(title)) (\(md(run.command))) — exit \(v.exitCode.map { "\($0)" } ?? "–"), \(Format.duration(run.durationSeconds))\n\n"
         s += md(v.text) + "\n\n"
+        if let r = data.reconciliationRun {
+            s += md(r.headline) + ".\n"
+            let changed = r.comparison.filter { $0.before != nil && $0.before != $0.now }
+            if r.previous != nil {
+                s += "vs the previous reconciliation: " + (changed.isEmpty ? "no change" : changed.map { "\($0.name) \($0.before ?? 0) → \($0.now)" }.joined(separator: ", ")) + "\n"
+            }
+            let found = r.comparison.filter { $0.now != 0 }.map { "\($0.name) \($0.now)" }
+            s += "Found: " + (found.isEmpty ? "nothing to compare" : found.joined(separator: ", ")) + "\n\n"
+        }
+        let attention = data.breaks.needingAttention
+        if !attention.isEmpty {
+            s += bold("Needs a person: \(attention.count) break\(attention.count == 1 ? "" : "s")") + " (high priority first, then per currency the largest difference first)\n"
+            for b in attention.prefix(Self.named) { s += "- " + Self.line(b, md, bold) + "\n" }
+            if attention.count > Self.named { s += "- … \(attention.count - Self.named) more in report.json and report.html\n" }
+            s += "A known, agreed difference: " + (style == .markdown ? "`cashier-batch accept --break ID --reason TEXT`" : "cashier-batch accept --break ID --reason TEXT") + ".\n"
+        }
+        if data.counts.failed > 0 {
+            s += "Failed rows: \(data.counts.failed) (" + (style == .markdown ? "`cashier-batch retry`" : "cashier-batch retry") + " sends them again; reasons in rejects.csv)\n"
+        }
+        if !data.reviews.isEmpty {
+            let command = "cashier-batch resolve --run \(run.id) --row ROW --adopt ID | --resend"
+            s += "Needs review (the job cannot tell the deposit request from another client's; nothing is sent until resolved): \(data.reviews.count)\n"
+            for r in data.reviews.prefix(8) { s += "- row \(r.rowID) (\(md(r.batchPath)) line \(r.line), \(md(r.customerID ?? "?"))): \(md(r.reason))\n" }
+            if data.reviews.count > 8 { s += "- … \(data.reviews.count - 8) more in report.json\n" }
+            s += "Close each with " + (style == .markdown ? "`\(command)`" : command) + ".\n"
+        }
+        if !attention.isEmpty || data.counts.failed > 0 || !data.reviews.isEmpty { s += "\n" }
         for shard in data.shards {
             let c = shard.counts
             s += "- shard \(shard.label) (\(md(shard.ledgerPath)), run \(shard.run.id)): exit \(shard.run.exitCode.map { "\($0)" } ?? "–"), "
@@ -32,13 +59,6 @@ public enum ReportMarkdown {
         s += line + "\n"
         if c.cashierKnown > 0 { s += "Cashier known: \(c.cashierKnown) (recorded on an earlier night: no POST /cashiers)\n" }
         if let forecast = data.forecast { s += "Forecast: " + md(forecast.line(data)) + "\n" }
-        if !data.reviews.isEmpty {
-            let command = "cashier-batch resolve --run \(run.id) --row ROW --adopt ID | --resend"
-            s += "\nNeeds review (the job cannot tell the deposit request from another client's; nothing is sent until resolved): \(data.reviews.count)\n"
-            for r in data.reviews.prefix(8) { s += "- row \(r.rowID) (\(md(r.batchPath)) line \(r.line), \(md(r.customerID ?? "?"))): \(md(r.reason))\n" }
-            if data.reviews.count > 8 { s += "- … \(data.reviews.count - 8) more in report.json\n" }
-            s += "Close each with " + (style == .markdown ? "`\(command)`" : command) + ".\n"
-        }
         if let p = data.previous {
             let deltas = zip(c.parts, p.counts.parts).filter { $0.value != $1.value }
                 .map { "\($0.name) \(Format.signed($0.value - $1.value))" }
@@ -64,20 +84,30 @@ public enum ReportMarkdown {
             if data.totals.count > 8 { s += "- … \(data.totals.count - 8) more in report.html\n" }
         }
         let open = data.breaks.filter(\.isOpenDrift)
-        if !open.isEmpty || data.breaks.contains(where: { $0.lifecycle == .resolved }) {
+        let accepted = data.breaks.accepted
+        if !open.isEmpty || !accepted.isEmpty || data.breaks.contains(where: { $0.lifecycle == .resolved }) {
             let new = open.filter { $0.lifecycle == .new }.count
             let high = open.filter(\.isHighPriorityDrift).count
             let resolved = data.breaks.count(where: { $0.lifecycle == .resolved })
             let recorded = data.reconciledAt.map { " (as recorded on \(Format.iso($0)))" } ?? ""
             s += "\nBreaks\(recorded): \(open.count) open (\(new) new, \(open.count - new) persisting), \(resolved) resolved"
+            if !accepted.isEmpty { s += ", \(accepted.count) accepted" }
             if high > 0 { s += " — " + bold("\(high) high priority (pendingPayoutTotal)") }
             s += "\n"
         }
-        let opening = data.breaks.filter { $0.opening && $0.lifecycle != .resolved }
+        if !accepted.isEmpty {
+            s += "Accepted differences (known and agreed; no reason for exit 4 while the difference stays the same): \(accepted.count)\n"
+            for b in accepted.prefix(Self.named) { s += "- " + Self.line(b, md, bold) + "\n" }
+            if accepted.count > Self.named { s += "- … \(accepted.count - Self.named) more in report.json and report.html\n" }
+        }
+        let opening = data.breaks.openOpening
         if !opening.isEmpty {
             let cashiers = Set(opening.map { [$0.websiteID, $0.customerID, $0.currency] }).count
             s += "Opening: \(opening.count) difference\(opening.count == 1 ? "" : "s") on \(cashiers) new cashier\(cashiers == 1 ? "" : "s") "
                 + "(their first night: Rebilly holds no history for them yet), apart from drift\n"
+            let sums = DifferenceSums.of(opening)
+            for group in sums.prefix(8) { s += "- " + Self.line(group, md) + "\n" }
+            if sums.count > 8 { s += "- … \(sums.count - 8) more websites and currencies in report.json\n" }
         }
         if !data.unread.isEmpty {
             s += "\nNot read back (neither matched nor broken): \(data.unread.count)\n"
@@ -93,6 +123,34 @@ public enum ReportMarkdown {
             s += "Rejected and failed rows: rejects.csv (fix and pass back to " + (style == .markdown ? "`run`" : "run") + ").\n"
         }
         return s
+    }
+
+    /// Breaks named in summary.md, at most; the rest are counted.
+    static let named = 20
+
+    /// One break in a line: customer, website, currency, field, difference (or what a deposit
+    /// break found), lifecycle, the acceptance if any, and its ledger id; values through `md`.
+    static func line(_ b: Break, _ md: (String) -> String, _ bold: (String) -> String) -> String {
+        var parts = [(b.isHighPriorityDrift ? bold("HIGH") + " " : "") + md(b.customerID), md(b.websiteID), md(b.currency), b.field.rawValue]
+        if b.field.isDepositRequest {
+            parts.append(md(b.shownDetail ?? ""))
+        } else if let d = b.differenceMinor {
+            parts.append("difference \(Format.signedMoney(Int128(d), exponent: b.exponent)) (batch \(b.expected ?? "–"), Rebilly \(b.actual ?? "–"))")
+        } else {
+            parts.append("difference unknown: " + md(b.detail ?? "Rebilly's figure is unreadable"))
+        }
+        if !b.field.isDepositRequest, b.differenceMinor != nil, let detail = b.detail, !detail.isEmpty { parts.append(md(detail)) }
+        parts.append(b.lifecycle == .new ? "new" : "open since run \(b.firstSeenRunID)")
+        if let a = b.acceptance { parts.append("accepted by \(md(a.acceptedBy)) on \(Format.iso(a.acceptedAt)): " + md(a.reason)) }
+        if let id = b.id { parts.append("id \(id)") }
+        return parts.joined(separator: " · ")
+    }
+
+    /// One website and currency of summed differences: cashiers, differences, the sum per figure.
+    static func line(_ g: DifferenceSums, _ md: (String) -> String) -> String {
+        "\(md(g.websiteID)) \(md(g.currency)): \(g.differences) difference\(g.differences == 1 ? "" : "s") on \(g.cashiers) cashier\(g.cashiers == 1 ? "" : "s") · "
+            + Figure.allCases.map { "\($0.rawValue) \(Format.signedMoney(g.sums[Figure.allCases.firstIndex(of: $0) ?? 0], exponent: g.exponent))" }.joined(separator: " · ")
+            + (g.unknown > 0 ? " · \(g.unknown) unknown" : "")
     }
 
     /// Escapes Markdown punctuation and drops line breaks from one value.

@@ -47,20 +47,24 @@ extension Ledger {
     }
 
     /// Accepts every open drift break of a figure recorded for run `runID` that is not accepted
-    /// yet, in one transaction; deposit-request breaks are left (counted in `skipped`).
-    public func acceptOpenDrift(runID: Int64, by person: String, reason: String) throws -> (accepted: [Acceptance], skipped: Int) {
+    /// yet, in one transaction. Deposit-request breaks and unknown differences are left (counted in
+    /// `skipped`), and so are the ones accepted already (`already`).
+    public func acceptOpenDrift(runID: Int64, by person: String, reason: String) throws -> (accepted: [Acceptance], skipped: Int, already: Int) {
         let at = now()
         return try pool.write { db in
             let recorded = try Break.fetchAll(db.cachedStatement(sql: ReconciliationSQL.breaksOfRun), arguments: [runID])
             guard !recorded.isEmpty else {
                 throw AcceptRefusal(description: "run \(runID) recorded no break: give --run the run whose reconciliation found them (report.json `run`)")
             }
-            var accepted: [Acceptance] = [], skipped = 0
+            var accepted: [Acceptance] = [], skipped = 0, already = 0
             for b in recorded where b.isOpenDrift {
                 guard b.field.figure != nil, b.differenceMinor != nil else { skipped += 1; continue }
+                if try Acceptance.fetchOne(db.cachedStatement(sql: AcceptanceSQL.activeOfKey), arguments: [
+                    b.websiteID, b.customerID, b.currency, b.field.rawValue,
+                ]) != nil { already += 1; continue }
                 accepted.append(try Self.accept(db, b, by: person, reason: reason, at: at))
             }
-            return (accepted, skipped)
+            return (accepted, skipped, already)
         }
     }
 
