@@ -131,7 +131,7 @@ struct RowSender: Sendable {
                     let figures = RemoteFigures(answer.cashier, httpStatus: answer.status)
                     // With deposits, the cashier's outcome and the deposit request's intent are one
                     // write; the deposit's token comes first, so that its intent's time is its send time.
-                    if chain, !control.isStopped, (try? await gateway.acquireToken()) != nil, !control.isStopped {
+                    if chain, !control.isStopped, (try? await gateway.acquireToken()) == true, !control.isStopped {
                         let sentAt = DepositOwnership.sendTime(Date())
                         let intent = try await writer.recordOutcomeThenIntent(
                             attemptID: attemptID, httpStatus: answer.status, latencyMs: Self.ms(answer.latency), error: nil,

@@ -15,6 +15,11 @@ final class ProgressTracker: Sendable {
         /// Rows waiting for their in-doubt deposit request to settle, and until when.
         var waiting = 0
         var waitUntil: ContinuousClock.Instant?
+
+        var counts: Counts {
+            Counts(total: total, done: done, rejected: rejected, failed: failed, inDoubt: inDoubt, needsReview: needsReview,
+                   stopped: stopped, throttled: throttled, waiting: waiting)
+        }
     }
     private let state = Mutex(State())
     private let start = ContinuousClock.now
@@ -85,35 +90,51 @@ final class ProgressTracker: Sendable {
 
     private func render() {
         let s = state.withLock { $0 }
-        let finished = s.done + s.failed + s.rejected + s.inDoubt + s.needsReview + s.stopped
         let elapsed = start.duration(to: .now)
         let seconds = max(0.001, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-        let perSecond = Double(finished) / seconds
-        let total = s.total
-        let remaining = max(0, total - finished)
-        var eta = perSecond > 0 ? Int(Double(remaining) / perSecond) : 0
         // A settle wait under way: the ETA is at least that wait.
         var wait = 0
         if let until = s.waitUntil, until > .now, s.waiting > 0 {
             let left = ContinuousClock.now.duration(to: until)
             wait = Int((Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18).rounded(.up))
-            eta = max(eta, wait)
         }
-        let rate = String(format: "%.1f", perSecond)
+        let line = Self.line(s.counts, seconds: seconds, waitSeconds: wait)
         if isTTY {
             let width = 30
-            let filled = total > 0 ? min(width, finished * width / total) : width
+            let filled = s.total > 0 ? min(width, line.finished * width / s.total) : width
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            let parts = line.parts.filter { $0.value > 0 }.map { "\($0.value) \($0.name)" }.joined(separator: ", ")
             let waiting = wait > 0 ? "  waiting \(wait)s for \(s.waiting) in doubt" : ""
-            ProgressLine.draw("[\(bar)] \(finished)/\(total) rows  \(rate) rows/s  ETA \(eta)s  429s \(s.throttled)  failed \(s.failed)\(waiting)")
+            ProgressLine.draw("[\(bar)] \(line.finished)/\(s.total) rows finished\(parts.isEmpty ? "" : " (\(parts))")  "
+                + "\(String(format: "%.1f", line.perSecond)) rows/s  ETA \(line.eta)s  429s \(s.throttled)\(waiting)")
         } else {
-            var fields: [(String, LogValue)] = [
-                ("rows", "\(finished)/\(total)"), ("finished", .int(finished)), ("total", .int(total)), ("rowsPerSecond", .double(perSecond)),
-                ("etaSeconds", .int(eta)), ("done", .int(s.done)), ("failed", .int(s.failed)), ("throttled429", .int(s.throttled)),
-            ]
-            if wait > 0 { fields += [("waitingInDoubt", .int(s.waiting)), ("waitSeconds", .int(wait))] }
-            log(RunEvent(.info, "progress", fields))
+            log(RunEvent(.info, "progress", line.fields))
         }
+    }
+
+    /// The counts a progress line shows. `finished` is exactly the sum of the parts (every row
+    /// that ended: done, rejected, failed, in doubt, needing review, stopped by a signal); `left`
+    /// is the rest of the total (in flight, waiting to settle, not started).
+    struct Counts: Equatable {
+        var total = 0, done = 0, rejected = 0, failed = 0, inDoubt = 0, needsReview = 0, stopped = 0, throttled = 0, waiting = 0
+    }
+
+    /// One progress line's values from the counts, the seconds since the start and the seconds
+    /// left of a settle wait (0: none).
+    static func line(_ c: Counts, seconds: Double, waitSeconds: Int) -> (finished: Int, perSecond: Double, eta: Int,
+                                                                        parts: [(name: String, value: Int)], fields: [(String, LogValue)]) {
+        let parts: [(name: String, value: Int)] = [("done", c.done), ("rejected", c.rejected), ("failed", c.failed), ("inDoubt", c.inDoubt),
+                                                   ("needsReview", c.needsReview), ("stopped", c.stopped)]
+        let finished = parts.reduce(0) { $0 + $1.value }
+        let perSecond = Double(finished) / max(0.001, seconds)
+        let left = max(0, c.total - finished)
+        let eta = max(perSecond > 0 ? Int(Double(left) / perSecond) : 0, waitSeconds)
+        var fields: [(String, LogValue)] = [("rows", "\(finished)/\(c.total)"), ("finished", .int(finished))]
+        fields += parts.map { ($0.name, .int($0.value)) }
+        fields += [("left", .int(left)), ("total", .int(c.total)), ("rowsPerSecond", .double(perSecond)), ("etaSeconds", .int(eta)),
+                   ("throttled429", .int(c.throttled))]
+        if waitSeconds > 0 { fields += [("waitingInDoubt", .int(c.waiting)), ("waitSeconds", .int(waitSeconds))] }
+        return (finished, perSecond, eta, parts, fields)
     }
 }
 

@@ -126,8 +126,9 @@ public final class RebillyGateway: Sendable {
 
     /// Takes one write token for a call whose intent the caller records itself before calling
     /// ``call(_:preparedIntent:hooks:_:)`` with `preparedIntent` (one ledger write for two calls).
-    public func acquireToken() async throws {
-        try await limiter.acquire()
+    /// False when the command stopped while waiting (no token taken).
+    public func acquireToken() async throws -> Bool {
+        try await writeToken()
     }
 
     /// Seconds until `writes` more write tokens could all have been granted, as the write
@@ -158,7 +159,11 @@ public final class RebillyGateway: Sendable {
                 result = try await attemptSend(send)
             } else {
                 if control.isStopped { return .stopped }
-                if budget == .write { try await limiter.acquire() } else { try await reads.acquire() }
+                if budget == .write {
+                    guard try await writeToken() else { return .stopped }
+                } else {
+                    try await reads.acquire()
+                }
                 do {
                     if control.isStopped {
                         if budget == .read { await reads.release() }
@@ -415,6 +420,35 @@ public final class RebillyGateway: Sendable {
     /// request; anything else waits a full-jitter backoff.
     private func backOff(after failure: CallFailure, attempt: Int) async throws {
         if failure.status == 429, failure.rateLimit.retryAfter != nil { return }
-        try await clock.sleep(until: clock.now + settings.backoff.delay(attempt: attempt - 1))
+        let (clock, until) = (self.clock, clock.now + settings.backoff.delay(attempt: attempt - 1))
+        _ = try await unlessStopped { try await clock.sleep(until: until) }
+    }
+
+    /// Takes a write token, or gives up as soon as the command stops: at a low `--rate` a caller
+    /// can wait minutes for its turn, and a signal must not. False when stopped (no token taken).
+    private func writeToken() async throws -> Bool {
+        if await limiter.tryAcquire() { return true }
+        let limiter = self.limiter
+        return try await unlessStopped { try await limiter.acquire() }
+    }
+
+    /// Runs `wait` unless the command stops first (looked at every 50 ms): true when `wait`
+    /// ended, false when the command stopped (`wait` is cancelled).
+    private func unlessStopped(_ wait: @escaping @Sendable () async throws -> Void) async throws -> Bool {
+        if control.isStopped { return false }
+        let control = self.control
+        return try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await wait()
+                return true
+            }
+            group.addTask {
+                while !control.isStopped { try await Task.sleep(for: .milliseconds(50)) }
+                return false
+            }
+            let first = try await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
     }
 }

@@ -68,6 +68,11 @@ public actor RateLimiter {
         )
     }
 
+    /// Takes a token when one is free now and no caller waits before this one; never waits.
+    public func tryAcquire() -> Bool {
+        queueHead == queue.count && core.tryGrant(now: clock.now)
+    }
+
     /// Waits until one request may be sent, then takes its token.
     /// Throws `CancellationError` if the task is cancelled while waiting (no token is taken).
     public func acquire() async throws {

@@ -157,6 +157,40 @@ func runArgs(_ sandbox: RunningSandbox, _ dir: TempDir, _ extra: [String]) -> [S
     }
 }
 
+extension SignalCLITests {
+    /// At 6 writes a minute every worker waits about 10 s for its turn; SIGINT ends those waits at
+    /// once instead of letting each take its token in turn. The watchdog (10 s) is generous: the
+    /// command must end on its own, with 130, long before its queue of waiters would have.
+    @Test func sigintAtALowRateStopsWithoutWaitingForTokens() async throws {
+        let dir = try TempDir()
+        let sandbox = try await SandboxServer.start(SandboxConfiguration())
+        let batch = try writeBatch(dir, count: 20)
+        let process = try startCLI(["run", "--api-url", sandbox.baseURL, "--db", dir.path("ledger.sqlite"), "--rate", "6/m", "--burst", "1",
+                                    "--report-dir", dir.path("reports"), batch], environment: ["REBILLY_API_KEY": sandbox.apiKey])
+        for _ in 0..<400 {
+            try await Task.sleep(for: .milliseconds(25))
+            if let n = try await sandboxStats(sandbox)["cashiers"]?.numberText.flatMap(Int.init), n >= 1 { break }
+        }
+        try await Task.sleep(for: .milliseconds(300))  // the workers are queued for tokens now
+        kill(process.processIdentifier, SIGINT)
+        var waited = 0
+        while process.isRunning, waited < 400 {
+            try await Task.sleep(for: .milliseconds(25))
+            waited += 1
+        }
+        let endedOnItsOwn = !process.isRunning
+        if !endedOnItsOwn { kill(process.processIdentifier, SIGKILL) }
+        await waitForExit(process)
+        await sandbox.stop()
+        #expect(endedOnItsOwn, "still running 10 s after SIGINT")
+        #expect(process.terminationStatus == 130)
+        let ledger = try Ledger(path: dir.path("ledger.sqlite"))
+        let run = try #require(try ledger.runs().first)
+        #expect(run.status == .interrupted && run.exitCode == 130)
+        #expect(try ledger.inFlightAttempts().isEmpty, "every in-flight call is finished or recorded")
+    }
+}
+
 @Suite(.serialized) struct RetryAndDryRunCLITests {
     @Test func dryRunStagesAndListsButSendsNothing() async throws {
         let dir = try TempDir()
