@@ -81,8 +81,12 @@ struct LedgerV2Tests {
             depositChecks: DepositRequestChecks(checkedRows: 2, matched: 1, missing: 1, duplicated: 0, notApplicable: 0, unverified: 0, foreign: 4),
             counts: ReconciliationCounts(breaks: [high, plain, missing], inputRows: 3, cashiers: 3, compared: 2, readBackRequests: 3, readBackFailures: 1))
         report.unread = [UnreadCashier(websiteID: "web_1", customerID: "cus_4", currency: "USD", cashierID: nil, reason: "GET failed")]
-        try ledger.recordReconciliation(report)
-        #expect(try ledger.reconciliation(runID: run) == report)
+        let ids = try ledger.recordReconciliation(report)
+        // Read back, each break carries the id it was recorded under and its run.
+        var recorded = report
+        for (i, id) in ids.enumerated() { recorded.breaks[i].id = id; recorded.breaks[i].runID = run }
+        #expect(ids.count == 3 && Set(ids).count == 3)
+        #expect(try ledger.reconciliation(runID: run) == recorded)
         #expect(report.counts.openBreaks == 3 && report.counts.highPriorityOpenBreaks == 1 && report.counts.notCompared == 1)
         let digits = try inspect(ledger.path) { db in
             try String.fetchAll(db, sql: "SELECT input_minor || '/' || sent_minor FROM reconciliation_totals WHERE figure = 'balance'")
@@ -95,7 +99,9 @@ struct LedgerV2Tests {
         again.depositChecks = nil
         again.unread = []
         again.method = .ledger
-        try ledger.recordReconciliation(again)
+        let againIDs = try ledger.recordReconciliation(again)
+        again.breaks[0].id = againIDs[0]
+        again.breaks[0].runID = run
         #expect(try ledger.reconciliation(runID: run) == again)
         #expect(try ledger.breaks(runID: run).map(\.customerID) == ["cus_2"])
         #expect(try ledger.reconciliation(runID: run + 1) == nil)
