@@ -16,10 +16,12 @@ struct AcceptCommand: ParsableCommand {
         reconciliation recorded. The ledger records who (the OS user, or --by), when and why. From \
         the next reconciliation on, the break is listed under accepted differences and is no reason \
         for exit 4 while its difference stays the same; when the difference changes it is open \
-        again, with its history, and the acceptance ends. --revoke ID (a break id) ends the \
-        acceptance of that break's difference now. Deposit-request breaks and opening differences \
-        cannot be accepted. Exit codes: 0 recorded, 64 usage or refused (no such break, not an open \
-        drift break, not the latest record of its difference, accepted already, nothing to revoke), \
+        again, with its history, and the acceptance ends. --revoke ID ends acceptance ID (the id \
+        `accept` printed; `accepted.acceptanceId` in report.json, "acceptance N" in summary.md) now. Deposit-request breaks and opening differences \
+        cannot be accepted. Break ids are those of the latest report: a reconciliation of the same run \
+        records its breaks anew. Exit codes: 0 recorded, 64 usage or refused (no such break, not an \
+        open drift break, not the latest record of its difference, accepted already, no such \
+        acceptance in force), \
         66 no ledger, 74 the ledger is unusable, 75 another run holds the ledger.
         """
     )
@@ -33,7 +35,7 @@ struct AcceptCommand: ParsableCommand {
     @Flag(help: "Accept every open drift break of --run.")
     var all = false
 
-    @Option(help: ArgumentHelp("End the acceptance of this break's difference.", valueName: "break-id"))
+    @Option(help: ArgumentHelp("End this acceptance (the id `accept` printed).", valueName: "acceptance-id"))
     var revoke: Int64?
 
     @Option(help: "Why the difference is known and agreed (recorded, shown in the reports).")
@@ -82,7 +84,7 @@ struct AcceptCommand: ParsableCommand {
         do {
             try readingLedger(db) {
                 if let revoke {
-                    let a = try ledger.revokeAcceptance(breakID: revoke, by: person)
+                    let a = try ledger.revokeAcceptance(id: revoke, by: person)
                     Terminal.out("acceptance \(a.id) of \(Self.name(a)) revoked by \(Printable.text(person)): "
                         + "from the next reconciliation on, its difference fails the night again")
                 } else if let breakID {

@@ -276,7 +276,7 @@ public enum ReportHTML {
             h += "<td class=\"n mono\">\(b.moneyDifferenceMinor.map { e(Format.signedMoney(Int128($0), exponent: b.exponent)) } ?? "–")</td>"
             h += "<td class=\"lc \(e(b.lifecycle.rawValue))\">\(e(b.lifecycle.rawValue))\(b.opening ? " <span class=muted>· opening</span>" : "")</td><td>\(e(Format.iso(b.firstSeenAt))) <span class=muted>(run \(b.firstSeenRunID))</span></td><td class=n>\(b.nightsOpen(at: data.nightsAsOf))</td>"
             h += "<td>\(b.canWithdraw.map { $0 ? "yes" : "<b>no</b>" } ?? "–")</td>"
-            if anyAccepted { h += "<td>\(b.acceptance.map { e("by \($0.acceptedBy) on \(Format.iso($0.acceptedAt)): \($0.reason)") } ?? "–")</td>" }
+            if anyAccepted { h += "<td>\(b.acceptance.map { e("acceptance \($0.id) by \($0.acceptedBy) on \(Format.iso($0.acceptedAt)): \($0.reason)") } ?? "–")</td>" }
             h += "<td>\(e(b.shownDetail ?? ""))</td></tr>"
         }
         return h + "</tbody></table>"

@@ -141,7 +141,7 @@ public enum ReportMarkdown {
         }
         if !b.field.isDepositRequest, b.differenceMinor != nil, let detail = b.detail, !detail.isEmpty { parts.append(md(detail)) }
         parts.append(b.lifecycle == .new ? "new" : "open since run \(b.firstSeenRunID)")
-        if let a = b.acceptance { parts.append("accepted by \(md(a.acceptedBy)) on \(Format.iso(a.acceptedAt)): " + md(a.reason)) }
+        if let a = b.acceptance { parts.append("accepted by \(md(a.acceptedBy)) on \(Format.iso(a.acceptedAt)): " + md(a.reason) + " · acceptance \(a.id)") }
         if let id = b.id { parts.append("id \(id)") }
         return parts.joined(separator: " · ")
     }

@@ -188,13 +188,14 @@ import Testing
             && reopened.first?.hasSuffix("for a difference of 20.00 (imported balances, agreed with finance); the difference is now 25.00, so it is open again\"") == true, "\(reopened)")
         #expect(try n.rows("SELECT id, ended_how, ended_by, ended_run_id FROM acceptances WHERE ended_at IS NOT NULL") == [["3", "changed", "reconciliation", "4"]])
 
-        // Revoked: the JPY difference fails the night again from the next reconciliation on.
-        let jpy = (try await n.report(run: 4, out: "run4")).json["breaks"]?.arrayValue?.first { $0["customerId"] == .string("cus_old2") }?["id"]?.numberText ?? "?"
-        let revoke = try await n.accept(["--revoke", jpy, "--by", "bob"])
+        // Revoked (by its acceptance id, which outlives the break ids): the JPY difference fails the night again.
+        let revoke = try await n.accept(["--revoke", "1", "--by", "bob"])
         #expect(revoke.status == 0 && revoke.stdout == "acceptance 1 of break \(ids2[0]) (web_1 cus_old2 JPY pendingPayoutTotal) revoked by bob: from the next reconciliation on, its difference fails the night again\n",
                 "\(revoke.stdout) \(revoke.stderr)")
-        let none = try await n.accept(["--revoke", jpy])
-        #expect(none.status == 64 && none.stderr == "error: break \(jpy) (cus_old2 JPY pendingPayoutTotal) has no acceptance to revoke\n", "\(none.stderr)")
+        let none = try await n.accept(["--revoke", "1"])
+        #expect(none.status == 64 && none.stderr.hasPrefix("error: acceptance 1 ended already (revoked on "), "\(none.stderr)")
+        let unknown = try await n.accept(["--revoke", "9"])
+        #expect(unknown.status == 64 && unknown.stderr == "error: there is no acceptance 9 in this ledger: take the id `accept` printed, or `acceptanceId` in report.json\n", "\(unknown.stderr)")
         let afterRevoke = try await n.reconcile()
         #expect(afterRevoke.status == 4 && Self.lines(afterRevoke.stderr, " break ").count == 2, "\(afterRevoke.stderr)")
         #expect(try n.rows("SELECT id, ended_how, ended_by FROM acceptances WHERE ended_at IS NOT NULL ORDER BY id") == [["1", "revoked", "bob"], ["3", "changed", "reconciliation"]])

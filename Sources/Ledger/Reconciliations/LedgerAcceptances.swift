@@ -68,20 +68,20 @@ extension Ledger {
         }
     }
 
-    /// Revokes the acceptance that covers break `breakID`'s key: the break fails the night again.
-    public func revokeAcceptance(breakID: Int64, by person: String) throws -> Acceptance {
+    /// Revokes acceptance `id` (the id `accept` printed; `accepted.acceptanceId` in report.json):
+    /// its break fails the night again from the next reconciliation on. Only one in force.
+    public func revokeAcceptance(id: Int64, by person: String) throws -> Acceptance {
         let at = now()
         return try pool.write { db in
-            guard let found = try Self.breakRecord(db, id: breakID) else {
-                throw AcceptRefusal(description: "there is no break \(breakID) in this ledger")
+            guard let found = try Row.fetchOne(db.cachedStatement(sql: AcceptanceSQL.byID), arguments: [id]) else {
+                throw AcceptRefusal(description: "there is no acceptance \(id) in this ledger: take the id `accept` printed, or `acceptanceId` in report.json")
             }
-            guard let active = try Acceptance.fetchOne(db.cachedStatement(sql: AcceptanceSQL.activeOfKey), arguments: [
-                found.websiteID, found.customerID, found.currency, found.field.rawValue,
-            ]) else {
-                throw AcceptRefusal(description: "break \(breakID) (\(found.customerID) \(found.currency) \(found.field.rawValue)) has no acceptance to revoke")
+            let acceptance = try Acceptance(row: found)
+            if let how: String = found["ended_how"], let ended: Date = found["ended_at"] {
+                throw AcceptRefusal(description: "acceptance \(id) ended already (\(how) on \(RFC3339.string(ended))): there is nothing to revoke")
             }
-            try db.cachedStatement(sql: AcceptanceSQL.end).execute(arguments: [LedgerTimestamp.text(at), "revoked", person, nil, active.id])
-            return active
+            try db.cachedStatement(sql: AcceptanceSQL.end).execute(arguments: [LedgerTimestamp.text(at), "revoked", person, nil, id])
+            return acceptance
         }
     }
 
@@ -148,6 +148,7 @@ enum AcceptanceSQL {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
     static let active = "SELECT * FROM acceptances WHERE ended_at IS NULL ORDER BY id"
+    static let byID = "SELECT * FROM acceptances WHERE id = ?"
     static let activeOfKey = """
         SELECT * FROM acceptances WHERE website_id = ? AND customer_id = ? AND currency = ? AND field = ? AND ended_at IS NULL
         """
