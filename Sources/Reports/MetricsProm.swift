@@ -71,6 +71,9 @@ public enum MetricsProm {
             for field in fields { sample("cashier_batch_breaks", p.labels + [("field", field)], String(breaks[field] ?? 0)) }
         }
 
+        metric("cashier_batch_accepted_breaks", "gauge", "Breaks of the last run covered by an acceptance (known differences, not a reason for exit 4).")
+        for p in parts { sample("cashier_batch_accepted_breaks", p.labels, String(p.breaks.accepted.count)) }
+
         metric("cashier_batch_requests_total", "counter", "API requests of the last run by operation and HTTP status (none: no answer).")
         for p in parts {
             let labels = p.labels

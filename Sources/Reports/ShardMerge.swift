@@ -177,7 +177,7 @@ public struct ShardMerge: Sendable {
         var data = ReportData(
             run: Self.mergedRun(parts.map(\.data.run)), batches: batches, counts: counts,
             requests: calls.requests, throughput: calls.throughput,
-            totals: entries, breaks: breaks, reconciled: reconciled, reconciliationNotes: notes,
+            totals: entries, breaks: breaks.sorted(by: Break.order), reconciled: reconciled, reconciliationNotes: notes,
             reasons: reasons.values.sorted { ($1.count, $0.field, $0.pattern) < ($0.count, $1.field, $1.pattern) },
             rejects: parts.flatMap(\.data.rejects), previous: nil, lastSuccessAt: nil, generatedAt: now(),
             reconciledAt: parts.compactMap(\.data.reconciledAt).max())
