@@ -18,8 +18,10 @@ struct ReconcileCommand: AsyncParsableCommand {
             Rebilly holds now, and checks that every done row has exactly one deposit request. The \
             breaks replace the ones recorded for that run (new / persisting / resolved against the \
             previous run's), and the run's reports are written again to --report-dir with them. The \
-            reconciliation is a run of its own in the ledger (`runs` lists it). Exit codes: 0 no open \
-            break, 4 open breaks, 64 usage, 66 no ledger, 69 API unavailable or cashiers not read back, \
+            reconciliation is a run of its own in the ledger (`runs` lists it; `report --run` of it shows \
+            what it found against the previous one). Open drift breaks are logged first, one line \
+            each; opening and accepted differences one line per website and currency. Exit codes: 0 \
+            no open drift break (opening and accepted differences never count), 4 open breaks, 64 usage, 66 no ledger, 69 API unavailable or cashiers not read back, \
             70 internal error, 74 the ledger or the reports cannot be used, 75 ledger locked by a run, \
             77 credentials refused. A run whose rows `prune` removed is refused (64) before anything is written.
             """

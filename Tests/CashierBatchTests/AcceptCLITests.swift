@@ -199,5 +199,11 @@ import Testing
         let afterRevoke = try await n.reconcile()
         #expect(afterRevoke.status == 4 && Self.lines(afterRevoke.stderr, " break ").count == 2, "\(afterRevoke.stderr)")
         #expect(try n.rows("SELECT id, ended_how, ended_by FROM acceptances WHERE ended_at IS NOT NULL ORDER BY id") == [["1", "revoked", "bob"], ["3", "changed", "reconciliation"]])
+
+        // Run 2's reconciliation was replaced since: its report keeps its own counts and says by whom.
+        let replaced = try await n.report(run: 2, out: "run2-later")
+        #expect(replaced.json["reconciliation"]?["replacedByRunId"] == .number("5") && replaced.json["breaks"]?.arrayValue?.isEmpty == true, "\(replaced.json)")
+        #expect(replaced.summary.contains("its breaks were replaced by run 5's reconciliation"), "\(replaced.summary)")
+        #expect(replaced.summary.contains("Found: open breaks 3, high priority 1, new 3, opening 90, compared cashiers 63\n"), "\(replaced.summary)")
     }
 }
