@@ -9,41 +9,7 @@ import Testing
 /// and currency), `report --run` of a reconcile run shows what it found, `accept` takes each drift
 /// break with a reason so that the next `reconcile` exits 0, and a figure that moves reopens it.
 @Suite(.serialized) struct AcceptCLITests {
-    struct Night {
-        let dir: TempDir
-        let sandbox: RunningSandbox
-        var ledger: String { dir.path("ledger.sqlite") }
-        var env: [String: String] { ["REBILLY_API_KEY": sandbox.apiKey] }
-
-        func reconcile() async throws -> CLIResult {
-            try await runCLI(["reconcile", "--api-url", sandbox.baseURL, "--db", ledger, "--rate", "1000/s",
-                              "--report-dir", dir.path("reports")], environment: env)
-        }
-
-        func accept(_ arguments: [String]) async throws -> CLIResult {
-            try await runCLI(["accept", "--db", ledger] + arguments)
-        }
-
-        func report(run: Int, out: String) async throws -> (summary: String, json: JSONValue) {
-            let result = try await runCLI(["report", "--db", ledger, "--run", String(run), "--out", dir.path(out)])
-            guard result.status == 0 else { throw CLIError(message: "report --run \(run): \(result.status) \(result.stderr)") }
-            return (try String(contentsOfFile: dir.path(out + "/summary.md"), encoding: .utf8),
-                    try JSONParser.parse(String(contentsOfFile: dir.path(out + "/report.json"), encoding: .utf8)))
-        }
-
-        func rows(_ sql: String) throws -> [[String]] {
-            let queue = try DatabaseQueue(path: ledger)
-            defer { try? queue.close() }
-            return try queue.read { db in
-                try Row.fetchAll(db, sql: sql).map { row in row.databaseValues.map { $0.isNull ? "NULL" : "\($0.storage.value ?? "")" } }
-            }
-        }
-
-        /// The break ids of `json` that need a person, in the order shown.
-        static func attention(_ json: JSONValue) -> [String] {
-            json["attention"]?["breakIds"]?.arrayValue?.compactMap(\.numberText) ?? []
-        }
-    }
+    typealias Night = PruneKeepsBreaksCLITests.Nights
 
     /// The night: 3 drifted established cashiers (USD balance +20.00, JPY pendingPayoutTotal +300,
     /// EUR bonusBalance -2.50) and 60 new ones (30 USD on web_1, 30 EUR on web_2).
@@ -158,7 +124,7 @@ import Testing
         #expect(rest.status == 0, "\(rest.stderr)")
         let me = String(cString: getpwuid(geteuid())!.pointee.pw_name)
         #expect(rest.stdout.hasSuffix("run 1: 2 breaks accepted; 1 accepted already\n") && rest.stdout.contains("accepted as acceptance 2 by \(me) for a difference of -2.50"), "\(rest.stdout)")
-        #expect(try n.rows("SELECT customer_id, field, difference_minor, accepted_by, reason, ended_how FROM acceptances ORDER BY id") == [
+        #expect(try n.table("SELECT customer_id, field, difference_minor, accepted_by, reason, ended_how FROM acceptances ORDER BY id") == [
             ["cus_old2", "pendingPayoutTotal", "300", "alice", "pending payout booked on the platform only, FIN-12", "NULL"],
             ["cus_old3", "bonusBalance", "-250", me, "imported balances, agreed with finance", "NULL"],
             ["cus_old1", "balance", "2000", me, "imported balances, agreed with finance", "NULL"],
@@ -186,7 +152,7 @@ import Testing
         #expect(reopened.count == 1 && reopened[0].hasPrefix("WARNING break lifecycle=new priority=normal websiteId=web_1 customerId=cus_old1 currency=USD field=balance expected=100.00 actual=125.00 difference=25.00 firstSeenRun=1 nightsOpen=0 id="), "\(moved.stderr)")
         #expect(reopened.first?.contains("detail=\"accepted by \(me) on ") == true
             && reopened.first?.hasSuffix("for a difference of 20.00 (imported balances, agreed with finance); the difference is now 25.00, so it is open again\"") == true, "\(reopened)")
-        #expect(try n.rows("SELECT id, ended_how, ended_by, ended_run_id FROM acceptances WHERE ended_at IS NOT NULL") == [["3", "changed", "reconciliation", "4"]])
+        #expect(try n.table("SELECT id, ended_how, ended_by, ended_run_id FROM acceptances WHERE ended_at IS NOT NULL") == [["3", "changed", "reconciliation", "4"]])
 
         // Revoked (by its acceptance id, which outlives the break ids): the JPY difference fails the night again.
         let revoke = try await n.accept(["--revoke", "1", "--by", "bob"])
@@ -198,12 +164,40 @@ import Testing
         #expect(unknown.status == 64 && unknown.stderr == "error: there is no acceptance 9 in this ledger: take the id `accept` printed, or `acceptanceId` in report.json\n", "\(unknown.stderr)")
         let afterRevoke = try await n.reconcile()
         #expect(afterRevoke.status == 4 && Self.lines(afterRevoke.stderr, " break ").count == 2, "\(afterRevoke.stderr)")
-        #expect(try n.rows("SELECT id, ended_how, ended_by FROM acceptances WHERE ended_at IS NOT NULL ORDER BY id") == [["1", "revoked", "bob"], ["3", "changed", "reconciliation"]])
+        #expect(try n.table("SELECT id, ended_how, ended_by FROM acceptances WHERE ended_at IS NOT NULL ORDER BY id") == [["1", "revoked", "bob"], ["3", "changed", "reconciliation"]])
 
         // Run 2's reconciliation was replaced since: its report keeps its own counts and says by whom.
         let replaced = try await n.report(run: 2, out: "run2-later")
         #expect(replaced.json["reconciliation"]?["replacedByRunId"] == .number("5") && replaced.json["breaks"]?.arrayValue?.isEmpty == true, "\(replaced.json)")
         #expect(replaced.summary.contains("its breaks were replaced by run 5's reconciliation"), "\(replaced.summary)")
         #expect(replaced.summary.contains("Found: open breaks 3, high priority 1, new 3, opening 90, compared cashiers 63\n"), "\(replaced.summary)")
+    }
+}
+
+extension PruneKeepsBreaksCLITests.Nights {
+    func accept(_ arguments: [String]) async throws -> CLIResult {
+        try await runCLI(["accept", "--db", ledger] + arguments)
+    }
+
+    /// `report --run` into `out`: its summary.md and report.json.
+    func report(run: Int, out: String) async throws -> (summary: String, json: JSONValue) {
+        let result = try await runCLI(["report", "--db", ledger, "--run", String(run), "--out", dir.path(out)])
+        guard result.status == 0 else { throw CLIError(message: "report --run \(run): \(result.status) \(result.stderr)") }
+        return (try String(contentsOfFile: dir.path(out + "/summary.md"), encoding: .utf8),
+                try JSONParser.parse(String(contentsOfFile: dir.path(out + "/report.json"), encoding: .utf8)))
+    }
+
+    /// Every row `sql` returns, each value as text ("NULL" for NULL).
+    func table(_ sql: String) throws -> [[String]] {
+        let queue = try DatabaseQueue(path: ledger)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            try Row.fetchAll(db, sql: sql).map { row in row.databaseValues.map { $0.isNull ? "NULL" : "\($0.storage.value ?? "")" } }
+        }
+    }
+
+    /// The break ids of `json` that need a person, in the order shown.
+    static func attention(_ json: JSONValue) -> [String] {
+        json["attention"]?["breakIds"]?.arrayValue?.compactMap(\.numberText) ?? []
     }
 }
