@@ -9,10 +9,23 @@ import PackageDescription
 //   Reconciliation  breaks and totals                                → Gateway, Ledger
 //   Gateway         the one way to talk to Rebilly                   → RebillyClient, Throttle
 //   Ledger, RebillyClient, BatchInput, Throttle, Monitoring, Sandbox → CashierModel (or nothing)
+//   BuildInfo       release, commit and compiler of this binary      → CBuildInfo (C: Package.swift's defines)
 //   http-ceiling (Benchmarks/HTTPCeiling): async-http-client alone, for Benchmarks/send-bench.sh
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
+
+/// The release, a semantic version: `--version`, the first log line, report.json and metrics.prom show it.
+let release = "1.0.0"
+/// The commit the binary is built from. Jobs/build-release.sh and Jobs/Containerfile set
+/// CASHIER_BATCH_COMMIT; a plain `swift build` is not told it and says "unknown". Anything but
+/// hex digits, letters, "." and "-" is refused, so the value is always a plain C string literal.
+let commit: String = {
+    let given = Context.environment["CASHIER_BATCH_COMMIT"] ?? ""
+    let plain = !given.isEmpty && given.count <= 64
+        && given.unicodeScalars.allSatisfy { ("0"..."9").contains($0) || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || $0 == "-" || $0 == "." }
+    return plain ? given : "unknown"
+}()
 
 let package = Package(
     name: "cashier-batch",
@@ -36,6 +49,12 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
+        // The build stamp: C defines carry Package.swift's values into the binary.
+        .target(
+            name: "CBuildInfo",
+            cSettings: [.define("CASHIER_BATCH_RELEASE", to: "\"\(release)\""), .define("CASHIER_BATCH_COMMIT", to: "\"\(commit)\"")]
+        ),
+        .target(name: "BuildInfo", dependencies: ["CBuildInfo"], swiftSettings: strict),
         .target(name: "CashierModel", swiftSettings: strict),
         .target(name: "BatchInput", dependencies: ["CashierModel", "CZlib"], swiftSettings: strict),
         .target(
@@ -95,14 +114,14 @@ let package = Package(
         ),
         .target(
             name: "Reports",
-            dependencies: ["CashierModel", "Ledger", "Reconciliation"],
+            dependencies: ["CashierModel", "Ledger", "Reconciliation", "BuildInfo"],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "CashierBatch",
             dependencies: [
                 "CashierModel", "BatchInput", "Ledger", "Sandbox", "BatchRun", "RebillyClient", "Throttle", "Gateway",
-                "Reconciliation", "Reports", "Monitoring",
+                "Reconciliation", "Reports", "Monitoring", "BuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -161,13 +180,13 @@ let package = Package(
         ),
         .testTarget(
             name: "ReportsTests",
-            dependencies: ["Reports", "Reconciliation", "Ledger", "CashierModel", "BatchInput"],
+            dependencies: ["Reports", "Reconciliation", "Ledger", "CashierModel", "BatchInput", "BuildInfo"],
             exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "CashierBatchTests",
             dependencies: [
-                "CashierBatch", "CashierModel", "Ledger", "Sandbox", "BatchRun", "Gateway",
+                "CashierBatch", "CashierModel", "Ledger", "Sandbox", "BatchRun", "Gateway", "BuildInfo",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

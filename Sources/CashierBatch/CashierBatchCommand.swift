@@ -1,5 +1,6 @@
 import ArgumentParser
 import BatchRun
+import BuildInfo
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -12,6 +13,7 @@ struct CashierBatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cashier-batch",
         abstract: "Create Rebilly cashiers and deposit requests from customer batches, with a ledger and reports.",
+        version: Build.current.line,
         subcommands: [DemoCommand.self, RunCommand.self, RetryCommand.self, ReconcileCommand.self, RunsCommand.self, ResolveCommand.self, AcceptCommand.self, PruneCommand.self, ReportCommand.self, ValidateCommand.self, SandboxCommand.self]
     )
 

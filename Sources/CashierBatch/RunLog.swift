@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import BatchRun
+import BuildInfo
 import CashierModel
 import Foundation
 import Synchronization
@@ -18,7 +19,21 @@ final class RunLog: Sendable {
 
     func callAsFunction(_ event: RunEvent) { write(event) }
 
+    /// Whether this process has logged its build yet (one line, before its first other line).
+    private static let announced = Mutex(false)
+
+    /// The line naming the binary: `cashier-batch release=1.0.0 commit=… swift=6.3.1`.
+    static func buildEvent(_ build: Build = .current) -> RunEvent {
+        RunEvent(.info, "cashier-batch", [("release", .string(build.release)), ("commit", .string(build.commit)), ("swift", .string(build.swift))])
+    }
+
+    /// Logs `event`; the process's first log line names the build, so every log says which binary wrote it.
     func write(_ event: RunEvent) {
+        if Self.announced.withLock({ done in defer { done = true }; return !done }) { emit(Self.buildEvent()) }
+        emit(event)
+    }
+
+    private func emit(_ event: RunEvent) {
         let stamp = Self.timestamp()
         let line: String
         switch format {

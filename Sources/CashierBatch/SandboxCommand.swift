@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 import Foundation
 import Logging
 import Sandbox
@@ -152,7 +153,7 @@ struct SandboxCommand: AsyncParsableCommand {
         let summary = settings.joined(separator: ", ")
         try await SandboxServer.serve(config) { _, baseURL in
             // Unbuffered, so a script waiting for this line sees it at once.
-            let line = "Sandbox listening on \(baseURL) (API key: \(keySource); \(summary)). Ctrl-C stops it.\n"
+            let line = "Sandbox listening on \(baseURL) (API key: \(keySource); \(summary)). Ctrl-C stops it. \(Build.current.line)\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
     }

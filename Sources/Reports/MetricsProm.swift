@@ -36,6 +36,10 @@ public enum MetricsProm {
             let l = labels.isEmpty ? "" : "{" + labels.map { "\($0.0)=\"\(escapeLabel($0.1))\"" }.joined(separator: ",") + "}"
             s += "\(name)\(l) \(value)\n"
         }
+        if let build = data.build {
+            metric("cashier_batch_build_info", "gauge", "Always 1: the release, commit and Swift version of the binary that wrote this file.")
+            sample("cashier_batch_build_info", [("release", build.release), ("commit", build.commit), ("swift", build.swift)], "1")
+        }
         metric("cashier_batch_last_run_timestamp_seconds", "gauge", "Unix time the last run of the job ended (or started, while running).")
         for p in parts { sample("cashier_batch_last_run_timestamp_seconds", p.labels, seconds(p.run.finishedAt ?? p.run.startedAt)) }
 

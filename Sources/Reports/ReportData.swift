@@ -1,3 +1,4 @@
+import BuildInfo
 import CashierModel
 import Foundation
 import Ledger
@@ -55,6 +56,8 @@ public struct ReportData: Sendable {
     /// For a `reconcile` run: the run it reconciled (whose rows, totals and breaks are shown),
     /// what it found, and the previous reconciliation of the same run to compare with.
     public var reconciliationRun: ReconciliationRunInfo? = nil
+    /// The binary that wrote the report (``ReportWriter`` stamps its own); nil leaves it out.
+    public var build: Build? = nil
 
     /// The day a break's nights open are counted to: its reconciliation's, else the run's start.
     public var nightsAsOf: Date { reconciledAt ?? run.startedAt }

@@ -45,6 +45,13 @@ public enum ReportJSON {
         w.beginObject()
         w.int("schemaVersion", schemaVersion)
         w.string("generatedAt", Format.iso(data.generatedAt))
+        if let build = data.build {
+            w.beginObject("build")
+            w.string("release", build.release)
+            w.string("commit", build.commit)
+            w.string("swift", build.swift)
+            w.endObject()
+        }
         let verdict = data.verdict
         w.beginObject("verdict")
         w.string("level", verdict.level)

@@ -1,3 +1,4 @@
+import BuildInfo
 import Foundation
 import Ledger
 #if canImport(Glibc)
@@ -40,6 +41,8 @@ public enum ReportFormat: String, Sendable, CaseIterable, Hashable {
 /// a mail job) never sees half a file.
 public struct ReportWriter: Sendable {
     public let directory: String
+    /// The build stamped into the reports that do not carry one yet: the binary writing them.
+    public var build: Build = .current
 
     public init(directory: String) {
         self.directory = directory
@@ -48,6 +51,8 @@ public struct ReportWriter: Sendable {
     /// Renders `data` in each format and writes the files; returns their paths.
     @discardableResult
     public func write(_ data: ReportData, formats: [ReportFormat] = ReportFormat.allCases) throws -> [String] {
+        var data = data
+        if data.build == nil { data.build = build }
         try prepareDirectory()
         var written: [String] = []
         for format in formats {

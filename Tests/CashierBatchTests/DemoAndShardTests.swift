@@ -20,6 +20,15 @@ import Testing
         #expect(result.stdout.contains("Batch exit code: 4"), "\(result.stdout)")
         #expect(result.stdout.contains("cashier-batch run 1"), "the summary is printed: \(result.stdout)")
 
+        // The reports and the first log line name the build.
+        let release = try VersionCLITests.packageRelease(), swift = try VersionCLITests.toolchainSwift(), commit = VersionCLITests.expectedCommit
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as? [String: Any])
+        #expect(report["build"] as? [String: String] == ["release": release, "commit": commit, "swift": swift])
+        let metrics = try String(contentsOfFile: out + "/metrics.prom", encoding: .utf8)
+        #expect(metrics.contains("\ncashier_batch_build_info{release=\"\(release)\",commit=\"\(commit)\",swift=\"\(swift)\"} 1\n"))
+        let firstLog = try #require(result.stderr.split(separator: "\n").first)
+        #expect(firstLog.hasSuffix(" INFO cashier-batch release=\(release) commit=\(commit) swift=\(swift)"), "\(result.stderr)")
+
         let ledger = try Ledger(path: out + "/ledger.sqlite")
         let runs = try ledger.runs()
         #expect(runs.count == 1)
@@ -154,8 +163,9 @@ import Testing
             guard let first = line.first, first.isLetter, let colon = line.firstIndex(of: ":") else { return nil }
             return String(line[..<colon])
         })
-        // --allow-repeat overrides a safety check on purpose, once: the command line only.
-        let settable = options.subtracting(["job", "print-config", "allow-repeat"]).union(["files"])
+        // --allow-repeat overrides a safety check on purpose, once: the command line only. --version
+        // (every command's, from the root) prints the build and runs nothing.
+        let settable = options.subtracting(["job", "print-config", "allow-repeat", "version"]).union(["files"])
         #expect(keys == settable, "missing: \(settable.subtracting(keys)), extra: \(keys.subtracting(settable))")
     }
 }

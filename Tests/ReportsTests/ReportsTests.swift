@@ -1,3 +1,4 @@
+import BuildInfo
 import BatchInput
 import CashierModel
 import Foundation
@@ -375,6 +376,33 @@ func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
         let md = try String(contentsOfFile: out + "/summary.md", encoding: .utf8)
         #expect(md.contains("run \(f.runID)"))
         #expect(!md.contains("<script>"))
+    }
+
+    /// The writer stamps the build into report.json and metrics.prom (a report that has one keeps it).
+    @Test func theBuildIsInReportJSONAndMetrics() async throws {
+        let f = try await Fixture()
+        let out = f.dir.path("stamped")
+        var writer = ReportWriter(directory: out)
+        writer.build = Build(release: "9.8.7", commit: "0123456789ab-dirty", swift: "6.3.1")
+        try writer.write(try f.build(), formats: [.json, .prom])
+        let json = try parse(try String(contentsOfFile: out + "/report.json", encoding: .utf8))
+        let build = try #require(json["build"]?.objectMembers)
+        #expect(build.map(\.key) == ["release", "commit", "swift"])
+        #expect(build.map(\.value) == [.string("9.8.7"), .string("0123456789ab-dirty"), .string("6.3.1")])
+        let prom = try String(contentsOfFile: out + "/metrics.prom", encoding: .utf8).split(separator: "\n").map(String.init)
+        let at = try #require(prom.firstIndex(of: "# TYPE cashier_batch_build_info gauge"))
+        #expect(prom[at - 1] == "# HELP cashier_batch_build_info Always 1: the release, commit and Swift version of the binary that wrote this file.")
+        #expect(prom[at + 1] == #"cashier_batch_build_info{release="9.8.7",commit="0123456789ab-dirty",swift="6.3.1"} 1"#)
+        #expect(prom.filter { $0.hasPrefix("cashier_batch_build_info") }.count == 1)
+
+        // Data that carries its build keeps it; data with none rendered directly writes none.
+        var data = try f.build()
+        #expect(!ReportJSON.render(data).contains("\"build\""))
+        #expect(!MetricsProm.render(data, previous: nil).contains("cashier_batch_build_info"))
+        data.build = Build(release: "1.2.3", commit: "unknown", swift: "6.2.0")
+        try writer.write(data, formats: [.prom])
+        #expect(try String(contentsOfFile: out + "/metrics.prom", encoding: .utf8)
+            .contains(#"cashier_batch_build_info{release="1.2.3",commit="unknown",swift="6.2.0"} 1"#))
     }
 
     @Test func formatsParse() throws {
