@@ -104,6 +104,18 @@ while read -r mode owner group path; do
 done < <(grep -v '^#' "$D/usr/local/share/cashier-batch/install-manifest" | sed 's#/$##')
 echo "ok: binary, completions (bash, zsh, fish)$([[ -n $man ]] && echo ", man page"), manifest, timer enabled"
 
+# The key command install.sh printed works as printed: the user exists only in D, so it names ids.
+hint=$(sed -n 's/^  \(install -m 0400 .*\)   (paste the key, then Ctrl-D)$/\1/p' "$work/first.log")
+[[ $hint == "install -m 0400 -o 10001 -g 10001 /dev/stdin $D/etc/cashier-batch/api-key" ]] \
+    || fail "install.sh printed '$hint' as the key command, not one with the ids of D's user"
+if $as_root; then
+    echo planted-key | sh -c "$hint" || fail "the printed key command failed: $hint"
+    [[ $(stat -c '%a %u %g' "$D/etc/cashier-batch/api-key") == "400 10001 10001" ]] \
+        || fail "the printed key command made $(stat -c '%a %u %g' "$D/etc/cashier-batch/api-key"), not 400 10001 10001"
+    rm -f "$D/etc/cashier-batch/api-key"
+    echo "ok: the key command install.sh printed works as printed (0400, 10001:10001)"
+fi
+
 # Idempotent: the same tree again, with the operator's edit of the job file kept.
 echo "# edited by the operator" >>"$D/etc/cashier-batch/nightly.yaml"
 snapshot() { (cd "$D" && find . -mindepth 1 -printf '%m %U %G %y %s /%P\n' | LC_ALL=C sort -k6 && find . -type f -exec sha256sum {} + | LC_ALL=C sort -k2); }

@@ -191,7 +191,10 @@ fi
 
 echo "installed cashier-batch into ${D:-/} (prefix $prefix, user $user uid $uid gid $gid)"
 if [[ ! -e $D/etc/cashier-batch/api-key ]]; then
+    # With --destdir the user exists only in D/etc/passwd: the running system knows its ids, not its name.
+    owner=$user; [[ -n $D ]] && owner=$uid
+    group=$user; [[ -n $D ]] && group=$gid
     echo "next: the API key, readable by the job only (0400 owned by $user, or 0440 root:$user):"
-    echo "  install -m 0400 -o $user -g $user /dev/stdin ${D}/etc/cashier-batch/api-key   (paste the key, then Ctrl-D)"
+    echo "  install -m 0400 -o $owner -g $group /dev/stdin ${D}/etc/cashier-batch/api-key   (paste the key, then Ctrl-D)"
 fi
 $enable || echo "then: systemctl enable --now cashier-batch.timer   (or: crontab -u $user $prefix/share/cashier-batch/crontab)"
