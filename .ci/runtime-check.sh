@@ -6,10 +6,9 @@
 #
 #   .ci/runtime-check.sh BINARY
 #
-# 1. A bookworm root from `debootstrap --variant=minbase --include=<runtime packages>`, from
-#    the Debian mirror and suite this machine's apt sources name. It is cached as a tarball
-#    under $CASHIER_BATCH_CI_CACHE (default /var/cache/cashier-batch-ci), keyed by the package
-#    list, suite, mirror and architecture; every run unpacks a fresh copy of it.
+# 1. The bookworm root of .ci/runtime-root.sh (`debootstrap --variant=minbase` with only the
+#    runtime packages, cached as a tarball under $CASHIER_BATCH_CI_CACHE); every run unpacks a
+#    fresh copy of it.
 # 2. Jobs/runtime-setup.sh inside it (user and group 10001, /var/lib/cashier-batch 0700).
 # 3. `ldd` of the binary inside the root: every library must come from libc6 or from a
 #    package of Jobs/runtime-packages.txt (asked of the root's dpkg), and none be missing.
@@ -32,39 +31,14 @@ cannot() {
     echo "SKIP: runtime-check: $* (this check is required only with CI=true)"
     exit 0
 }
-[[ $(id -u) == 0 ]] || cannot "needs root for debootstrap and chroot"
-[[ -r /etc/os-release ]] || cannot "no /etc/os-release"
-if ! command -v debootstrap >/dev/null; then
-    command -v apt-get >/dev/null || cannot "no debootstrap and no apt-get to install it"
-    apt-get install -y -qq --no-install-recommends debootstrap >/dev/null || cannot "could not install debootstrap"
-fi
-
-# The suite and mirror this machine's apt uses (deb822 .sources first, then one-line lists).
-suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
-[[ -n $suite ]] || cannot "/etc/os-release names no VERSION_CODENAME"
-mirror=${CASHIER_BATCH_DEBIAN_MIRROR:-}
-if [[ -z $mirror ]]; then
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [[ -r $f ]] || continue
-        mirror=$(awk -v s="$suite" '
-            /^[[:space:]]*$/ { if (u != "" && ok) { print u; exit } u = ""; ok = 0; next }
-            /^URIs:/   { u = $2 }
-            /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == s) ok = 1 }
-            END { if (u != "" && ok) print u }' "$f" | head -n 1)
-        [[ -n $mirror ]] && break
-    done
-fi
-if [[ -z $mirror ]] && [[ -r /etc/apt/sources.list ]]; then
-    mirror=$(awk -v s="$suite" '$1 == "deb" && $3 == s { print $2; exit }' /etc/apt/sources.list)
-fi
-mirror=${mirror:-http://deb.debian.org/debian}
-arch=$(dpkg --print-architecture)
+[[ $(id -u) == 0 ]] || cannot "needs root for chroot and namespaces"
+set +e
+tarball=$("$repo/.ci/runtime-root.sh" | tail -n 1)
+rc=${PIPESTATUS[0]}
+set -e
+[[ $rc == 2 ]] && cannot "the runtime root cannot be made here (line above)"
+[[ $rc == 0 && -s $tarball ]] || { echo "FAIL: runtime-check: .ci/runtime-root.sh failed (exit $rc)" >&2; exit 1; }
 packages=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list" | tr '\n' ' ')
-include=$(echo $packages | tr ' ' ',')
-key=$(printf '%s\n' "minbase v1" "$suite" "$mirror" "$arch" "$packages" | sha256sum | cut -c1-16)
-cache=${CASHIER_BATCH_CI_CACHE:-/var/cache/cashier-batch-ci}
-tarball=$cache/runtime-root-$suite-$arch-$key.tar.gz
-echo "runtime-check: $suite ($arch) from $mirror; packages: $packages"
 
 work=$(mktemp -d /var/tmp/cashier-batch-runtime.XXXXXX)
 root=$work/root
@@ -80,25 +54,9 @@ cleanup() {
 trap cleanup EXIT
 
 t0=$SECONDS
-if [[ -s $tarball ]]; then
-    mkdir -p "$root"
-    tar -xpzf "$tarball" --numeric-owner -C "$root"
-    echo "runtime-check: root unpacked from cache $tarball ($((SECONDS - t0)) s)"
-else
-    echo "runtime-check: debootstrap --variant=minbase --include=$include $suite (no cache at $tarball)"
-    if ! debootstrap --variant=minbase --include="$include" "$suite" "$root" "$mirror" >"$work/debootstrap.log" 2>&1; then
-        tail -n 30 "$work/debootstrap.log" >&2
-        echo "FAIL: runtime-check: debootstrap failed (log above)" >&2
-        exit 1
-    fi
-    rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
-    mkdir -p "$cache"
-    tar -cpzf "$tarball.tmp.$$" --numeric-owner -C "$root" .
-    mv -f "$tarball.tmp.$$" "$tarball"
-    # Roots of an older package list or suite are never used again.
-    find "$cache" -maxdepth 1 -name 'runtime-root-*.tar.gz' ! -path "$tarball" -delete
-    echo "runtime-check: root built and cached as $tarball ($((SECONDS - t0)) s, $(du -sh "$tarball" | cut -f1))"
-fi
+mkdir -p "$root"
+tar -xpzf "$tarball" --numeric-owner -C "$root"
+echo "runtime-check: root unpacked from $tarball ($((SECONDS - t0)) s)"
 
 # What the Containerfile's runtime stage does, in the same order.
 mkdir -p "$root/tmp/setup" "$root/usr/share/cashier-batch"
@@ -140,14 +98,10 @@ echo "ok: every library of the binary comes from libc6 or Jobs/runtime-packages.
 # The demo, as cashier-batch, with /proc and /dev of its own namespace, loopback only.
 t1=$SECONDS
 set +e
-unshare --mount --pid --fork --net --mount-proc="$root/proc" /bin/sh -c '
-    root=$1
-    ip link set lo up
-    mount --rbind /dev "$root/dev"
-    exec chroot "$root" /usr/bin/setpriv --reuid=cashier-batch --regid=cashier-batch --init-groups \
-        /usr/bin/env -i HOME=/var/lib/cashier-batch PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
-        /bin/sh -c "cd /var/lib/cashier-batch && id && cashier-batch demo --out /tmp/demo --sample-data /usr/share/cashier-batch/SampleData"
-' sh "$root" >"$work/demo.log" 2>&1
+"$repo/.ci/in-root.sh" "$root" /usr/bin/setpriv --reuid=cashier-batch --regid=cashier-batch --init-groups \
+    /usr/bin/env -i HOME=/var/lib/cashier-batch PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
+    /bin/sh -c "cd /var/lib/cashier-batch && id && cashier-batch demo --out /tmp/demo --sample-data /usr/share/cashier-batch/SampleData" \
+    >"$work/demo.log" 2>&1
 rc=$?
 set -e
 head -n 1 "$work/demo.log"
