@@ -35,8 +35,20 @@ out=${out:-$scratch/dist}
 case $out in /*) ;; *) out=$PWD/$out ;; esac
 
 cd "$root"
-swift build -c release --static-swift-stdlib --product cashier-batch --scratch-path "$scratch" >&2
-bin_dir=$(swift build -c release --static-swift-stdlib --product cashier-batch --scratch-path "$scratch" --show-bin-path)
+# The commit `--version` names (Package.swift reads CASHIER_BATCH_COMMIT): the one given (the
+# Containerfile passes its COMMIT argument, as its context has no .git), else this checkout's
+# HEAD, with "-dirty" when tracked files differ from it; "unknown" outside a git checkout.
+if [[ -z ${CASHIER_BATCH_COMMIT:-} ]] && CASHIER_BATCH_COMMIT=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null); then
+    git -C "$root" diff --quiet HEAD -- 2>/dev/null || CASHIER_BATCH_COMMIT+=-dirty
+fi
+export CASHIER_BATCH_COMMIT=${CASHIER_BATCH_COMMIT:-unknown}
+echo "commit: $CASHIER_BATCH_COMMIT" >&2
+# Linked by the toolchain's own lld: gold, the default here, prints glibc's link-time note
+# "the use of `mktemp' is dangerous" for FoundationEssentials' temporary files, which open the
+# name with O_CREAT|O_EXCL and retry, as mkstemp does (README, Deploy: the release build's warnings).
+release=(-c release --static-swift-stdlib -Xswiftc -use-ld=lld --scratch-path "$scratch")
+swift build "${release[@]}" --product cashier-batch >&2
+bin_dir=$(swift build "${release[@]}" --product cashier-batch --show-bin-path)
 mkdir -p "$out"
 # Strip into a temporary file, then rename: a half-written binary never sits at the final path.
 strip --strip-all -o "$out/cashier-batch.tmp" "$bin_dir/cashier-batch"
@@ -44,9 +56,14 @@ chmod 0755 "$out/cashier-batch.tmp"
 mv -f "$out/cashier-batch.tmp" "$out/cashier-batch"
 # A binary that cannot start (a missing library, a bad link) fails the build here, not at night.
 "$out/cashier-batch" --help >/dev/null
+# It names the commit it was told (a stale build would name another).
+version=$("$out/cashier-batch" --version)
+[[ $version == *"(commit $CASHIER_BATCH_COMMIT, Swift "* ]] \
+    || { echo "$0: the binary says '$version', not commit $CASHIER_BATCH_COMMIT" >&2; exit 70; }
+echo "$version" >&2
 if $man; then
     # The page is made from the binary's own help (--experimental-dump-help), as the plugin does.
-    swift build -c release --static-swift-stdlib --product generate-manual --scratch-path "$scratch" >&2 \
+    swift build "${release[@]}" --product generate-manual >&2 \
         || { echo "$0: swift-argument-parser's generate-manual tool did not build: no man page" >&2; exit 70; }
     pages=$(mktemp -d)
     "$bin_dir/generate-manual" "$out/cashier-batch" --output-directory "$pages" >&2 \
