@@ -42,12 +42,8 @@ awk '
 [[ -s $work/commands.sh ]] || fail "README.md has no block after '<!-- .ci/deploy-check.sh runs the next block -->'"
 echo "deploy-check: $(grep -c '' "$work/commands.sh") lines of commands from README.md, Deploy"
 
-set +e
-tarball=$("$repo/.ci/runtime-root.sh" | tail -n 1)
-rc=${PIPESTATUS[0]}
-set -e
-[[ $rc == 2 ]] && cannot "the debootstrap root cannot be made here (line above)"
-[[ $rc == 0 && -s $tarball ]] || fail ".ci/runtime-root.sh failed (exit $rc)"
+# Exit 2: it cannot be made here (it said why).
+tarball=$("$repo/.ci/runtime-root.sh") || { [[ $? == 2 ]] && cannot "no debootstrap root (line above)"; fail ".ci/runtime-root.sh failed (lines above)"; }
 root=$work/root
 mkdir -p "$root"
 tar -xpzf "$tarball" --numeric-owner -C "$root"

@@ -32,12 +32,8 @@ cannot() {
     exit 0
 }
 [[ $(id -u) == 0 ]] || cannot "needs root for chroot and namespaces"
-set +e
-tarball=$("$repo/.ci/runtime-root.sh" | tail -n 1)
-rc=${PIPESTATUS[0]}
-set -e
-[[ $rc == 2 ]] && cannot "the runtime root cannot be made here (line above)"
-[[ $rc == 0 && -s $tarball ]] || { echo "FAIL: runtime-check: .ci/runtime-root.sh failed (exit $rc)" >&2; exit 1; }
+# Exit 2: it cannot be made here (it said why).
+tarball=$("$repo/.ci/runtime-root.sh") || { [[ $? == 2 ]] && cannot "no debootstrap root (line above)"; echo "FAIL: runtime-check: .ci/runtime-root.sh failed (lines above)" >&2; exit 1; }
 packages=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list" | tr '\n' ' ')
 
 work=$(mktemp -d /var/tmp/cashier-batch-runtime.XXXXXX)

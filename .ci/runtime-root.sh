@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The debootstrap minbase root that CI runs the binary in, made once and cached as a tarball:
 #
-#   .ci/runtime-root.sh        prints the tarball's path (the last line of stdout)
+#   .ci/runtime-root.sh        prints the tarball's path (its only line on stdout)
 #
 # A bookworm root from `debootstrap --variant=minbase --include=<Jobs/runtime-packages.txt>`,
 # from the Debian mirror and suite this machine's apt sources name, cached under

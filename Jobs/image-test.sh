@@ -73,12 +73,8 @@ trap cleanup EXIT
 echo "image-test: $("${podman[@]}" --version), runtime $(runc --version | head -n 1)"
 
 # --- 2. the base -----------------------------------------------------------------------------
-set +e
-tarball=$("$repo/.ci/runtime-root.sh" | tail -n 1)
-rc=${PIPESTATUS[0]}
-set -e
-[[ $rc == 2 ]] && cannot "the debootstrap root cannot be made here (line above)"
-[[ $rc == 0 && -s $tarball ]] || fail ".ci/runtime-root.sh failed (exit $rc)"
+# Exit 2: it cannot be made here (it said why).
+tarball=$("$repo/.ci/runtime-root.sh") || { [[ $? == 2 ]] && cannot "no debootstrap root (line above)"; fail ".ci/runtime-root.sh failed (lines above)"; }
 base=localhost/cashier-batch-base:bookworm-minbase
 t0=$SECONDS
 "${podman[@]}" import --quiet "$tarball" "$base" >/dev/null || fail "podman import $tarball failed"
