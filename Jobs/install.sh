@@ -105,7 +105,8 @@ else
         echo "group $user added"
     fi
     if ! getent passwd "$user" >/dev/null; then
-        idopt=(--uid "$wanted_id"); getent passwd "$wanted_id" >/dev/null && idopt=()
+        # 10001 is above login.defs' SYS_UID_MAX (999): raised for this call, or useradd warns.
+        idopt=(--uid "$wanted_id" -K "SYS_UID_MAX=$wanted_id"); getent passwd "$wanted_id" >/dev/null && idopt=()
         useradd --system "${idopt[@]}" --gid "$user" --home-dir /var/lib/cashier-batch --no-create-home \
             --shell /usr/sbin/nologin --comment 'cashier-batch nightly job' "$user"
         echo "user $user added"
