@@ -248,9 +248,11 @@ func ageNights(_ path: String, batches: [Int64], runs: [Int64], days: Int) throw
         let refused = try await n.reconcile(run: 1)
         await sandbox.stop()
         #expect(refused.status == 64, "\(refused.stderr)")
+        // The build line, then the refusal alone.
         let lines = refused.stderr.split(separator: "\n")
-        #expect(lines.count == 1, "\(refused.stderr)")
-        #expect(lines.first?.contains(" ERROR run 1 cannot be reconciled: its batch 1 (\(a)) was pruned from the ledger on ") == true,
+        #expect(lines.count == 2, "\(refused.stderr)")
+        #expect(lines.first?.contains(" INFO cashier-batch release=") == true, "\(refused.stderr)")
+        #expect(lines.last?.contains(" ERROR run 1 cannot be reconciled: its batch 1 (\(a)) was pruned from the ledger on ") == true,
                 "\(refused.stderr)")
         #expect(!refused.stderr.contains("report"), "\(refused.stderr)")
         #expect(try [tables, totals, breaks, runs].map { try n.rows($0) } == before, "nothing written, not even a run")
