@@ -23,13 +23,14 @@ final class RunLog: Sendable {
     private static let announced = Mutex(false)
 
     /// The line naming the binary: `cashier-batch release=1.0.0 commit=… swift=6.3.1`.
-    static func buildEvent(_ build: Build = .current) -> RunEvent {
-        RunEvent(.info, "cashier-batch", [("release", .string(build.release)), ("commit", .string(build.commit)), ("swift", .string(build.swift))])
+    static var buildEvent: RunEvent {
+        let build = Build.current
+        return RunEvent(.info, "cashier-batch", [("release", .string(build.release)), ("commit", .string(build.commit)), ("swift", .string(build.swift))])
     }
 
     /// Logs `event`; the process's first log line names the build, so every log says which binary wrote it.
     func write(_ event: RunEvent) {
-        if Self.announced.withLock({ done in defer { done = true }; return !done }) { emit(Self.buildEvent()) }
+        if Self.announced.withLock({ done in defer { done = true }; return !done }) { emit(Self.buildEvent) }
         emit(event)
     }
 
