@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Replays the README's walkthrough ("A night, step by step", sections 1–7) so that its outputs
-# can be pasted into the README: every command as the README shows it, in a fresh scratch
-# directory (SampleData copied from this repository), against a sandbox on a free loopback port
-# started with the README's flags. Nothing leaves the machine.
+# Replays the walkthrough of docs/operator-guide.md ("A night, step by step", sections 1–7) so
+# that its outputs can be pasted into the guide: every command as the guide shows it, in a fresh
+# scratch directory (SampleData copied from this repository), against a sandbox on a free loopback
+# port started with the guide's flags. Nothing leaves the machine.
 #
 # usage: Benchmarks/walkthrough-replay.sh BIN [SEED] [OUT]
 #   BIN   the cashier-batch binary (e.g. .build/debug/cashier-batch)
@@ -11,15 +11,15 @@
 # Environment: STOP_AFTER_RUN=1 stops after step 2's run and its ledger summary (to screen
 #   seeds quickly); PORT (default: a free one).
 #
-# In OUT: NN-name.cmd (the command, as the README would show it, with this replay's port and
+# In OUT: NN-name.cmd (the command, as the guide would show it, with this replay's port and
 # ids), NN-name.out (its stdout and stderr), NN-name.rc (its exit code), reports-NN-name/
-# (copies of reports/ where the README shows them), sandbox.log, and scratch/ (the scratch
-# directory itself: night.sqlite, fixes.csv, corrections.csv…). The README's `cashier-batch`
+# (copies of reports/ where the guide shows them), sandbox.log, and scratch/ (the scratch
+# directory itself: night.sqlite, fixes.csv, corrections.csv…). The guide's `cashier-batch`
 # is BIN (a symlink in scratch/.bin, first on PATH). The SIGTERM of step 4 goes to the
-# cashier-batch process itself, 6 s after its start, as `kill -TERM $!` does in the README.
+# cashier-batch process itself, 6 s after its start, as `kill -TERM $!` does in the guide.
 #
 # The seed: the order of requests (hence which ones meet which fault) depends on timing (and so
-# on the machine's load), so a seed gives the README's story only with this build's timing.
+# on the machine's load), so a seed gives the guide's story only with this build's timing.
 # With the debug build of 2026-12-07 (a fresh 3000/10m window spent at once), --seed 8 gave in
 # each of 5 replays one row needing review in step 2 (row 64) beside in-doubt rows adopted or
 # sent again; what run 2, its SIGTERM and the retry meet varies from replay to replay.
