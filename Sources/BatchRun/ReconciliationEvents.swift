@@ -11,7 +11,7 @@ extension ReconciliationReport {
         var events: [RunEvent] = breaks.needingAttention.map { b in
             RunEvent(.warning, "break", Self.fields(b, at: reconciledAt))
         }
-        for (message, group) in [("opening differences", DifferenceSums.of(breaks.openOpening)),
+        for (message, group) in [("opening differences", DifferenceSums.opening(totals: totals, breaks: breaks)),
                                  ("accepted differences", DifferenceSums.of(breaks.accepted))] {
             for sums in group {
                 var fields: [(String, LogValue)] = [

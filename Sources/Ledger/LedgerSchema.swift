@@ -13,7 +13,7 @@ import GRDB
 /// ones a foreign key to the table naming them; extending one needs a new migration.
 enum LedgerSchema {
     /// Every migration, oldest first; the schema version (`PRAGMA user_version`) is their count.
-    static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7), ("v8", v8), ("v9", v9), ("v10", v10), ("v11", v11), ("v12", v12), ("v13", v13), ("v14", v14)]
+    static let migrations: [(id: String, sql: [String])] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v5", v5), ("v6", v6), ("v7", v7), ("v8", v8), ("v9", v9), ("v10", v10), ("v11", v11), ("v12", v12), ("v13", v13), ("v14", v14), ("v15", v15)]
     static var migrationIDs: [String] { migrations.map(\.id) }
 
     static var migrator: DatabaseMigrator {
@@ -572,6 +572,16 @@ enum LedgerSchema {
         )
         """,
         "CREATE INDEX reconciliation_log_run ON reconciliation_log(run_id, made_by_run_id)",
+    ]
+
+    /// v15: a night's opening differences counted in its totals instead of a `breaks` row each (a
+    /// first night of new cashiers holds one per figure per cashier). `opening_count` is, per
+    /// website, currency and figure, the opening cashiers whose figure differs by a known amount
+    /// (summed in `opening_minor`); `opening_cashiers` the opening cashiers with any difference.
+    /// Reconciliations recorded before keep their opening breaks and 0 here.
+    static let v15: [String] = [
+        "ALTER TABLE reconciliation_totals ADD COLUMN opening_count INTEGER NOT NULL DEFAULT 0 CHECK (opening_count >= 0)",
+        "ALTER TABLE reconciliation_totals ADD COLUMN opening_cashiers INTEGER NOT NULL DEFAULT 0 CHECK (opening_cashiers >= 0)",
     ]
 
     /// `cb_request(line, source_json)`: the ``RowRequest`` text of a source that validates, else NULL (v10).

@@ -30,7 +30,8 @@ extension Reconciler {
     }
 
     /// Compares one cashier with what Rebilly holds (nil: nothing known, not compared), figure
-    /// by figure, into the totals and the findings.
+    /// by figure, into the totals and the findings. An opening cashier's known differences go
+    /// into the totals only (counted and summed): a first night holds one per figure per cashier.
     func compare(_ cashier: ExpectedCashier, _ observation: Observation?, into tally: inout Tally) {
         guard let observation else { return }
         let key = cashier.key
@@ -39,6 +40,8 @@ extension Reconciler {
         let tkey = TotalsKey(websiteID: key.websiteID, currency: key.currency)
         tally.totals[tkey]?.compared += 1
         if observation.figures?.canWithdraw == false { tally.cannotWithdraw += 1 }
+        var differs = false
+        defer { if cashier.opening && differs { tally.totals[tkey]?.openingCashiers += 1 } }
         for (i, figure) in Figure.allCases.enumerated() {
             let expected = cashier.expected[i]
             var actual: Int64?
@@ -65,7 +68,14 @@ extension Reconciler {
                     tally.totals[tkey]?.gross[i] += diff < 0 ? -diff : diff
                 }
                 if diff == 0 { continue }
+                if cashier.opening {
+                    // A cashier's first night: counted and summed, not a break of its own.
+                    differs = true
+                    tally.totals[tkey]?.openingCount[i] += 1
+                    continue
+                }
             }
+            differs = true
             tally.findings.append(Finding(key: key, field: BreakField(rawValue: figure.rawValue) ?? .balance, exponent: cashier.exponent,
                                           expected: expected, actual: actual, actualText: text, rowID: cashier.rowID,
                                           cashierID: cashier.cashierID, source: observation.source, detail: detail,
@@ -121,12 +131,13 @@ extension Reconciler {
                 figures: Figure.allCases.enumerated().map { i, figure in
                     FigureTotals(figure: figure, exponent: t.exponent, inputMinor: t.input[i], sentMinor: t.sent[i],
                                  rebillyMinor: t.rebilly[i], netDifferenceMinor: t.net[i], grossDifferenceMinor: t.gross[i],
-                                 openingDifferenceMinor: t.opening[i])
-                })
+                                 openingDifferenceMinor: t.opening[i], openingDifferences: t.openingCount[i])
+                }, openingCashiers: t.openingCashiers)
         }
         let counts = ReconciliationCounts(
             breaks: breaks, inputRows: tally.inputRows, cashiers: tally.cashiers, compared: tally.compared,
-            readBackRequests: readBackRequests, readBackFailures: readBackFailures, cannotWithdraw: tally.cannotWithdraw)
+            readBackRequests: readBackRequests, readBackFailures: readBackFailures, cannotWithdraw: tally.cannotWithdraw,
+            openingDifferences: tally.totals.values.reduce(0) { $0 + $1.openingCount.reduce(0, +) })
         var report = ReconciliationReport(
             runID: runID, method: method, reconciledAt: now, baselineRunID: tally.baselineRunID, breaks: breaks,
             totals: totals, accounting: tally.accounting, depositChecks: deposits?.checks, counts: counts)

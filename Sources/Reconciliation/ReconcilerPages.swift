@@ -59,6 +59,9 @@ extension Reconciler {
         var net: [Int128] = [0, 0, 0]
         var gross: [Int128] = [0, 0, 0]
         var opening: [Int128] = [0, 0, 0]
+        /// Known differences on opening cashiers, per figure, and the opening cashiers with any.
+        var openingCount: [Int] = [0, 0, 0]
+        var openingCashiers = 0
     }
 
     /// What the comparison has gathered so far. Rows are read a page at a time, so memory grows

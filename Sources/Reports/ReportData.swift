@@ -25,6 +25,8 @@ public struct ReportData: Sendable {
     public var totals: [ReconciliationTotals]
     /// Reconciliation breaks of the run (with their lifecycle); empty when none or not reconciled.
     public var breaks: [Break]
+    /// The opening differences per website and currency, from the totals and the breaks.
+    public var openingSums: [DifferenceSums] { DifferenceSums.opening(totals: totals, breaks: breaks) }
     /// `true` when reconciliation figures (Rebilly totals, net, gross) are known for this run.
     public var reconciled: Bool
     /// Extra reconciliation findings to show as-is (accounting identity, deposit-request checks).

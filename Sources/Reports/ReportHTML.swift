@@ -149,16 +149,21 @@ public enum ReportHTML {
             if !resolved.isEmpty {
                 h += "<h3>Resolved by this reconciliation (\(resolved.count))</h3>" + breakTable(resolved, data)
             }
-            let opening = data.breaks.openOpening
-            if !opening.isEmpty {
-                h += "<h3>Opening differences (\(opening.count))</h3><p class=muted>Cashiers created this night: Rebilly holds no history for them yet, so their figures cannot agree. Never a reason for exit 4.</p>"
-                h += "<table><thead><tr><th>Website</th><th>Currency</th><th class=n>Cashiers</th><th class=n>Differences</th>"
-                    + Figure.allCases.map { "<th class=n>Σ \(e($0.rawValue))</th>" }.joined() + "</tr></thead><tbody>"
-                for g in DifferenceSums.of(opening) {
-                    h += "<tr><td class=mono>\(e(g.websiteID))</td><td>\(e(g.currency))</td><td class=n>\(g.cashiers)</td><td class=n>\(g.differences)</td>"
-                        + Figure.allCases.map { "<td class=\"n mono\">\(e(Format.signedMoney(g.sums[Figure.allCases.firstIndex(of: $0) ?? 0], exponent: g.exponent)))</td>" }.joined() + "</tr>"
-                }
-                h += "</tbody></table><details><summary>Every opening difference (\(opening.count))</summary>" + breakTable(opening.sorted(by: Break.order), data) + "</details>"
+        }
+        let sums = data.openingSums
+        if !sums.isEmpty {
+            let count = sums.reduce(0) { $0 + $1.differences }, cashiers = sums.reduce(0) { $0 + $1.cashiers }
+            h += "<h3>Opening differences (\(count))</h3><p class=muted>On \(cashiers) cashier\(cashiers == 1 ? "" : "s") created this night: Rebilly holds no history for them yet, so their figures cannot agree. Never a reason for exit 4. Summed per website and currency; each cashier's figures are in the ledger.</p>"
+            h += "<details><summary>Per website and currency (\(sums.count))</summary><table><thead><tr><th>Website</th><th>Currency</th><th class=n>Cashiers</th><th class=n>Differences</th>"
+                + Figure.allCases.map { "<th class=n>Σ \(e($0.rawValue))</th>" }.joined() + "</tr></thead><tbody>"
+            for g in sums {
+                h += "<tr><td class=mono>\(e(g.websiteID))</td><td>\(e(g.currency))</td><td class=n>\(g.cashiers)</td><td class=n>\(g.differences)</td>"
+                    + Figure.allCases.map { "<td class=\"n mono\">\(e(Format.signedMoney(g.sums[Figure.allCases.firstIndex(of: $0) ?? 0], exponent: g.exponent)))</td>" }.joined() + "</tr>"
+            }
+            h += "</tbody></table></details>"
+            let listed = data.breaks.openOpening
+            if !listed.isEmpty {
+                h += "<details><summary>Opening differences recorded one by one (\(listed.count))</summary>" + breakTable(listed.sorted(by: Break.order), data) + "</details>"
             }
         }
         h += "</section>"

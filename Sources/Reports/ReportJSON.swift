@@ -258,7 +258,7 @@ public enum ReportJSON {
         w.int("failedRows", data.counts.failed)
         w.int("acceptedBreaks", data.breaks.accepted.count)
         w.beginArray("openingDifferences")
-        for g in DifferenceSums.of(data.breaks.openOpening) {
+        for g in data.openingSums {
             w.beginObject()
             w.string("websiteId", g.websiteID)
             w.string("currency", g.currency)

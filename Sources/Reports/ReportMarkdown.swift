@@ -100,12 +100,11 @@ public enum ReportMarkdown {
             for b in accepted.prefix(Self.named) { s += "- " + Self.line(b, md, bold) + "\n" }
             if accepted.count > Self.named { s += "- … \(accepted.count - Self.named) more in report.json and report.html\n" }
         }
-        let opening = data.breaks.openOpening
-        if !opening.isEmpty {
-            let cashiers = Set(opening.map { [$0.websiteID, $0.customerID, $0.currency] }).count
-            s += "Opening: \(opening.count) difference\(opening.count == 1 ? "" : "s") on \(cashiers) new cashier\(cashiers == 1 ? "" : "s") "
+        let sums = data.openingSums
+        if !sums.isEmpty {
+            let count = sums.reduce(0) { $0 + $1.differences }, cashiers = sums.reduce(0) { $0 + $1.cashiers }
+            s += "Opening: \(count) difference\(count == 1 ? "" : "s") on \(cashiers) new cashier\(cashiers == 1 ? "" : "s") "
                 + "(their first night: Rebilly holds no history for them yet), apart from drift\n"
-            let sums = DifferenceSums.of(opening)
             for group in sums.prefix(8) { s += "- " + Self.line(group, md) + "\n" }
             if sums.count > 8 { s += "- … \(sums.count - 8) more websites and currencies in report.json\n" }
         }

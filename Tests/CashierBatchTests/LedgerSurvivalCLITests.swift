@@ -147,7 +147,7 @@ import Testing
         for arguments in [["runs", "--db", path], ["validate", "--db", path, batch], ["report", "--db", path, "--out", dir.path("r")]] {
             let result = try await runCLI(arguments)
             #expect(result.status == 74, "\(arguments): \(result.stderr)")
-            #expect(result.stderr.contains("the ledger \(path) was written by a newer cashier-batch (schema 99; this one knows 14); nothing was written to it"),
+            #expect(result.stderr.contains("the ledger \(path) was written by a newer cashier-batch (schema 99; this one knows 15); nothing was written to it"),
                     "\(result.stderr)")
         }
         #expect(try fileState(path).bytes == original.bytes)

@@ -16,6 +16,14 @@ import Testing
         try JSONParser.parse(String(contentsOfFile: dir.path("reports/report.json"), encoding: .utf8))
     }
 
+    /// report.json's `attention.openingDifferences` holding one website and currency: its opening
+    /// cashiers, their differences and the sums (Rebilly − batch) of balance, bonusBalance, pendingPayoutTotal.
+    static func openingSums(_ website: String, _ currency: String, cashiers: Int, differences: Int, _ sums: [String]) -> JSONValue {
+        .array([.object([JSONMember("websiteId", .string(website)), JSONMember("currency", .string(currency)),
+                         JSONMember("cashiers", .number("\(cashiers)")), JSONMember("differences", .number("\(differences)"))]
+                        + zip(["balance", "bonusBalance", "pendingPayoutTotal"], sums).map { JSONMember($0, .string($1)) })])
+    }
+
     /// Moves a cashier's figures on Rebilly's side (the sandbox's figures endpoint).
     static func setFigures(_ sandbox: RunningSandbox, cashier: String, _ body: String) async throws {
         var request = HTTPClientRequest(url: sandbox.baseURL + "/_sandbox/cashiers/\(cashier)/figures")
@@ -88,23 +96,26 @@ import Testing
         #expect(figures.count == 5 && figures.allSatisfy { $0.figures.canWithdraw == false }, "\(figures.map(\.figures.canWithdraw))")
 
         let report = try Self.reportJSON(dir)
-        let breaks = report["breaks"]?.arrayValue ?? []
-        // Every row's balance (i.25) and pendingPayoutTotal (1.50) against Rebilly's zeros.
-        #expect(breaks.count == 10)
-        #expect(breaks.allSatisfy { $0["opening"] == .bool(true) && $0["canWithdraw"] == .bool(false) })
-        let cus3 = breaks.filter { $0["customerId"] == .string("cus_3") }
-        #expect(cus3.map { $0["field"]?.stringValue ?? "" }.sorted() == ["balance", "pendingPayoutTotal"])
-        #expect(cus3.first { $0["field"] == .string("balance") }?["expected"] == .string("3.25"))
+        // Every row's balance (i.25) and pendingPayoutTotal (1.50) against Rebilly's zeros: counted
+        // and summed per website and currency, not a break each (0.25 + 1.25 + … + 4.25 = 11.25).
+        let sums = Self.openingSums("web_1", "USD", cashiers: 5, differences: 10, ["-11.25", "0.00", "-7.50"])
+        #expect(report["breaks"] == .array([]))
+        #expect(report["attention"]?["openingDifferences"] == sums, "\(String(describing: report["attention"]))")
         let summary = try String(contentsOfFile: dir.path("reports/summary.md"), encoding: .utf8)
         #expect(summary.contains("Opening: 10 differences on 5 new cashiers"), "\(summary)")
+        #expect(summary.contains("- web\\_1 USD: 10 differences on 5 cashiers · balance -11.25 · bonusBalance 0.00 · pendingPayoutTotal -7.50\n"), "\(summary)")
         let html = try String(contentsOfFile: dir.path("reports/report.html"), encoding: .utf8)
-        #expect(html.contains("· opening") && html.contains("Can withdraw"))
+        #expect(html.contains("<h3>Opening differences (10)</h3><p class=muted>On 5 cashiers created this night:") && !html.contains("· opening"))
+        // The ledger holds no break for them, and the totals count them.
+        let recorded = try #require(try ledger.reconciliation(runID: 1))
+        #expect(try ledger.breaks(runID: 1).isEmpty && recorded.counts.openingBreaks == 10 && recorded.counts.cannotWithdraw == 5)
+        #expect(recorded.totals.map { t in [t.openingCashiers] + t.figures.map(\.openingDifferences) } == [[5, 5, 0, 5]])
 
-        // The same run's report written again from the ledger says the same of canWithdraw.
+        // The same run's report written again from the ledger says the same.
         let again = try await runCLI(["report", "--db", dir.path("ledger.sqlite"), "--run", "1", "--out", dir.path("again")])
         #expect(again.status == 0, "\(again.stderr)")
-        let rewritten = try JSONParser.parse(String(contentsOfFile: dir.path("again/report.json"), encoding: .utf8))["breaks"]?.arrayValue ?? []
-        #expect(rewritten.count == 10 && rewritten.allSatisfy { $0["canWithdraw"] == .bool(false) && $0["opening"] == .bool(true) })
+        let rewritten = try JSONParser.parse(String(contentsOfFile: dir.path("again/report.json"), encoding: .utf8))
+        #expect(rewritten["breaks"] == .array([]) && rewritten["attention"]?["openingDifferences"] == sums)
 
         // A Rebilly that drops read-only figures instead of refusing them changes nothing: the job
         // sends none, so the creates pass and the night's differences are every new cashier's opening ones.
@@ -118,8 +129,9 @@ import Testing
         await lenient.stop()
         #expect(quiet.status == 0, "\(quiet.stderr)")
         #expect(lenientStats["requests"]?["PostCashier"] == .object([JSONMember("201", .number("3"))]))
-        let opening = try Self.reportJSON(dir2)["breaks"]?.arrayValue ?? []
-        #expect(opening.count == 6 && opening.allSatisfy { $0["opening"] == .bool(true) }, "\(opening)")
+        let opening = try Self.reportJSON(dir2)
+        #expect(opening["breaks"] == .array([]))
+        #expect(opening["attention"]?["openingDifferences"] == Self.openingSums("web_1", "USD", cashiers: 3, differences: 6, ["-3.75", "0.00", "-4.50"]))
     }
 
     @Test func driftOnAnEstablishedCashierBreaksUntilRebillysFiguresAgree() async throws {
@@ -135,8 +147,9 @@ import Testing
         let run = try await runCLI(runArgs(sandbox, dir, [batch]), environment: Self.env(sandbox))
         #expect(run.status == 4, "\(run.stderr)")
         let breaks = try Self.reportJSON(dir)["breaks"]?.arrayValue ?? []
-        #expect(breaks.count == 3, "\(breaks)")
-        #expect(breaks.filter { $0["opening"] == .bool(true) }.map { $0["customerId"] } == [.string("cus_2"), .string("cus_2")])
+        #expect(breaks.count == 1, "the drift only: \(breaks)")
+        let cus2 = Self.openingSums("web_1", "USD", cashiers: 1, differences: 2, ["-2.25", "0.00", "-1.50"])
+        #expect(try Self.reportJSON(dir)["attention"]?["openingDifferences"] == cus2)
         let summary = try String(contentsOfFile: dir.path("reports/summary.md"), encoding: .utf8)
         #expect(summary.contains("Breaks (as recorded on ") && summary.contains("): 1 open (1 new, 0 persisting), 0 resolved"), "\(summary)")
         #expect(summary.contains("Opening: 2 differences on 1 new cashier "), "\(summary)")
@@ -151,9 +164,9 @@ import Testing
                                           "--report-dir", dir.path("reports")], environment: Self.env(sandbox))
         await sandbox.stop()
         #expect(reconcile.status == 0, "\(reconcile.stderr)")
-        // reconcile re-judges run 1 and its breaks replace the run's: only cus_2's opening ones are left.
-        let after = try Self.reportJSON(dir)["breaks"]?.arrayValue ?? []
-        #expect(after.count == 2 && after.allSatisfy { $0["opening"] == .bool(true) }, "\(after)")
+        // reconcile re-judges run 1 and its breaks replace the run's: only cus_2's opening differences are left.
+        let after = try Self.reportJSON(dir)
+        #expect(after["breaks"] == .array([]) && after["attention"]?["openingDifferences"] == cus2, "\(after)")
     }
 
     /// Another client (the operator's site) makes deposit requests for the same customers during

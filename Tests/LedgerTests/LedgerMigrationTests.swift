@@ -63,7 +63,7 @@ import Testing
         try writeV5(path)
         // A reading command upgrades it once, then reads.
         let reader = try Ledger(path: path, access: .read)
-        #expect(try reader.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14"])
+        #expect(try reader.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15"])
         let batch = try #require(try reader.batch(id: 1))
         #expect(batch.sha256 == sha("night") && batch.rowCount == 2 && batch.isStaged && batch.prunedAt == nil)
         let rows = try reader.rows(batchID: 1)
@@ -88,10 +88,10 @@ import Testing
         #expect(try reader.reconciliation(runID: 1) == nil)
         try reader.close()
         let version = try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
-        #expect(version == 14)
+        #expect(version == 15)
         // Nothing is applied twice when a writing command opens it next.
         let writer = try Ledger(path: path)
-        #expect(try writer.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14"])
+        #expect(try writer.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15"])
         #expect(try writer.runs().map(\.id) == [1])
     }
 
@@ -148,7 +148,7 @@ import Testing
         let path = dir.path("v10.sqlite")
         try writeV10(path)
         let ledger = try Ledger(path: path)
-        #expect(try ledger.appliedMigrations().last == "v14")
+        #expect(try ledger.appliedMigrations().last == "v15")
         // The request: the same typed row, kept as a positional array, read by name in a view.
         let row = try #require(try ledger.rows(batchID: 1).first)
         #expect(row.request == #"["1.00",null,null,null,null,"https://example.com/r",null,null,["5.00","10.50"]]"#)

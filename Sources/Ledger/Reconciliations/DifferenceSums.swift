@@ -41,6 +41,29 @@ public struct DifferenceSums: Sendable, Equatable {
         }
         return groups.sorted { $0.key < $1.key }.map(\.value)
     }
+
+    /// A night's opening differences per (websiteId, currency), sorted by both: the ones counted
+    /// and summed in `totals` plus the open opening breaks recorded one by one (an unreadable
+    /// figure). Where a reconciliation recorded every opening difference as a break (before ledger
+    /// v15), those breaks alone are the sums.
+    public static func opening(totals: [ReconciliationTotals], breaks: [Break]) -> [DifferenceSums] {
+        var groups: [String: DifferenceSums] = [:]
+        func key(_ website: String, _ currency: String) -> String { website + "\u{0}" + currency }
+        for g in of(breaks.openOpening) { groups[key(g.websiteID, g.currency)] = g }
+        for t in totals {
+            let counted = t.figures.reduce(0) { $0 + $1.openingDifferences }
+            guard counted > 0 || t.openingCashiers > 0 else { continue }
+            if let listed = groups[key(t.websiteID, t.currency)], listed.differences > listed.unknown { continue }
+            var group = groups[key(t.websiteID, t.currency)] ?? DifferenceSums(
+                websiteID: t.websiteID, currency: t.currency, exponent: t.exponent, cashiers: 0, differences: 0,
+                sums: Array(repeating: 0, count: Figure.allCases.count), unknown: 0)
+            group.cashiers = t.openingCashiers
+            group.differences += counted
+            for (i, figure) in Figure.allCases.enumerated() { group.sums[i] += t[figure].openingDifferences > 0 ? t[figure].openingDifferenceMinor ?? 0 : 0 }
+            groups[key(t.websiteID, t.currency)] = group
+        }
+        return groups.values.sorted { ($0.websiteID, $0.currency) < ($1.websiteID, $1.currency) }
+    }
 }
 
 extension Sequence where Element == Break {

@@ -40,6 +40,7 @@ extension Ledger {
                         runID, t.websiteID, t.currency, t.exponent, t.inputRows, t.sentRows, t.comparedCashiers, f.figure.rawValue,
                         String(f.inputMinor), String(f.sentMinor), f.rebillyMinor.map(String.init), f.netDifferenceMinor.map(String.init),
                         f.grossDifferenceMinor.map(String.init), f.openingDifferenceMinor.map(String.init),
+                        f.openingDifferences, t.openingCashiers,
                     ])
                 }
             }
@@ -138,13 +139,14 @@ extension Ledger {
                 figure: try decodeEnum(try row.decode(forColumn: "figure"), table: "reconciliation_totals"), exponent: exponent, inputMinor: try minor("input_minor") ?? 0,
                 sentMinor: try minor("sent_minor") ?? 0, rebillyMinor: try minor("rebilly_minor"),
                 netDifferenceMinor: try minor("net_minor"), grossDifferenceMinor: try minor("gross_minor"),
-                openingDifferenceMinor: try minor("opening_minor"))
+                openingDifferenceMinor: try minor("opening_minor"), openingDifferences: try row.decode(forColumn: "opening_count"))
             if let last = totals.last, last.websiteID == website, last.currency == currency {
                 totals[totals.count - 1].figures.append(figure)
             } else {
                 totals.append(ReconciliationTotals(
                     websiteID: website, currency: currency, exponent: exponent, inputRows: try row.decode(forColumn: "input_rows"),
-                    sentRows: try row.decode(forColumn: "sent_rows"), comparedCashiers: try row.decode(forColumn: "compared_cashiers"), figures: [figure]))
+                    sentRows: try row.decode(forColumn: "sent_rows"), comparedCashiers: try row.decode(forColumn: "compared_cashiers"), figures: [figure],
+                    openingCashiers: try row.decode(forColumn: "opening_cashiers")))
             }
         }
         return totals.sorted { ($0.websiteID, $0.currency) < ($1.websiteID, $1.currency) }
@@ -196,8 +198,9 @@ enum ReconciliationSQL {
         """
     static let insertTotals = """
         INSERT INTO reconciliation_totals (run_id, website_id, currency, exponent, input_rows, sent_rows, compared_cashiers,
-                                           figure, input_minor, sent_minor, rebilly_minor, net_minor, gross_minor, opening_minor)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                           figure, input_minor, sent_minor, rebilly_minor, net_minor, gross_minor, opening_minor,
+                                           opening_count, opening_cashiers)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
     static let insertBreak = """
         INSERT INTO breaks (run_id, website_id, customer_id, currency, field, expected_minor,

@@ -117,9 +117,12 @@ public struct ReconciliationTotals: Sendable, Equatable, Hashable {
     public var comparedCashiers: Int
     /// Per figure, in ``Figure`` order: balance, bonusBalance, pendingPayoutTotal.
     public var figures: [FigureTotals]
+    /// Opening cashiers (made this night) with at least one figure that differs from the batch or
+    /// is unreadable. Their known differences are counted and summed here, not recorded one by one.
+    public var openingCashiers: Int
 
     public init(websiteID: String, currency: String, exponent: Int, inputRows: Int, sentRows: Int,
-                comparedCashiers: Int, figures: [FigureTotals]) {
+                comparedCashiers: Int, figures: [FigureTotals], openingCashiers: Int = 0) {
         self.websiteID = websiteID
         self.currency = currency
         self.exponent = exponent
@@ -127,6 +130,7 @@ public struct ReconciliationTotals: Sendable, Equatable, Hashable {
         self.sentRows = sentRows
         self.comparedCashiers = comparedCashiers
         self.figures = figures
+        self.openingCashiers = openingCashiers
     }
 
     /// No row yet: zero input, nothing compared.
@@ -152,6 +156,7 @@ public struct ReconciliationTotals: Sendable, Equatable, Hashable {
         sum.inputRows += other.inputRows
         sum.sentRows += other.sentRows
         sum.comparedCashiers += other.comparedCashiers
+        sum.openingCashiers += other.openingCashiers
         for figure in Figure.allCases {
             let a = self[figure], b = other[figure]
             func add(_ x: Int128?, _ y: Int128?) -> Int128? { x.flatMap { x in y.map { x + $0 } } }
@@ -161,6 +166,7 @@ public struct ReconciliationTotals: Sendable, Equatable, Hashable {
             f.netDifferenceMinor = add(a.netDifferenceMinor, b.netDifferenceMinor)
             f.grossDifferenceMinor = add(a.grossDifferenceMinor, b.grossDifferenceMinor)
             f.openingDifferenceMinor = add(a.openingDifferenceMinor, b.openingDifferenceMinor)
+            f.openingDifferences = a.openingDifferences + b.openingDifferences
             sum[figure] = f
         }
         return sum
@@ -170,6 +176,7 @@ public struct ReconciliationTotals: Sendable, Equatable, Hashable {
     public var withoutComparison: ReconciliationTotals {
         var copy = self
         copy.comparedCashiers = 0
+        copy.openingCashiers = 0
         copy.figures = figures.map { FigureTotals(figure: $0.figure, exponent: $0.exponent, inputMinor: $0.inputMinor, sentMinor: $0.sentMinor) }
         return copy
     }
@@ -194,9 +201,13 @@ public struct FigureTotals: Sendable, Equatable, Hashable {
     public var grossDifferenceMinor: Int128?
     /// Σ (Rebilly − batch) over opening cashiers (their first night), kept out of the drift above.
     public var openingDifferenceMinor: Int128?
+    /// Opening cashiers whose figure differs from the batch by a known amount (summed in
+    /// ``openingDifferenceMinor``); an unreadable figure is a break of its own.
+    public var openingDifferences: Int
 
     public init(figure: Figure, exponent: Int, inputMinor: Int128, sentMinor: Int128, rebillyMinor: Int128? = nil,
-                netDifferenceMinor: Int128? = nil, grossDifferenceMinor: Int128? = nil, openingDifferenceMinor: Int128? = nil) {
+                netDifferenceMinor: Int128? = nil, grossDifferenceMinor: Int128? = nil, openingDifferenceMinor: Int128? = nil,
+                openingDifferences: Int = 0) {
         self.figure = figure
         self.exponent = exponent
         self.inputMinor = inputMinor
@@ -205,6 +216,7 @@ public struct FigureTotals: Sendable, Equatable, Hashable {
         self.netDifferenceMinor = netDifferenceMinor
         self.grossDifferenceMinor = grossDifferenceMinor
         self.openingDifferenceMinor = openingDifferenceMinor
+        self.openingDifferences = openingDifferences
     }
 
     /// Exact decimal texts at ``exponent``.
@@ -303,15 +315,17 @@ public struct ReconciliationCounts: Sendable, Equatable, Hashable, Codable {
     public var highPriorityOpenBreaks: Int
     /// Open breaks per field (raw value of ``BreakField``); fields without breaks are absent.
     public var openBreaksByField: [String: Int]
-    /// Open breaks on opening cashiers (their first night), not counted in ``openBreaks``.
+    /// Differences on opening cashiers (their first night), not counted in ``openBreaks``: the
+    /// ones counted in the totals plus the open opening breaks recorded one by one.
     public var openingBreaks: Int = 0
     /// Compared cashiers Rebilly reports as unable to withdraw (`canWithdraw: false`).
     public var cannotWithdraw: Int = 0
 
     /// The counts of a reconciliation that found `breaks`: drift, accepted and opening breaks apart
-    /// (an accepted break is in none of the drift counts).
+    /// (an accepted break is in none of the drift counts). `openingDifferences` are the opening
+    /// differences counted in the totals and not among `breaks`.
     public init(breaks: [Break], inputRows: Int = 0, cashiers: Int = 0, compared: Int = 0, readBackRequests: Int = 0,
-                readBackFailures: Int = 0, cannotWithdraw: Int = 0) {
+                readBackFailures: Int = 0, cannotWithdraw: Int = 0, openingDifferences: Int = 0) {
         let drift = breaks.filter { !$0.opening && $0.acceptance == nil }
         let open = drift.filter(\.isOpen)
         self.inputRows = inputRows
@@ -326,7 +340,7 @@ public struct ReconciliationCounts: Sendable, Equatable, Hashable, Codable {
         openBreaks = open.count
         highPriorityOpenBreaks = open.count { $0.priority == .high }
         openBreaksByField = Dictionary(open.map { ($0.field.rawValue, 1) }, uniquingKeysWith: +)
-        openingBreaks = breaks.count { $0.opening && $0.isOpen }
+        openingBreaks = openingDifferences + breaks.count { $0.opening && $0.isOpen }
         self.cannotWithdraw = cannotWithdraw
     }
 }
