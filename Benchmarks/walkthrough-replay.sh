@@ -132,8 +132,10 @@ step runs-history "cashier-batch runs --db night.sqlite"
 
 # ---- 6. Investigating a break with sqlite3
 SQ="sqlite3 -readonly -header -column night.sqlite"
-step breaks-by-lifecycle "$SQ \"SELECT opening, lifecycle, count(*) AS breaks, count(DISTINCT customer_id || currency) AS cashiers
-FROM breaks WHERE run_id = (SELECT max(run_id) FROM breaks) GROUP BY opening, lifecycle;\""
+step breaks-by-lifecycle "$SQ \"SELECT lifecycle, count(*) AS breaks, count(DISTINCT customer_id || currency) AS cashiers
+FROM breaks WHERE run_id = (SELECT max(run_id) FROM breaks) GROUP BY lifecycle;
+SELECT website_id, currency, figure, opening_count, opening_minor
+FROM reconciliation_totals WHERE run_id = (SELECT max(run_id) FROM breaks) AND opening_count > 0 ORDER BY 1, 2, 3;\""
 step open-drift-breaks "$SQ \"SELECT run_id, customer_id, currency, field, high_priority AS hi, lifecycle,
        printf('%.*f', exponent, expected_minor / power(10, exponent)) AS expected,
        actual_text AS rebilly, first_seen_run_id AS since, row_id
