@@ -1,3 +1,4 @@
+import CashierModel
 import Foundation
 import Gateway
 import Ledger
@@ -64,7 +65,8 @@ public struct BatchSender: Sendable {
     }
 
     private enum Event: Sendable {
-        case row(RowRecord, RowStep)
+        /// A row's pass returned: ended, or parked.
+        case row(RowRecord, RowLifecycle.State)
         /// The earliest parked row's settle time has come.
         case wake
     }
@@ -123,6 +125,8 @@ public struct BatchSender: Sendable {
                     var waiting = record
                     waiting.state = .inDoubt
                     parked.append(Parked(record: waiting, until: until))
+                case let .row(_, state):
+                    preconditionFailure("a row's pass returned while \(state)")
                 case .wake:
                     waking = false
                 }
@@ -220,7 +224,7 @@ public struct BatchSender: Sendable {
 
     /// A row cut short by the stop flag (or a cancelled task) counts as stopped, not as an error.
     /// Any other error is the ledger failing to record: every worker stops sending at once.
-    static func guarded(_ control: RunControl, _ body: () async throws -> RowStep) async throws -> RowStep {
+    static func guarded(_ control: RunControl, _ body: () async throws -> RowLifecycle.State) async throws -> RowLifecycle.State {
         do {
             return try await body()
         } catch is CancellationError {
