@@ -40,7 +40,7 @@ public struct BatchSender: Sendable {
     }
 
     /// The states a pass takes: everything not finished (`done`/`rejected` are final).
-    public static let openStates: Set<RowState> = [.pending, .cashierCreated, .failed, .inDoubt]
+    public static let openStates = Set(RowState.allCases.filter(\.isOpen))
 
     /// Sends every row of `batchID` in one of `states`, in line order; returns what happened.
     /// `onRow` is called after each row ends (progress).
@@ -65,7 +65,7 @@ public struct BatchSender: Sendable {
     }
 
     private enum Event: Sendable {
-        /// A row's pass returned: ended, or parked.
+        /// A row's pass returned, ended or parked, with the row as it left it.
         case row(RowRecord, RowLifecycle.State)
         /// The earliest parked row's settle time has come.
         case wake
@@ -112,7 +112,15 @@ public struct BatchSender: Sendable {
             }
             func dispatch(_ record: RowRecord, known: KnownCashier? = nil) {
                 inFlight += 1
-                group.addTask { .row(record, try await Self.guarded(control) { try await sender.send(record, known: known) }) }
+                group.addTask {
+                    var after = record
+                    let state = try await Self.guarded(control) {
+                        let (state, rowState) = try await sender.send(record, known: known)
+                        after.state = rowState
+                        return state
+                    }
+                    return .row(after, state)
+                }
             }
             func handle(_ event: Event) {
                 switch event {
@@ -122,9 +130,7 @@ public struct BatchSender: Sendable {
                     onRow(outcome)
                 case let .row(record, .parked(until)):
                     inFlight -= 1
-                    var waiting = record
-                    waiting.state = .inDoubt
-                    parked.append(Parked(record: waiting, until: until))
+                    parked.append(Parked(record: record, until: until))
                 case let .row(_, state):
                     preconditionFailure("a row's pass returned while \(state)")
                 case .wake:

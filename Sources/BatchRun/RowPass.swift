@@ -35,8 +35,8 @@ struct RowPass {
                                  known: known != nil, settings: sender.settings)
     }
 
-    /// Runs the pass to its end or until the row is parked; returns that state.
-    mutating func run() async throws -> RowLifecycle.State {
+    /// Runs the pass to its end or until the row is parked; returns that state and the row's.
+    mutating func run() async throws -> (RowLifecycle.State, RowState) {
         var pending = lifecycle.start()
         while !pending.isEmpty {
             let action = pending.removeFirst()
@@ -45,7 +45,7 @@ struct RowPass {
                 pending = next
             }
         }
-        return lifecycle.state
+        return (lifecycle.state, lifecycle.rowState)
     }
 
     /// Carries out one action; returns the lifecycle's next actions when the action is answered.

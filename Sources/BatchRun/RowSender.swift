@@ -25,10 +25,11 @@ struct RowSender: Sendable {
                               settleSeconds: gateway.settings.inDoubtSettleSeconds)
     }
 
-    /// One pass of `record`; returns where it stands: ended, or parked until its in-doubt deposit
-    /// request has settled. `known`: the cashier an earlier night recorded for the row's customer
-    /// (``Ledger/knownCashiers(runID:batchID:rows:)``); the row then makes no `POST /cashiers`.
-    func send(_ record: RowRecord, known: KnownCashier? = nil) async throws -> RowLifecycle.State {
+    /// One pass of `record`; returns where it stands (ended, or parked until its in-doubt deposit
+    /// request has settled) and the row's state in the ledger. `known`: the cashier an earlier
+    /// night recorded for the row's customer (``Ledger/knownCashiers(runID:batchID:rows:)``); the
+    /// row then makes no `POST /cashiers`.
+    func send(_ record: RowRecord, known: KnownCashier? = nil) async throws -> (RowLifecycle.State, RowState) {
         var pass = RowPass(self, record, known: known)
         return try await pass.run()
     }

@@ -48,8 +48,13 @@ extension RebillyGateway {
 
     /// The next page of `listing`, once.
     public func attemptListPage(_ permit: Permit, _ listing: DepositListing) async throws -> Result<DepositRequestListPage, CallFailure> {
-        let (scope, start, to, limit) = (listing.scope, listing.start, listing.to, listing.pageSize)
-        return try await attempt(permit) { [client] () async throws(RebillyError) -> DepositRequestListPage in
+        try await attempt(permit, pageRequest(listing))
+    }
+
+    /// The request for `listing`'s next page.
+    func pageRequest(_ listing: DepositListing) -> @Sendable () async throws(RebillyError) -> DepositRequestListPage {
+        let (client, scope, start, to, limit) = (client, listing.scope, listing.start, listing.to, listing.pageSize)
+        return { () async throws(RebillyError) -> DepositRequestListPage in
             try await client.listDepositRequests(websiteId: scope.websiteId, customerId: scope.customerId, createdFrom: start,
                                                  createdTo: to, sort: "createdTime", limit: limit, offset: 0)
         }

@@ -18,12 +18,12 @@ public enum GatewayEvent: Sendable, Equatable {
 /// - the two budgets: writes (non-GET requests, the ones Rebilly counts) through the rate
 ///   limiter (AIMD with the job's decrease factor and a floor), reads through their own
 ///   ``ReadGate`` (concurrency, an optional rate): no read ever waits for a write token;
-/// - retries with full-jitter backoff up to `--max-attempts`, and the pauses a 429 or 503
-///   asks for (measured on the server's clock, see ``RateLimitInfo``);
-/// - the classification of every failure (``CallFailure``): the row's fault, retryable,
-///   in doubt (a deposit POST without a usable answer), or the end of the command (401/403);
-/// - the in-doubt wait and the one rule for which listed deposit request is a row's
-///   (``DepositOwnership``).
+/// - the full-jitter backoff between attempts, and the pauses a 429 or 503 asks for
+///   (measured on the server's clock, see ``RateLimitInfo``);
+/// - the classification of every failure (``CallFailure``): the row's fault, retryable (and
+///   whether it may have been applied), misdirected, or the end of the command (401/403);
+/// - the keyset listing of deposit requests (``DepositListing``) and the one rule for which
+///   listed deposit request is a row's (``DepositOwnership``).
 ///
 /// A row's calls go attempt by attempt (``permit(_:)``, then an `attempt…` operation), so that
 /// its lifecycle records each attempt's intent before it is sent and its outcome after; other
@@ -180,12 +180,7 @@ public final class RebillyGateway: Sendable {
         var listing = DepositListing(scope, pageSize: pageSize)
         var count = 0
         while true {
-            let current = listing
-            switch try await call(budget: .read, { [client] () async throws(RebillyError) -> DepositRequestPage in
-                try await client.listDepositRequests(websiteId: current.scope.websiteId, customerId: current.scope.customerId,
-                                                     createdFrom: current.start, createdTo: current.to, sort: "createdTime",
-                                                     limit: current.pageSize, offset: 0)
-            }) {
+            switch try await call(budget: .read, pageRequest(listing)) {
             case let .succeeded(answer):
                 let fresh = listing.take(answer)
                 count += fresh.count
