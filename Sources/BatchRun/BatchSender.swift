@@ -1,3 +1,4 @@
+import CashierModel
 import Foundation
 import Gateway
 import Ledger
@@ -39,7 +40,7 @@ public struct BatchSender: Sendable {
     }
 
     /// The states a pass takes: everything not finished (`done`/`rejected` are final).
-    public static let openStates: Set<RowState> = [.pending, .cashierCreated, .failed, .inDoubt]
+    public static let openStates = Set(RowState.allCases.filter(\.isOpen))
 
     /// Sends every row of `batchID` in one of `states`, in line order; returns what happened.
     /// `onRow` is called after each row ends (progress).
@@ -64,7 +65,8 @@ public struct BatchSender: Sendable {
     }
 
     private enum Event: Sendable {
-        case row(RowRecord, RowStep)
+        /// A row's pass returned, ended or parked, with the row as it left it.
+        case row(RowRecord, RowLifecycle.State)
         /// The earliest parked row's settle time has come.
         case wake
     }
@@ -110,7 +112,15 @@ public struct BatchSender: Sendable {
             }
             func dispatch(_ record: RowRecord, known: KnownCashier? = nil) {
                 inFlight += 1
-                group.addTask { .row(record, try await Self.guarded(control) { try await sender.send(record, known: known) }) }
+                group.addTask {
+                    var after = record
+                    let state = try await Self.guarded(control) {
+                        let (state, rowState) = try await sender.send(record, known: known)
+                        after.state = rowState
+                        return state
+                    }
+                    return .row(after, state)
+                }
             }
             func handle(_ event: Event) {
                 switch event {
@@ -120,9 +130,9 @@ public struct BatchSender: Sendable {
                     onRow(outcome)
                 case let .row(record, .parked(until)):
                     inFlight -= 1
-                    var waiting = record
-                    waiting.state = .inDoubt
-                    parked.append(Parked(record: waiting, until: until))
+                    parked.append(Parked(record: record, until: until))
+                case let .row(_, state):
+                    preconditionFailure("a row's pass returned while \(state)")
                 case .wake:
                     waking = false
                 }
@@ -220,7 +230,7 @@ public struct BatchSender: Sendable {
 
     /// A row cut short by the stop flag (or a cancelled task) counts as stopped, not as an error.
     /// Any other error is the ledger failing to record: every worker stops sending at once.
-    static func guarded(_ control: RunControl, _ body: () async throws -> RowStep) async throws -> RowStep {
+    static func guarded(_ control: RunControl, _ body: () async throws -> RowLifecycle.State) async throws -> RowLifecycle.State {
         do {
             return try await body()
         } catch is CancellationError {

@@ -91,7 +91,7 @@ struct ResolveCommand: AsyncParsableCommand {
         case let .succeeded(answer): request = answer.depositRequest
         case let .rowFinal(failure) where failure.status == 404:
             throw ResolveRefusal(description: "Rebilly has no deposit request \(id)")
-        case let .rowFinal(failure), let .exhausted(failure), let .inDoubt(failure):
+        case let .rowFinal(failure), let .exhausted(failure):
             throw Self.fail("error: Rebilly could not be asked about deposit request \(id): \(failure.message)", .apiUnavailable)
         case .stopped:
             throw Self.fail("error: credentials refused by the API: fix the API key", .credentialsRefused)

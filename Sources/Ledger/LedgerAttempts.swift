@@ -115,7 +115,7 @@ extension Ledger {
             else { throw LedgerError.noSuchAttempt(attemptID) }
             rowID = found
         }
-        let (state, cashier, deposit, reasons) = transition.parts
+        let (state, cashier, deposit, reasons) = (transition.state, transition.cashierID, transition.depositRequestID, transition.reasonsJSON)
         try Self.transition(db, rowID: rowID, to: state, cashierID: cashier,
                             depositRequestID: deposit, reasonsJSON: reasons, stamp: LedgerTimestamp.text(at))
     }
@@ -150,13 +150,4 @@ extension Ledger {
             throw LedgerError.illegalTransition(rowID: rowID, from: current, to: state)
         }
     }
-
-    static func mayAttempt(_ operation: AttemptOperation, in state: RowState) -> Bool {
-        switch operation {
-        case .createCashier: state != .done && state != .rejected
-        case .createDepositRequest: state != .done && state != .rejected && state != .inDoubt && state != .needsReview
-        case .listDepositRequests, .getCashier, .getDepositRequest: true
-        }
-    }
-
 }

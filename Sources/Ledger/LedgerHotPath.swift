@@ -1,3 +1,4 @@
+import CashierModel
 #if canImport(GRDBSQLite)
 import GRDBSQLite
 #else

@@ -1,13 +1,6 @@
+import CashierModel
 import Foundation
 import GRDB
-
-/// What a person decided for a `needs_review` row (`cashier-batch resolve`).
-public enum ResolveAction: String, Sendable, CaseIterable {
-    /// This deposit request is the row's: the row is done with it.
-    case adopt
-    /// None of the listed ones is the row's: the next `retry` sends a new one.
-    case resend
-}
 
 /// One recorded decision (`resolutions`).
 public struct ResolutionRecord: Sendable, Equatable {
@@ -61,7 +54,10 @@ extension Ledger {
                         checkedWithRebilly: Bool = false) throws -> ResolutionRecord {
         let at = now()
         return try pool.write { db in
-            _ = try Self.reviewableRow(db, rowID: rowID, runID: runID)
+            let row = try Self.reviewableRow(db, rowID: rowID, runID: runID)
+            guard let target = RowLifecycle.resolved(row.state, by: action) else {
+                throw ResolveRefusal(description: "row \(rowID) is \(row.state.rawValue), not needs_review: there is nothing to resolve")
+            }
             switch action {
             case .adopt:
                 guard let id = depositRequestID else { throw ResolveRefusal(description: "--adopt needs a deposit request id") }
@@ -71,9 +67,9 @@ extension Ledger {
                     throw ResolveRefusal(description: "deposit request \(id) is not one of row \(rowID)'s candidates"
                         + (candidates.isEmpty ? "" : " (\(candidates.joined(separator: ", ")))") + " and was not checked with Rebilly")
                 }
-                try Self.transition(db, rowID: rowID, to: .done, cashierID: nil, depositRequestID: id, reasonsJSON: "[]", at: at)
+                try Self.transition(db, rowID: rowID, to: target, cashierID: nil, depositRequestID: id, reasonsJSON: "[]", at: at)
             case .resend:
-                try Self.transition(db, rowID: rowID, to: .cashierCreated, cashierID: nil, depositRequestID: nil,
+                try Self.transition(db, rowID: rowID, to: target, cashierID: nil, depositRequestID: nil,
                                     reasonsJSON: "[]", at: at)
             }
             try db.execute(sql: """

@@ -83,28 +83,3 @@ extension Ledger {
         "[" + states.map { "\"\($0.rawValue)\"" }.sorted().joined(separator: ",") + "]"
     }
 }
-
-/// A row state change applied together with an attempt's outcome.
-public enum RowTransition: Sendable, Equatable {
-    case pending
-    case cashierCreated(cashierID: String)
-    /// `depositRequestID` is nil when deposits are turned off.
-    case done(depositRequestID: String?)
-    case failed(reasonsJSON: String)
-    case rejected(reasonsJSON: String)
-    case inDoubt
-    /// Listing could not tell the row's deposit request from another client's (see ``RowState/needsReview``).
-    case needsReview(reasonsJSON: String)
-
-    var parts: (RowState, String?, String?, String?) {
-        switch self {
-        case .pending: (.pending, nil, nil, nil)
-        case .cashierCreated(let id): (.cashierCreated, id, nil, nil)
-        case .done(let id): (.done, nil, id, nil)
-        case .failed(let reasons): (.failed, nil, nil, reasons)
-        case .rejected(let reasons): (.rejected, nil, nil, reasons)
-        case .inDoubt: (.inDoubt, nil, nil, nil)
-        case .needsReview(let reasons): (.needsReview, nil, nil, reasons)
-        }
-    }
-}

@@ -1,3 +1,5 @@
+import CashierModel
+
 /// Every SQL statement the ledger runs (besides the DDL in `LedgerSchema`).
 ///
 /// Rules: static text only, values always as bound `?` arguments, never
@@ -39,16 +41,22 @@ enum LedgerSQL {
     static let runIDsWithCallsInFlight = """
         SELECT DISTINCT run_id FROM attempt_log WHERE outcome = 0 AND run_id <> ? ORDER BY run_id
         """
-    /// A deposit-request create in flight when its run ended may have happened.
+    /// Rows with a call in flight when its run ended, moved as ``RowLifecycle/afterCrash(_:inFlight:)``
+    /// says: in doubt, when the call was one that may have happened unanswered.
     static let markRowsInDoubtForCallsInFlight = """
-        UPDATE rows SET state = 'in_doubt', updated_at = ?
-        WHERE state IN ('pending', 'cashier_created', 'failed')
+        UPDATE rows SET state = '\(RowState.inDoubt.rawValue)', updated_at = ?
+        WHERE \(stateIn(RowState.allCases.filterSet { state in
+            AttemptOperation.allCases.contains { RowLifecycle.afterCrash(state, inFlight: $0) == .inDoubt } }))
           AND id IN (SELECT row_id FROM attempt_log
                      WHERE outcome = 0 AND run_id <> ?
-                       AND operation = (SELECT code FROM attempt_operations WHERE name = 'create_deposit_request'))
+                       AND operation IN (SELECT code FROM attempt_operations WHERE name IN (\(crashedOperations))))
         """
+    /// The operations whose call in flight at a crash moves its row (``RowLifecycle/afterCrash(_:inFlight:)``).
+    static let crashedOperations = AttemptOperation.allCases
+        .filter { op in RowState.allCases.contains { RowLifecycle.afterCrash($0, inFlight: op) == .inDoubt } }
+        .map { "'\($0.rawValue)'" }.joined(separator: ",")
     static let markCallsInFlightLost = """
-        UPDATE attempt_log SET outcome = (SELECT code FROM attempt_outcomes WHERE name = 'lost'),
+        UPDATE attempt_log SET outcome = (SELECT code FROM attempt_outcomes WHERE name = '\(RowLifecycle.crashedAttempt.rawValue)'),
                                error = COALESCE(error, 'the run ended while the call was in flight')
         WHERE outcome = 0 AND run_id <> ?
         """
@@ -156,8 +164,8 @@ enum LedgerSQL {
         "UPDATE rows SET attempt_count = attempt_count + 1, last_run_id = ?1, updated_at = ?2 WHERE id = ?3"
             + (condition.map { " AND " + $0 } ?? "")
     }
-    static let hotTouchRowForCashier = hotTouchRow(where: stateIn(RowState.allCases.filterSet { Ledger.mayAttempt(.createCashier, in: $0) }))
-    static let hotTouchRowForDeposit = hotTouchRow(where: stateIn(RowState.allCases.filterSet { Ledger.mayAttempt(.createDepositRequest, in: $0) }))
+    static let hotTouchRowForCashier = hotTouchRow(where: stateIn(RowState.allCases.filterSet { RowLifecycle.mayAttempt(.createCashier, in: $0) }))
+    static let hotTouchRowForDeposit = hotTouchRow(where: stateIn(RowState.allCases.filterSet { RowLifecycle.mayAttempt(.createDepositRequest, in: $0) }))
     static let hotTouchRowForRead = hotTouchRow(where: nil)
     /// ?1 row, ?2 run, ?3 operation name, ?4 milliseconds.
     static let hotInsertAttempt = """
@@ -192,7 +200,7 @@ enum LedgerSQL {
         UPDATE rows SET state = ?1, cashier_id = COALESCE(?2, cashier_id), deposit_request_id = COALESCE(?3, deposit_request_id),
                         reasons_json = COALESCE(?4, reasons_json), updated_at = ?5,
                         cashier_known_from = CASE WHEN ?2 IS NULL THEN cashier_known_from END
-        WHERE id = ?6 AND \(stateIn(RowState.allCases.filterSet { $0.allowedNext.contains(target) }))
+        WHERE id = ?6 AND \(stateIn(RowState.allCases.filterSet { RowLifecycle.allows($0, to: target) }))
         """
     }
     static let hotTransitions: [RowState: String] = Dictionary(uniqueKeysWithValues: RowState.allCases.map { ($0, hotTransition(to: $0)) })

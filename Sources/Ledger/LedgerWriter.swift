@@ -1,3 +1,4 @@
+import CashierModel
 import Foundation
 import GRDB
 #if canImport(GRDBSQLite)
@@ -120,7 +121,7 @@ public final class LedgerWriter: Sendable {
         }
     }
 
-    /// Moves a row to `state` if ``RowState/allowedNext`` allows it. Non-nil ids and reasons replace
+    /// Moves a row to `state` if ``RowLifecycle/allows(_:to:)`` allows it. Non-nil ids and reasons replace
     /// the stored ones, nil keeps them; moving to `done` clears the reasons. `candidates`: the
     /// deposit requests a row moved to `needs_review` is to be decided between.
     public func transition(

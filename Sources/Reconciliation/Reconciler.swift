@@ -169,7 +169,7 @@ public struct Reconciler: Sendable {
                     switch outcome {
                     case let .succeeded(result): return (rowID, .found(result))
                     case let .rowFinal(failure): return (rowID, .notFound(status: failure.status ?? 0, message: failure.message))
-                    case let .exhausted(failure), let .inDoubt(failure): return (rowID, .failed(failure.message))
+                    case let .exhausted(failure): return (rowID, .failed(failure.message))
                     case .stopped: return (rowID, .stopped)
                     }
                 }

@@ -1,3 +1,4 @@
+import CashierModel
 #if canImport(Glibc)
 import Glibc
 #endif
