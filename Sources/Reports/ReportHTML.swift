@@ -34,28 +34,40 @@ public enum ReportHTML {
         if let forecast = data.forecast { h += row(["Forecast", e(forecast.line(data))]) }
         h += "</table>"
         if !data.shards.isEmpty {
-            h += "<h3>Shards</h3><table class=shards><thead><tr><th>Shard</th><th>Ledger</th><th class=n>Run</th><th>Status</th><th class=n>Exit code</th><th>Started (UTC)</th><th>Finished (UTC)</th><th class=n>Read</th><th class=n>Done</th><th class=n>Rejected</th><th class=n>Failed</th><th class=n>Open breaks</th><th>Verdict</th></tr></thead><tbody>"
-            for shard in data.shards {
-                let c = shard.counts
-                h += "<tr><td>\(e(shard.label))</td><td class=mono>\(e(shard.ledgerPath))</td><td class=n>\(shard.run.id)</td><td>\(e(shard.run.status.rawValue))</td>"
-                h += "<td class=n>\(shard.run.exitCode.map { "\($0)" } ?? "–")</td><td>\(e(Format.iso(shard.run.startedAt)))</td><td>\(shard.run.finishedAt.map { e(Format.iso($0)) } ?? "–")</td>"
-                h += "<td class=n>\(c.read)</td><td class=n>\(c.done)</td><td class=n>\(c.rejected)</td><td class=n>\(c.failed)</td><td class=n>\(shard.openBreaks)</td>"
-                h += "<td class=\"\(e(shard.verdict.level))\">\(e(shard.verdict.level))</td></tr>"
-            }
-            h += "</tbody></table>"
+            h += "<h3>Shards</h3>" + HTMLTable<ShardSummary>([
+                .init("Shard") { e($0.label) },
+                .init("Ledger", .mono) { e($0.ledgerPath) },
+                .init("Run", .number) { "\($0.run.id)" },
+                .init("Status") { e($0.run.status.rawValue) },
+                .init("Exit code", .number) { $0.run.exitCode.map { "\($0)" } ?? "–" },
+                .init("Started (UTC)") { e(Format.iso($0.run.startedAt)) },
+                .init("Finished (UTC)") { $0.run.finishedAt.map { e(Format.iso($0)) } ?? "–" },
+                .init("Read", .number) { "\($0.counts.read)" },
+                .init("Done", .number) { "\($0.counts.done)" },
+                .init("Rejected", .number) { "\($0.counts.rejected)" },
+                .init("Failed", .number) { "\($0.counts.failed)" },
+                .init("Open breaks", .number) { "\($0.openBreaks)" },
+                .init("Verdict", attributes: { " class=\"\(e($0.verdict.level))\"" }) { e($0.verdict.level) },
+            ], tableAttributes: " class=shards").render(data.shards)
         }
         let sharded = data.batches.contains { $0.shard != nil }
         if !data.batches.isEmpty {
-            h += "<table><thead><tr>\(sharded ? "<th>Shard</th>" : "")<th>Batch</th><th>SHA-256</th><th>Format</th><th>Control</th><th class=n>Read</th><th class=n>Done</th><th class=n>Skipped</th><th class=n>Rejected</th><th class=n>Failed</th><th class=n>In doubt</th><th class=n>Needs review</th><th class=n>Unfinished</th><th>Identity</th></tr></thead><tbody>"
-            for b in data.batches {
-                let c = b.counts
-                h += "<tr>\(sharded ? "<td>\(e(b.shard ?? "–"))</td>" : "")<td class=mono>\(e(b.path))</td><td class=mono title=\"\(e(b.sha256))\">\(e(String(b.sha256.prefix(12))))…</td>"
-                h += "<td>\(e(b.format))\(b.gzip ? " + gzip" : "")</td><td>\(e(b.controlVerdict.rawValue))</td>"
-                h += "<td class=n>\(c.read)</td><td class=n>\(c.done)</td><td class=n>\(c.skipped)</td><td class=n>\(c.rejected)</td><td class=n>\(c.failed)</td><td class=n>\(c.inDoubt)</td><td class=n>\(c.needsReview)</td><td class=n>\(c.unfinished)</td>"
-                h += c.closes ? "<td class=ok>holds</td>" : "<td class=bad>does not close</td>"
-                h += "</tr>"
-            }
-            h += "</tbody></table>"
+            h += HTMLTable<BatchInfo>([
+                sharded ? .init("Shard") { e($0.shard ?? "–") } : nil,
+                .init("Batch", .mono) { e($0.path) },
+                .init("SHA-256", attributes: { " class=mono title=\"\(e($0.sha256))\"" }) { "\(e(String($0.sha256.prefix(12))))…" },
+                .init("Format") { "\(e($0.format))\($0.gzip ? " + gzip" : "")" },
+                .init("Control") { e($0.controlVerdict.rawValue) },
+                .init("Read", .number) { "\($0.counts.read)" },
+                .init("Done", .number) { "\($0.counts.done)" },
+                .init("Skipped", .number) { "\($0.counts.skipped)" },
+                .init("Rejected", .number) { "\($0.counts.rejected)" },
+                .init("Failed", .number) { "\($0.counts.failed)" },
+                .init("In doubt", .number) { "\($0.counts.inDoubt)" },
+                .init("Needs review", .number) { "\($0.counts.needsReview)" },
+                .init("Unfinished", .number) { "\($0.counts.unfinished)" },
+                .init("Identity", attributes: { $0.counts.closes ? " class=ok" : " class=bad" }) { $0.counts.closes ? "holds" : "does not close" },
+            ]).render(data.batches)
         } else {
             h += "<p class=muted>No batch was processed by this run.</p>"
         }
@@ -95,12 +107,16 @@ public enum ReportHTML {
         if data.requests.isEmpty {
             h += "<p class=muted>No API call was recorded for this run.</p>"
         } else {
-            h += "<table><thead><tr><th>Operation</th><th class=n>Sent</th><th>By status</th><th class=n>Retries</th><th class=n>429s</th><th class=n>p50 ms</th><th class=n>p95 ms</th><th class=n>max ms</th></tr></thead><tbody>"
-            for op in data.requests {
-                let statuses = op.byStatus.map { "\(e($0.status)): \($0.count)" }.joined(separator: ", ")
-                h += "<tr><td class=mono>\(e(op.operation.rawValue))</td><td class=n>\(op.sent)</td><td>\(statuses)</td><td class=n>\(op.retries)</td><td class=n>\(op.tooManyRequests)</td><td class=n>\(ms(op.p50))</td><td class=n>\(ms(op.p95))</td><td class=n>\(ms(op.max))</td></tr>"
-            }
-            h += "</tbody></table>"
+            h += HTMLTable<OperationStats>([
+                .init("Operation", .mono) { e($0.operation.rawValue) },
+                .init("Sent", .number) { "\($0.sent)" },
+                .init("By status") { $0.byStatus.map { "\(e($0.status)): \($0.count)" }.joined(separator: ", ") },
+                .init("Retries", .number) { "\($0.retries)" },
+                .init("429s", .number) { "\($0.tooManyRequests)" },
+                .init("p50 ms", .number) { ms($0.p50) },
+                .init("p95 ms", .number) { ms($0.p95) },
+                .init("max ms", .number) { ms($0.max) },
+            ]).render(data.requests)
         }
         h += "</section>"
 
@@ -110,18 +126,19 @@ public enum ReportHTML {
             h += "<p class=muted>No valid row.</p>"
         } else {
             if !data.reconciled { h += "<p class=muted>Not reconciled: Rebilly's figures, net and gross are unknown for this run.</p>" }
-            h += "<table><thead><tr><th>Website</th><th>Currency</th><th>Figure</th><th class=n>Rows</th><th class=n>Input</th><th class=n>Sent</th><th class=n>Rebilly</th><th class=n>Net difference</th><th class=n>Gross difference</th></tr></thead><tbody>"
-            for t in data.totals {
-                for figure in Figure.allCases {
-                    let f = t[figure]
-                    let off = (f.grossDifferenceMinor ?? 0) != 0
-                    h += "<tr\(off ? " class=off" : "")><td class=mono>\(e(t.websiteID))</td><td>\(e(t.currency))</td><td>\(e(figure.rawValue))</td><td class=n>\(t.inputRows)</td>"
-                    h += "<td class=\"n mono\">\(e(f.input))</td><td class=\"n mono\">\(e(f.sent))</td>"
-                    for v in [f.rebilly, f.netDifference, f.grossDifference] { h += "<td class=\"n mono\">\(v.map(e) ?? "–")</td>" }
-                    h += "</tr>"
-                }
-            }
-            h += "</tbody></table>"
+            typealias Line = (t: ReconciliationTotals, f: FigureTotals)
+            h += HTMLTable<Line>([
+                .init("Website", .mono) { e($0.t.websiteID) },
+                .init("Currency") { e($0.t.currency) },
+                .init("Figure") { e($0.f.figure.rawValue) },
+                .init("Rows", .number) { "\($0.t.inputRows)" },
+                .init("Input", .money) { e($0.f.input) },
+                .init("Sent", .money) { e($0.f.sent) },
+                .init("Rebilly", .money) { $0.f.rebilly.map(e) ?? "–" },
+                .init("Net difference", .money) { $0.f.netDifference.map(e) ?? "–" },
+                .init("Gross difference", .money) { $0.f.grossDifference.map(e) ?? "–" },
+            ], rowAttributes: { ($0.f.grossDifferenceMinor ?? 0) != 0 ? " class=off" : "" })
+            .render(data.totals.flatMap { t in Figure.allCases.map { (t: t, f: t[$0]) } })
         }
         h += "</section>"
 
@@ -134,11 +151,13 @@ public enum ReportHTML {
         }
         for note in data.reconciliationNotes { h += "<p>\(e(note))</p>" }
         if !data.unread.isEmpty {
-            h += "<h3>Not read back: neither matched nor broken</h3><table><thead><tr><th>Website</th><th>Customer</th><th>Currency</th><th>Cashier</th><th>Why</th></tr></thead><tbody>"
-            for u in data.unread {
-                h += "<tr class=off><td class=mono>\(e(u.websiteID))</td><td class=mono>\(e(u.customerID))</td><td>\(e(u.currency))</td><td class=mono>\(e(u.cashierID ?? "–"))</td><td>\(e(u.reason))</td></tr>"
-            }
-            h += "</tbody></table>"
+            h += "<h3>Not read back: neither matched nor broken</h3>" + HTMLTable<UnreadCashier>([
+                .init("Website", .mono) { e($0.websiteID) },
+                .init("Customer", .mono) { e($0.customerID) },
+                .init("Currency") { e($0.currency) },
+                .init("Cashier", .mono) { e($0.cashierID ?? "–") },
+                .init("Why") { e($0.reason) },
+            ], rowAttributes: { _ in " class=off" }).render(data.unread)
         }
         if data.breaks.isEmpty {
             h += "<p class=muted>\(data.reconciled ? "No break." : "No break recorded for this run.")</p>"
@@ -154,13 +173,14 @@ public enum ReportHTML {
         if !sums.isEmpty {
             let count = sums.reduce(0) { $0 + $1.differences }, cashiers = sums.reduce(0) { $0 + $1.cashiers }
             h += "<h3>Opening differences (\(count))</h3><p class=muted>On \(cashiers) cashier\(cashiers == 1 ? "" : "s") created this night: Rebilly holds no history for them yet, so their figures cannot agree. Never a reason for exit 4. Summed per website and currency; each cashier's figures are in the ledger.</p>"
-            h += "<details><summary>Per website and currency (\(sums.count))</summary><table><thead><tr><th>Website</th><th>Currency</th><th class=n>Cashiers</th><th class=n>Differences</th>"
-                + Figure.allCases.map { "<th class=n>Σ \(e($0.rawValue))</th>" }.joined() + "</tr></thead><tbody>"
-            for g in sums {
-                h += "<tr><td class=mono>\(e(g.websiteID))</td><td>\(e(g.currency))</td><td class=n>\(g.cashiers)</td><td class=n>\(g.differences)</td>"
-                    + Figure.allCases.map { "<td class=\"n mono\">\(e(Format.signedMoney(g.sums[Figure.allCases.firstIndex(of: $0) ?? 0], exponent: g.exponent)))</td>" }.joined() + "</tr>"
-            }
-            h += "</tbody></table></details>"
+            h += "<details><summary>Per website and currency (\(sums.count))</summary>" + HTMLTable<DifferenceSums>([
+                .init("Website", .mono) { e($0.websiteID) },
+                .init("Currency") { e($0.currency) },
+                .init("Cashiers", .number) { "\($0.cashiers)" },
+                .init("Differences", .number) { "\($0.differences)" },
+            ] + Figure.allCases.enumerated().map { i, figure in
+                .init("Σ \(e(figure.rawValue))", .money) { e(Format.signedMoney($0.sums[i], exponent: $0.exponent)) }
+            }).render(sums) + "</details>"
             let listed = data.breaks.openOpening
             if !listed.isEmpty {
                 h += "<details><summary>Opening differences recorded one by one (\(listed.count))</summary>" + breakTable(listed.sorted(by: Break.order), data) + "</details>"
@@ -172,11 +192,13 @@ public enum ReportHTML {
         if !data.reviews.isEmpty {
             h += "<section><h2>Needs review (\(data.reviews.count))</h2><p>The job cannot tell these rows' deposit requests from another client's: "
             h += "it neither adopts one nor sends again. Close each with <code>cashier-batch resolve --run \(data.run.id) --row ROW --adopt ID</code> or <code>--resend</code>.</p>"
-            h += "<table><thead><tr><th class=n>Row</th><th>Batch</th><th class=n>Line</th><th>Customer</th><th>Why</th></tr></thead><tbody>"
-            for r in data.reviews.prefix(50) {
-                h += "<tr><td class=n>\(r.rowID)</td><td class=mono>\(e(r.batchPath))</td><td class=n>\(r.line)</td><td class=mono>\(e(r.customerID ?? ""))</td><td>\(e(r.reason))</td></tr>"
-            }
-            h += "</tbody></table>"
+            h += HTMLTable<ReviewRow>([
+                .init("Row", .number) { "\($0.rowID)" },
+                .init("Batch", .mono) { e($0.batchPath) },
+                .init("Line", .number) { "\($0.line)" },
+                .init("Customer", .mono) { e($0.customerID ?? "") },
+                .init("Why") { e($0.reason) },
+            ]).render(data.reviews.prefix(50))
             if data.reviews.count > 50 { h += "<p class=muted>\(data.reviews.count - 50) more in report.json.</p>" }
             h += "</section>"
         }
@@ -186,16 +208,18 @@ public enum ReportHTML {
         if data.reasons.isEmpty {
             h += "<p class=muted>No row was rejected or failed.</p>"
         } else {
-            h += "<table><thead><tr><th>State</th><th>Field</th><th>Reason</th><th class=n>Rows</th><th>Examples</th></tr></thead><tbody>"
-            for group in data.reasons.prefix(15) {
-                let examples = group.examples.map { ex in
-                    "<div class=ex><span class=mono>\(e(ex.batchPath)):\(ex.line)</span> <span class=mono>\(e(ex.customerID ?? "(no customerId)"))</span> — \(e(ex.message))</div>"
-                }.joined()
+            h += HTMLTable<ReasonGroup>([
+                .init("State") { e($0.state.rawValue) },
+                .init("Field", .mono) { e($0.field) },
                 // Grouped by rule; shown with a real message of the group, not its masked pattern.
-                let reason = group.examples.first?.message ?? group.pattern
-                h += "<tr><td>\(e(group.state.rawValue))</td><td class=mono>\(e(group.field))</td><td>\(e(reason))</td><td class=n>\(group.count)</td><td>\(examples)</td></tr>"
-            }
-            h += "</tbody></table>"
+                .init("Reason") { e($0.examples.first?.message ?? $0.pattern) },
+                .init("Rows", .number) { "\($0.count)" },
+                .init("Examples") { group in
+                    group.examples.map { ex in
+                        "<div class=ex><span class=mono>\(e(ex.batchPath)):\(ex.line)</span> <span class=mono>\(e(ex.customerID ?? "(no customerId)"))</span> — \(e(ex.message))</div>"
+                    }.joined()
+                },
+            ]).render(data.reasons.prefix(15))
             if data.reasons.count > 15 { h += "<p class=muted>\(data.reasons.count - 15) more reasons in report.json; every row in rejects.csv.</p>" }
         }
         h += "</section>"
@@ -204,26 +228,29 @@ public enum ReportHTML {
         h += "<section><h2>Compared with the previous run</h2>"
         if let p = data.previous {
             h += "<p>Run \(p.run.id) (\(e(p.run.command)), \(e(Format.iso(p.run.startedAt))), exit \(p.run.exitCode.map { "\($0)" } ?? "–")).</p>"
-            h += "<table><thead><tr><th>Rows</th><th class=n>Previous</th><th class=n>This run</th><th class=n>Difference</th></tr></thead><tbody>"
-            var lines: [(String, Int, Int)] = [("read", p.counts.read, data.counts.read)]
+            typealias Count = (name: String, then: Int, now: Int)
+            var lines: [Count] = [("read", p.counts.read, data.counts.read)]
             lines += zip(p.counts.parts, data.counts.parts).map { ($0.name, $0.value, $1.value) }
             lines.append(("open breaks", p.openBreaks, data.breaks.filter(\.isOpenDrift).count))
-            for (name, then, now) in lines {
-                h += "<tr><td>\(e(label(name)))</td><td class=n>\(then)</td><td class=n>\(now)</td><td class=n>\(e(Format.signed(now - then)))</td></tr>"
-            }
-            h += "</tbody></table>"
+            h += HTMLTable<Count>([
+                .init("Rows") { e(label($0.name)) },
+                .init("Previous", .number) { "\($0.then)" },
+                .init("This run", .number) { "\($0.now)" },
+                .init("Difference", .number) { e(Format.signed($0.now - $0.then)) },
+            ]).render(lines)
             let changes = totalsChanges(current: data.totals, previous: p.totals)
             if !changes.isEmpty {
-                h += "<table><thead><tr><th>Website</th><th>Currency</th><th>Figure (input)</th><th class=n>Previous</th><th class=n>This run</th><th class=n>Difference</th></tr></thead><tbody>"
-                for c in changes {
-                    for figure in Figure.allCases {
-                        let then = c.previous[figure].inputMinor, now = c.current[figure].inputMinor
-                        h += "<tr><td class=mono>\(e(c.websiteID))</td><td>\(e(c.currency))</td><td>\(e(figure.rawValue))</td>"
-                        h += "<td class=\"n mono\">\(e(Amount.format(then, exponent: c.exponent)))</td><td class=\"n mono\">\(e(Amount.format(now, exponent: c.exponent)))</td>"
-                        h += "<td class=\"n mono\">\(e(Format.signedMoney(now - then, exponent: c.exponent)))</td></tr>"
-                    }
-                }
-                h += "</tbody></table>"
+                typealias Change = (c: TotalsChange, figure: Figure, then: Int128, now: Int128)
+                h += HTMLTable<Change>([
+                    .init("Website", .mono) { e($0.c.websiteID) },
+                    .init("Currency") { e($0.c.currency) },
+                    .init("Figure (input)") { e($0.figure.rawValue) },
+                    .init("Previous", .money) { e(Amount.format($0.then, exponent: $0.c.exponent)) },
+                    .init("This run", .money) { e(Amount.format($0.now, exponent: $0.c.exponent)) },
+                    .init("Difference", .money) { e(Format.signedMoney($0.now - $0.then, exponent: $0.c.exponent)) },
+                ]).render(changes.flatMap { c in
+                    Figure.allCases.map { (c: c, figure: $0, then: c.previous[$0].inputMinor, now: c.current[$0].inputMinor) }
+                })
             }
         } else {
             h += "<p class=muted>This is the first sending run of this ledger.</p>"
@@ -241,14 +268,13 @@ public enum ReportHTML {
         let open = data.breaks.needingAttention, accepted = data.breaks.accepted
         var h = ""
         if let r = data.reconciliationRun {
-            h += "<section><h2>This reconciliation</h2><p>\(e(r.headline)).</p><table><thead><tr><th>Found</th>"
-                + (r.previous.map { "<th class=n>Previous (run \($0.madeByRunID))</th>" } ?? "") + "<th class=n>This run</th>"
-                + (r.previous != nil ? "<th class=n>Difference</th>" : "") + "</tr></thead><tbody>"
-            for line in r.comparison {
-                h += "<tr><td>\(e(line.name))</td>" + (line.before.map { "<td class=n>\($0)</td>" } ?? "") + "<td class=n>\(line.now)</td>"
-                    + (line.before.map { "<td class=n>\(e(Format.signed(line.now - $0)))</td>" } ?? "") + "</tr>"
-            }
-            h += "</tbody></table></section>"
+            typealias Line = (name: String, key: String, before: Int?, now: Int)
+            h += "<section><h2>This reconciliation</h2><p>\(e(r.headline)).</p>" + HTMLTable<Line>([
+                .init("Found") { e($0.name) },
+                r.previous.map { p in .init("Previous (run \(p.madeByRunID))", .number) { $0.before.map { "\($0)" } ?? "" } },
+                .init("This run", .number) { "\($0.now)" },
+                r.previous.map { _ in .init("Difference", .number) { line in line.before.map { e(Format.signed(line.now - $0)) } ?? "" } },
+            ]).render(r.comparison) + "</section>"
         }
         guard !open.isEmpty || !accepted.isEmpty || data.counts.failed > 0 || !data.reviews.isEmpty else { return h }
         h += "<section><h2>Needs a person</h2>"
@@ -273,18 +299,25 @@ public enum ReportHTML {
     static func breakTable(_ breaks: [Break], _ data: ReportData) -> String {
         let e = htmlEscape
         let anyAccepted = breaks.contains { $0.acceptance != nil }
-        var h = "<table><thead><tr><th class=n>Id</th><th>Priority</th><th>Website</th><th>Customer</th><th>Currency</th><th>Field</th><th class=n>Operator</th><th class=n>Rebilly</th><th class=n>Difference</th><th>Lifecycle</th><th>First seen</th><th class=n>Nights</th><th>Can withdraw</th>"
-            + (anyAccepted ? "<th>Accepted</th>" : "") + "<th>Detail</th></tr></thead><tbody>"
-        for b in breaks {
-            h += "<tr\(b.isHighPriorityDrift ? " class=high" : "")><td class=n>\(b.id.map(String.init) ?? "–")</td><td>\(b.isHighPriorityDrift ? "<b>HIGH</b>" : "normal")</td><td class=mono>\(e(b.websiteID))</td><td class=mono>\(e(b.customerID))</td><td>\(e(b.currency))</td><td>\(e(b.field.rawValue))</td>"
-            h += "<td class=\"n mono\">\(b.moneyExpected.map(e) ?? "–")</td><td class=\"n mono\">\(b.moneyActual.map(e) ?? "–")</td>"
-            h += "<td class=\"n mono\">\(b.moneyDifferenceMinor.map { e(Format.signedMoney(Int128($0), exponent: b.exponent)) } ?? "–")</td>"
-            h += "<td class=\"lc \(e(b.lifecycle.rawValue))\">\(e(b.lifecycle.rawValue))\(b.opening ? " <span class=muted>· opening</span>" : "")</td><td>\(e(Format.iso(b.firstSeenAt))) <span class=muted>(run \(b.firstSeenRunID))</span></td><td class=n>\(b.nightsOpen(at: data.nightsAsOf))</td>"
-            h += "<td>\(b.canWithdraw.map { $0 ? "yes" : "<b>no</b>" } ?? "–")</td>"
-            if anyAccepted { h += "<td>\(b.acceptance.map { e("acceptance \($0.id) by \($0.acceptedBy) on \(Format.iso($0.acceptedAt)): \($0.reason)") } ?? "–")</td>" }
-            h += "<td>\(e(b.shownDetail ?? ""))</td></tr>"
-        }
-        return h + "</tbody></table>"
+        return HTMLTable<Break>([
+            .init("Id", .number) { $0.id.map(String.init) ?? "–" },
+            .init("Priority") { $0.isHighPriorityDrift ? "<b>HIGH</b>" : "normal" },
+            .init("Website", .mono) { e($0.websiteID) },
+            .init("Customer", .mono) { e($0.customerID) },
+            .init("Currency") { e($0.currency) },
+            .init("Field") { e($0.field.rawValue) },
+            .init("Operator", .money) { $0.moneyExpected.map(e) ?? "–" },
+            .init("Rebilly", .money) { $0.moneyActual.map(e) ?? "–" },
+            .init("Difference", .money) { b in b.moneyDifferenceMinor.map { e(Format.signedMoney(Int128($0), exponent: b.exponent)) } ?? "–" },
+            .init("Lifecycle", attributes: { " class=\"lc \(e($0.lifecycle.rawValue))\"" }) {
+                e($0.lifecycle.rawValue) + ($0.opening ? " <span class=muted>· opening</span>" : "")
+            },
+            .init("First seen") { "\(e(Format.iso($0.firstSeenAt))) <span class=muted>(run \($0.firstSeenRunID))</span>" },
+            .init("Nights", .number) { "\($0.nightsOpen(at: data.nightsAsOf))" },
+            .init("Can withdraw") { $0.canWithdraw.map { $0 ? "yes" : "<b>no</b>" } ?? "–" },
+            anyAccepted ? .init("Accepted") { b in b.acceptance.map { e("acceptance \($0.id) by \($0.acceptedBy) on \(Format.iso($0.acceptedAt)): \($0.reason)") } ?? "–" } : nil,
+            .init("Detail") { e($0.shownDetail ?? "") },
+        ], rowAttributes: { $0.isHighPriorityDrift ? " class=high" : "" }).render(breaks)
     }
 
     static func row(_ cells: [String]) -> String {
