@@ -1,3 +1,4 @@
+import CashierModel
 import Foundation
 import Gateway
 import Ledger

@@ -54,18 +54,14 @@ struct RunCommand: AsyncParsableCommand {
             sending.writeJSON(into: &$0)
             if stream.cap != .default { $0.int("maxStreamBytes", Int(stream.cap.bytes)) }
         }
-        var settings = RunSettings(ledgerPath: options.db, command: "run", optionsJSON: json,
-                                   policy: sending.policy(concurrency: options.concurrency), dryRun: sending.dryRun, shard: options.parsedShard)
-        settings.allowRepeat = allowRepeat
-        settings.streamCap = stream.cap
-        let files = self.files
-        try await CommandWiring(options: options, inDoubtSettleSeconds: sending.inDoubtSettle, dryRun: sending.dryRun)
-            .perform(command: "run") { gateway, progress, log in
-                let result = try await NightlyRun(settings: settings, log: { log($0) })
-                    .run(files: files, gateway: gateway, onPlan: progress.plan, onRow: progress.row,
-                            onWait: { progress.waiting(seconds: $0, rows: $1) })
-                return CommandOutcome(result)
-            }
+        let files = self.files, allowRepeat = self.allowRepeat, cap = stream.cap
+        try await sending.performNight(command: "run", options: options, optionsJSON: json, shard: options.parsedShard, configure: {
+            $0.allowRepeat = allowRepeat
+            $0.streamCap = cap
+        }) { night, gateway, progress in
+            try await night.run(files: files, gateway: gateway, onPlan: progress.plan, onRow: progress.row,
+                                onWait: { progress.waiting(seconds: $0, rows: $1) })
+        }
     }
 }
 
@@ -84,15 +80,27 @@ struct RetryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let json = optionsJSON(command: "retry") { options.writeJSON(into: &$0); sending.writeJSON(into: &$0) }
-        let settings = RunSettings(ledgerPath: options.db, command: "retry", optionsJSON: json,
-                                   policy: sending.policy(concurrency: options.concurrency), dryRun: sending.dryRun)
         let target = run
-        try await CommandWiring(options: options, inDoubtSettleSeconds: sending.inDoubtSettle, dryRun: sending.dryRun)
-            .perform(command: "retry") { gateway, progress, log in
-                let result = try await NightlyRun(settings: settings, log: { log($0) })
-                    .retry(runID: target, gateway: gateway, onPlan: progress.plan, onRow: progress.row,
-                            onWait: { progress.waiting(seconds: $0, rows: $1) })
-                return CommandOutcome(result)
+        try await sending.performNight(command: "retry", options: options, optionsJSON: json) { night, gateway, progress in
+            try await night.retry(runID: target, gateway: gateway, onPlan: progress.plan, onRow: progress.row,
+                                  onWait: { progress.waiting(seconds: $0, rows: $1) })
+        }
+    }
+}
+
+extension SendingOptions {
+    /// The one wiring of `run` and `retry`: the night's settings from these options, then its sending
+    /// pass (`pass`) inside ``CommandWiring`` (key, gateway, signals, progress, reports, exit code).
+    func performNight(command: String, options: CommandOptions, optionsJSON json: String, shard: Shard? = nil,
+                      configure: (inout RunSettings) -> Void = { _ in },
+                      _ pass: @escaping (NightlyRun, RebillyGateway, ProgressTracker) async throws -> RunResult) async throws {
+        var settings = RunSettings(ledgerPath: options.db, command: command, optionsJSON: json,
+                                   policy: policy(concurrency: options.concurrency), dryRun: dryRun, shard: shard)
+        configure(&settings)
+        let night = settings
+        try await CommandWiring(options: options, inDoubtSettleSeconds: inDoubtSettle, dryRun: dryRun)
+            .perform(command: command) { gateway, progress, log in
+                CommandOutcome(try await pass(NightlyRun(settings: night, log: { log($0) }), gateway, progress))
             }
     }
 }

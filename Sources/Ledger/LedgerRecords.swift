@@ -201,49 +201,6 @@ public struct AttemptRecord: Sendable, Equatable, Hashable {
     public var outcome: AttemptOutcome
 }
 
-/// A cashier's three figures as Rebilly reported them (`remote_figures`): exact
-/// text as written by the API and, when the text is a valid amount of the currency,
-/// INTEGER minor units at `exponent`. A nil text means the member was absent or null.
-public struct RemoteFigures: Sendable, Equatable, Hashable {
-    /// Rebilly's cashier id.
-    public var cashierID: String?
-    /// The HTTP status of the answer (201 created, 200 retrieved / read back).
-    public var httpStatus: Int?
-    /// ISO 4217 code of the cashier.
-    public var currency: String?
-    /// The currency's minor-unit exponent, when known.
-    public var exponent: Int?
-    public var balanceMinor: Int64?
-    public var bonusBalanceMinor: Int64?
-    public var pendingPayoutTotalMinor: Int64?
-    public var balanceText: String?
-    public var bonusBalanceText: String?
-    public var pendingPayoutTotalText: String?
-    /// Whether the customer can withdraw, as Rebilly reported it (2026-07; nil when not reported).
-    public var canWithdraw: Bool?
-    /// The cashier's `createdTime` as Rebilly reported it.
-    public var cashierCreatedAt: Date?
-
-    public init(
-        cashierID: String?, httpStatus: Int?, currency: String?, exponent: Int?,
-        balanceMinor: Int64?, bonusBalanceMinor: Int64?, pendingPayoutTotalMinor: Int64?,
-        balanceText: String?, bonusBalanceText: String?, pendingPayoutTotalText: String?, canWithdraw: Bool? = nil, cashierCreatedAt: Date? = nil
-    ) {
-        self.cashierCreatedAt = cashierCreatedAt
-        self.cashierID = cashierID
-        self.httpStatus = httpStatus
-        self.currency = currency
-        self.exponent = exponent
-        self.balanceMinor = balanceMinor
-        self.bonusBalanceMinor = bonusBalanceMinor
-        self.pendingPayoutTotalMinor = pendingPayoutTotalMinor
-        self.balanceText = balanceText
-        self.bonusBalanceText = bonusBalanceText
-        self.pendingPayoutTotalText = pendingPayoutTotalText
-        self.canWithdraw = canWithdraw
-    }
-}
-
 /// Figures to store for a row without an attempt (a reconciliation read-back).
 public struct NewRemoteFigures: Sendable, Equatable {
     public var rowID: Int64
@@ -260,22 +217,6 @@ public struct NewRemoteFigures: Sendable, Equatable {
     }
 }
 
-/// Stored figures of one cashier reply (`remote_figures`).
-extension RemoteFigures {
-    /// What a cashier answer says: its exact texts, and their minor units at the cashier's own
-    /// currency's exponent when a text is a valid amount of it. Never through `Double`.
-    public init(_ cashier: Cashier, httpStatus: Int) {
-        self.init(
-            cashierID: cashier.id, httpStatus: httpStatus, currency: cashier.currency,
-            exponent: Currency(code: cashier.currency)?.exponent,
-            balanceMinor: cashier.balance?.amount?.minorUnits, bonusBalanceMinor: cashier.bonusBalance?.amount?.minorUnits,
-            pendingPayoutTotalMinor: cashier.pendingPayoutTotal?.amount?.minorUnits,
-            balanceText: cashier.balance?.text, bonusBalanceText: cashier.bonusBalance?.text,
-            pendingPayoutTotalText: cashier.pendingPayoutTotal?.text, canWithdraw: cashier.canWithdraw,
-            cashierCreatedAt: cashier.createdTime)
-    }
-}
-
 public struct RemoteFiguresRecord: Sendable, Equatable, Hashable {
     public var id: Int64
     public var rowID: Int64
@@ -285,62 +226,6 @@ public struct RemoteFiguresRecord: Sendable, Equatable, Hashable {
     public var source: FigureSource
     public var observedAt: Date
     public var figures: RemoteFigures
-}
-
-/// The row accounting of a run's batch (or of several, summed):
-/// `read == done + skipped + rejected + failed + inDoubt + needsReview + unfinished`.
-///
-/// `skipped` counts rows that were already `done` before this run touched them: the run did not
-/// send them again ("skipped-as-done"). It is derived, not stored, which is why it is not a
-/// ``RowState``. The counts are the rows' states now: a later retry changes them.
-public struct RowCounts: Sendable, Equatable, Hashable, Codable {
-    /// Rows staged for the batch (valid + rejected).
-    public var read = 0
-    /// Rows done by this run (or a later one).
-    public var done = 0
-    /// Rows already done by an earlier run: not sent again.
-    public var skipped = 0
-    public var rejected = 0
-    public var failed = 0
-    public var inDoubt = 0
-    /// Rows whose deposit request a person must decide on (`resolve`).
-    public var needsReview = 0
-    /// `pending` + `cashier_created`: work not finished (an interrupted run).
-    public var unfinished = 0
-    /// Rows (of any state above) whose cashier an earlier night had recorded: no `POST /cashiers`
-    /// was made for them (`rows.cashier_known_from`). Not a part of `read`'s sum, and not in the
-    /// recorded JSON of a reconciliation's accounting (the reports read it from the rows).
-    public var cashierKnown = 0
-
-    enum CodingKeys: String, CodingKey { case read, done, skipped, rejected, failed, inDoubt, needsReview, unfinished }
-
-    public init(read: Int = 0, done: Int = 0, skipped: Int = 0, rejected: Int = 0, failed: Int = 0, inDoubt: Int = 0,
-                needsReview: Int = 0, unfinished: Int = 0, cashierKnown: Int = 0) {
-        self.read = read
-        self.done = done
-        self.skipped = skipped
-        self.rejected = rejected
-        self.failed = failed
-        self.inDoubt = inDoubt
-        self.needsReview = needsReview
-        self.unfinished = unfinished
-        self.cashierKnown = cashierKnown
-    }
-
-    /// The parts in display order, with their JSON names.
-    public var parts: [(name: String, value: Int)] {
-        [("done", done), ("skipped", skipped), ("rejected", rejected), ("failed", failed),
-         ("inDoubt", inDoubt), ("needsReview", needsReview), ("unfinished", unfinished)]
-    }
-
-    /// Does `read` equal the sum of the parts?
-    public var closes: Bool { read == parts.reduce(0) { $0 + $1.value } }
-
-    public static func + (a: RowCounts, b: RowCounts) -> RowCounts {
-        RowCounts(read: a.read + b.read, done: a.done + b.done, skipped: a.skipped + b.skipped, rejected: a.rejected + b.rejected,
-                  failed: a.failed + b.failed, inDoubt: a.inDoubt + b.inDoubt, needsReview: a.needsReview + b.needsReview,
-                  unfinished: a.unfinished + b.unfinished, cashierKnown: a.cashierKnown + b.cashierKnown)
-    }
 }
 
 /// What ``Ledger/recoverCrashedRuns(currentRunID:)`` found and repaired.

@@ -1,44 +1,6 @@
 import CashierModel
 import Foundation
 
-// Enumerations stored as TEXT in the ledger. Every raw value here is also listed
-// in a CHECK constraint of the schema (see `LedgerSchema`), so a typo written
-// with `sqlite3` by hand is refused by the database itself.
-
-/// The lifecycle of one invocation of the job (`runs.status`).
-public enum RunStatus: String, Sendable, CaseIterable, Codable {
-    /// The run has started and has not been closed yet (or its process died and
-    /// nobody has noticed yet; see ``Ledger/recoverCrashedRuns(currentRunID:)``).
-    case running
-    /// The run went to its end (whatever its exit code).
-    case finished
-    /// The run was stopped by SIGINT/SIGTERM and closed itself cleanly.
-    case interrupted
-    /// The run's process died without closing the run (kill -9, power loss, crash);
-    /// set by a later run during recovery.
-    case crashed
-}
-
-/// What the control manifest (`<file>.control.json`) said (`batches.control_verdict`).
-public enum ControlVerdict: String, Sendable, CaseIterable, Codable {
-    /// No manifest next to the batch.
-    case absent
-    /// The manifest's row count and per-currency totals matched the batch.
-    case matched
-    /// They did not; the batch was refused (`control_detail` says why).
-    case mismatch
-}
-
-/// Where a reconciliation break is in its life across runs (`breaks.lifecycle`).
-public enum BreakLifecycle: String, Sendable, CaseIterable, Codable {
-    /// First seen in this run.
-    case new
-    /// Seen in an earlier run too (`first_seen_run_id`, `first_seen_at`).
-    case persisting
-    /// Seen in an earlier run, gone in this one.
-    case resolved
-}
-
 /// Errors thrown by the ledger itself (GRDB's `DatabaseError` passes through for SQLite errors).
 public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The row does not exist.

@@ -2,30 +2,6 @@ import CashierModel
 import Foundation
 import GRDB
 
-/// A known difference, accepted by a person with a reason (`acceptances`): it covers its key's
-/// break while the difference stays exactly the same, and ends when revoked or when a
-/// reconciliation finds another difference.
-public struct Acceptance: Sendable, Equatable, Hashable {
-    public var id: Int64
-    public var websiteID: String
-    public var customerID: String
-    public var currency: String
-    public var field: BreakField
-    public var exponent: Int
-    /// The difference accepted (Rebilly − batch), in minor units.
-    public var differenceMinor: Int64
-    /// The break accepted, and the run it was recorded for.
-    public var breakID: Int64
-    public var runID: Int64
-    /// Who accepted it (the OS user, or `accept --by`), when and why.
-    public var acceptedBy: String
-    public var acceptedAt: Date
-    public var reason: String
-
-    /// The accepted difference as exact signed decimal text.
-    public var difference: String { Amount.format(Int128(differenceMinor), exponent: exponent) }
-}
-
 /// Why `accept` refused: one sentence naming the break and what to do.
 public struct AcceptRefusal: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String

@@ -1,6 +1,5 @@
-import CashierModel
+@testable import CashierModel
 import Foundation
-@testable import Ledger
 import Testing
 
 /// A night's opening differences per website and currency: counted in the totals (ledger v15),
