@@ -1,4 +1,3 @@
-import CashierModel
 import Foundation
 
 /// What a break is about (`breaks.field`, same raw values).

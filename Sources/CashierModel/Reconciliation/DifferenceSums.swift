@@ -1,5 +1,3 @@
-import CashierModel
-
 /// Differences summed per website and currency: how the opening differences (and the accepted
 /// ones) are shown, one line each in summary.md and the log, instead of one per break.
 public struct DifferenceSums: Sendable, Equatable {

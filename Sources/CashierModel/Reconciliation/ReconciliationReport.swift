@@ -1,4 +1,3 @@
-import CashierModel
 import Foundation
 
 /// How a reconciliation got Rebilly's figures (`reconciliations.method`).
