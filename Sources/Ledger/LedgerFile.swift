@@ -16,6 +16,10 @@ import SQLite3
 /// A ledger carries `PRAGMA application_id` ``applicationID`` and its schema version in
 /// `PRAGMA user_version`. Ledgers made before the mark existed are recognised by their
 /// migration table (`grdb_migrations` holding only this job's migrations).
+///
+/// It uses SQLite's C API directly, not GRDB: a file that may not be a ledger is opened without
+/// creating it, and no connection setup runs on it. Each SQLite result code maps to one
+/// ``LedgerFault`` cause. This is not a hot path.
 enum LedgerFile {
     /// `application_id` of every ledger: "CBLG".
     static let applicationID: Int32 = 0x4342_4C47
