@@ -195,8 +195,13 @@ extension RowLifecycle {
     }
 
     mutating func beginCall(_ operation: AttemptOperation) -> [Action] {
-        state = operation == .createCashier ? .cashier(attempt: 1) : .deposit(attempt: 1)
+        state = Self.calling(operation, attempt: 1)
         return [.takePermit(operation)]
+    }
+
+    /// The state of a create's `attempt`-th attempt.
+    static func calling(_ operation: AttemptOperation, attempt: Int) -> State {
+        operation == .createCashier ? .cashier(attempt: attempt) : .deposit(attempt: attempt)
     }
 
     /// A failed create: refused, retried after a pause, or given up after `--max-attempts`.
@@ -209,7 +214,7 @@ extension RowLifecycle {
             return [.recordOutcome(record(failure, .rejected, then: .rejected(reasonsJSON: reasons(failure))))] + end(.rejected)
         case .retryable, .misdirected:
             if failure.isRetried(afterAttempt: attempt, of: settings.maxAttempts) {
-                state = operation == .createCashier ? .cashier(attempt: attempt + 1) : .deposit(attempt: attempt + 1)
+                state = Self.calling(operation, attempt: attempt + 1)
                 return [.recordOutcome(record(failure, Self.unanswered(failure))), .backOff(after: failure, attempt: attempt),
                         .takePermit(operation)]
             }

@@ -41,7 +41,6 @@ extension Reconciler {
         tally.totals[tkey]?.compared += 1
         if observation.figures?.canWithdraw == false { tally.cannotWithdraw += 1 }
         var differs = false
-        defer { if cashier.opening && differs { tally.totals[tkey]?.openingCashiers += 1 } }
         for (i, figure) in Figure.allCases.enumerated() {
             let expected = cashier.expected[i]
             var actual: Int64?
@@ -67,20 +66,20 @@ extension Reconciler {
                     tally.totals[tkey]?.net[i] += diff
                     tally.totals[tkey]?.gross[i] += diff < 0 ? -diff : diff
                 }
-                if diff == 0 { continue }
-                if cashier.opening {
-                    // A cashier's first night: counted and summed, not a break of its own.
-                    differs = true
-                    tally.totals[tkey]?.openingCount[i] += 1
-                    continue
-                }
             }
+            if actual == expected { continue }
             differs = true
+            if cashier.opening, actual != nil {
+                // A cashier's first night: counted and summed, not a break of its own.
+                tally.totals[tkey]?.openingCount[i] += 1
+                continue
+            }
             tally.findings.append(Finding(key: key, field: BreakField(rawValue: figure.rawValue) ?? .balance, exponent: cashier.exponent,
                                           expected: expected, actual: actual, actualText: text, rowID: cashier.rowID,
                                           cashierID: cashier.cashierID, source: observation.source, detail: detail,
                                           opening: cashier.opening, canWithdraw: observation.figures?.canWithdraw))
         }
+        if cashier.opening && differs { tally.totals[tkey]?.openingCashiers += 1 }
     }
 
     /// The result: each finding's lifecycle against the baseline, the baseline's breaks not found

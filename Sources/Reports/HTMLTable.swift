@@ -33,11 +33,11 @@ struct HTMLTable<Row> {
         }
     }
 
-    var columns: [Column]
+    let columns: [Column]
     /// Attributes of the `<table>` element (starting with a space), e.g. ` class=shards`.
-    var tableAttributes = ""
+    let tableAttributes: String
     /// Attributes of a row's `<tr>` (starting with a space, or empty), e.g. ` class=off`.
-    var rowAttributes: (Row) -> String = { _ in "" }
+    let rowAttributes: (Row) -> String
 
     init(_ columns: [Column?], tableAttributes: String = "", rowAttributes: @escaping (Row) -> String = { _ in "" }) {
         self.columns = columns.compactMap { $0 }

@@ -171,7 +171,7 @@ public enum ReportHTML {
         }
         let sums = data.openingSums
         if !sums.isEmpty {
-            let count = sums.reduce(0) { $0 + $1.differences }, cashiers = sums.reduce(0) { $0 + $1.cashiers }
+            let (count, cashiers) = (sums.differences, sums.cashiers)
             h += "<h3>Opening differences (\(count))</h3><p class=muted>On \(cashiers) cashier\(cashiers == 1 ? "" : "s") created this night: Rebilly holds no history for them yet, so their figures cannot agree. Never a reason for exit 4. Summed per website and currency; each cashier's figures are in the ledger.</p>"
             h += "<details><summary>Per website and currency (\(sums.count))</summary>" + HTMLTable<DifferenceSums>([
                 .init("Website", .mono) { e($0.websiteID) },

@@ -102,7 +102,7 @@ public enum ReportMarkdown {
         }
         let sums = data.openingSums
         if !sums.isEmpty {
-            let count = sums.reduce(0) { $0 + $1.differences }, cashiers = sums.reduce(0) { $0 + $1.cashiers }
+            let (count, cashiers) = (sums.differences, sums.cashiers)
             s += "Opening: \(count) difference\(count == 1 ? "" : "s") on \(cashiers) new cashier\(cashiers == 1 ? "" : "s") "
                 + "(their first night: Rebilly holds no history for them yet), apart from drift\n"
             for group in sums.prefix(8) { s += "- " + Self.line(group, md) + "\n" }

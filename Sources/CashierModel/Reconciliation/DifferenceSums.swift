@@ -20,10 +20,6 @@ public struct DifferenceSums: Sendable, Equatable {
 
     /// The figure breaks among `breaks` summed per (websiteId, currency), sorted by both.
     public static func of(_ breaks: [Break]) -> [DifferenceSums] {
-        struct Key: Hashable, Comparable {
-            var website: String, currency: String
-            static func < (a: Key, b: Key) -> Bool { (a.website, a.currency) < (b.website, b.currency) }
-        }
         var groups: [Key: DifferenceSums] = [:]
         var cashiers: [Key: Set<String>] = [:]
         for b in breaks {
@@ -45,23 +41,35 @@ public struct DifferenceSums: Sendable, Equatable {
     /// figure). Where a reconciliation recorded every opening difference as a break (before ledger
     /// v15), those breaks alone are the sums.
     public static func opening(totals: [ReconciliationTotals], breaks: [Break]) -> [DifferenceSums] {
-        var groups: [String: DifferenceSums] = [:]
-        func key(_ website: String, _ currency: String) -> String { website + "\u{0}" + currency }
-        for g in of(breaks.openOpening) { groups[key(g.websiteID, g.currency)] = g }
+        var groups: [Key: DifferenceSums] = [:]
+        for g in of(breaks.openOpening) { groups[Key(website: g.websiteID, currency: g.currency)] = g }
         for t in totals {
             let counted = t.figures.reduce(0) { $0 + $1.openingDifferences }
             guard counted > 0 || t.openingCashiers > 0 else { continue }
-            if let listed = groups[key(t.websiteID, t.currency)], listed.differences > listed.unknown { continue }
-            var group = groups[key(t.websiteID, t.currency)] ?? DifferenceSums(
+            let key = Key(website: t.websiteID, currency: t.currency)
+            if let listed = groups[key], listed.differences > listed.unknown { continue }
+            var group = groups[key] ?? DifferenceSums(
                 websiteID: t.websiteID, currency: t.currency, exponent: t.exponent, cashiers: 0, differences: 0,
                 sums: Array(repeating: 0, count: Figure.allCases.count), unknown: 0)
             group.cashiers = t.openingCashiers
             group.differences += counted
             for (i, figure) in Figure.allCases.enumerated() { group.sums[i] += t[figure].openingDifferences > 0 ? t[figure].openingDifferenceMinor ?? 0 : 0 }
-            groups[key(t.websiteID, t.currency)] = group
+            groups[key] = group
         }
-        return groups.values.sorted { ($0.websiteID, $0.currency) < ($1.websiteID, $1.currency) }
+        return groups.sorted { $0.key < $1.key }.map(\.value)
     }
+
+    /// (websiteId, currency): one group.
+    private struct Key: Hashable, Comparable {
+        var website: String, currency: String
+        static func < (a: Key, b: Key) -> Bool { (a.website, a.currency) < (b.website, b.currency) }
+    }
+}
+
+extension [DifferenceSums] {
+    /// The differences of every group, and their cashiers.
+    public var differences: Int { reduce(0) { $0 + $1.differences } }
+    public var cashiers: Int { reduce(0) { $0 + $1.cashiers } }
 }
 
 extension Sequence where Element == Break {
